@@ -1,0 +1,271 @@
+/**
+ * Environment → validated, typed configuration.
+ *
+ * Every Lambda reads its configuration once, at cold start, through a `load…Config(env)` function
+ * here. Validation collects every problem before failing, so one deploy shows all bad variables at
+ * once: the thrown `ConfigError` names each variable and says what it should hold. Values of
+ * secret variables never appear in the message.
+ *
+ * ## Ingest (`loadIngestConfig`)
+ *
+ * | Variable                 | Required | Meaning |
+ * |--------------------------|----------|---------|
+ * | `LOG_BUCKETS`            | yes      | Comma-separated bucket names whose log objects may be loaded. Notifications for any other bucket are skipped (warning + `ObjectsSkipped{reason=not-allowed}`). |
+ * | `LOG_PREFIXES`           | no       | Comma-separated key prefixes (e.g. `logs/,audit/`). When set, only keys starting with one of them are loaded. Empty or unset: any key. |
+ * | `SNOWFLAKE_SECRET_ARN`   | one of   | ARN (or name) of the Secrets Manager secret holding the Snowflake credentials as JSON: `account, username, privateKey` or `password`, `role, warehouse, database, schema` (optional `privateKeyPassphrase`, `accessUrl`). Used in AWS. |
+ * | `SNOWFLAKE_ACCOUNT`, `SNOWFLAKE_USERNAME`, `SNOWFLAKE_PASSWORD` or `SNOWFLAKE_PRIVATE_KEY`, `SNOWFLAKE_DATABASE`, `SNOWFLAKE_SCHEMA` | … or these | Credentials from the environment, for local runs. Optional with them: `SNOWFLAKE_ROLE`, `SNOWFLAKE_WAREHOUSE`, `SNOWFLAKE_PRIVATE_KEY_PASSPHRASE`, `SNOWFLAKE_ACCESS_URL` (e.g. snowflake-local's `http://127.0.0.1:PORT`). |
+ * | `INSERT_CHUNK_ROWS`      | no       | Rows per INSERT round-trip, 1..3000, default 2000. 3000 × 32 columns stays under the SDK's 100 000-bind threshold, above which it would upload binds to a stage instead of sending them inline. |
+ * | `MEMORY_BUDGET_MB`       | no       | MiB of log-object bytes one batch may hold in memory, 1..4096, default 32. Objects that do not fit are streamed and committed one per transaction. |
+ * | `LOG_LEVEL`              | no       | `DEBUG`, `INFO` (default), `WARN`, `ERROR`, `CRITICAL` or `SILENT` (Powertools levels, any case). |
+ * | `LOAD_MODE`              | no       | `parsed` (default): typed rows into `s3_access_logs`, rejects into `s3_access_logs_rejects`. `raw`: every line verbatim into `s3_access_logs_staging` for the fallback task. Switching needs only this variable. |
+ *
+ * Powertools also reads `POWERTOOLS_SERVICE_NAME` and `POWERTOOLS_METRICS_NAMESPACE` (defaults
+ * `s3-access-logs-ingest` / `S3AccessLogs`).
+ */
+
+export type LoadMode = 'parsed' | 'raw';
+export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'CRITICAL' | 'SILENT';
+
+/** Snowflake credentials as the Secrets Manager secret holds them (and as env vars map onto them). */
+export interface SnowflakeCredentials {
+  account: string;
+  username: string;
+  password?: string;
+  privateKey?: string;
+  privateKeyPassphrase?: string;
+  role?: string;
+  warehouse?: string;
+  database: string;
+  schema: string;
+  /** Only for non-Snowflake endpoints (snowflake-local); the SDK derives it from `account` otherwise. */
+  accessUrl?: string;
+}
+
+export type SnowflakeSource =
+  | { kind: 'secret'; secretId: string }
+  | { kind: 'env'; credentials: SnowflakeCredentials };
+
+export interface IngestConfig {
+  logBuckets: string[];
+  /** Empty: any key of an allowed bucket. */
+  logPrefixes: string[];
+  snowflake: SnowflakeSource;
+  insertChunkRows: number;
+  memoryBudgetBytes: number;
+  logLevel: LogLevel;
+  loadMode: LoadMode;
+}
+
+export const INGEST_DEFAULTS = {
+  insertChunkRows: 2000,
+  maxInsertChunkRows: 3000,
+  memoryBudgetMb: 32,
+  logLevel: 'INFO' as LogLevel,
+  loadMode: 'parsed' as LoadMode,
+};
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(
+      `Invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n` +
+        problems.map((p) => `  - ${p}`).join('\n'),
+    );
+    this.name = 'ConfigError';
+  }
+}
+
+/** Snowflake identifiers we pass on (database, schema, role, warehouse): unquoted form only. */
+export const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_$]{0,254}$/;
+// S3 bucket naming rules (lower case, digits, dots, hyphens; 3-63 chars).
+const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+const LOG_LEVELS: readonly LogLevel[] = ['DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'SILENT'];
+
+type Env = Record<string, string | undefined>;
+
+function list(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+}
+
+function present(env: Env, name: string): string | undefined {
+  const v = env[name]?.trim();
+  return v === undefined || v === '' ? undefined : v;
+}
+
+function integer(
+  env: Env,
+  name: string,
+  dflt: number,
+  min: number,
+  max: number,
+  problems: string[],
+): number {
+  const raw = present(env, name);
+  if (raw === undefined) return dflt;
+  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+    problems.push(`${name} must be a whole number from ${min} to ${max}, got "${raw}".`);
+    return dflt;
+  }
+  return Number(raw);
+}
+
+/**
+ * Checks credentials read from the environment or a secret. `where` names the source for messages
+ * (`SNOWFLAKE_` env prefix, or the secret). Never echoes a password or key.
+ */
+export function validateSnowflakeCredentials(
+  c: Partial<Record<keyof SnowflakeCredentials, unknown>>,
+  name: (field: keyof SnowflakeCredentials) => string,
+): { credentials?: SnowflakeCredentials; problems: string[] } {
+  const problems: string[] = [];
+  const str = (f: keyof SnowflakeCredentials): string | undefined => {
+    const v = c[f];
+    if (v === undefined || v === null || v === '') return undefined;
+    if (typeof v !== 'string') {
+      problems.push(`${name(f)} must be a string.`);
+      return undefined;
+    }
+    return v.trim() === '' ? undefined : v;
+  };
+  const account = str('account');
+  const username = str('username');
+  const password = str('password');
+  const privateKey = str('privateKey');
+  const database = str('database');
+  const schema = str('schema');
+  const role = str('role');
+  const warehouse = str('warehouse');
+  const accessUrl = str('accessUrl');
+  if (!account) problems.push(`${name('account')} is required (the Snowflake account identifier).`);
+  if (!username) problems.push(`${name('username')} is required.`);
+  if (!password && !privateKey)
+    problems.push(`${name('privateKey')} or ${name('password')} is required.`);
+  if (privateKey && !privateKey.includes('PRIVATE KEY'))
+    problems.push(`${name('privateKey')} must be a PEM private key ("-----BEGIN PRIVATE KEY-----...").`);
+  for (const [f, v, required] of [
+    ['database', database, true],
+    ['schema', schema, true],
+    ['role', role, false],
+    ['warehouse', warehouse, false],
+  ] as const) {
+    if (!v) {
+      if (required) problems.push(`${name(f)} is required.`);
+    } else if (!IDENTIFIER.test(v)) {
+      problems.push(`${name(f)} must be a plain Snowflake identifier (letters, digits, _ and $), got "${v}".`);
+    }
+  }
+  if (accessUrl && !/^https?:\/\/[^\s/]+/.test(accessUrl))
+    problems.push(`${name('accessUrl')} must be an http(s) URL, got "${accessUrl}".`);
+  if (problems.length > 0) return { problems };
+  const credentials: SnowflakeCredentials = {
+    account: account!,
+    username: username!,
+    database: database!,
+    schema: schema!,
+  };
+  if (password) credentials.password = password;
+  if (privateKey) credentials.privateKey = privateKey;
+  const passphrase = str('privateKeyPassphrase');
+  if (passphrase) credentials.privateKeyPassphrase = passphrase;
+  if (role) credentials.role = role;
+  if (warehouse) credentials.warehouse = warehouse;
+  if (accessUrl) credentials.accessUrl = accessUrl;
+  return { credentials, problems };
+}
+
+const ENV_NAMES: Record<keyof SnowflakeCredentials, string> = {
+  account: 'SNOWFLAKE_ACCOUNT',
+  username: 'SNOWFLAKE_USERNAME',
+  password: 'SNOWFLAKE_PASSWORD',
+  privateKey: 'SNOWFLAKE_PRIVATE_KEY',
+  privateKeyPassphrase: 'SNOWFLAKE_PRIVATE_KEY_PASSPHRASE',
+  role: 'SNOWFLAKE_ROLE',
+  warehouse: 'SNOWFLAKE_WAREHOUSE',
+  database: 'SNOWFLAKE_DATABASE',
+  schema: 'SNOWFLAKE_SCHEMA',
+  accessUrl: 'SNOWFLAKE_ACCESS_URL',
+};
+
+/** Snowflake connection source alone: a secret ARN, or credentials from `SNOWFLAKE_*` variables. */
+export function loadSnowflakeSource(env: Env, problems: string[]): SnowflakeSource | undefined {
+  const secretId = present(env, 'SNOWFLAKE_SECRET_ARN');
+  if (secretId) return { kind: 'secret', secretId };
+  const raw: Partial<Record<keyof SnowflakeCredentials, string>> = {};
+  for (const [field, envName] of Object.entries(ENV_NAMES) as Array<[keyof SnowflakeCredentials, string]>) {
+    const v = present(env, envName);
+    if (v !== undefined) raw[field] = field === 'privateKey' ? v.replace(/\\n/g, '\n') : v;
+  }
+  if (Object.keys(raw).length === 0) {
+    problems.push(
+      'SNOWFLAKE_SECRET_ARN is required (or, for local runs, SNOWFLAKE_ACCOUNT, SNOWFLAKE_USERNAME, ' +
+        'SNOWFLAKE_PASSWORD or SNOWFLAKE_PRIVATE_KEY, SNOWFLAKE_DATABASE and SNOWFLAKE_SCHEMA).',
+    );
+    return undefined;
+  }
+  const { credentials, problems: p } = validateSnowflakeCredentials(raw, (f) => ENV_NAMES[f]);
+  problems.push(...p);
+  return credentials ? { kind: 'env', credentials } : undefined;
+}
+
+/** Reads and validates the ingest Lambda's configuration; throws one `ConfigError` naming every bad variable. */
+export function loadIngestConfig(env: Env = process.env): IngestConfig {
+  const problems: string[] = [];
+
+  const logBuckets = list(env.LOG_BUCKETS);
+  if (logBuckets.length === 0)
+    problems.push('LOG_BUCKETS is required: comma-separated names of the buckets holding the access logs.');
+  for (const b of logBuckets)
+    if (!BUCKET.test(b)) problems.push(`LOG_BUCKETS contains "${b}", which is not a valid S3 bucket name.`);
+
+  const logPrefixes = list(env.LOG_PREFIXES);
+  for (const p of logPrefixes)
+    if (p.startsWith('/') || p.length > 1024)
+      problems.push(`LOG_PREFIXES contains "${p}": a key prefix must not start with "/" and must be under 1024 characters.`);
+
+  const snowflake = loadSnowflakeSource(env, problems);
+
+  const insertChunkRows = integer(
+    env,
+    'INSERT_CHUNK_ROWS',
+    INGEST_DEFAULTS.insertChunkRows,
+    1,
+    INGEST_DEFAULTS.maxInsertChunkRows,
+    problems,
+  );
+  const memoryBudgetMb = integer(env, 'MEMORY_BUDGET_MB', INGEST_DEFAULTS.memoryBudgetMb, 1, 4096, problems);
+
+  let logLevel = INGEST_DEFAULTS.logLevel;
+  const rawLevel = present(env, 'LOG_LEVEL');
+  if (rawLevel !== undefined) {
+    const upper = rawLevel.toUpperCase() as LogLevel;
+    if (LOG_LEVELS.includes(upper)) logLevel = upper;
+    else problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${rawLevel}".`);
+  }
+
+  let loadMode = INGEST_DEFAULTS.loadMode;
+  const rawMode = present(env, 'LOAD_MODE');
+  if (rawMode !== undefined) {
+    const lower = rawMode.toLowerCase();
+    if (lower === 'parsed' || lower === 'raw') loadMode = lower;
+    else problems.push(`LOAD_MODE must be "parsed" or "raw", got "${rawMode}".`);
+  }
+
+  if (problems.length > 0 || !snowflake) throw new ConfigError(problems);
+  return {
+    logBuckets,
+    logPrefixes,
+    snowflake,
+    insertChunkRows,
+    memoryBudgetBytes: memoryBudgetMb * 1024 * 1024,
+    logLevel,
+    loadMode,
+  };
+}
+
+/** Whether a notification's object may be loaded under this configuration. */
+export function isAllowedObject(config: Pick<IngestConfig, 'logBuckets' | 'logPrefixes'>, bucket: string, key: string): boolean {
+  if (!config.logBuckets.includes(bucket)) return false;
+  return config.logPrefixes.length === 0 || config.logPrefixes.some((p) => key.startsWith(p));
+}
