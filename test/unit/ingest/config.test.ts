@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, isAllowedObject, loadIngestConfig } from '../../../shared/config.ts';
+
+const local = {
+  LOG_BUCKETS: 'my-logs',
+  SNOWFLAKE_ACCOUNT: 'local',
+  SNOWFLAKE_USERNAME: 'local',
+  SNOWFLAKE_PASSWORD: 'sup3r-secret',
+  SNOWFLAKE_DATABASE: 'S3_ACCESS_LOGS',
+  SNOWFLAKE_SCHEMA: 'PUBLIC',
+};
+
+function problems(env: Record<string, string>): string[] {
+  try {
+    loadIngestConfig(env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as ConfigError).problems;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadIngestConfig', () => {
+  it('applies defaults', () => {
+    const c = loadIngestConfig(local);
+    expect(c).toMatchObject({
+      logBuckets: ['my-logs'],
+      logPrefixes: [],
+      insertChunkRows: 2000,
+      memoryBudgetBytes: 32 * 1024 * 1024,
+      logLevel: 'INFO',
+      loadMode: 'parsed',
+      snowflake: { kind: 'env', credentials: { account: 'local', username: 'local', database: 'S3_ACCESS_LOGS', schema: 'PUBLIC' } },
+    });
+  });
+
+  it('prefers the secret ARN', () => {
+    const c = loadIngestConfig({ LOG_BUCKETS: 'a-b,c.d', LOG_PREFIXES: 'logs/, audit/', SNOWFLAKE_SECRET_ARN: 'arn:aws:secretsmanager:x', LOAD_MODE: 'RAW', LOG_LEVEL: 'debug', INSERT_CHUNK_ROWS: '500', MEMORY_BUDGET_MB: '8' });
+    expect(c).toMatchObject({ logBuckets: ['a-b', 'c.d'], logPrefixes: ['logs/', 'audit/'], snowflake: { kind: 'secret', secretId: 'arn:aws:secretsmanager:x' }, loadMode: 'raw', logLevel: 'DEBUG', insertChunkRows: 500, memoryBudgetBytes: 8 << 20 });
+  });
+
+  it('names every bad variable in one error', () => {
+    const p = problems({ LOG_BUCKETS: 'Bad_Bucket', INSERT_CHUNK_ROWS: '99999', MEMORY_BUDGET_MB: 'lots', LOG_LEVEL: 'chatty', LOAD_MODE: 'fast', SNOWFLAKE_ACCOUNT: 'a', SNOWFLAKE_DATABASE: 'db; drop', SNOWFLAKE_SCHEMA: 'PUBLIC' });
+    const text = p.join('\n');
+    for (const name of ['LOG_BUCKETS', 'INSERT_CHUNK_ROWS', 'MEMORY_BUDGET_MB', 'LOG_LEVEL', 'LOAD_MODE', 'SNOWFLAKE_USERNAME', 'SNOWFLAKE_PRIVATE_KEY or SNOWFLAKE_PASSWORD', 'SNOWFLAKE_DATABASE'])
+      expect(text).toContain(name);
+    expect(p).toHaveLength(8);
+  });
+
+  it('asks for Snowflake credentials when none are given', () => {
+    expect(problems({ LOG_BUCKETS: 'my-logs' }).join()).toContain('SNOWFLAKE_SECRET_ARN is required');
+    expect(problems({}).join()).toContain('LOG_BUCKETS is required');
+  });
+
+  it('never puts a secret value in the message', () => {
+    try {
+      loadIngestConfig({ ...local, SNOWFLAKE_PRIVATE_KEY: 'not-a-pem-but-secret', SNOWFLAKE_PASSWORD: 'pw-secret', LOG_BUCKETS: '' });
+    } catch (err) {
+      expect(String((err as Error).message)).not.toMatch(/secret/);
+      expect((err as Error).message).toContain('SNOWFLAKE_PRIVATE_KEY must be a PEM');
+      return;
+    }
+    throw new Error('expected a ConfigError');
+  });
+});
+
+describe('isAllowedObject', () => {
+  it('checks bucket and prefix', () => {
+    const c = { logBuckets: ['a'], logPrefixes: ['logs/'] };
+    expect(isAllowedObject(c, 'a', 'logs/x')).toBe(true);
+    expect(isAllowedObject(c, 'a', 'other/x')).toBe(false);
+    expect(isAllowedObject(c, 'b', 'logs/x')).toBe(false);
+    expect(isAllowedObject({ logBuckets: ['a'], logPrefixes: [] }, 'a', 'anything')).toBe(true);
+  });
+});
