@@ -269,3 +269,96 @@ export function isAllowedObject(config: Pick<IngestConfig, 'logBuckets' | 'logPr
   if (!config.logBuckets.includes(bucket)) return false;
   return config.logPrefixes.length === 0 || config.logPrefixes.some((p) => key.startsWith(p));
 }
+
+// ---------------------------------------------------------------------------------------------
+/**
+ * ## Backfill (`loadBackfillConfig`)
+ *
+ * | Variable                          | Required | Meaning |
+ * |-----------------------------------|----------|---------|
+ * | `LOG_BUCKETS`                     | yes      | As for ingest. The first is the default `bucket` of a replay; a payload may only name one of these (the ingest Lambda would skip any other). |
+ * | `LOG_PREFIXES`                    | no       | As for ingest. The first is the default `prefix` of a replay (empty if unset). |
+ * | `BACKFILL_QUEUE_URL`              | yes      | URL of the ingest queue the replayed event messages go to. |
+ * | `BACKFILL_DLQ_URL`                | no       | URL of the ingest queue's dead-letter queue; needed for `redriveDlq`. |
+ * | `BACKFILL_MAX_RANGE_DAYS`         | no       | Longest `from`..`to` range accepted without `force`, 1..3660, default 31. |
+ * | `BACKFILL_PADDING_BEFORE_MINUTES` | no       | Minutes the key-time range starts before `from`, 0..10080, default 60. |
+ * | `BACKFILL_PADDING_AFTER_MINUTES`  | no       | Minutes the key-time range extends past `to`, 0..10080, default 360 (S3 delivers most access logs within a few hours, best effort). |
+ * | `BACKFILL_SAFETY_MARGIN_SECONDS`  | no       | When less than this much invocation time is left, the backfill hands over to a new invocation, 5..600, default 60. |
+ * | Snowflake variables               | yes      | As for ingest (`SNOWFLAKE_SECRET_ARN`, or `SNOWFLAKE_*`): used to read the load ledger. |
+ * | `AWS_REGION`                      | no       | Set by Lambda; the `awsRegion` of replayed events. Default `us-east-1`. |
+ * | `LOG_LEVEL`                       | no       | As for ingest. |
+ */
+export interface BackfillConfig {
+  logBucket: string;
+  logPrefix: string;
+  /** Buckets a payload may name besides `logBucket`. */
+  allowedBuckets: string[];
+  queueUrl: string;
+  dlqUrl?: string;
+  region: string;
+  maxRangeDays: number;
+  paddingBeforeMs: number;
+  paddingAfterMs: number;
+  safetyMarginMs: number;
+  snowflake: SnowflakeSource;
+  logLevel: LogLevel;
+}
+
+export const BACKFILL_DEFAULTS = {
+  maxRangeDays: 31,
+  paddingBeforeMinutes: 60,
+  paddingAfterMinutes: 360,
+  safetyMarginSeconds: 60,
+};
+
+const QUEUE_URL = /^https?:\/\/[^\s/]+\/\S+$/;
+
+/** Reads and validates the backfill Lambda's configuration; throws one `ConfigError` naming every bad variable. */
+export function loadBackfillConfig(env: Env = process.env): BackfillConfig {
+  const problems: string[] = [];
+  const buckets = list(env.LOG_BUCKETS);
+  if (buckets.length === 0)
+    problems.push('LOG_BUCKETS is required: comma-separated names of the buckets holding the access logs.');
+  for (const b of buckets)
+    if (!BUCKET.test(b)) problems.push(`LOG_BUCKETS contains "${b}", which is not a valid S3 bucket name.`);
+  const logPrefix = list(env.LOG_PREFIXES)[0] ?? '';
+  if (logPrefix.startsWith('/')) problems.push(`LOG_PREFIXES contains "${logPrefix}": a key prefix must not start with "/".`);
+
+  const queueUrl = present(env, 'BACKFILL_QUEUE_URL');
+  if (!queueUrl) problems.push('BACKFILL_QUEUE_URL is required: the URL of the ingest queue.');
+  else if (!QUEUE_URL.test(queueUrl)) problems.push(`BACKFILL_QUEUE_URL must be an SQS queue URL, got "${queueUrl}".`);
+  const dlqUrl = present(env, 'BACKFILL_DLQ_URL');
+  if (dlqUrl && !QUEUE_URL.test(dlqUrl)) problems.push(`BACKFILL_DLQ_URL must be an SQS queue URL, got "${dlqUrl}".`);
+
+  const maxRangeDays = integer(env, 'BACKFILL_MAX_RANGE_DAYS', BACKFILL_DEFAULTS.maxRangeDays, 1, 3660, problems);
+  const before = integer(env, 'BACKFILL_PADDING_BEFORE_MINUTES', BACKFILL_DEFAULTS.paddingBeforeMinutes, 0, 10080, problems);
+  const after = integer(env, 'BACKFILL_PADDING_AFTER_MINUTES', BACKFILL_DEFAULTS.paddingAfterMinutes, 0, 10080, problems);
+  const margin = integer(env, 'BACKFILL_SAFETY_MARGIN_SECONDS', BACKFILL_DEFAULTS.safetyMarginSeconds, 5, 600, problems);
+
+  const snowflake = loadSnowflakeSource(env, problems);
+
+  let logLevel = INGEST_DEFAULTS.logLevel;
+  const rawLevel = present(env, 'LOG_LEVEL');
+  if (rawLevel !== undefined) {
+    const upper = rawLevel.toUpperCase() as LogLevel;
+    if (LOG_LEVELS.includes(upper)) logLevel = upper;
+    else problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${rawLevel}".`);
+  }
+
+  if (problems.length > 0 || !snowflake || !queueUrl) throw new ConfigError(problems);
+  const config: BackfillConfig = {
+    logBucket: buckets[0]!,
+    logPrefix,
+    allowedBuckets: buckets.slice(1),
+    queueUrl,
+    region: present(env, 'AWS_REGION') ?? 'us-east-1',
+    maxRangeDays,
+    paddingBeforeMs: before * 60_000,
+    paddingAfterMs: after * 60_000,
+    safetyMarginMs: margin * 1000,
+    snowflake,
+    logLevel,
+  };
+  if (dlqUrl) config.dlqUrl = dlqUrl;
+  return config;
+}
