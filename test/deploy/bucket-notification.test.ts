@@ -1,0 +1,271 @@
+// The custom resource that merges our queue entry into an existing bucket's notification
+// configuration. The merge is pure; the handler runs against an in-memory store standing in for
+// the bucket's configuration and a real HTTP server standing in for CloudFormation's response URL.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { FilterRule, NotificationConfiguration } from '@aws-sdk/client-s3';
+import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createBucketNotificationHandler,
+  type NotificationStore,
+} from '../../functions/bucket-notification/handler.ts';
+import { findConflict, withEntry, withoutEntry } from '../../functions/bucket-notification/merge.ts';
+
+// S3 answers with capitalised rule names ("Prefix") although the SDK type says "prefix".
+const rule = (Name: string, Value: string) => ({ Name, Value }) as FilterRule;
+
+const QUEUE = 'arn:aws:sqs:eu-west-1:111122223333:s3-access-logs-dev-ingest';
+
+/** What a real bucket might already have: other teams' queue, Lambda, topic and EventBridge. */
+function existingConfig(): NotificationConfiguration {
+  return {
+    QueueConfigurations: [
+      {
+        Id: 'other-team-queue',
+        QueueArn: 'arn:aws:sqs:eu-west-1:111122223333:other',
+        Events: ['s3:ObjectRemoved:*'],
+      },
+    ],
+    LambdaFunctionConfigurations: [
+      {
+        Id: 'thumbnailer',
+        LambdaFunctionArn: 'arn:aws:lambda:eu-west-1:111122223333:function:thumbs',
+        Events: ['s3:ObjectCreated:Put'],
+        Filter: { Key: { FilterRules: [rule('Prefix', 'images/')] } },
+      },
+    ],
+    TopicConfigurations: [
+      {
+        Id: 'audit-topic',
+        TopicArn: 'arn:aws:sns:eu-west-1:111122223333:audit',
+        Events: ['s3:ObjectCreated:*'],
+        Filter: { Key: { FilterRules: [rule('Suffix', '.csv'), rule('Prefix', 'exports/')] } },
+      },
+    ],
+    EventBridgeConfiguration: {},
+  };
+}
+
+const entry = { id: 's3-access-logs-dev-ingest', queueArn: QUEUE, prefix: 'logs/' };
+
+describe('merge', () => {
+  it('create keeps every existing queue, Lambda, topic and EventBridge configuration', () => {
+    const before = existingConfig();
+    const after = withEntry(before, entry);
+    expect(after.LambdaFunctionConfigurations).toEqual(before.LambdaFunctionConfigurations);
+    expect(after.TopicConfigurations).toEqual(before.TopicConfigurations);
+    expect(after.EventBridgeConfiguration).toEqual({});
+    expect(after.QueueConfigurations).toEqual([
+      before.QueueConfigurations![0],
+      {
+        Id: entry.id,
+        QueueArn: QUEUE,
+        Events: ['s3:ObjectCreated:*'],
+        Filter: { Key: { FilterRules: [{ Name: 'prefix', Value: 'logs/' }] } },
+      },
+    ]);
+    expect(before).toEqual(existingConfig()); // input not mutated
+  });
+
+  it('create on an empty configuration adds only our entry; an empty prefix means no filter', () => {
+    expect(withEntry({}, { ...entry, prefix: '' })).toEqual({
+      QueueConfigurations: [{ Id: entry.id, QueueArn: QUEUE, Events: ['s3:ObjectCreated:*'] }],
+    });
+  });
+
+  it('update replaces our entry in place of the old one and keeps the others', () => {
+    const created = withEntry(existingConfig(), entry);
+    const updated = withEntry(created, { ...entry, prefix: 'new-logs/' });
+    const ours = updated.QueueConfigurations!.filter((q) => q.Id === entry.id);
+    expect(ours).toHaveLength(1);
+    expect(ours[0]!.Filter!.Key!.FilterRules).toEqual([{ Name: 'prefix', Value: 'new-logs/' }]);
+    expect(withoutEntry(updated, entry.id)).toEqual(existingConfig());
+  });
+
+  it('delete removes only our entry and gives back the configuration as it was', () => {
+    expect(withoutEntry(withEntry(existingConfig(), entry), entry.id)).toEqual(existingConfig());
+    expect(withoutEntry({ QueueConfigurations: [{ Id: entry.id, QueueArn: QUEUE, Events: [] }] }, entry.id)).toEqual({});
+  });
+
+  it('drops SDK response metadata so the result can be PUT back', () => {
+    const fromSdk = { ...existingConfig(), $metadata: { httpStatusCode: 200 } } as NotificationConfiguration;
+    expect(withoutEntry(fromSdk, 'nope')).not.toHaveProperty('$metadata');
+  });
+
+  it('finds an overlapping rule (such as a Snowpipe notification) and names it', () => {
+    const snowpipe: NotificationConfiguration = {
+      QueueConfigurations: [
+        {
+          Id: 'snowpipe',
+          QueueArn: 'arn:aws:sqs:eu-west-1:999999999999:sf-snowpipe-x',
+          Events: ['s3:ObjectCreated:Put'],
+          Filter: { Key: { FilterRules: [rule('Prefix', 'logs/2026')] } },
+        },
+      ],
+    };
+    const conflict = findConflict(snowpipe, entry);
+    expect(conflict).toContain('sf-snowpipe-x');
+    expect(conflict).toContain('"snowpipe"');
+    expect(findConflict(existingConfig(), entry)).toBeUndefined(); // different prefixes/events
+    expect(findConflict(withEntry(existingConfig(), entry), entry)).toBeUndefined(); // our own entry
+    // No prefix overlaps every prefix; the first clashing rule is named.
+    expect(findConflict(existingConfig(), { ...entry, prefix: '' })).toContain('audit-topic');
+    expect(findConflict({ LambdaFunctionConfigurations: existingConfig().LambdaFunctionConfigurations }, { ...entry, prefix: 'images/x' })).toContain('thumbs');
+  });
+});
+
+describe('custom resource handler', () => {
+  let server: Server;
+  let url = '';
+  const responses: Array<{ body: Record<string, unknown>; contentType: string | undefined }> = [];
+
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      let data = '';
+      req.on('data', (c) => (data += c));
+      req.on('end', () => {
+        responses.push({ body: JSON.parse(data), contentType: req.headers['content-type'] });
+        res.end();
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/response`;
+  });
+  afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+  function memoryStore(initial: Record<string, NotificationConfiguration>): NotificationStore & {
+    buckets: Record<string, NotificationConfiguration>;
+    puts: number;
+  } {
+    const store = {
+      buckets: structuredClone(initial),
+      puts: 0,
+      async get(bucket: string) {
+        const c = store.buckets[bucket];
+        if (!c) throw Object.assign(new Error('The specified bucket does not exist'), { name: 'NoSuchBucket' });
+        return structuredClone(c);
+      },
+      async put(bucket: string, config: NotificationConfiguration) {
+        store.puts++;
+        store.buckets[bucket] = structuredClone(config);
+      },
+    };
+    return store;
+  }
+
+  const props = { BucketName: 'logs-bucket', QueueArn: QUEUE, Prefix: 'logs/', ConfigurationId: entry.id };
+  const common = {
+    ServiceToken: 'arn:aws:lambda:eu-west-1:111122223333:function:bn',
+    ResponseURL: '',
+    StackId: 'arn:aws:cloudformation:eu-west-1:111122223333:stack/s3-access-logs-dev/x',
+    RequestId: 'req-1',
+    LogicalResourceId: 'LogBucketNotification',
+    ResourceType: 'Custom::BucketNotification',
+  };
+  const quiet = () => {};
+
+  it('create, update and delete keep the other configurations and report to CloudFormation', async () => {
+    const store = memoryStore({ 'logs-bucket': existingConfig(), 'other-bucket': {} });
+    const handle = createBucketNotificationHandler({ store, log: quiet });
+    const ev = (e: Record<string, unknown>) => ({ ...common, ResponseURL: url, ...e }) as CloudFormationCustomResourceEvent;
+
+    await handle(ev({ RequestType: 'Create', ResourceProperties: { ...common, ...props } }));
+    let last = responses.at(-1)!;
+    expect(last.body).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: `logs-bucket/${entry.id}`, RequestId: 'req-1' });
+    expect(last.contentType ?? '').toBe('');
+    expect(store.buckets['logs-bucket']).toEqual(withEntry(existingConfig(), entry));
+
+    // Update in the same bucket with a new prefix: one write, entry swapped.
+    await handle(
+      ev({
+        RequestType: 'Update',
+        PhysicalResourceId: `logs-bucket/${entry.id}`,
+        ResourceProperties: { ...common, ...props, Prefix: 'v2/' },
+        OldResourceProperties: { ...common, ...props },
+      }),
+    );
+    expect(responses.at(-1)!.body).toMatchObject({ Status: 'SUCCESS' });
+    expect(store.buckets['logs-bucket']).toEqual(withEntry(existingConfig(), { ...entry, prefix: 'v2/' }));
+
+    // Update to another bucket: added there; CloudFormation then deletes the old physical id.
+    await handle(
+      ev({
+        RequestType: 'Update',
+        PhysicalResourceId: `logs-bucket/${entry.id}`,
+        ResourceProperties: { ...common, ...props, BucketName: 'other-bucket', Prefix: 'v2/' },
+        OldResourceProperties: { ...common, ...props, Prefix: 'v2/' },
+      }),
+    );
+    expect(responses.at(-1)!.body).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: `other-bucket/${entry.id}` });
+    await handle(
+      ev({
+        RequestType: 'Delete',
+        PhysicalResourceId: `logs-bucket/${entry.id}`,
+        ResourceProperties: { ...common, ...props, Prefix: 'v2/' },
+      }),
+    );
+    expect(store.buckets['logs-bucket']).toEqual(existingConfig());
+    expect(store.buckets['other-bucket']).toEqual(withEntry({}, { ...entry, prefix: 'v2/' }));
+
+    await handle(
+      ev({
+        RequestType: 'Delete',
+        PhysicalResourceId: `other-bucket/${entry.id}`,
+        ResourceProperties: { ...common, ...props, BucketName: 'other-bucket', Prefix: 'v2/' },
+      }),
+    );
+    last = responses.at(-1)!;
+    expect(last.body).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: `other-bucket/${entry.id}` });
+    expect(store.buckets['other-bucket']).toEqual({});
+  });
+
+  it('fails a create that would clash with an existing rule, and the follow-up delete touches nothing', async () => {
+    const clash: NotificationConfiguration = {
+      QueueConfigurations: [{ Id: 'snowpipe', QueueArn: 'arn:aws:sqs:eu-west-1:9:sf', Events: ['s3:ObjectCreated:*'] }],
+    };
+    const store = memoryStore({ 'logs-bucket': clash });
+    const handle = createBucketNotificationHandler({ store, log: quiet });
+    await handle({ ...common, ResponseURL: url, RequestType: 'Create', ResourceProperties: { ...common, ...props } } as CloudFormationCustomResourceEvent);
+    const failed = responses.at(-1)!.body;
+    expect(failed.Status).toBe('FAILED');
+    expect(failed.Reason).toMatch(/logs-bucket.*snowpipe/);
+    expect(store.puts).toBe(0);
+
+    await handle({
+      ...common,
+      ResponseURL: url,
+      RequestType: 'Delete',
+      PhysicalResourceId: failed.PhysicalResourceId as string,
+      ResourceProperties: { ...common, ...props },
+    } as CloudFormationCustomResourceEvent);
+    expect(responses.at(-1)!.body.Status).toBe('SUCCESS');
+    expect(store.puts).toBe(0);
+    expect(store.buckets['logs-bucket']).toEqual(clash);
+  });
+
+  it('delete succeeds when the bucket is already gone', async () => {
+    const store = memoryStore({});
+    const handle = createBucketNotificationHandler({ store, log: quiet });
+    await handle({
+      ...common,
+      ResponseURL: url,
+      RequestType: 'Delete',
+      PhysicalResourceId: `logs-bucket/${entry.id}`,
+      ResourceProperties: { ...common, ...props },
+    } as CloudFormationCustomResourceEvent);
+    expect(responses.at(-1)!.body.Status).toBe('SUCCESS');
+  });
+
+  it('fails with a clear reason when a property is missing', async () => {
+    const store = memoryStore({ 'logs-bucket': {} });
+    const handle = createBucketNotificationHandler({ store, log: quiet });
+    await handle({
+      ...common,
+      ResponseURL: url,
+      RequestType: 'Create',
+      ResourceProperties: { ...common, ...props, QueueArn: '' },
+    } as CloudFormationCustomResourceEvent);
+    expect(responses.at(-1)!.body).toMatchObject({ Status: 'FAILED', Reason: expect.stringContaining('QueueArn') });
+  });
+});
