@@ -1,0 +1,146 @@
+/**
+ * Bytes of a log object → numbered, parsed lines, streaming: memory stays bounded by the chunk
+ * size and the longest line, whatever the object size.
+ *
+ * Handles gzip (detected by its magic bytes, not the key name), a UTF-8 BOM, `\r\n`, lines split
+ * across chunks (including inside a multi-byte character), a last line without a newline, and
+ * invalid UTF-8 (decoded with U+FFFD so the line is still parsed or rejected). Blank lines are
+ * skipped but still counted, so line numbers match the file.
+ */
+import type { Readable } from 'node:stream';
+import { Readable as ReadableStream } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
+import { createGunzip } from 'node:zlib';
+import type { ParsedLine, ParseResult } from './columns.ts';
+import { parseLine } from './parse-line.ts';
+
+/** Longer lines are cut to this many characters and rejected as `line_too_long`. */
+export const MAX_LINE_CHARS = 1 << 20;
+const LINE_TOO_LONG: ParseResult = Object.freeze({ ok: false, reason: 'line_too_long' }) as ParseResult;
+
+type ByteSource = Readable | AsyncIterable<Uint8Array>;
+
+async function* bytesOf(source: ByteSource): AsyncGenerator<Uint8Array> {
+  for await (const chunk of source as AsyncIterable<Uint8Array | string>) {
+    yield typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
+  }
+}
+
+/** The source's bytes, gunzipped when they start with the gzip magic 1f 8b. */
+async function* plainBytes(source: ByteSource): AsyncGenerator<Uint8Array> {
+  const it = bytesOf(source)[Symbol.asyncIterator]();
+  const head: Uint8Array[] = [];
+  let headLength = 0;
+  let done = false;
+  while (headLength < 2) {
+    const r = await it.next();
+    if (r.done) {
+      done = true;
+      break;
+    }
+    if (r.value.length === 0) continue;
+    head.push(r.value);
+    headLength += r.value.length;
+  }
+  const first = head.length === 0 ? undefined : head.length === 1 ? head[0]! : Buffer.concat(head);
+  const gzip = first !== undefined && first.length >= 2 && first[0] === 0x1f && first[1] === 0x8b;
+  if (!gzip) {
+    if (first !== undefined) yield first;
+    if (!done) {
+      for (;;) {
+        const r = await it.next();
+        if (r.done) break;
+        yield r.value;
+      }
+    }
+    return;
+  }
+  async function* rest(): AsyncGenerator<Uint8Array> {
+    yield first!;
+    if (done) return;
+    for (;;) {
+      const r = await it.next();
+      if (r.done) return;
+      yield r.value;
+    }
+  }
+  const input = ReadableStream.from(rest(), { objectMode: false });
+  const gunzip = createGunzip();
+  input.on('error', (err) => gunzip.destroy(err));
+  input.pipe(gunzip);
+  try {
+    for await (const chunk of gunzip as AsyncIterable<Buffer>) yield chunk;
+  } finally {
+    input.destroy();
+    gunzip.destroy();
+  }
+}
+
+function isBlank(line: string): boolean {
+  for (let i = 0; i < line.length; i++) {
+    const c = line.charCodeAt(i);
+    if (c !== 32 && c !== 9 && c !== 11 && c !== 12) return false;
+  }
+  return true;
+}
+
+export async function* readLogLines(source: ByteSource): AsyncGenerator<ParsedLine> {
+  const decoder = new StringDecoder('utf8');
+  let carry = '';
+  let overlong = false; // the current line passed MAX_LINE_CHARS; the rest of it is dropped
+  let lineNo = 0;
+  let first = true;
+
+  function* emit(raw: string, tooLong: boolean): Generator<ParsedLine> {
+    lineNo++;
+    if (raw.length > 0 && raw.charCodeAt(raw.length - 1) === 13) raw = raw.slice(0, -1);
+    if (tooLong) {
+      yield { line: lineNo, raw, result: LINE_TOO_LONG };
+      return;
+    }
+    if (raw.length === 0 || isBlank(raw)) return;
+    yield { line: lineNo, raw, result: parseLine(raw) };
+  }
+
+  function* take(text: string): Generator<ParsedLine> {
+    if (first && text.length > 0) {
+      first = false;
+      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    }
+    let start = 0;
+    for (;;) {
+      const nl = text.indexOf('\n', start);
+      if (nl === -1) break;
+      if (overlong) {
+        overlong = false;
+        yield* emit(carry, true);
+      } else if (carry.length > 0) {
+        const line = carry + text.slice(start, nl);
+        if (line.length > MAX_LINE_CHARS) yield* emit(line.slice(0, MAX_LINE_CHARS), true);
+        else yield* emit(line, false);
+      } else if (nl - start > MAX_LINE_CHARS) {
+        yield* emit(text.slice(start, start + MAX_LINE_CHARS), true);
+      } else {
+        yield* emit(text.slice(start, nl), false);
+      }
+      carry = '';
+      start = nl + 1;
+    }
+    if (start < text.length && !overlong) {
+      carry = carry.length > 0 ? carry + text.slice(start) : text.slice(start);
+      if (carry.length > MAX_LINE_CHARS) {
+        carry = carry.slice(0, MAX_LINE_CHARS);
+        overlong = true;
+      }
+    }
+  }
+
+  for await (const chunk of plainBytes(source)) {
+    const text = decoder.write(chunk as Buffer);
+    if (text.length > 0) yield* take(text);
+  }
+  const tail = decoder.end();
+  if (tail.length > 0) yield* take(tail);
+  if (overlong) yield* emit(carry, true);
+  else if (carry.length > 0) yield* emit(carry, false);
+}

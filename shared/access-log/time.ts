@@ -1,0 +1,103 @@
+/**
+ * S3 writes the request time as `[06/Feb/2019:00:00:38 +0000]` (strftime `%d/%b/%Y:%H:%M:%S %z`).
+ * The row carries it as an ISO-8601 UTC instant with the offset applied, so it sorts and compares
+ * in SQL without any further conversion.
+ */
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const MONTH_NUMBERS = ['01', '02', '03', '04', '05', '06', '07', '08', '09', '10', '11', '12'];
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** Length of `06/Feb/2019:00:00:38 +0000`, the text between the brackets. */
+export const S3_TIME_LENGTH = 26;
+
+// Consecutive lines of one log object mostly share their second, so the last conversion is reused.
+let cachedRaw = '';
+let cachedIso = '';
+
+function twoDigits(s: string, i: number): number {
+  const a = s.charCodeAt(i) - 48;
+  const b = s.charCodeAt(i + 1) - 48;
+  if (a < 0 || a > 9 || b < 0 || b > 9) return -1;
+  return a * 10 + b;
+}
+
+function isLeapYear(y: number): boolean {
+  return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+}
+
+/**
+ * Converts the S3 time text at `s[start, end)` (without brackets) into `YYYY-MM-DDTHH:MM:SSZ`.
+ * Returns null when it is not a valid S3 time. Reads in place: no substring unless it converts.
+ */
+export function s3TimeToIso(s: string, start = 0, end = s.length): string | null {
+  if (end - start !== S3_TIME_LENGTH) return null;
+  if (cachedRaw !== '' && s.startsWith(cachedRaw, start)) return cachedIso;
+  const a = start;
+  if (
+    s.charCodeAt(a + 2) !== 47 /* / */ ||
+    s.charCodeAt(a + 6) !== 47 ||
+    s.charCodeAt(a + 11) !== 58 /* : */ ||
+    s.charCodeAt(a + 14) !== 58 ||
+    s.charCodeAt(a + 17) !== 58 ||
+    s.charCodeAt(a + 20) !== 32 /* space */
+  ) {
+    return null;
+  }
+  const day = twoDigits(s, a);
+  let month = -1;
+  for (let m = 0; m < 12; m++) {
+    if (s.startsWith(MONTHS[m]!, a + 3)) {
+      month = m;
+      break;
+    }
+  }
+  const y1 = twoDigits(s, a + 7);
+  const y2 = twoDigits(s, a + 9);
+  const hour = twoDigits(s, a + 12);
+  const minute = twoDigits(s, a + 15);
+  const second = twoDigits(s, a + 18);
+  const signChar = s.charCodeAt(a + 21);
+  const offH = twoDigits(s, a + 22);
+  const offM = twoDigits(s, a + 24);
+  if (month < 0 || y1 < 10 || y2 < 0 || hour < 0 || hour > 23 || minute < 0 || minute > 59) return null;
+  if (second < 0 || second > 59 || offH < 0 || offH > 23 || offM < 0 || offM > 59) return null;
+  if (signChar !== 43 /* + */ && signChar !== 45 /* - */) return null;
+  const year = y1 * 100 + y2;
+  const maxDay = month === 1 && isLeapYear(year) ? 29 : DAYS_IN_MONTH[month]!;
+  if (day < 1 || day > maxDay) return null;
+
+  let iso: string;
+  if (offH === 0 && offM === 0) {
+    iso = `${s.slice(a + 7, a + 11)}-${MONTH_NUMBERS[month]}-${s.slice(a, a + 2)}T${s.slice(a + 12, a + 20)}Z`;
+  } else {
+    const sign = signChar === 43 ? 1 : -1;
+    const ms = Date.UTC(year, month, day, hour, minute, second) - sign * (offH * 60 + offM) * 60_000;
+    const text = new Date(ms).toISOString();
+    // Years outside 1000..9999 would not keep the fixed-width ISO form.
+    if (text.length !== 24 || text.charCodeAt(0) === 48 /* 0xxx */) return null;
+    iso = `${text.slice(0, 19)}Z`;
+  }
+  cachedRaw = s.slice(a, end);
+  cachedIso = iso;
+  return iso;
+}
+
+const CANONICAL_ISO = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}:\d{2}:\d{2})(?:\.\d+)?Z$/;
+
+/**
+ * The inverse, for formatLine: an ISO instant → `06/Feb/2019:00:00:38 +0000` (UTC, seconds; S3
+ * logs carry no fractions). Throws RangeError on a value that is not a date: rows come from the
+ * parser, so that is a programming error, not bad data.
+ */
+export function isoToS3Time(iso: string): string {
+  let m = CANONICAL_ISO.exec(iso);
+  if (!m) {
+    const d = new Date(iso);
+    if (Number.isNaN(d.getTime())) throw new RangeError(`requestdatetime is not an ISO-8601 instant: ${iso}`);
+    m = CANONICAL_ISO.exec(d.toISOString());
+    if (!m) throw new RangeError(`requestdatetime is out of range: ${iso}`);
+  }
+  const month = Number(m[2]);
+  return `${m[3]}/${MONTHS[month - 1]}/${m[1]}:${m[4]} +0000`;
+}
