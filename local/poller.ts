@@ -1,0 +1,217 @@
+import {
+  ChangeMessageVisibilityBatchCommand,
+  DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  type Message,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+
+/**
+ * A local stand-in for Lambda's SQS event-source mapping, so the real ingest handler runs
+ * locally exactly as it is invoked in AWS:
+ *
+ * - it gathers up to `batchSize` messages, waiting at most `batchingWindowMs` for a batch to fill
+ *   (Lambda's MaximumBatchingWindowInSeconds), then invokes the handler once with the batch;
+ * - on success it deletes every message except those the handler names in `batchItemFailures`
+ *   (ReportBatchItemFailures); if the handler throws, it deletes none;
+ * - it never changes visibility itself: a message that is not deleted reappears when the
+ *   queue's visibility timeout expires, like under Lambda;
+ * - redrive to the DLQ after `maxReceiveCount` receives is the queue's own RedrivePolicy, which
+ *   fauxqs implements on receive as SQS does, so the poller does not second-guess it.
+ */
+
+export type BatchHandler = (event: SQSEvent) => Promise<SQSBatchResponse | void>;
+
+export interface PollerOptions {
+  sqs: SQSClient;
+  queueUrl: string;
+  handler: BatchHandler;
+  /** Lambda's BatchSize (1..10,000; batches over 10 are gathered from several receives). */
+  batchSize?: number;
+  /** Lambda's MaximumBatchingWindowInSeconds, in ms. 0 = invoke with whatever one receive gave. */
+  batchingWindowMs?: number;
+  /** How many batches may be in flight at once (Lambda's concurrency for this mapping). */
+  concurrency?: number;
+  /** Long-poll wait per receive, seconds. Short so that stop() is quick. */
+  waitTimeSeconds?: number;
+  /** Called after each invocation with what happened to the batch. */
+  onBatch?: (outcome: BatchOutcome) => void;
+  /** Called when the handler throws (the batch stays on the queue). */
+  onError?: (error: unknown) => void;
+}
+
+export interface BatchOutcome {
+  received: number;
+  deleted: number;
+  failed: number;
+  /** The handler threw: nothing was deleted. */
+  threw: boolean;
+  /** Message ids the handler reported as failed (or all, when it threw). */
+  failedIds: string[];
+}
+
+export interface Poller {
+  /** Totals since start. */
+  readonly stats: { invocations: number; received: number; deleted: number; failed: number };
+  stop(): Promise<void>;
+}
+
+export function startPoller(options: PollerOptions): Poller {
+  const batchSize = options.batchSize ?? 10;
+  const windowMs = options.batchingWindowMs ?? 0;
+  const concurrency = options.concurrency ?? 1;
+  const waitTimeSeconds = options.waitTimeSeconds ?? 1;
+  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000) throw new Error(`batchSize must be 1..10000, got ${batchSize}`);
+  if (!(concurrency >= 1)) throw new Error(`concurrency must be >= 1, got ${concurrency}`);
+
+  const stats = { invocations: 0, received: 0, deleted: 0, failed: 0 };
+  const abort = new AbortController();
+  let stopped = false;
+  let queueArn: string | undefined;
+  let region = 'us-east-1';
+
+  async function describeQueue(): Promise<void> {
+    const out = await options.sqs.send(new GetQueueAttributesCommand({ QueueUrl: options.queueUrl, AttributeNames: ['QueueArn'] }), {
+      abortSignal: abort.signal,
+    });
+    queueArn = out.Attributes?.QueueArn;
+    region = queueArn?.split(':')[3] ?? (await options.sqs.config.region()) ?? region;
+  }
+
+  async function receive(max: number, wait: number): Promise<Message[]> {
+    const out = await options.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: options.queueUrl,
+        MaxNumberOfMessages: Math.min(10, max),
+        WaitTimeSeconds: wait,
+        MessageSystemAttributeNames: ['All'],
+        MessageAttributeNames: ['All'],
+      }),
+    );
+    return out.Messages ?? [];
+  }
+
+  /** One batch, gathered the way Lambda does: until full or until the window closes. */
+  async function gather(): Promise<Message[]> {
+    const batch = await receive(batchSize, waitTimeSeconds);
+    if (batch.length === 0 || windowMs <= 0) return batch;
+    const deadline = Date.now() + windowMs;
+    while (batch.length < batchSize && !stopped) {
+      const left = deadline - Date.now();
+      if (left <= 0) break;
+      const more = await receive(batchSize - batch.length, Math.min(waitTimeSeconds, Math.floor(left / 1000)));
+      batch.push(...more);
+      if (more.length === 0 && left < 1000) await sleep(Math.min(left, 100));
+    }
+    return batch;
+  }
+
+  function toRecord(m: Message): SQSRecord {
+    const a = m.Attributes ?? {};
+    return {
+      messageId: m.MessageId ?? '',
+      receiptHandle: m.ReceiptHandle ?? '',
+      body: m.Body ?? '',
+      attributes: {
+        ApproximateReceiveCount: a.ApproximateReceiveCount ?? '1',
+        SentTimestamp: a.SentTimestamp ?? String(Date.now()),
+        SenderId: a.SenderId ?? '000000000000',
+        ApproximateFirstReceiveTimestamp: a.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
+      },
+      messageAttributes: {},
+      md5OfBody: m.MD5OfBody ?? '',
+      eventSource: 'aws:sqs',
+      eventSourceARN: queueArn ?? '',
+      awsRegion: region,
+    };
+  }
+
+  async function deleteAll(messages: Message[]): Promise<void> {
+    for (let i = 0; i < messages.length; i += 10) {
+      const chunk = messages.slice(i, i + 10);
+      const out = await options.sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: options.queueUrl,
+          Entries: chunk.map((m, j) => ({ Id: String(j), ReceiptHandle: m.ReceiptHandle })),
+        }),
+      );
+      if (out.Failed && out.Failed.length > 0) {
+        throw new Error(`could not delete ${out.Failed.length} processed message(s): ${out.Failed[0]?.Message ?? 'unknown'}`);
+      }
+    }
+  }
+
+  async function release(messages: Message[]): Promise<void> {
+    for (let i = 0; i < messages.length; i += 10) {
+      await options.sqs.send(
+        new ChangeMessageVisibilityBatchCommand({
+          QueueUrl: options.queueUrl,
+          Entries: messages.slice(i, i + 10).map((m, j) => ({ Id: String(j), ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: 0 })),
+        }),
+      );
+    }
+  }
+
+  async function invoke(messages: Message[]): Promise<void> {
+    const event: SQSEvent = { Records: messages.map(toRecord) };
+    stats.invocations++;
+    stats.received += messages.length;
+    let failedIds: string[];
+    let threw = false;
+    try {
+      const response = await options.handler(event);
+      const reported = response?.batchItemFailures?.map((f) => f.itemIdentifier) ?? [];
+      // Lambda treats an identifier that is not in the batch as a failure of the whole batch.
+      const ids = new Set(messages.map((m) => m.MessageId));
+      failedIds = reported.some((id) => !ids.has(id)) ? [...ids].filter((id): id is string => !!id) : reported;
+    } catch (err) {
+      threw = true;
+      failedIds = messages.map((m) => m.MessageId ?? '');
+      options.onError?.(err);
+    }
+    const failed = new Set(failedIds);
+    const done = messages.filter((m) => !failed.has(m.MessageId ?? ''));
+    await deleteAll(done);
+    stats.deleted += done.length;
+    stats.failed += messages.length - done.length;
+    options.onBatch?.({ received: messages.length, deleted: done.length, failed: messages.length - done.length, threw, failedIds });
+  }
+
+  async function worker(): Promise<void> {
+    while (!stopped) {
+      try {
+        const batch = await gather();
+        if (batch.length === 0) continue;
+        // Stopped while gathering: hand the batch back rather than strand it until its visibility timeout.
+        if (stopped) await release(batch);
+        else await invoke(batch);
+      } catch (err) {
+        if (stopped) return;
+        options.onError?.(err);
+        await sleep(200);
+      }
+    }
+  }
+
+  const workers = describeQueue()
+    .catch((err) => {
+      if (!stopped) options.onError?.(err);
+    })
+    .then(() => Promise.all(Array.from({ length: concurrency }, () => worker())));
+
+  return {
+    stats,
+    /** Waits for the receive in progress (at most waitTimeSeconds) and the batch being handled. */
+    async stop() {
+      stopped = true;
+      abort.abort();
+      await workers;
+    },
+  };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
