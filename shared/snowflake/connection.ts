@@ -1,0 +1,145 @@
+/**
+ * One snowflake-sdk connection per warm Lambda container, reused across invocations.
+ *
+ * `get()` hands out the cached connection after checking it with `isValidAsync()` (a heartbeat:
+ * one round-trip per batch); a connection whose session expired or broke is destroyed and a new
+ * one is opened. `Session` wraps it with a promise API and counts round-trips, which the tests use
+ * to prove "a constant plus one per insert chunk".
+ */
+import snowflake from 'snowflake-sdk';
+import type { Bind, Binds, Connection, ConnectionOptions } from 'snowflake-sdk';
+import type { SnowflakeCredentials } from '../config.ts';
+import type { CredentialsProvider } from './credentials.ts';
+
+export type { Bind, Binds, Connection };
+
+let sdkConfigured = false;
+/** The SDK logs to stdout by default; keep it to errors, and never at a level that prints SQL binds. */
+export function configureSnowflakeSdk(): void {
+  if (sdkConfigured) return;
+  sdkConfigured = true;
+  snowflake.configure({ logLevel: 'ERROR', additionalLogToConsole: false } as Parameters<typeof snowflake.configure>[0]);
+}
+
+export function connectionOptions(c: SnowflakeCredentials): ConnectionOptions {
+  const options: ConnectionOptions = {
+    account: c.account,
+    username: c.username,
+    database: c.database,
+    schema: c.schema,
+    application: 's3-access-logs',
+    // Rows come back as objects keyed by upper-case column name; we never fetch large results.
+    rowMode: 'object',
+  } as ConnectionOptions;
+  if (c.role) options.role = c.role;
+  if (c.warehouse) options.warehouse = c.warehouse;
+  if (c.accessUrl) options.accessUrl = c.accessUrl;
+  if (c.privateKey) {
+    options.authenticator = 'SNOWFLAKE_JWT';
+    options.privateKey = c.privateKey;
+    if (c.privateKeyPassphrase) options.privateKeyPass = c.privateKeyPassphrase;
+  } else if (c.password) {
+    options.password = c.password;
+  }
+  return options;
+}
+
+/** Runs one statement; resolves with its rows (objects keyed by column name as Snowflake returns it). */
+export function execute<T = Record<string, unknown>>(conn: Connection, sqlText: string, binds?: Binds): Promise<T[]> {
+  return new Promise((resolve, reject) => {
+    conn.execute({
+      sqlText,
+      ...(binds !== undefined ? { binds } : {}),
+      complete(err, _stmt, rows) {
+        if (err) reject(err);
+        else resolve((rows ?? []) as T[]);
+      },
+    });
+  });
+}
+
+/** A connection plus a round-trip counter. */
+export class Session {
+  roundTrips = 0;
+  constructor(readonly connection: Connection) {}
+  async query<T = Record<string, unknown>>(sqlText: string, binds?: Binds): Promise<T[]> {
+    this.roundTrips++;
+    return execute<T>(this.connection, sqlText, binds);
+  }
+}
+
+export interface ConnectionProvider {
+  /** A connected, validated connection. Reused while valid. */
+  get(): Promise<Connection>;
+  /** Destroys the cached connection (next get() opens a new one). */
+  reset(): Promise<void>;
+  close(): Promise<void>;
+}
+
+function destroy(conn: Connection): Promise<void> {
+  return new Promise((resolve) => {
+    try {
+      conn.destroy(() => resolve());
+    } catch {
+      resolve();
+    }
+  });
+}
+
+export function createConnectionProvider(
+  credentials: CredentialsProvider,
+  options: {
+    /** Statements run once on every new connection (e.g. session parameters). Failures are reported, not fatal. */
+    onConnect?: (conn: Connection) => Promise<void>;
+  } = {},
+): ConnectionProvider {
+  configureSnowflakeSdk();
+  let current: Promise<Connection> | undefined;
+
+  async function open(): Promise<Connection> {
+    const creds = await credentials.get();
+    const conn = snowflake.createConnection(connectionOptions(creds));
+    try {
+      await conn.connectAsync();
+    } catch (err) {
+      // A rotated secret shows up as a login failure: read it again next time.
+      credentials.forget();
+      throw err;
+    }
+    if (options.onConnect) await options.onConnect(conn);
+    return conn;
+  }
+
+  return {
+    async get() {
+      if (current) {
+        let conn: Connection | undefined;
+        try {
+          conn = await current;
+        } catch {
+          current = undefined;
+        }
+        if (conn) {
+          if (await conn.isValidAsync()) return conn;
+          current = undefined;
+          await destroy(conn);
+        }
+      }
+      current = open();
+      try {
+        return await current;
+      } catch (err) {
+        current = undefined;
+        throw err;
+      }
+    },
+    async reset() {
+      const c = current;
+      current = undefined;
+      if (c) await destroy(await c.catch(() => undefined as unknown as Connection)).catch(() => {});
+    },
+    async close() {
+      await this.reset();
+    },
+  };
+}
