@@ -1,0 +1,195 @@
+/**
+ * `s3-access-logs setup-snowflake`: applies the project's SQL to a real Snowflake account through
+ * snowflake-sdk, with the same credentials the Lambda uses (the Secrets Manager secret, or
+ * SNOWFLAKE_* variables), printing each statement as it runs.
+ *
+ * Two steps, because they need different credentials:
+ *   --setup   sql/00-setup.sql as an administrator: database, warehouse, role, service user,
+ *             grants (and, with --public-key, the user's RSA public key).
+ *   (default) the table DDL, sql/01-*.sql … sql/09-*.sql, as the pipeline's own user, so that its
+ *             role owns the tables. --fallback adds sql/fallback/*.sql.
+ * Statement splitting and execution are shared/snowflake/sql-files.ts, the same code the local
+ * stack and the tests use.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { Command } from 'commander';
+import { ConfigError, loadSnowflakeSource, type SnowflakeSource } from '../shared/config.ts';
+import { createConnectionProvider, execute } from '../shared/snowflake/connection.ts';
+import { credentialsProvider } from '../shared/snowflake/credentials.ts';
+import {
+  applySqlFiles,
+  REPO_ROOT,
+  splitSqlStatements,
+  SqlFileError,
+  tableSqlFiles,
+  type AppliedStatement,
+} from '../shared/snowflake/sql-files.ts';
+import { CliError } from './errors.ts';
+
+/** The service user sql/00-setup.sql creates; --public-key sets its key. */
+export const LOADER_USER = 'S3_ACCESS_LOGS_LOADER';
+export const SETUP_SQL_FILE = path.join(REPO_ROOT, 'sql', '00-setup.sql');
+
+export interface SetupOptions {
+  setup?: boolean;
+  publicKey?: string;
+  fallback?: boolean;
+  secret?: string;
+  dryRun?: boolean;
+  /** Repository root holding sql/ (tests only). */
+  root?: string;
+}
+
+/** Which files run, in order. */
+export function sqlFilesFor(opts: SetupOptions): string[] {
+  const root = opts.root ?? REPO_ROOT;
+  if (opts.setup) return [path.join(root, 'sql', '00-setup.sql')];
+  const files = tableSqlFiles(root);
+  if (opts.fallback) {
+    const dir = path.join(root, 'sql', 'fallback');
+    files.push(
+      ...readdirSync(dir)
+        .filter((f) => f.endsWith('.sql'))
+        .sort()
+        .map((f) => path.join(dir, f)),
+    );
+  }
+  return files;
+}
+
+/**
+ * The body of an RSA public key (PEM or bare base64) as Snowflake's RSA_PUBLIC_KEY wants it.
+ * Checked to be base64 only, because DDL takes no bind variables and it goes into a literal.
+ */
+export function publicKeyBody(text: string, file: string): string {
+  if (/PRIVATE KEY/.test(text)) {
+    throw new CliError(`${file} holds a PRIVATE key; pass the public key (rsa_key.pub) to --public-key.`, 2);
+  }
+  const body = text.replace(/-----(BEGIN|END) PUBLIC KEY-----/g, '').replace(/\s+/g, '');
+  if (!/^[A-Za-z0-9+/]{100,}={0,2}$/.test(body)) {
+    throw new CliError(`${file} is not an RSA public key in PEM format ("-----BEGIN PUBLIC KEY-----...").`, 2);
+  }
+  return body;
+}
+
+function secretsClientFor(secretId: string): () => SecretsManagerClient {
+  // A full ARN names its region; use it so the command works whatever AWS_REGION says.
+  const region = /^arn:[^:]+:secretsmanager:([^:]+):/.exec(secretId)?.[1];
+  return () => new SecretsManagerClient(region ? { region } : {});
+}
+
+function resolveSource(opts: SetupOptions, env: NodeJS.ProcessEnv): SnowflakeSource {
+  if (opts.secret) return { kind: 'secret', secretId: opts.secret };
+  const problems: string[] = [];
+  const source = loadSnowflakeSource(env, problems);
+  if (!source || problems.length) {
+    throw new CliError(
+      `No usable Snowflake credentials: ${problems.join(' ')} ` +
+        'Pass --secret <secret ARN>, or set SNOWFLAKE_SECRET_ARN or the SNOWFLAKE_* variables.',
+      2,
+    );
+  }
+  return source;
+}
+
+const firstLine = (sql: string) => {
+  const line = sql.split('\n')[0]!.trim();
+  return line.length > 90 ? `${line.slice(0, 87)}...` : line;
+};
+
+export async function setupSnowflake(
+  opts: SetupOptions,
+  io: { out: (s: string) => void; env?: NodeJS.ProcessEnv } = { out: (s) => process.stdout.write(s) },
+): Promise<AppliedStatement[]> {
+  if (opts.publicKey && !opts.setup) {
+    throw new CliError('--public-key sets the service user\'s key and goes with --setup.', 2);
+  }
+  const files = sqlFilesFor(opts);
+  const keyFile = opts.publicKey;
+  const alterKey = keyFile
+    ? `ALTER USER ${LOADER_USER} SET RSA_PUBLIC_KEY = '${publicKeyBody(readFileSync(keyFile, 'utf8'), keyFile)}'`
+    : undefined;
+  const label = (s: { file: string; index: number }) => `${path.basename(s.file)} #${s.index}`;
+
+  if (opts.dryRun) {
+    const listed: AppliedStatement[] = [];
+    for (const file of files) {
+      for (const [i, sql] of splitSqlStatements(readFileSync(file, 'utf8')).entries()) {
+        const s = { file, index: i + 1, sql };
+        listed.push(s);
+        io.out(`${label(s)}  ${firstLine(sql)}\n`);
+      }
+    }
+    if (alterKey) io.out(`--public-key  ALTER USER ${LOADER_USER} SET RSA_PUBLIC_KEY = '…'\n`);
+    io.out(`${listed.length + (alterKey ? 1 : 0)} statement(s); dry run, nothing executed.\n`);
+    return listed;
+  }
+
+  const source = resolveSource(opts, io.env ?? process.env);
+  const provider = createConnectionProvider(
+    credentialsProvider(source, source.kind === 'secret' ? secretsClientFor(source.secretId) : undefined),
+  );
+  let applied: AppliedStatement[] = [];
+  try {
+    let conn;
+    try {
+      conn = await provider.get();
+    } catch (err) {
+      const why = err instanceof ConfigError ? err.problems.join(' ') : (err as Error).message;
+      throw new CliError(`Could not connect to Snowflake: ${why}`);
+    }
+    const started: AppliedStatement[] = [];
+    try {
+      applied = await applySqlFiles(conn, files, (s) => {
+        started.push(s);
+        io.out(`ok  ${label(s)}  ${firstLine(s.sql)}  (${Math.round(s.ms ?? 0)} ms)\n`);
+      });
+    } catch (err) {
+      if (err instanceof SqlFileError) {
+        io.out(`FAILED  ${path.basename(err.file)} #${err.index}  ${firstLine(err.sql)}\n`);
+        throw new CliError(
+          `${err.message}\n${started.length} statement(s) ran before it; the files are idempotent, so fix the cause and run the command again.`,
+        );
+      }
+      throw err;
+    }
+    if (alterKey) {
+      const t0 = performance.now();
+      // The key is a validated base64 literal; printing the statement would only add noise.
+      await execute(conn, alterKey).catch((err: unknown) => {
+        throw new CliError(`Setting the public key of ${LOADER_USER} failed: ${(err as Error).message}`);
+      });
+      io.out(`ok  --public-key  ALTER USER ${LOADER_USER} SET RSA_PUBLIC_KEY = '…'  (${Math.round(performance.now() - t0)} ms)\n`);
+    }
+    io.out(`${applied.length + (alterKey ? 1 : 0)} statement(s) applied.\n`);
+    return applied;
+  } finally {
+    await provider.close();
+  }
+}
+
+export function register(program: Command): void {
+  program
+    .command('setup-snowflake')
+    .description(
+      'Apply the SQL in sql/ to Snowflake, printing each statement: the tables (default), ' +
+        'or with --setup the one-time account setup (role, service user, warehouse, grants).',
+    )
+    .option('--setup', 'apply sql/00-setup.sql instead; run it once, as an administrator (SYSADMIN + SECURITYADMIN)')
+    .option('--public-key <file>', `with --setup: set this RSA public key (PEM) on the ${LOADER_USER} user`)
+    .option('--fallback', 'also apply sql/fallback/*.sql (the Snowpipe/stream/task fallback path)')
+    .option('--secret <arn>', 'read the credentials from this Secrets Manager secret (default: SNOWFLAKE_SECRET_ARN, else SNOWFLAKE_* variables)')
+    .option('--dry-run', 'list the statements without connecting')
+    .addHelpText(
+      'after',
+      '\nCredentials: the same JSON secret the Lambda reads (--secret or SNOWFLAKE_SECRET_ARN; AWS\n' +
+        'credentials from the usual AWS environment/profile), or SNOWFLAKE_ACCOUNT, SNOWFLAKE_USERNAME,\n' +
+        'SNOWFLAKE_PRIVATE_KEY or SNOWFLAKE_PASSWORD, SNOWFLAKE_DATABASE, SNOWFLAKE_SCHEMA (optional\n' +
+        'SNOWFLAKE_ROLE, SNOWFLAKE_WAREHOUSE). See the README, "Deploy".\n',
+    )
+    .action(async (opts: SetupOptions) => {
+      await setupSnowflake(opts);
+    });
+}
