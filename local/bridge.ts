@@ -115,6 +115,15 @@ export function startBridge(options: BridgeOptions): Bridge {
   };
 }
 
+/**
+ * The key as S3 writes it into notifications: application/x-www-form-urlencoded as Java's
+ * URLEncoder does it (space → `+`, `+` → `%2B`, UTF-8 escapes; `!'()~` escaped too, `*` not),
+ * except `/`, which S3 leaves as is. Built on the project's encoder, which the ingest decodes.
+ */
+export function encodeEventKey(key: string): string {
+  return encodeS3Key(key).replace(/[!'()~]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
 export interface S3EventInput {
   region: string;
   bucket: string;
@@ -150,8 +159,7 @@ export function s3EventMessage(input: S3EventInput) {
             arn: `arn:aws:s3:::${input.bucket}`,
           },
           object: {
-            // Form encoding with `/` kept, as S3 sends it (space → `+`): the project's one encoder.
-            key: encodeS3Key(input.key),
+            key: encodeEventKey(input.key),
             size: input.size,
             eTag: input.etag,
             sequencer: input.sequencer,
