@@ -1,0 +1,86 @@
+/**
+ * The ingest Lambda: SQS batch of S3 notifications → rows in Snowflake, exactly once.
+ * Thin: configuration and clients are built once per container; the work is in process-batch.ts.
+ *
+ * `createIngestHandler(deps)` is what tests and the local stack call, with their own S3 client and
+ * Snowflake connection provider; `handler` is the Lambda entry, configured from the environment
+ * (variables documented in shared/config.ts). Needs `ReportBatchItemFailures` on the event source.
+ */
+import { S3Client } from '@aws-sdk/client-s3';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { loadIngestConfig, type IngestConfig } from '../../shared/config.ts';
+import { createConnectionProvider, execute, type ConnectionProvider } from '../../shared/snowflake/connection.ts';
+import { credentialsProvider } from '../../shared/snowflake/credentials.ts';
+import { createLogger, createMetrics, publishSummary, type BatchSummary } from './observability.ts';
+import { processBatch } from './process-batch.ts';
+
+export interface IngestDeps {
+  config: IngestConfig;
+  s3: S3Client;
+  connections: ConnectionProvider;
+  logger?: Logger;
+  /** Omit to skip EMF output (tests); the Lambda entry always publishes. */
+  metrics?: Metrics;
+  /** Called with each batch's summary (tests, the local stack's progress output). */
+  onBatch?: (summary: BatchSummary, response: SQSBatchResponse) => void;
+  now?: () => number;
+}
+
+export type IngestHandler = (event: SQSEvent) => Promise<SQSBatchResponse>;
+
+export function createIngestHandler(deps: IngestDeps): IngestHandler {
+  const logger = deps.logger ?? createLogger(deps.config.logLevel);
+  return async (event) => {
+    const batchDeps = { config: deps.config, s3: deps.s3, connections: deps.connections, logger };
+    const { response, summary } = await processBatch(event, deps.now ? { ...batchDeps, now: deps.now } : batchDeps);
+    logger.info('Batch done', { ...summary });
+    if (deps.metrics) publishSummary(deps.metrics, summary);
+    deps.onBatch?.(summary, response);
+    return response;
+  };
+}
+
+/**
+ * Session settings for every new Snowflake connection. LOCK_TIMEOUT bounds how long a claim waits
+ * behind another transaction on the ledger (default 12 h): a claim stuck behind a dead session
+ * then fails, and SQS redelivers the message instead of the Lambda timing out.
+ */
+export const SESSION_SETUP = ['ALTER SESSION SET LOCK_TIMEOUT = 120'];
+
+/** A connection provider for the configured Snowflake source. */
+export function defaultConnections(config: IngestConfig, logger?: Logger): ConnectionProvider {
+  return createConnectionProvider(credentialsProvider(config.snowflake), {
+    async onConnect(conn) {
+      for (const sql of SESSION_SETUP) {
+        try {
+          await execute(conn, sql);
+        } catch (err) {
+          logger?.warn('Session setting not applied', { sql, error: (err as Error).message });
+        }
+      }
+    },
+  });
+}
+
+function fromEnvironment(): IngestHandler {
+  // Throws ConfigError naming every bad variable: the cold start fails visibly, before any message is taken.
+  const config = loadIngestConfig(process.env);
+  const logger = createLogger(config.logLevel);
+  return createIngestHandler({
+    config,
+    s3: new S3Client({}),
+    connections: defaultConnections(config, logger),
+    logger,
+    metrics: createMetrics(),
+  });
+}
+
+// In Lambda, configuration errors surface at init; imported elsewhere (tests), nothing runs.
+let lambdaHandler: IngestHandler | undefined = process.env.AWS_LAMBDA_FUNCTION_NAME ? fromEnvironment() : undefined;
+
+export const handler: IngestHandler = async (event) => {
+  lambdaHandler ??= fromEnvironment();
+  return lambdaHandler(event);
+};

@@ -1,0 +1,324 @@
+/**
+ * One SQS batch → loaded objects → the batch response. Every message ends in exactly one of:
+ * acknowledged (its objects were committed, found already loaded, or deliberately skipped) or
+ * listed in `batchItemFailures` (SQS redelivers it; after maxReceiveCount it goes to the DLQ).
+ * Errors are caught per object, so one bad object fails only the messages that announced it.
+ *
+ * Steps:
+ * 1. Parse bodies (shared/s3/events); drop test events; skip objects outside LOG_BUCKETS/LOG_PREFIXES.
+ *    The same object announced twice in a batch is loaded once (both messages share its outcome).
+ * 2. Ask the ledger which objects are already loaded (advisory: saves the S3 reads).
+ * 3. Read the other objects whose size fits the memory budget, fully, into bind arrays, and commit
+ *    them all in ONE transaction. If that transaction fails, retry them one per transaction, so a
+ *    poison object cannot keep the rest of the batch from loading.
+ * 4. Stream each object too large for the budget in its own transaction.
+ */
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { Readable } from 'node:stream';
+import { readLogLines } from '../../shared/access-log/index.ts';
+import { isAllowedObject, type IngestConfig } from '../../shared/config.ts';
+import { parseMessageBody, type ObjectRef } from '../../shared/s3/events.ts';
+import { openObject } from '../../shared/s3/objects.ts';
+import { Session, type Bind, type ConnectionProvider } from '../../shared/snowflake/connection.ts';
+import {
+  ledgerId,
+  Loader,
+  RowBuilder,
+  type BufferedObject,
+  type LoadTarget,
+  type ObjectCounts,
+} from '../../shared/snowflake/loader.ts';
+import { emptySummary, type BatchSummary, type SkipReason } from './observability.ts';
+
+export interface BatchDeps {
+  config: IngestConfig;
+  s3: S3Client;
+  connections: ConnectionProvider;
+  logger: Logger;
+  now?: () => number;
+}
+
+type Status = 'loaded' | SkipReason | 'failed';
+
+interface Pending {
+  id: string;
+  target: LoadTarget;
+  size?: number;
+  messageIds: string[];
+  status?: Status;
+  counts?: ObjectCounts;
+}
+
+/** S3 reads in flight at once while buffering a batch. */
+const READ_CONCURRENCY = 4;
+
+function errorText(err: unknown): string {
+  const e = err as { name?: string; code?: string | number; message?: string };
+  return [e?.name, e?.code, e?.message ?? String(err)].filter((x) => x !== undefined && x !== '').join(': ');
+}
+
+function toTarget(o: ObjectRef): LoadTarget {
+  const t: LoadTarget = { bucket: o.bucket, key: o.key, force: o.force };
+  if (o.etag) t.etag = o.etag;
+  if (o.sequencer) t.sequencer = o.sequencer;
+  if (o.replayId) t.replayId = o.replayId;
+  return t;
+}
+
+/** Of two events for one key, the later one (S3 sequencers compare as hex after left-padding). */
+function later(a: ObjectRef, b: ObjectRef): ObjectRef {
+  if (!a.sequencer || !b.sequencer) return a;
+  const w = Math.max(a.sequencer.length, b.sequencer.length);
+  return b.sequencer.padStart(w, '0') > a.sequencer.padStart(w, '0') ? b : a;
+}
+
+async function* counted(body: Readable, counter: { bytes: number }): AsyncGenerator<Uint8Array> {
+  for await (const chunk of body as AsyncIterable<Uint8Array>) {
+    counter.bytes += chunk.length;
+    yield chunk;
+  }
+}
+
+export async function processBatch(
+  event: SQSEvent,
+  deps: BatchDeps,
+): Promise<{ response: SQSBatchResponse; summary: BatchSummary }> {
+  const { config, logger } = deps;
+  const now = deps.now ?? Date.now;
+  const started = now();
+  const summary = emptySummary(event.Records.length);
+  const failedMessages = new Set<string>();
+  const pending = new Map<string, Pending>();
+  const refs = new Map<string, ObjectRef>();
+
+  // 1. Bodies → objects.
+  for (const record of event.Records) {
+    const messageId = record.messageId;
+    const parsed = parseMessageBody(record.body);
+    if (parsed.kind === 'invalid') {
+      logger.error('Unreadable message: not an S3 object-created event; reporting it failed so it reaches the DLQ', {
+        messageId,
+        reason: parsed.reason,
+        body: record.body.slice(0, 500),
+      });
+      failedMessages.add(messageId);
+      continue;
+    }
+    if (parsed.kind === 'test') {
+      logger.info('s3:TestEvent acknowledged', { messageId });
+      continue;
+    }
+    for (const o of parsed.objects) {
+      if (!isAllowedObject(config, o.bucket, o.key)) {
+        logger.warn('Object outside LOG_BUCKETS/LOG_PREFIXES skipped', { messageId, bucket: o.bucket, key: o.key });
+        summary.skipped['not-allowed']++;
+        continue;
+      }
+      const id = ledgerId(o);
+      const seen = refs.get(id);
+      const chosen = seen ? later(seen, o) : o;
+      const force = (seen?.force ?? false) || o.force;
+      refs.set(id, { ...chosen, force });
+      const p = pending.get(id);
+      if (p) {
+        p.target = toTarget({ ...chosen, force });
+        if (chosen.size !== undefined) p.size = chosen.size;
+        if (!p.messageIds.includes(messageId)) p.messageIds.push(messageId);
+      } else {
+        const np: Pending = { id, target: toTarget(chosen), messageIds: [messageId] };
+        if (o.size !== undefined) np.size = o.size;
+        pending.set(id, np);
+      }
+    }
+  }
+
+  const objects = [...pending.values()];
+  const finish = () => {
+    for (const p of objects) {
+      if (p.status === 'failed' || p.status === undefined) {
+        // undefined: something above us threw before deciding; not acknowledged, so retried.
+        for (const m of p.messageIds) failedMessages.add(m);
+      }
+    }
+    summary.failedMessages = failedMessages.size;
+    summary.durationMs = now() - started;
+    return {
+      response: { batchItemFailures: [...failedMessages].map((itemIdentifier) => ({ itemIdentifier })) },
+      summary,
+    };
+  };
+  if (objects.length === 0) return finish();
+
+  const log = (p: Pending) => ({ messageIds: p.messageIds, bucket: p.target.bucket, key: p.target.key });
+  const fail = (p: Pending, err: unknown, what: string) => {
+    p.status = 'failed';
+    summary.objectsFailed++;
+    logger.error(`${what} failed; the message will be retried`, { ...log(p), error: errorText(err) });
+    logger.debug('stack', { stack: (err as Error)?.stack });
+  };
+  const skip = (p: Pending, reason: SkipReason, message: string) => {
+    p.status = reason;
+    summary.skipped[reason]++;
+    (reason === 'duplicate' ? logger.info : logger.warn).call(logger, message, { ...log(p), reason });
+  };
+  const loaded = (p: Pending, counts: ObjectCounts) => {
+    p.status = 'loaded';
+    p.counts = counts;
+    summary.objectsLoaded++;
+    summary.rows += counts.rows;
+    summary.rejects += counts.rejects;
+    summary.bytes += counts.bytes;
+    logger.info('Object loaded', {
+      ...log(p),
+      lines: counts.lines,
+      rows: counts.rows,
+      rejects: counts.rejects,
+      bytes: counts.bytes,
+      mode: config.loadMode,
+      force: p.target.force,
+    });
+  };
+
+  let session: Session;
+  try {
+    session = new Session(await deps.connections.get());
+  } catch (err) {
+    logger.error('Cannot connect to Snowflake; every message with an object to load is retried', { error: errorText(err) });
+    for (const p of objects) p.status = 'failed';
+    summary.objectsFailed += objects.length;
+    return finish();
+  }
+  // The connection check (heartbeat or login) is one round-trip.
+  summary.roundTrips = 1;
+  const loadedAt = new Date(now()).toISOString();
+  const loader = new Loader(session, { mode: config.loadMode, chunkRows: config.insertChunkRows, loadedAt });
+
+  try {
+    // 2. Advisory ledger look-up (forced replays load regardless).
+    const candidates = objects.filter((p) => !p.target.force);
+    if (candidates.length > 0) {
+      try {
+        const done = await loader.alreadyLoaded(candidates.map((p) => p.target));
+        for (const p of candidates) if (done.has(p.id)) skip(p, 'duplicate', 'Object already loaded; acknowledged');
+      } catch (err) {
+        logger.warn('Ledger look-up failed; relying on the claim', { error: errorText(err) });
+      }
+    }
+
+    // 3. Buffer what fits the memory budget.
+    let budget = config.memoryBudgetBytes;
+    const large: Pending[] = [];
+    const buffered: Array<{ p: Pending; obj: BufferedObject }> = [];
+    const queue = objects.filter((p) => p.status === undefined);
+    const readOne = async (p: Pending): Promise<void> => {
+      if (p.size !== undefined && p.size > budget) {
+        large.push(p);
+        return;
+      }
+      let reserved = p.size ?? 0;
+      budget -= reserved;
+      try {
+        const opened = await openObject(deps.s3, p.target);
+        if (opened.kind === 'missing') return skip(p, 'missing', 'Object no longer exists; skipped');
+        if (opened.kind === 'changed') return skip(p, 'changed', `Object changed since the event (${opened.message}); skipped, its own event loads it`);
+        if (p.size === undefined && opened.contentLength !== undefined) {
+          if (opened.contentLength > budget) {
+            opened.body.destroy();
+            large.push(p);
+            return;
+          }
+          reserved = opened.contentLength;
+          budget -= reserved;
+        }
+        const counter = { bytes: 0 };
+        const builder = new RowBuilder(p.target, config.loadMode, loadedAt);
+        const rows: Bind[][] = [];
+        const rejects: Bind[][] = [];
+        for await (const line of readLogLines(counted(opened.body, counter))) {
+          const { bind, reject } = builder.add(line);
+          (reject ? rejects : rows).push(bind);
+        }
+        builder.counts.bytes = counter.bytes;
+        buffered.push({ p, obj: { target: p.target, counts: builder.counts, rows, rejects } });
+      } catch (err) {
+        budget += reserved;
+        fail(p, err, 'Reading the object');
+      }
+    };
+    const workers = Array.from({ length: Math.min(READ_CONCURRENCY, queue.length) }, async () => {
+      for (let p = queue.shift(); p; p = queue.shift()) await readOne(p);
+    });
+    await Promise.all(workers);
+
+    const apply = (group: Array<{ p: Pending; obj: BufferedObject }>, results: Map<string, 'loaded' | 'duplicate'>) => {
+      for (const { p, obj } of group) {
+        if (results.get(p.id) === 'loaded') loaded(p, obj.counts);
+        else skip(p, 'duplicate', 'Object already loaded (claimed by another delivery); acknowledged');
+      }
+    };
+    if (buffered.length > 0) {
+      try {
+        apply(buffered, await loader.loadBuffered(buffered.map((b) => b.obj)));
+        summary.transactions++;
+      } catch (err) {
+        if (buffered.length === 1) fail(buffered[0]!.p, err, 'Loading the object');
+        else {
+          logger.warn('Batch transaction failed; retrying its objects one per transaction', {
+            objects: buffered.length,
+            error: errorText(err),
+          });
+          for (const b of buffered) {
+            try {
+              apply([b], await loader.loadBuffered([b.obj]));
+              summary.transactions++;
+            } catch (err2) {
+              fail(b.p, err2, 'Loading the object');
+            }
+          }
+        }
+      }
+    }
+    buffered.length = 0;
+
+    // 4. Large objects: streamed, one transaction each.
+    for (const p of large) {
+      try {
+        const opened = await openObject(deps.s3, p.target);
+        if (opened.kind === 'missing') {
+          skip(p, 'missing', 'Object no longer exists; skipped');
+          continue;
+        }
+        if (opened.kind === 'changed') {
+          skip(p, 'changed', `Object changed since the event (${opened.message}); skipped, its own event loads it`);
+          continue;
+        }
+        const counter = { bytes: 0 };
+        const { result, counts } = await loader.loadStreamed(
+          p.target,
+          readLogLines(counted(opened.body, counter)),
+          () => counter.bytes,
+        );
+        opened.body.destroy();
+        if (result === 'loaded') {
+          summary.transactions++;
+          loaded(p, counts);
+        } else skip(p, 'duplicate', 'Object already loaded (claimed by another delivery); acknowledged');
+      } catch (err) {
+        fail(p, err, 'Streaming the object');
+      }
+    }
+  } catch (err) {
+    // A bug, not a data problem: objects without an outcome are retried (see finish()).
+    logger.error('Unexpected error; undecided messages will be retried', { error: errorText(err) });
+  } finally {
+    summary.roundTrips += session.roundTrips;
+  }
+
+  let newest: string | undefined;
+  for (const p of objects)
+    if (p.counts?.newestRequest && (!newest || p.counts.newestRequest > newest)) newest = p.counts.newestRequest;
+  if (newest) summary.deliveryLagSeconds = Math.max(0, (now() - Date.parse(newest)) / 1000);
+  return finish();
+}

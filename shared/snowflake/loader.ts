@@ -1,0 +1,300 @@
+/**
+ * The batch loader: ledger claim + inserts, in one Snowflake transaction.
+ *
+ * Exactly-once rests on one rule: an object's rows (and rejects, or staged lines) are only ever
+ * inserted in the transaction that claims the object in the ledger `s3_access_logs_loads`, and the
+ * claim is that transaction's FIRST statement:
+ *
+ *   BEGIN
+ *   MERGE INTO s3_access_logs_loads … WHEN NOT MATCHED THEN INSERT (…, claimid = <fresh uuid>)
+ *                                     [WHEN MATCHED AND force THEN UPDATE SET claimid = <uuid>, …]
+ *   SELECT logbucket, logkey FROM s3_access_logs_loads WHERE claimid = <uuid>   -- what we won
+ *   [DELETE the forced objects' previous rows, rejects, staged lines]
+ *   INSERT … (array binds, one round-trip per chunk) — only rows of objects we won
+ *   COMMIT
+ *
+ * - All rows of an object appear together or not at all: they commit with the claim.
+ * - At most once: a redelivery finds the ledger row (committed) and wins nothing. A concurrent
+ *   delivery's MERGE waits on the lock the first MERGE holds on the ledger until it commits, then
+ *   matches the committed row and wins nothing; if the first rolls back, the second wins. Nothing
+ *   is inserted for an object whose claim row does not carry this transaction's claimid.
+ * - A failure anywhere rolls the whole transaction back, claim included, so a retry starts clean.
+ *
+ * Objects are loaded either buffered — many small objects, rows already in memory, one transaction
+ * for all (`loadBuffered`) — or streamed — one large object, chunk by chunk from the S3 stream,
+ * one transaction for it (`loadStreamed`), so memory stays bounded by the chunk size.
+ */
+import { randomUUID } from 'node:crypto';
+import { COLUMNS, type ParsedLine } from '../access-log/index.ts';
+import type { LoadMode } from '../config.ts';
+import type { Bind, Session } from './connection.ts';
+
+export const TABLES = {
+  rows: 's3_access_logs',
+  rejects: 's3_access_logs_rejects',
+  ledger: 's3_access_logs_loads',
+  staging: 's3_access_logs_staging',
+} as const;
+
+const ROW_COLUMNS = [...COLUMNS, 'logbucket', 'logkey', 'logline', 'loadedat'] as const;
+const REJECT_COLUMNS = ['logbucket', 'logkey', 'logline', 'reason', 'rawline', 'loadedat'] as const;
+const STAGING_COLUMNS = ['logbucket', 'logkey', 'logline', 'raw', 'loadedat'] as const;
+
+const insertSql = (table: string, columns: readonly string[]) =>
+  `INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`;
+
+const INSERT_ROWS = insertSql(TABLES.rows, ROW_COLUMNS);
+const INSERT_REJECTS = insertSql(TABLES.rejects, REJECT_COLUMNS);
+const INSERT_STAGING = insertSql(TABLES.staging, STAGING_COLUMNS);
+
+/** Identifies an object in the ledger. */
+export interface LedgerKey {
+  bucket: string;
+  key: string;
+}
+export const ledgerId = (o: LedgerKey): string => `${o.bucket}\u0000${o.key}`;
+
+export interface LoadTarget extends LedgerKey {
+  etag?: string;
+  sequencer?: string;
+  force: boolean;
+  replayId?: string;
+}
+
+export interface ObjectCounts {
+  bytes: number;
+  lines: number;
+  rows: number;
+  rejects: number;
+  /** Newest requestdatetime among the object's rows (ISO), for the delivery-lag metric. */
+  newestRequest?: string;
+}
+
+/**
+ * Turns parsed lines into bind arrays for one object and counts them. In `parsed` mode a line
+ * becomes a typed row or a reject; in `raw` mode every line becomes a staging row.
+ */
+export class RowBuilder {
+  readonly counts: ObjectCounts = { bytes: 0, lines: 0, rows: 0, rejects: 0 };
+  constructor(
+    readonly target: LedgerKey,
+    readonly mode: LoadMode,
+    readonly loadedAt: string,
+  ) {}
+
+  /** Returns the row for its table and whether it is a reject. */
+  add(line: ParsedLine): { bind: Bind[]; reject: boolean } {
+    const { bucket, key } = this.target;
+    this.counts.lines++;
+    if (this.mode === 'raw') {
+      this.counts.rows++;
+      if (line.result.ok) this.noteTime(line.result.row.requestdatetime);
+      return { bind: [bucket, key, line.line, line.raw, this.loadedAt], reject: false };
+    }
+    const r = line.result;
+    if (!r.ok) {
+      this.counts.rejects++;
+      return { bind: [bucket, key, line.line, r.reason, line.raw, this.loadedAt], reject: true };
+    }
+    this.counts.rows++;
+    this.noteTime(r.row.requestdatetime);
+    const row = r.row as unknown as Record<string, Bind>;
+    const bind: Bind[] = new Array(ROW_COLUMNS.length);
+    for (let i = 0; i < COLUMNS.length; i++) bind[i] = row[COLUMNS[i]!] ?? null;
+    bind[COLUMNS.length] = bucket;
+    bind[COLUMNS.length + 1] = key;
+    bind[COLUMNS.length + 2] = line.line;
+    bind[COLUMNS.length + 3] = this.loadedAt;
+    return { bind, reject: false };
+  }
+
+  private noteTime(t: string): void {
+    // All instants are ISO UTC with the same shape, so string order is time order.
+    if (this.counts.newestRequest === undefined || t > this.counts.newestRequest) this.counts.newestRequest = t;
+  }
+}
+
+/** An object read completely into memory, waiting for its transaction. */
+export interface BufferedObject {
+  target: LoadTarget;
+  counts: ObjectCounts;
+  rows: Bind[][];
+  rejects: Bind[][];
+}
+
+export type ClaimResult = 'loaded' | 'duplicate';
+
+export interface LoaderOptions {
+  mode: LoadMode;
+  /** Rows per INSERT round-trip. */
+  chunkRows: number;
+  loadedAt: string;
+}
+
+/** Reads a column from a result row whatever case the server returned the name in. */
+function col(row: Record<string, unknown>, name: string): unknown {
+  return row[name.toUpperCase()] ?? row[name] ?? row[name.toLowerCase()];
+}
+
+const pairPredicate = (n: number) =>
+  Array.from({ length: n }, () => '(logbucket = ? AND logkey = ?)').join(' OR ');
+
+export class Loader {
+  constructor(
+    readonly session: Session,
+    readonly options: LoaderOptions,
+  ) {}
+
+  /**
+   * Which of these objects the ledger already holds. Advisory only (outside any transaction): it
+   * saves reading objects that a redelivery would not load anyway. The claim decides.
+   */
+  async alreadyLoaded(objects: LedgerKey[]): Promise<Set<string>> {
+    const found = new Set<string>();
+    for (let i = 0; i < objects.length; i += 500) {
+      const part = objects.slice(i, i + 500);
+      const rows = await this.session.query(
+        `SELECT logbucket, logkey FROM ${TABLES.ledger} WHERE ${pairPredicate(part.length)}`,
+        part.flatMap((o) => [o.bucket, o.key]),
+      );
+      for (const r of rows) found.add(ledgerId({ bucket: String(col(r, 'logbucket')), key: String(col(r, 'logkey')) }));
+    }
+    return found;
+  }
+
+  /** Loads many buffered objects in ONE transaction. Returns, per ledger id, whether we loaded it. */
+  async loadBuffered(objects: BufferedObject[]): Promise<Map<string, ClaimResult>> {
+    return this.transaction(async () => {
+      const won = await this.claim(objects.map((o) => ({ target: o.target, counts: o.counts })));
+      const mine = objects.filter((o) => won.has(ledgerId(o.target)));
+      await this.deleteForced(mine.map((o) => o.target));
+      const { main, rejects } = this.statements();
+      await this.insertChunks(main, mine.map((o) => o.rows));
+      if (rejects) await this.insertChunks(rejects, mine.map((o) => o.rejects));
+      return new Map(objects.map((o) => [ledgerId(o.target), won.has(ledgerId(o.target)) ? 'loaded' : 'duplicate']));
+    });
+  }
+
+  /**
+   * Loads one object from its parsed-line stream in its own transaction, INSERTing each chunk as
+   * it fills, so at most one chunk of rows (and one of rejects) is in memory. If the object turns
+   * out to be loaded already, the stream is not read.
+   */
+  async loadStreamed(
+    target: LoadTarget,
+    lines: AsyncIterable<ParsedLine>,
+    bytes: () => number,
+  ): Promise<{ result: ClaimResult; counts: ObjectCounts }> {
+    const builder = new RowBuilder(target, this.options.mode, this.options.loadedAt);
+    return this.transaction(async () => {
+      const claimId = randomUUID();
+      const won = await this.claim([{ target, counts: builder.counts }], claimId);
+      if (!won.has(ledgerId(target))) return { result: 'duplicate' as const, counts: builder.counts };
+      await this.deleteForced([target]);
+      const { main, rejects } = this.statements();
+      const n = this.options.chunkRows;
+      let mainChunk: Bind[][] = [];
+      let rejectChunk: Bind[][] = [];
+      for await (const line of lines) {
+        const { bind, reject } = builder.add(line);
+        if (reject) {
+          rejectChunk.push(bind);
+          if (rejectChunk.length >= n) {
+            await this.session.query(rejects!, rejectChunk);
+            rejectChunk = [];
+          }
+        } else {
+          mainChunk.push(bind);
+          if (mainChunk.length >= n) {
+            await this.session.query(main, mainChunk);
+            mainChunk = [];
+          }
+        }
+      }
+      if (mainChunk.length > 0) await this.session.query(main, mainChunk);
+      if (rejectChunk.length > 0) await this.session.query(rejects!, rejectChunk);
+      builder.counts.bytes = bytes();
+      const c = builder.counts;
+      await this.session.query(
+        `UPDATE ${TABLES.ledger} SET bytes = ?, linecount = ?, rowcount = ?, rejectcount = ? WHERE claimid = ?`,
+        [c.bytes, c.lines, c.rows, c.rejects, claimId],
+      );
+      return { result: 'loaded' as const, counts: c };
+    });
+  }
+
+  private statements(): { main: string; rejects?: string } {
+    return this.options.mode === 'raw' ? { main: INSERT_STAGING } : { main: INSERT_ROWS, rejects: INSERT_REJECTS };
+  }
+
+  private async transaction<T>(body: () => Promise<T>): Promise<T> {
+    await this.session.query('BEGIN');
+    try {
+      const result = await body();
+      await this.session.query('COMMIT');
+      return result;
+    } catch (err) {
+      // Best effort: if the connection is gone, Snowflake rolls back when the session ends.
+      await this.session.query('ROLLBACK').catch(() => {});
+      throw err;
+    }
+  }
+
+  /**
+   * The claim: one MERGE for all objects, then one SELECT of the ledger rows carrying our claimid.
+   * Objects must be distinct (the caller dedupes), or the MERGE would insert a key twice.
+   */
+  private async claim(
+    objects: Array<{ target: LoadTarget; counts: ObjectCounts }>,
+    claimId: string = randomUUID(),
+  ): Promise<Set<string>> {
+    if (objects.length === 0) return new Set();
+    const { mode, loadedAt } = this.options;
+    const select =
+      'SELECT ? AS logbucket, ? AS logkey, ? AS etag, ? AS sequencer, ? AS bytes, ? AS linecount, ? AS rowcount, ' +
+      '? AS rejectcount, ? AS loadedat, ? AS mode, ? AS claimid, ? AS replayid, ? AS forced';
+    const binds: Bind[] = [];
+    for (const { target: t, counts: c } of objects) {
+      binds.push(t.bucket, t.key, t.etag ?? null, t.sequencer ?? null, c.bytes, c.lines, c.rows, c.rejects);
+      binds.push(loadedAt, mode, claimId, t.replayId ?? null, t.force);
+    }
+    await this.session.query(
+      `MERGE INTO ${TABLES.ledger} t USING (${objects.map(() => select).join(' UNION ALL ')}) s ` +
+        'ON t.logbucket = s.logbucket AND t.logkey = s.logkey ' +
+        'WHEN MATCHED AND s.forced THEN UPDATE SET etag = s.etag, sequencer = s.sequencer, bytes = s.bytes, ' +
+        'linecount = s.linecount, rowcount = s.rowcount, rejectcount = s.rejectcount, loadedat = s.loadedat, ' +
+        'mode = s.mode, claimid = s.claimid, replayid = s.replayid, loadcount = t.loadcount + 1 ' +
+        'WHEN NOT MATCHED THEN INSERT (logbucket, logkey, etag, sequencer, bytes, linecount, rowcount, rejectcount, ' +
+        'loadedat, mode, claimid, replayid, loadcount) VALUES (s.logbucket, s.logkey, s.etag, s.sequencer, s.bytes, ' +
+        's.linecount, s.rowcount, s.rejectcount, s.loadedat, s.mode, s.claimid, s.replayid, 1)',
+      binds,
+    );
+    const rows = await this.session.query(`SELECT logbucket, logkey FROM ${TABLES.ledger} WHERE claimid = ?`, [claimId]);
+    return new Set(rows.map((r) => ledgerId({ bucket: String(col(r, 'logbucket')), key: String(col(r, 'logkey')) })));
+  }
+
+  /** A forced replay replaces: remove what earlier loads of these objects wrote, in every table. */
+  private async deleteForced(targets: LoadTarget[]): Promise<void> {
+    const forced = targets.filter((t) => t.force);
+    if (forced.length === 0) return;
+    const binds = forced.flatMap((t) => [t.bucket, t.key]);
+    for (const table of [TABLES.rows, TABLES.rejects, TABLES.staging])
+      await this.session.query(`DELETE FROM ${table} WHERE ${pairPredicate(forced.length)}`, binds);
+  }
+
+  /** INSERTs rows from several objects in chunks of `chunkRows`: one round-trip per chunk. */
+  private async insertChunks(sql: string, perObject: Bind[][][]): Promise<void> {
+    const n = this.options.chunkRows;
+    let chunk: Bind[][] = [];
+    for (const rows of perObject) {
+      for (const row of rows) {
+        chunk.push(row);
+        if (chunk.length >= n) {
+          await this.session.query(sql, chunk);
+          chunk = [];
+        }
+      }
+    }
+    if (chunk.length > 0) await this.session.query(sql, chunk);
+  }
+}
