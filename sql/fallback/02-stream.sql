@@ -1,0 +1,14 @@
+-- Fallback path, step 2 of 5: the stream the task (05-task.sql) drains.
+--
+-- WHEN TO ENABLE: it is always safe to create; it only records which staging rows are new. Raw lines
+-- reach s3_access_logs_staging from the Lambda in raw mode (LOAD_MODE=raw) or from Snowpipe
+-- (03-pipe.sql); the staging table itself is created with the other tables (sql/0x-*.sql).
+--
+-- APPEND_ONLY: staging rows are only ever inserted; the task needs inserts only.
+-- IF NOT EXISTS, not OR REPLACE: replacing a stream resets its offset, and rows staged but not yet
+-- transformed would be skipped by the task.
+
+CREATE STREAM IF NOT EXISTS s3_access_logs_stream
+  ON TABLE s3_access_logs_staging
+  APPEND_ONLY = TRUE
+  COMMENT = 'S3 access logs fallback path: staging rows the task has not transformed yet.';

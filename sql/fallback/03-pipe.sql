@@ -1,0 +1,37 @@
+-- Fallback path, step 3 of 5: Snowpipe, staging raw lines straight from S3 (the quickstart's way).
+--
+-- WHEN TO ENABLE: only if the Lambda cannot run at all (function broken, not deployable). While the
+-- Lambda runs, use its raw mode (LOAD_MODE=raw) instead: it stages the same lines with the same
+-- lineage, through the same exactly-once ledger, without a second S3 notification.
+-- To enable: point an S3 event notification (ObjectCreated) at the pipe's notification_channel
+-- (SHOW PIPES), then ALTER PIPE s3_access_logs_pipe SET PIPE_EXECUTION_PAUSED = FALSE;
+-- To load objects written while it was off: ALTER PIPE s3_access_logs_pipe REFRESH;
+--
+-- OFF BY DEFAULT, twice over: nothing notifies the pipe until you add that notification, and the
+-- pipe is paused right after creation. Re-applying this file pauses it again.
+-- IF NOT EXISTS, not OR REPLACE: replacing a pipe drops its load history, and a REFRESH would then
+-- stage already-loaded objects a second time (the task's ledger check would skip them, but the
+-- staging table would grow).
+--
+-- Lineage: logkey is the object key. METADATA$FILENAME is the path of the file in the stage; the
+-- IFF makes the key the same whether or not Snowflake includes the stage prefix in it.
+-- logline is METADATA$FILE_ROW_NUMBER: the line number in the object, counted from 1.
+-- Replace <BUCKET_NAME> and <PREFIX> with the values used in 01-integration-stage.sql.
+
+CREATE PIPE IF NOT EXISTS s3_access_logs_pipe
+  AUTO_INGEST = TRUE
+  COMMENT = 'S3 access logs fallback path: Snowpipe into s3_access_logs_staging. Paused by default; enable only if the Lambda cannot run (see sql/fallback/README.md).'
+  AS
+  COPY INTO s3_access_logs_staging (logbucket, logkey, logline, raw, loadedat)
+  FROM (
+    SELECT
+      '<BUCKET_NAME>',
+      IFF(STARTSWITH(METADATA$FILENAME, '<PREFIX>/'), METADATA$FILENAME, '<PREFIX>/' || METADATA$FILENAME),
+      METADATA$FILE_ROW_NUMBER,
+      stg.$1,
+      CURRENT_TIMESTAMP()
+    FROM @s3_access_logs stg
+  )
+  FILE_FORMAT = (FORMAT_NAME = 'text_format');
+
+ALTER PIPE s3_access_logs_pipe SET PIPE_EXECUTION_PAUSED = TRUE;
