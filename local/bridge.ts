@@ -37,7 +37,7 @@ export interface Bridge {
 
 export function startBridge(options: BridgeOptions): Bridge {
   const intervalMs = options.intervalMs ?? 500;
-  /** key → ETag last notified; an overwrite (new ETag) is a new ObjectCreated event, as in S3. */
+  /** key → version last notified; an overwrite is a new ObjectCreated event, as in S3. */
   const seen = new Map<string, string>();
   let sent = 0;
   let stopped = false;
@@ -55,7 +55,9 @@ export function startBridge(options: BridgeOptions): Bridge {
       for (const obj of page.Contents ?? []) {
         if (!obj.Key || stopped) continue;
         const etag = obj.ETag ?? '';
-        if (seen.get(obj.Key) === etag) continue;
+        // S3 notifies every PUT, even of identical bytes: ETag plus modification time tells them apart.
+        const version = `${etag}|${obj.LastModified?.getTime() ?? ''}`;
+        if (seen.get(obj.Key) === version) continue;
         sequence++;
         const body = s3EventMessage({
           region: options.region,
@@ -67,7 +69,7 @@ export function startBridge(options: BridgeOptions): Bridge {
           sequencer: sequencer(obj.LastModified ?? new Date(), sequence),
         });
         await options.sqs.send(new SendMessageCommand({ QueueUrl: options.queueUrl, MessageBody: JSON.stringify(body) }));
-        seen.set(obj.Key, etag);
+        seen.set(obj.Key, version);
         sent++;
         count++;
         options.onSent?.(obj.Key);
