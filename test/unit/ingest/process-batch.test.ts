@@ -1,0 +1,103 @@
+import { S3Client } from '@aws-sdk/client-s3';
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { SQSEvent } from 'aws-lambda';
+import { describe, expect, it } from 'vitest';
+import { processBatch } from '../../../functions/ingest/process-batch.ts';
+import { parseLine, formatLine } from '../../../shared/access-log/index.ts';
+import type { IngestConfig } from '../../../shared/config.ts';
+import { notificationBody } from '../../../shared/s3/events.ts';
+import { RowBuilder } from '../../../shared/snowflake/loader.ts';
+
+const config: IngestConfig = {
+  logBuckets: ['my-logs'],
+  logPrefixes: ['logs/'],
+  snowflake: { kind: 'env', credentials: { account: 'a', username: 'u', password: 'p', database: 'D', schema: 'S' } },
+  insertChunkRows: 10,
+  memoryBudgetBytes: 1 << 20,
+  logLevel: 'SILENT',
+  loadMode: 'parsed',
+};
+
+const event = (bodies: string[]): SQSEvent => ({
+  Records: bodies.map((body, i) => ({ messageId: `m${i}`, body }) as SQSEvent['Records'][number]),
+});
+
+describe('processBatch without objects to load', () => {
+  it('fails unreadable messages only, acknowledges test events and disallowed objects, and never connects', async () => {
+    let connected = false;
+    const deps = {
+      config,
+      s3: new S3Client({ region: 'us-east-1' }),
+      logger: new Logger({ logLevel: 'SILENT' }),
+      connections: {
+        async get(): Promise<never> {
+          connected = true;
+          throw new Error('must not connect');
+        },
+        async reset() {},
+        async close() {},
+      },
+    };
+    const { response, summary } = await processBatch(
+      event([
+        '{not json',
+        JSON.stringify({ Event: 's3:TestEvent', Service: 'Amazon S3' }),
+        notificationBody([{ bucket: 'someone-else', key: 'logs/x' }]),
+        notificationBody([{ bucket: 'my-logs', key: 'elsewhere/x' }]),
+        JSON.stringify({ hello: 1 }),
+      ]),
+      deps,
+    );
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'm0' }, { itemIdentifier: 'm4' }]);
+    expect(summary.skipped['not-allowed']).toBe(2);
+    expect(connected).toBe(false);
+  });
+
+  it('fails every message with an object when Snowflake is unreachable', async () => {
+    const deps = {
+      config,
+      s3: new S3Client({ region: 'us-east-1' }),
+      logger: new Logger({ logLevel: 'SILENT' }),
+      connections: {
+        async get(): Promise<never> {
+          throw new Error('connection refused');
+        },
+        async reset() {},
+        async close() {},
+      },
+    };
+    const { response } = await processBatch(
+      event([notificationBody([{ bucket: 'my-logs', key: 'logs/a' }]), JSON.stringify({ Event: 's3:TestEvent' })]),
+      deps,
+    );
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'm0' }]);
+  });
+});
+
+describe('RowBuilder', () => {
+  const line = formatLine({
+    bucketowner: 'owner', bucket_name: 'b', requestdatetime: '2024-05-01T10:00:00Z', remoteip: '192.0.2.1', requester: null,
+    requestid: 'R1', operation: 'REST.GET.OBJECT', key: 'k', request_uri: 'GET /b/k HTTP/1.1', httpstatus: 200, errorcode: null,
+    bytessent: 10, objectsize: 10, totaltime: 1, turnaroundtime: 1, referrer: null, useragent: 'ua', versionid: null, hostid: 'h',
+    sigv: 'SigV4', ciphersuite: 'c', authtype: 'AuthHeader', endpoint: 'e', tlsversion: 'TLSv1.2', accesspointarn: null,
+    aclrequired: true, sourceregion: null, extrafields: null,
+  });
+
+  it('binds typed rows in table order with lineage, and rejects with reason and raw line', () => {
+    const b = new RowBuilder({ bucket: 'lb', key: 'lk' }, 'parsed', '2024-06-01T00:00:00.000Z');
+    const row = b.add({ line: 3, raw: line, result: parseLine(line) });
+    expect(row.reject).toBe(false);
+    expect(row.bind).toHaveLength(32);
+    expect(row.bind.slice(0, 3)).toEqual(['owner', 'b', '2024-05-01T10:00:00Z']);
+    expect(row.bind.slice(28)).toEqual(['lb', 'lk', 3, '2024-06-01T00:00:00.000Z']);
+    const bad = b.add({ line: 4, raw: 'junk', result: parseLine('junk') });
+    expect(bad).toEqual({ reject: true, bind: ['lb', 'lk', 4, (parseLine('junk') as { reason: string }).reason, 'junk', '2024-06-01T00:00:00.000Z'] });
+    expect(b.counts).toMatchObject({ lines: 2, rows: 1, rejects: 1, newestRequest: '2024-05-01T10:00:00Z' });
+  });
+
+  it('in raw mode stages every line', () => {
+    const b = new RowBuilder({ bucket: 'lb', key: 'lk' }, 'raw', 't');
+    expect(b.add({ line: 1, raw: 'junk', result: parseLine('junk') })).toEqual({ reject: false, bind: ['lb', 'lk', 1, 'junk', 't'] });
+    expect(b.counts).toMatchObject({ lines: 1, rows: 1, rejects: 0 });
+  });
+});
