@@ -1,0 +1,650 @@
+// `npm run package` offline (no AWS credentials; no network where `unshare` can take it away),
+// then assertions on the CloudFormation templates osls writes, for both bucket modes:
+// resources and key properties, queue/DLQ/event-source settings, alarms, and every IAM
+// statement, action by action and resource by resource. Also the esbuild bundles: present,
+// free of dev-only packages, and their sizes.
+import { execFile, execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { inflateRawSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadBackfillConfig, loadIngestConfig } from '../../shared/config.ts';
+
+const run = promisify(execFile);
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const FUNCTIONS = ['ingest', 'backfill', 'bucket-notification'] as const;
+
+// Placeholder values for rendering intrinsic functions; the template must not contain them.
+const ACCOUNT = '123456789012';
+const REGION = 'us-east-1';
+const SECRET = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:snowflake/s3-access-logs-AbCdEf`;
+const KMS_KEY = `arn:aws:kms:${REGION}:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
+
+const EXISTING_PARAMS = {
+  logBucket: 'acme-access-logs',
+  logPrefix: 'logs/',
+  snowflakeSecretArn: SECRET,
+  alarmEmail: 'ops@example.com',
+};
+const CREATE_PARAMS = {
+  logBucket: 'acme-new-access-logs',
+  snowflakeSecretArn: SECRET,
+  bucketMode: 'create',
+  secretKmsKeyArn: KMS_KEY,
+  batchSize: '50',
+  batchingWindow: '20',
+  maxConcurrency: '3',
+  logRetentionDays: '90',
+  loadMode: 'raw',
+};
+
+const paramArgs = (p: Record<string, string>) => Object.entries(p).map(([k, v]) => `--param=${k}=${v}`);
+
+/** The child environment: no AWS credentials or profile of any kind. */
+function offlineEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!/^AWS_/.test(k)) env[k] = v;
+  const nowhere = path.join(os.tmpdir(), 'no-aws-config-here');
+  return { ...env, AWS_SHARED_CREDENTIALS_FILE: nowhere, AWS_CONFIG_FILE: nowhere, AWS_EC2_METADATA_DISABLED: 'true' };
+}
+
+/** `unshare -rn` runs a command in a network namespace with no interfaces: proof of "offline". */
+const canDropNetwork = (() => {
+  try {
+    execFileSync('unshare', ['-rn', 'true'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+function offline(cmd: string, args: string[]): [string, string[]] {
+  return canDropNetwork ? ['unshare', ['-rn', cmd, ...args]] : [cmd, args];
+}
+
+type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Template = { Resources: Record<string, Json>; Conditions: Record<string, Json>; Outputs: Record<string, Json> };
+
+const timings: Record<string, number> = {};
+let existing: Template;
+let existingText = '';
+let existingState: Json;
+let create: Template;
+let createDir = '';
+
+beforeAll(async () => {
+  const env = offlineEnv();
+  let t0 = performance.now();
+  const [cmd, args] = offline('npm', ['run', 'package', '--', ...paramArgs(EXISTING_PARAMS)]);
+  await run(cmd, args, { cwd: ROOT, env, maxBuffer: 16 << 20 }).catch((err) => {
+    throw new Error(`npm run package failed:\n${err.stdout}\n${err.stderr}`);
+  });
+  timings['npm run package (build + sls package)'] = performance.now() - t0;
+  // Read now: every `sls package` run empties .serverless/, even one told to write elsewhere.
+  existingText = readFileSync(path.join(ROOT, '.serverless/cloudformation-template-update-stack.json'), 'utf8');
+  existing = JSON.parse(existingText);
+  existingState = JSON.parse(readFileSync(path.join(ROOT, '.serverless/serverless-state.json'), 'utf8'));
+
+  createDir = mkdtempSync(path.join(os.tmpdir(), 's3al-package-create-'));
+  t0 = performance.now();
+  const [cmd2, args2] = offline(path.join(ROOT, 'node_modules/.bin/sls'), ['package', '--package', createDir, ...paramArgs(CREATE_PARAMS)]);
+  await run(cmd2, args2, { cwd: ROOT, env, maxBuffer: 16 << 20 }).catch((err) => {
+    throw new Error(`sls package (bucketMode=create) failed:\n${err.stdout}\n${err.stderr}`);
+  });
+  timings['sls package (bucketMode=create)'] = performance.now() - t0;
+  create = JSON.parse(readFileSync(path.join(createDir, 'cloudformation-template-update-stack.json'), 'utf8'));
+}, 300_000);
+
+afterAll(() => {
+  if (createDir) rmSync(createDir, { recursive: true, force: true });
+  const lines = Object.entries(timings).map(([k, ms]) => `  ${k}: ${(ms / 1000).toFixed(1)} s`);
+  console.log(`package timings (network ${canDropNetwork ? 'removed with unshare -rn' : 'not removed: no unshare'}):\n${lines.join('\n')}`);
+});
+
+// ------------------------------------------------------------------------------- rendering
+
+/** Evaluates the template's Conditions (literal Fn::Equals / Fn::Not / Fn::And / Fn::Or). */
+function conditions(t: Template): Record<string, boolean> {
+  const out: Record<string, boolean> = {};
+  const evalc = (c: Json): boolean => {
+    if (c.Condition) return evalc(t.Conditions[c.Condition]);
+    if (c['Fn::Equals']) {
+      const [a, b] = c['Fn::Equals'];
+      if (typeof a !== 'string' || typeof b !== 'string') throw new Error(`non-literal condition ${JSON.stringify(c)}`);
+      return a === b;
+    }
+    if (c['Fn::Not']) return !evalc(c['Fn::Not'][0]);
+    if (c['Fn::And']) return c['Fn::And'].every(evalc);
+    if (c['Fn::Or']) return c['Fn::Or'].some(evalc);
+    throw new Error(`unsupported condition ${JSON.stringify(c)}`);
+  };
+  for (const [name, c] of Object.entries(t.Conditions ?? {})) out[name] = evalc(c);
+  return out;
+}
+
+const NO_VALUE = Symbol('AWS::NoValue');
+
+/**
+ * A stack as CloudFormation would see it: only resources whose Condition holds, with Fn::If
+ * resolved, AWS::NoValue removed and Ref / Fn::GetAtt / Fn::Sub rendered to the strings they
+ * would become in account 123456789012, us-east-1.
+ */
+class Stack {
+  readonly cond: Record<string, boolean>;
+  constructor(readonly t: Template) {
+    this.cond = conditions(t);
+  }
+  active(id: string): boolean {
+    const r = this.t.Resources[id];
+    return !!r && (!r.Condition || this.cond[r.Condition] === true);
+  }
+  activeIds(): string[] {
+    return Object.keys(this.t.Resources).filter((id) => this.active(id));
+  }
+  resource(id: string): Json {
+    expect(this.active(id), `${id} is in the stack`).toBe(true);
+    return this.render(this.t.Resources[id]);
+  }
+  ofType(type: string): string[] {
+    return this.activeIds().filter((id) => this.t.Resources[id].Type === type);
+  }
+  ref(id: string): string {
+    const pseudo: Record<string, string> = { 'AWS::AccountId': ACCOUNT, 'AWS::Region': REGION, 'AWS::Partition': 'aws' };
+    if (pseudo[id]) return pseudo[id]!;
+    const r = this.t.Resources[id];
+    if (!r) throw new Error(`Ref to unknown ${id}`);
+    expect(this.active(id), `Ref ${id} points at a resource in the stack`).toBe(true);
+    const p = r.Properties ?? {};
+    switch (r.Type) {
+      case 'AWS::SQS::Queue':
+        return `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/${p.QueueName}`;
+      case 'AWS::Lambda::Function':
+        return p.FunctionName;
+      case 'AWS::S3::Bucket':
+        return p.BucketName ?? `${id.toLowerCase()}-generated`;
+      case 'AWS::SNS::Topic':
+        return `arn:aws:sns:${REGION}:${ACCOUNT}:${p.TopicName}`;
+      default:
+        return `ref:${id}`;
+    }
+  }
+  getAtt(id: string, attr: string): string {
+    const r = this.t.Resources[id];
+    if (!r) throw new Error(`GetAtt of unknown ${id}`);
+    expect(this.active(id), `GetAtt ${id} points at a resource in the stack`).toBe(true);
+    const p = r.Properties ?? {};
+    if (r.Type === 'AWS::SQS::Queue' && attr === 'Arn') return `arn:aws:sqs:${REGION}:${ACCOUNT}:${p.QueueName}`;
+    if (r.Type === 'AWS::SQS::Queue' && attr === 'QueueName') return p.QueueName;
+    if (r.Type === 'AWS::Lambda::Function' && attr === 'Arn') return `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${p.FunctionName}`;
+    if (r.Type === 'AWS::IAM::Role' && attr === 'Arn') return `arn:aws:iam::${ACCOUNT}:role/${id}`;
+    throw new Error(`GetAtt ${id}.${attr} not modelled`);
+  }
+  render(v: Json): Json {
+    if (Array.isArray(v)) return v.map((x) => this.render(x)).filter((x) => x !== NO_VALUE);
+    if (v === null || typeof v !== 'object') return v;
+    const keys = Object.keys(v);
+    if (keys.length === 1) {
+      const [k] = keys as [string];
+      const a = v[k];
+      if (k === 'Ref') return a === 'AWS::NoValue' ? NO_VALUE : this.ref(a);
+      if (k === 'Fn::GetAtt') return this.getAtt(a[0], a[1]);
+      if (k === 'Fn::If') {
+        if (!(a[0] in this.cond)) throw new Error(`Fn::If on unknown condition ${a[0]}`);
+        return this.render(this.cond[a[0]] ? a[1] : a[2]);
+      }
+      if (k === 'Fn::Sub') {
+        const s: string = typeof a === 'string' ? a : a[0];
+        return s.replace(/\$\{([^}]+)\}/g, (_, name: string) =>
+          name.includes('.') ? this.getAtt(name.split('.')[0]!, name.split('.')[1]!) : this.ref(name),
+        );
+      }
+      if (k === 'Fn::Join') return (this.render(a[1]) as string[]).join(a[0]);
+    }
+    const out: Record<string, Json> = {};
+    for (const [k, x] of Object.entries(v)) {
+      const r = this.render(x);
+      if (r !== NO_VALUE) out[k] = r;
+    }
+    return out;
+  }
+}
+
+const arr = <T>(x: T | T[]): T[] => (Array.isArray(x) ? x : [x]);
+
+interface ExpectedStatement {
+  actions: string[];
+  resources: string[];
+  condition?: Json;
+}
+
+/** Every statement of the role, keyed by Sid, with sorted actions and resources. */
+function roleStatements(stack: Stack, roleId: string): Record<string, ExpectedStatement> {
+  const role = stack.resource(roleId);
+  expect(role.Properties.ManagedPolicyArns ?? [], `${roleId} has no managed policies`).toEqual([]);
+  expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([
+    { Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' },
+  ]);
+  const out: Record<string, ExpectedStatement> = {};
+  for (const policy of role.Properties.Policies) {
+    for (const s of policy.PolicyDocument.Statement) {
+      expect(s.Effect).toBe('Allow');
+      expect(s.Sid, 'every statement has a Sid').toBeTruthy();
+      expect(out[s.Sid], `duplicate Sid ${s.Sid}`).toBeUndefined();
+      expect(s.NotAction ?? s.NotResource, 'no NotAction / NotResource').toBeUndefined();
+      const st: ExpectedStatement = { actions: arr<string>(s.Action).sort(), resources: arr<string>(s.Resource).sort() };
+      if (s.Condition) st.condition = s.Condition;
+      for (const a of st.actions) expect(a, `${roleId}/${s.Sid}: wildcard action`).not.toContain('*');
+      for (const r of st.resources) {
+        expect(r, `${roleId}/${s.Sid}: resource`).not.toBe('*');
+        expect(r).toMatch(/^arn:aws:/);
+        expect(r, `${roleId}/${s.Sid}: unrendered or placeholder resource`).not.toMatch(/\$\{|ref:/);
+      }
+      out[s.Sid] = st;
+    }
+  }
+  return out;
+}
+
+const logs = (fn: string): ExpectedStatement => ({
+  actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+  resources: [`arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/lambda/s3-access-logs-dev-${fn}:*`],
+});
+const queueArn = (name: string) => `arn:aws:sqs:${REGION}:${ACCOUNT}:${name}`;
+const INGEST_QUEUE = queueArn('s3-access-logs-dev-ingest');
+const DLQ = queueArn('s3-access-logs-dev-ingest-dlq');
+const BACKFILL_FN = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:s3-access-logs-dev-backfill`;
+
+// ------------------------------------------------------------------------------- tests
+
+describe('sls package, bucketMode=existing (default)', () => {
+  let s: Stack;
+  beforeAll(() => {
+    s = new Stack(existing);
+  });
+
+  it('contains exactly the expected resources', () => {
+    expect(s.activeIds().sort()).toEqual(
+      [
+        'ServerlessDeploymentBucket',
+        'ServerlessDeploymentBucketPolicy',
+        'IngestLogGroup',
+        'BackfillLogGroup',
+        'BucketNotificationLogGroup',
+        'IngestLambdaFunction',
+        'BackfillLambdaFunction',
+        'BucketNotificationLambdaFunction',
+        'IngestEventSourceMappingSQSIngestQueue',
+        'IngestQueue',
+        'IngestDeadLetterQueue',
+        'IngestQueuePolicy',
+        'IngestDeadLetterQueuePolicy',
+        'LogBucketNotification',
+        'IngestRole',
+        'BackfillRole',
+        'BucketNotificationRole',
+        'AlarmTopic',
+        'DeadLetterQueueNotEmptyAlarm',
+        'IngestQueueOldestMessageAlarm',
+        'IngestErrorsAlarm',
+        'BackfillErrorsAlarm',
+      ].sort(),
+    );
+    // osls's shared default role would give every function every permission.
+    expect(s.ofType('AWS::IAM::Role').sort()).toEqual(['BackfillRole', 'BucketNotificationRole', 'IngestRole']);
+    expect(s.ofType('AWS::IAM::Policy')).toEqual([]);
+    expect(s.ofType('AWS::IAM::ManagedPolicy')).toEqual([]);
+  });
+
+  it('ingest queue: SSE, visibility timeout >= 6x function timeout + batching window, redrive to the DLQ after 5 receives', () => {
+    const q = s.resource('IngestQueue').Properties;
+    const fn = s.resource('IngestLambdaFunction').Properties;
+    const esm = s.resource('IngestEventSourceMappingSQSIngestQueue').Properties;
+    expect(q.SqsManagedSseEnabled).toBe(true);
+    expect(q.VisibilityTimeout).toBeGreaterThanOrEqual(6 * fn.Timeout + esm.MaximumBatchingWindowInSeconds);
+    expect(q.RedrivePolicy).toEqual({ deadLetterTargetArn: DLQ, maxReceiveCount: 5 });
+    const dlq = s.resource('IngestDeadLetterQueue').Properties;
+    expect(dlq.SqsManagedSseEnabled).toBe(true);
+    expect(dlq.MessageRetentionPeriod).toBe(14 * 24 * 3600);
+    expect(dlq.MessageRetentionPeriod).toBeGreaterThan(q.MessageRetentionPeriod);
+    expect(dlq.RedriveAllowPolicy).toEqual({ redrivePermission: 'byQueue', sourceQueueArns: [INGEST_QUEUE] });
+  });
+
+  it('queue policy: only S3, only from the log bucket in this account; no plain-HTTP access to either queue', () => {
+    const p = s.resource('IngestQueuePolicy').Properties;
+    expect(p.Queues).toEqual([`https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/s3-access-logs-dev-ingest`]);
+    expect(p.PolicyDocument.Statement).toEqual([
+      {
+        Sid: 'S3LogBucketNotifications',
+        Effect: 'Allow',
+        Principal: { Service: 's3.amazonaws.com' },
+        Action: 'sqs:SendMessage',
+        Resource: INGEST_QUEUE,
+        Condition: {
+          ArnLike: { 'aws:SourceArn': 'arn:aws:s3:::acme-access-logs' },
+          StringEquals: { 'aws:SourceAccount': ACCOUNT },
+        },
+      },
+      {
+        Sid: 'DenyInsecureTransport',
+        Effect: 'Deny',
+        Principal: '*',
+        Action: 'sqs:*',
+        Resource: INGEST_QUEUE,
+        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+      },
+    ]);
+    const d = s.resource('IngestDeadLetterQueuePolicy').Properties.PolicyDocument.Statement;
+    expect(d).toEqual([
+      {
+        Sid: 'DenyInsecureTransport',
+        Effect: 'Deny',
+        Principal: '*',
+        Action: 'sqs:*',
+        Resource: DLQ,
+        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+      },
+    ]);
+  });
+
+  it('event source mapping: ReportBatchItemFailures, batch size, batching window, maximum concurrency (defaults)', () => {
+    const esm = s.resource('IngestEventSourceMappingSQSIngestQueue').Properties;
+    expect(esm).toEqual({
+      BatchSize: 10,
+      MaximumBatchingWindowInSeconds: 5,
+      EventSourceArn: INGEST_QUEUE,
+      FunctionName: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:s3-access-logs-dev-ingest`,
+      Enabled: true,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: 5 },
+    });
+  });
+
+  it('functions: nodejs22.x or newer on arm64, own role, own artifact, own log group with retention', () => {
+    const names = { Ingest: 'ingest', Backfill: 'backfill', BucketNotification: 'bucketNotification' };
+    for (const [prefix, name] of Object.entries(names)) {
+      const fn = s.resource(`${prefix}LambdaFunction`).Properties;
+      expect(Number(/^nodejs(\d+)\.x$/.exec(fn.Runtime)?.[1])).toBeGreaterThanOrEqual(22);
+      expect(fn.Architectures).toEqual(['arm64']);
+      expect(fn.Handler).toBe('index.handler');
+      expect(fn.FunctionName).toBe(`s3-access-logs-dev-${name}`);
+      expect(fn.Role).toBe(`arn:aws:iam::${ACCOUNT}:role/${prefix}Role`);
+      const zip = name === 'bucketNotification' ? 'bucket-notification.zip' : `${name}.zip`;
+      expect(fn.Code.S3Key).toMatch(new RegExp(`/${zip.replace('.', '\\.')}$`));
+      expect(fn.Environment.Variables.NODE_OPTIONS).toBe('--enable-source-maps');
+      expect(s.resource(`${prefix}LogGroup`).Properties).toEqual({
+        LogGroupName: `/aws/lambda/s3-access-logs-dev-${name}`,
+        RetentionInDays: 30,
+      });
+    }
+    const state = existingState;
+    for (const [name, zip] of [['ingest', 'ingest'], ['backfill', 'backfill'], ['bucketNotification', 'bucket-notification']]) {
+      expect(path.resolve(ROOT, state.service.functions[name].package.artifact)).toBe(path.join(ROOT, 'dist', `${zip}.zip`));
+    }
+  });
+
+  it('function environments pass the functions\' own configuration validation', () => {
+    const ingestEnv = s.resource('IngestLambdaFunction').Properties.Environment.Variables;
+    const ingest = loadIngestConfig(ingestEnv);
+    expect(ingest.logBuckets).toEqual(['acme-access-logs']);
+    expect(ingest.logPrefixes).toEqual(['logs/']);
+    expect(ingest.snowflake).toEqual({ kind: 'secret', secretId: SECRET });
+    expect(ingest.loadMode).toBe('parsed');
+    const backfill = loadBackfillConfig({ ...s.resource('BackfillLambdaFunction').Properties.Environment.Variables, AWS_REGION: REGION });
+    expect(backfill.logBucket).toBe('acme-access-logs');
+    expect(backfill.logPrefix).toBe('logs/');
+    expect(backfill.queueUrl).toBe(`https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/s3-access-logs-dev-ingest`);
+    expect(backfill.dlqUrl).toBe(`https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/s3-access-logs-dev-ingest-dlq`);
+    // The custom resource needs no configuration, and no secret.
+    expect(Object.keys(s.resource('BucketNotificationLambdaFunction').Properties.Environment.Variables).sort()).toEqual(
+      ['LOG_LEVEL', 'NODE_OPTIONS', 'POWERTOOLS_METRICS_NAMESPACE'],
+    );
+  });
+
+  it('IAM: ingest may read log objects under the prefix, the secret and its queue; nothing else', () => {
+    expect(roleStatements(s, 'IngestRole')).toEqual({
+      Logs: logs('ingest'),
+      ConsumeIngestQueue: {
+        actions: ['sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage'],
+        resources: [INGEST_QUEUE],
+      },
+      ReadLogObjects: { actions: ['s3:GetObject'], resources: ['arn:aws:s3:::acme-access-logs/logs/*'] },
+      ReadSnowflakeSecret: { actions: ['secretsmanager:GetSecretValue'], resources: [SECRET] },
+    });
+  });
+
+  it('IAM: backfill lists under the prefix, sends to the ingest queue, drains the DLQ, reads the secret, invokes only itself', () => {
+    expect(roleStatements(s, 'BackfillRole')).toEqual({
+      Logs: logs('backfill'),
+      ListLogObjects: {
+        actions: ['s3:ListBucket'],
+        resources: ['arn:aws:s3:::acme-access-logs'],
+        condition: { StringLike: { 's3:prefix': ['logs/*'] } },
+      },
+      ReplayOntoIngestQueue: { actions: ['sqs:SendMessage'], resources: [INGEST_QUEUE] },
+      RedriveDeadLetters: {
+        actions: ['sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage'],
+        resources: [DLQ],
+      },
+      ReadSnowflakeSecret: { actions: ['secretsmanager:GetSecretValue'], resources: [SECRET] },
+      ContinueItself: { actions: ['lambda:InvokeFunction'], resources: [BACKFILL_FN, `${BACKFILL_FN}:*`] },
+    });
+    // Only backfill may send to the ingest queue (besides S3, through the queue policy).
+    for (const role of ['IngestRole', 'BucketNotificationRole']) {
+      for (const st of Object.values(roleStatements(s, role))) expect(st.actions).not.toContain('sqs:SendMessage');
+    }
+  });
+
+  it('IAM: the custom resource may only read and write the log bucket\'s notification configuration', () => {
+    expect(roleStatements(s, 'BucketNotificationRole')).toEqual({
+      Logs: logs('bucketNotification'),
+      MergeBucketNotification: {
+        actions: ['s3:GetBucketNotification', 's3:PutBucketNotification'],
+        resources: ['arn:aws:s3:::acme-access-logs'],
+      },
+    });
+  });
+
+  it('the custom resource merges ObjectCreated -> ingest queue under the prefix, after the queue policy exists', () => {
+    const r = s.resource('LogBucketNotification');
+    expect(r.Type).toBe('Custom::BucketNotification');
+    expect(arr(r.DependsOn)).toEqual(['IngestQueuePolicy']);
+    expect(r.Properties).toEqual({
+      ServiceToken: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:s3-access-logs-dev-bucketNotification`,
+      BucketName: 'acme-access-logs',
+      QueueArn: INGEST_QUEUE,
+      Prefix: 'logs/',
+      ConfigurationId: 's3-access-logs-dev-ingest',
+    });
+    expect(s.active('LogBucket')).toBe(false);
+    expect(s.active('LogBucketPolicy')).toBe(false);
+  });
+
+  it('alarms: DLQ not empty, oldest message age, function errors; all notify the e-mail topic', () => {
+    expect(s.resource('AlarmTopic').Properties.Subscription).toEqual([{ Protocol: 'email', Endpoint: 'ops@example.com' }]);
+    const topic = `arn:aws:sns:${REGION}:${ACCOUNT}:s3-access-logs-dev-alarms`;
+    const alarm = (id: string) => s.resource(id).Properties;
+    expect(alarm('DeadLetterQueueNotEmptyAlarm')).toMatchObject({
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: 's3-access-logs-dev-ingest-dlq' }],
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+    expect(alarm('IngestQueueOldestMessageAlarm')).toMatchObject({
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateAgeOfOldestMessage',
+      Dimensions: [{ Name: 'QueueName', Value: 's3-access-logs-dev-ingest' }],
+      Threshold: 3600,
+    });
+    for (const [id, fn] of [['IngestErrorsAlarm', 'ingest'], ['BackfillErrorsAlarm', 'backfill']] as const) {
+      expect(alarm(id)).toMatchObject({
+        Namespace: 'AWS/Lambda',
+        MetricName: 'Errors',
+        Dimensions: [{ Name: 'FunctionName', Value: `s3-access-logs-dev-${fn}` }],
+        Statistic: 'Sum',
+        Threshold: 0,
+      });
+    }
+    for (const id of s.ofType('AWS::CloudWatch::Alarm')) {
+      expect(alarm(id).AlarmActions, id).toEqual([topic]);
+      expect(alarm(id).TreatMissingData, id).toBe('notBreaching');
+    }
+  });
+
+  it('needs no account-specific value at package time: account, region and partition stay pseudo-parameters', () => {
+    const text = existingText;
+    // Everything we build an ARN for uses ${AWS::Partition}/${AWS::Region}/${AWS::AccountId}.
+    expect(text).not.toMatch(/arn:aws:(sqs|lambda|logs|s3|sns|iam):/);
+    expect(text).not.toMatch(/\$\{(aws|param|self|opt|env|sls):/); // no unresolved osls variable
+  });
+});
+
+describe('sls package, bucketMode=create', () => {
+  let s: Stack;
+  beforeAll(() => {
+    s = new Stack(create);
+  });
+
+  it('creates the logging bucket (SSE-S3, Block Public Access, retained) with the notification, instead of the custom resource', () => {
+    for (const id of ['LogBucketNotification', 'BucketNotificationLambdaFunction', 'BucketNotificationLogGroup', 'BucketNotificationRole', 'AlarmTopic']) {
+      expect(s.active(id), id).toBe(false);
+    }
+    const b = s.resource('LogBucket');
+    expect(b.DeletionPolicy).toBe('Retain');
+    expect(b.UpdateReplacePolicy).toBe('Retain');
+    expect(arr(b.DependsOn)).toContain('IngestQueuePolicy');
+    expect(b.Properties).toEqual({
+      BucketName: 'acme-new-access-logs',
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+      OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
+      // No logPrefix: every object is a log object, no key filter.
+      NotificationConfiguration: { QueueConfigurations: [{ Event: 's3:ObjectCreated:*', Queue: queueArn('s3-access-logs-dev-ingest') }] },
+    });
+  });
+
+  it('bucket policy: only the S3 logging service of this account may write', () => {
+    expect(s.resource('LogBucketPolicy').Properties).toEqual({
+      Bucket: 'acme-new-access-logs',
+      PolicyDocument: {
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Sid: 'S3ServerAccessLogsPolicy',
+            Effect: 'Allow',
+            Principal: { Service: 'logging.s3.amazonaws.com' },
+            Action: 's3:PutObject',
+            Resource: 'arn:aws:s3:::acme-new-access-logs/*',
+            Condition: { StringEquals: { 'aws:SourceAccount': ACCOUNT } },
+          },
+        ],
+      },
+    });
+  });
+
+  it('parameters reach the event source mapping, log retention and environment', () => {
+    expect(s.resource('IngestEventSourceMappingSQSIngestQueue').Properties).toMatchObject({
+      BatchSize: 50,
+      MaximumBatchingWindowInSeconds: 20,
+      ScalingConfig: { MaximumConcurrency: 3 },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+    expect(s.resource('IngestLogGroup').Properties.RetentionInDays).toBe(90);
+    const q = s.resource('IngestQueue').Properties;
+    expect(q.VisibilityTimeout).toBeGreaterThanOrEqual(6 * s.resource('IngestLambdaFunction').Properties.Timeout + 20);
+    expect(loadIngestConfig(s.resource('IngestLambdaFunction').Properties.Environment.Variables).loadMode).toBe('raw');
+    expect(s.resource('IngestQueuePolicy').Properties.PolicyDocument.Statement[0].Condition.ArnLike).toEqual({
+      'aws:SourceArn': 'arn:aws:s3:::acme-new-access-logs',
+    });
+  });
+
+  it('IAM: with no prefix the whole bucket is the log bucket; a customer-managed secret key adds kms:Decrypt on that key only', () => {
+    const ingest = roleStatements(s, 'IngestRole');
+    expect(ingest.ReadLogObjects).toEqual({ actions: ['s3:GetObject'], resources: ['arn:aws:s3:::acme-new-access-logs/*'] });
+    expect(ingest.DecryptSnowflakeSecret).toEqual({ actions: ['kms:Decrypt'], resources: [KMS_KEY] });
+    expect(Object.keys(ingest).sort()).toEqual(
+      ['ConsumeIngestQueue', 'DecryptSnowflakeSecret', 'Logs', 'ReadLogObjects', 'ReadSnowflakeSecret'],
+    );
+    const backfill = roleStatements(s, 'BackfillRole');
+    expect(backfill.ListLogObjects).toEqual({ actions: ['s3:ListBucket'], resources: ['arn:aws:s3:::acme-new-access-logs'] });
+    expect(backfill.DecryptSnowflakeSecret).toEqual({ actions: ['kms:Decrypt'], resources: [KMS_KEY] });
+    expect(Object.keys(backfill).sort()).toEqual(
+      ['ContinueItself', 'DecryptSnowflakeSecret', 'ListLogObjects', 'Logs', 'ReadSnowflakeSecret', 'RedriveDeadLetters', 'ReplayOntoIngestQueue'],
+    );
+  });
+
+  it('alarms exist without an e-mail address, with no actions', () => {
+    for (const id of ['DeadLetterQueueNotEmptyAlarm', 'IngestQueueOldestMessageAlarm', 'IngestErrorsAlarm', 'BackfillErrorsAlarm']) {
+      const p = s.resource(id).Properties;
+      expect(p.AlarmActions, id).toBeUndefined();
+      expect(p.OKActions, id).toBeUndefined();
+    }
+  });
+});
+
+// ------------------------------------------------------------------------------- bundles
+
+/** Entries of a ZIP file, read from its central directory and inflated. */
+function unzip(file: string): Map<string, Buffer> {
+  const buf = readFileSync(file);
+  const eocd = buf.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+  const count = buf.readUInt16LE(eocd + 10);
+  let p = buf.readUInt32LE(eocd + 16);
+  const out = new Map<string, Buffer>();
+  for (let i = 0; i < count; i++) {
+    const method = buf.readUInt16LE(p + 10);
+    const csize = buf.readUInt32LE(p + 20);
+    const nameLen = buf.readUInt16LE(p + 28);
+    const extraLen = buf.readUInt16LE(p + 30);
+    const commentLen = buf.readUInt16LE(p + 32);
+    const local = buf.readUInt32LE(p + 42);
+    const name = buf.toString('utf8', p + 46, p + 46 + nameLen);
+    const dataStart = local + 30 + buf.readUInt16LE(local + 26) + buf.readUInt16LE(local + 28);
+    const data = buf.subarray(dataStart, dataStart + csize);
+    out.set(name, method === 8 ? inflateRawSync(data) : Buffer.from(data));
+    p += 46 + nameLen + extraLen + commentLen;
+  }
+  return out;
+}
+
+const DEV_ONLY = /node_modules\/(@duckdb|duckdb|fauxqs|vitest|@vitest|osls|esbuild|tsx|typescript|fast-check|@types)\//;
+
+describe('bundles', () => {
+  it.each(FUNCTIONS)('%s: dist/<fn>/index.mjs exports handler, zipped with its source map, no dev-only code', (fn) => {
+    const bundle = path.join(ROOT, 'dist', fn, 'index.mjs');
+    expect(existsSync(bundle)).toBe(true);
+    const meta = JSON.parse(readFileSync(path.join(ROOT, 'dist', fn, 'meta.json'), 'utf8'));
+    const inputs = Object.keys(meta.inputs);
+    expect(inputs.filter((i) => DEV_ONLY.test(i)), 'dev-only packages in the bundle').toEqual([]);
+    expect(inputs.filter((i) => /^(local|test|bench|cli)\//.test(i)), 'local stack, tests or CLI in the bundle').toEqual([]);
+    const output = Object.entries(meta.outputs).find(([k]) => k.endsWith('index.mjs'))![1] as Json;
+    expect(output.exports).toContain('handler');
+    const code = readFileSync(bundle, 'utf8');
+    // (The AWS SDK's bundled package.json mentions "vitest" in its scripts, so look for imports.)
+    expect(code).not.toMatch(/@duckdb|fauxqs/);
+    expect(code).not.toMatch(/(from|import|require\()\s*["'](vitest|osls|esbuild|tsx)(\/[^"']*)?["']/);
+
+    const entries = unzip(path.join(ROOT, 'dist', `${fn}.zip`));
+    expect([...entries.keys()].sort()).toEqual(['index.mjs', 'index.mjs.map']);
+    expect(entries.get('index.mjs')!.equals(readFileSync(bundle))).toBe(true);
+  });
+
+  it('reports bundle sizes; the ingest bundle stays under 5 MB', () => {
+    const rows = FUNCTIONS.map((fn) => {
+      const mb = (f: string) => statSync(path.join(ROOT, 'dist', f)).size / 1024 / 1024;
+      return { fn, bundle: mb(`${fn}/index.mjs`), map: mb(`${fn}/index.mjs.map`), zip: mb(`${fn}.zip`) };
+    });
+    console.log(
+      'bundle sizes (MB):\n' +
+        rows.map((r) => `  ${r.fn.padEnd(20)} index.mjs ${r.bundle.toFixed(2)}  map ${r.map.toFixed(2)}  zip ${r.zip.toFixed(2)}`).join('\n'),
+    );
+    expect(rows.find((r) => r.fn === 'ingest')!.bundle).toBeLessThan(5);
+  });
+});
