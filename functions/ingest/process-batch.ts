@@ -295,12 +295,9 @@ export async function processBatch(
           continue;
         }
         const counter = { bytes: 0 };
-        const { result, counts } = await loader.loadStreamed(
-          p.target,
-          readLogLines(counted(opened.body, counter)),
-          () => counter.bytes,
-        );
-        opened.body.destroy();
+        const { result, counts } = await loader
+          .loadStreamed(p.target, readLogLines(counted(opened.body, counter)), () => counter.bytes)
+          .finally(() => opened.body.destroy());
         if (result === 'loaded') {
           summary.transactions++;
           loaded(p, counts);
