@@ -379,7 +379,7 @@ describe('sls package, bucketMode=existing (default)', () => {
       });
     }
     const state = existingState;
-    for (const [name, zip] of [['ingest', 'ingest'], ['backfill', 'backfill'], ['bucketNotification', 'bucket-notification']]) {
+    for (const [name, zip] of [['ingest', 'ingest'], ['backfill', 'backfill'], ['bucketNotification', 'bucket-notification']] as const) {
       expect(path.resolve(ROOT, state.service.functions[name].package.artifact)).toBe(path.join(ROOT, 'dist', `${zip}.zip`));
     }
   });
