@@ -1,5 +1,5 @@
 /**
- * `s3-access-logs parity --local`: does the fallback path's Python UDTF (sql/fallback/04-udtf.sql)
+ * `s3-access-logs parity --local`: does the fallback path's Python UDTF (sql/fallback/05-udtf.sql)
  * produce the same typed rows as the TypeScript parser the Lambda runs?
  *
  * Snowflake-local cannot run Python UDTFs, so the UDTF's handler is taken out of the SQL file (the
@@ -15,7 +15,7 @@ import { COLUMNS, type AccessLogRow, type Column, type ParseResult } from '../sh
 import { CliError } from './errors.ts';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-export const UDTF_SQL_FILE = path.join(REPO_ROOT, 'sql', 'fallback', '04-udtf.sql');
+export const UDTF_SQL_FILE = path.join(REPO_ROOT, 'sql', 'fallback', '05-udtf.sql');
 export const UDTF_NAME = 'parse_s3_access_logs';
 export const UDTF_HANDLER = 'S3AccessLogParser';
 
@@ -185,7 +185,7 @@ export function formatParityReport(r: ParityReport, title = 'UDTF vs TypeScript 
 export function register(program: Command): void {
   program
     .command('parity')
-    .description('Compare the fallback UDTF (sql/fallback/04-udtf.sql, run with python3) with the TypeScript parser on staged lines and typed rows.')
+    .description('Compare the fallback UDTF (sql/fallback/05-udtf.sql, run with python3) with the TypeScript parser on staged lines and typed rows.')
     .option('--local', 'use the stack that `s3-access-logs start` runs (found through <data-dir>/stack.json)')
     .action(async (opts: { local?: boolean }) => {
       if (!opts.local) {

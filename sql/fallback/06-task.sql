@@ -1,10 +1,12 @@
--- Fallback path, step 5 of 5: the task that turns staged raw lines into typed rows.
+-- Fallback path, step 6 of 6: the task that turns staged raw lines into typed rows.
 --
--- WHEN TO ENABLE: when the Lambda runs in raw mode (LOAD_MODE=raw) or Snowpipe (03-pipe.sql) stages
+-- WHEN TO ENABLE: when the Lambda runs in raw mode (LOAD_MODE=raw) or Snowpipe (04-pipe.sql) stages
 -- lines, i.e. when the TypeScript parser is suspect or the Lambda cannot run. Then:
 --   ALTER TASK s3_access_logs_transformation RESUME;
--- To drain the staged lines once, now, without the schedule: CALL s3_access_logs_task_load();
--- Back on the Lambda path: ALTER TASK s3_access_logs_transformation SUSPEND; (after a last CALL).
+-- To drain the staged lines once, now, without the schedule (works while suspended, too):
+--   EXECUTE TASK s3_access_logs_transformation;
+-- Back on the Lambda path: ALTER TASK s3_access_logs_transformation SUSPEND; (after a last EXECUTE
+-- TASK, so that nothing staged in raw mode is left behind).
 -- OFF BY DEFAULT: Snowflake creates tasks suspended, and CREATE OR REPLACE below leaves it
 -- suspended again when this file is re-applied (resume it again if you are on the fallback path).
 --
@@ -33,7 +35,7 @@ CREATE TRANSIENT TABLE IF NOT EXISTS s3_access_logs_task_batch (
   logline    NUMBER(38,0) NOT NULL,
   raw        VARCHAR NOT NULL
 )
-COMMENT = 'S3 access logs fallback path: scratch table of s3_access_logs_task_load (staged lines of the current run).';
+COMMENT = 'S3 access logs fallback path: scratch table of task s3_access_logs_transformation (staged lines of the current run).';
 
 CREATE TRANSIENT TABLE IF NOT EXISTS s3_access_logs_task_parsed (
   logbucket        VARCHAR NOT NULL,
@@ -70,17 +72,22 @@ CREATE TRANSIENT TABLE IF NOT EXISTS s3_access_logs_task_parsed (
   extrafields      VARCHAR,
   reject_reason    VARCHAR
 )
-COMMENT = 'S3 access logs fallback path: scratch table of s3_access_logs_task_load (UDTF output of the current run).';
+COMMENT = 'S3 access logs fallback path: scratch table of task s3_access_logs_transformation (UDTF output of the current run).';
 
--- One run of the fallback load. The task calls it; an operator can CALL it to drain staging now.
--- Returns what it did: {"staged": lines read from the stream, "claimed": objects claimed,
--- "rows": typed rows inserted, "rejects": rejects inserted}.
-CREATE OR REPLACE PROCEDURE s3_access_logs_task_load()
-  RETURNS VARIANT
-  LANGUAGE SQL
-  EXECUTE AS OWNER
-  COMMENT = 'S3 access logs fallback path: staged lines -> s3_access_logs / s3_access_logs_rejects through the ledger (mode task). See sql/fallback/README.md.'
+-- The task. WHEN skips runs (and warehouse time) while the stream is empty. The warehouse is the
+-- one sql/00-setup.sql creates. No overlap: a run that takes longer than 10 minutes delays the next
+-- one instead of racing it on the work tables. The body is a Snowflake Scripting block (no stored
+-- procedure, so the loader role needs no CREATE PROCEDURE); each run's counts land in the ledger
+-- rows it claimed (claimid), and TASK_HISTORY shows its state and any error.
+CREATE OR REPLACE TASK s3_access_logs_transformation
+  WAREHOUSE = S3_ACCESS_LOGS_WH
+  SCHEDULE = '10 MINUTE'
+  ALLOW_OVERLAPPING_EXECUTION = FALSE
+  SUSPEND_TASK_AFTER_NUM_FAILURES = 3
+  COMMENT = 'S3 access logs fallback path: every 10 minutes, staged lines -> typed rows through the ledger (mode task). Suspended by default; resume only on the fallback path (sql/fallback/README.md).'
+  WHEN SYSTEM$STREAM_HAS_DATA('s3_access_logs_stream')
 AS
+EXECUTE IMMEDIATE
 $$
 DECLARE
   claim_id VARCHAR DEFAULT UUID_STRING();
@@ -89,6 +96,7 @@ DECLARE
   claimed INTEGER DEFAULT 0;
   typed INTEGER DEFAULT 0;
   rejected INTEGER DEFAULT 0;
+  summary VARCHAR;
 BEGIN
   BEGIN TRANSACTION;
 
@@ -193,6 +201,7 @@ BEGIN
     FROM s3_access_logs_task_parsed
     WHERE reject_reason IS NOT NULL;
   rejected := SQLROWCOUNT;
+  summary := 'staged=' || staged || ' claimed=' || claimed || ' rows=' || typed || ' rejects=' || rejected;
 
   -- 5. Counts in the ledger: linecount = rowcount + rejectcount, as on the Lambda path.
   UPDATE s3_access_logs_loads t
@@ -208,23 +217,11 @@ BEGIN
     WHERE t.logbucket = s.logbucket AND t.logkey = s.logkey AND t.claimid = :claim_id;
 
   COMMIT;
-  RETURN OBJECT_CONSTRUCT('staged', staged, 'claimed', claimed, 'rows', typed, 'rejects', rejected);
+  -- What the run did, when the block is run by hand (the ledger rows hold the same counts).
+  RETURN summary;
 EXCEPTION
   WHEN OTHER THEN
     ROLLBACK;
     RAISE;
 END;
 $$;
-
--- The schedule. WHEN skips runs (and warehouse time) while the stream is empty. The warehouse is
--- the one sql/00-setup.sql creates. No overlap: a run that takes longer than 10 minutes delays the
--- next one instead of racing it on the work tables.
-CREATE OR REPLACE TASK s3_access_logs_transformation
-  WAREHOUSE = S3_ACCESS_LOGS_WH
-  SCHEDULE = '10 MINUTE'
-  ALLOW_OVERLAPPING_EXECUTION = FALSE
-  SUSPEND_TASK_AFTER_NUM_FAILURES = 3
-  COMMENT = 'S3 access logs fallback path: every 10 minutes, staged lines -> typed rows (CALL s3_access_logs_task_load()). Suspended by default; resume only on the fallback path (sql/fallback/README.md).'
-  WHEN SYSTEM$STREAM_HAS_DATA('s3_access_logs_stream')
-AS
-  CALL s3_access_logs_task_load();
