@@ -75,5 +75,6 @@ export function decodeState(value: unknown): ContinuationState {
   }
   const t = s.totals as Record<string, unknown> | undefined;
   if (!t || !Object.keys(emptyTotals()).every((k) => isNat(t[k]))) throw bad('has bad totals');
-  return s as unknown as ContinuationState;
+  // A copy: the caller's payload object must not change as this invocation advances its cursor.
+  return structuredClone(s) as unknown as ContinuationState;
 }
