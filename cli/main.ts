@@ -4,6 +4,7 @@ import { CliError } from './errors.ts';
 /** Each subcommand lives in its own module and registers itself on the program. */
 const commands: Array<() => Promise<{ register(program: Command): void }>> = [
   () => import('./setup-snowflake.ts'),
+  () => import('./parse.ts'),
 ];
 
 export async function main(argv: string[]): Promise<number> {
