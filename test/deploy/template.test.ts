@@ -4,7 +4,7 @@
 // statement, action by action and resource by resource. Also the esbuild bundles: present,
 // free of dev-only packages, and their sizes.
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -402,7 +402,7 @@ describe('sls package, bucketMode=existing (default)', () => {
     );
   });
 
-  it('IAM: ingest may read log objects under the prefix, the secret and its queue; nothing else', () => {
+  it('IAM: ingest may read log objects under the prefix (and tell a missing one), the secret and its queue; nothing else', () => {
     expect(roleStatements(s, 'IngestRole')).toEqual({
       Logs: logs('ingest'),
       ConsumeIngestQueue: {
@@ -410,6 +410,8 @@ describe('sls package, bucketMode=existing (default)', () => {
         resources: [INGEST_QUEUE],
       },
       ReadLogObjects: { actions: ['s3:GetObject'], resources: ['arn:aws:s3:::acme-access-logs/logs/*'] },
+      // So that a deleted object is NoSuchKey (skipped), not AccessDenied (retried into the DLQ).
+      TellMissingLogObjects: { actions: ['s3:ListBucket'], resources: ['arn:aws:s3:::acme-access-logs'] },
       ReadSnowflakeSecret: { actions: ['secretsmanager:GetSecretValue'], resources: [SECRET] },
     });
   });
@@ -570,7 +572,7 @@ describe('sls package, bucketMode=create', () => {
     expect(ingest.ReadLogObjects).toEqual({ actions: ['s3:GetObject'], resources: ['arn:aws:s3:::acme-new-access-logs/*'] });
     expect(ingest.DecryptSnowflakeSecret).toEqual({ actions: ['kms:Decrypt'], resources: [KMS_KEY] });
     expect(Object.keys(ingest).sort()).toEqual(
-      ['ConsumeIngestQueue', 'DecryptSnowflakeSecret', 'Logs', 'ReadLogObjects', 'ReadSnowflakeSecret'],
+      ['ConsumeIngestQueue', 'DecryptSnowflakeSecret', 'Logs', 'ReadLogObjects', 'ReadSnowflakeSecret', 'TellMissingLogObjects'],
     );
     const backfill = roleStatements(s, 'BackfillRole');
     expect(backfill.ListLogObjects).toEqual({ actions: ['s3:ListBucket'], resources: ['arn:aws:s3:::acme-new-access-logs'] });
@@ -634,6 +636,24 @@ describe('bundles', () => {
     const entries = unzip(path.join(ROOT, 'dist', `${fn}.zip`));
     expect([...entries.keys()].sort()).toEqual(['index.mjs', 'index.mjs.map']);
     expect(entries.get('index.mjs')!.equals(readFileSync(bundle))).toBe(true);
+  });
+
+  it('each bundle loads in plain Node (no TypeScript loader, no node_modules) and exports a handler function', async () => {
+    // Run from an empty directory so that nothing can resolve from the project's node_modules.
+    const cwd = mkdtempSync(path.join(os.tmpdir(), 's3al-bundle-load-'));
+    try {
+      for (const fn of FUNCTIONS) {
+        const file = path.join(cwd, `${fn}.mjs`);
+        writeFileSync(file, readFileSync(path.join(ROOT, 'dist', fn, 'index.mjs')));
+        const { stdout } = await run(process.execPath, ['--input-type=module', '-e', `const m = await import(${JSON.stringify(file)}); console.log(typeof m.handler);`], {
+          cwd,
+          env: { PATH: process.env.PATH ?? '' },
+        });
+        expect(stdout.trim(), fn).toBe('function');
+      }
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
+    }
   });
 
   it('reports bundle sizes; the ingest bundle stays under 5 MB', () => {
