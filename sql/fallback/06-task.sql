@@ -24,8 +24,8 @@
 --   4. inserts parsed lines into s3_access_logs with explicit conversions and lineage, and
 --      unparseable lines into s3_access_logs_rejects (none is dropped);
 --   5. records line, row and reject counts in the claimed ledger rows.
--- Objects moved from 'raw' first lose any typed rows and rejects they have: only a forced raw
--- replay of an already typed object leaves such rows, and the replay's lines replace them.
+-- Claimed objects first lose any typed rows and rejects they still have. A forced raw replay
+-- already deletes them on the Lambda side; this keeps the task correct on its own.
 
 -- Work tables of one run (emptied at the start of each run). TRANSIENT: no fail-safe storage for
 -- scratch data. IF NOT EXISTS: idempotent.
@@ -121,7 +121,7 @@ BEGIN
     VALUES (s.logbucket, s.logkey, NULL, NULL, NULL, 0, 0, 0, :run_at, 'task', :claim_id, NULL, 1);
   claimed := SQLROWCOUNT;
 
-  -- Typed rows of a forced raw replay of an already typed object are replaced, not doubled.
+  -- Claimed objects' earlier typed rows and rejects are replaced, never doubled.
   DELETE FROM s3_access_logs t
     USING (SELECT logbucket, logkey FROM s3_access_logs_loads WHERE claimid = :claim_id) c
     WHERE t.logbucket = c.logbucket AND t.logkey = c.logkey;
