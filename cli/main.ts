@@ -5,6 +5,7 @@ import { CliError } from './errors.ts';
 const commands: Array<() => Promise<{ register(program: Command): void }>> = [
   () => import('./setup-snowflake.ts'),
   () => import('./parse.ts'),
+  () => import('./backfill.ts'),
 ];
 
 export async function main(argv: string[]): Promise<number> {

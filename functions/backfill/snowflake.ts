@@ -11,6 +11,8 @@ export function executeWith(connections: ConnectionProvider): Execute {
   return async (sqlText, binds) => execute(await connections.get(), sqlText, binds);
 }
 
-export function snowflakeExecutor(source: SnowflakeSource): Execute {
-  return executeWith(createConnectionProvider(credentialsProvider(source)));
+/** A query runner plus `close()` for callers that end (the CLI); a Lambda keeps it for the container's life. */
+export function snowflakeExecutor(source: SnowflakeSource): Execute & { close(): Promise<void> } {
+  const connections = createConnectionProvider(credentialsProvider(source));
+  return Object.assign(executeWith(connections), { close: () => connections.close() });
 }
