@@ -1,0 +1,137 @@
+// `s3-access-logs setup-snowflake`: which SQL it applies, the account setup script, the public
+// key handling, and its error messages. (Applying the tables against snowflake-local is in the
+// integration suite of the SQL files; here nothing connects anywhere.)
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { CliError } from '../../cli/errors.ts';
+import { main } from '../../cli/main.ts';
+import { LOADER_USER, publicKeyBody, SETUP_SQL_FILE, setupSnowflake, sqlFilesFor } from '../../cli/setup-snowflake.ts';
+import { splitSqlStatements, tableSqlFiles } from '../../shared/snowflake/sql-files.ts';
+
+let dir = '';
+let publicPem = '';
+let privatePem = '';
+beforeAll(() => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 's3al-setup-'));
+  const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  publicPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
+  privatePem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  writeFileSync(path.join(dir, 'rsa_key.pub'), publicPem);
+  writeFileSync(path.join(dir, 'rsa_key.p8'), privatePem);
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const collect = () => {
+  const lines: string[] = [];
+  return { lines, io: { out: (s: string) => lines.push(s), env: {} as NodeJS.ProcessEnv } };
+};
+
+describe('sql/00-setup.sql', () => {
+  const statements = splitSqlStatements(readFileSync(SETUP_SQL_FILE, 'utf8'));
+  const find = (re: RegExp) => statements.filter((s) => re.test(s));
+
+  it('creates an X-Small warehouse that suspends after 60 s and resumes on demand', () => {
+    const [wh] = find(/^CREATE WAREHOUSE/);
+    expect(wh).toMatch(/WAREHOUSE_SIZE\s*=\s*XSMALL/);
+    expect(wh).toMatch(/AUTO_SUSPEND\s*=\s*60\b/);
+    expect(wh).toMatch(/AUTO_RESUME\s*=\s*TRUE/);
+    expect(wh).toMatch(/INITIALLY_SUSPENDED\s*=\s*TRUE/);
+  });
+
+  it('creates the role and a key-pair-only service user with that role, warehouse and namespace as defaults', () => {
+    expect(find(/^CREATE ROLE IF NOT EXISTS S3_ACCESS_LOGS_LOADER\b/)).toHaveLength(1);
+    const [user] = find(/^CREATE USER/);
+    expect(user).toContain(`CREATE USER IF NOT EXISTS ${LOADER_USER}`);
+    expect(user).toMatch(/TYPE\s*=\s*SERVICE/);
+    expect(user).not.toMatch(/PASSWORD/);
+    expect(user).toMatch(/DEFAULT_ROLE\s*=\s*S3_ACCESS_LOGS_LOADER/);
+    expect(user).toMatch(/DEFAULT_WAREHOUSE\s*=\s*S3_ACCESS_LOGS_WH/);
+    expect(user).toMatch(/DEFAULT_NAMESPACE\s*=\s*S3_ACCESS_LOGS\.PUBLIC/);
+    expect(find(new RegExp(`^GRANT ROLE S3_ACCESS_LOGS_LOADER TO USER ${LOADER_USER}$`))).toHaveLength(1);
+  });
+
+  it('grants only usage and object creation, never ownership or ALL', () => {
+    const grants = find(/^GRANT/);
+    expect(grants.length).toBeGreaterThanOrEqual(6);
+    for (const g of grants) {
+      expect(g).not.toMatch(/\bALL\b|OWNERSHIP|MANAGE GRANTS/);
+      expect(g).toMatch(/TO (ROLE|USER) (S3_ACCESS_LOGS_LOADER|SYSADMIN)$/);
+    }
+    expect(grants).toContain('GRANT USAGE ON WAREHOUSE S3_ACCESS_LOGS_WH TO ROLE S3_ACCESS_LOGS_LOADER');
+    expect(grants).toContain('GRANT USAGE ON DATABASE S3_ACCESS_LOGS TO ROLE S3_ACCESS_LOGS_LOADER');
+    expect(grants).toContain('GRANT CREATE TABLE ON SCHEMA S3_ACCESS_LOGS.PUBLIC TO ROLE S3_ACCESS_LOGS_LOADER');
+  });
+
+  it('is idempotent and commented; it is not among the files the local stack applies', () => {
+    for (const s of find(/^CREATE/)) expect(s).toMatch(/^CREATE \w+ IF NOT EXISTS /);
+    const text = readFileSync(SETUP_SQL_FILE, 'utf8');
+    const commentLines = text.split('\n').filter((l) => l.trim().startsWith('--')).length;
+    expect(commentLines).toBeGreaterThanOrEqual(statements.length);
+    expect(tableSqlFiles().map((f) => path.basename(f))).not.toContain('00-setup.sql');
+  });
+});
+
+describe('setup-snowflake', () => {
+  it('applies the table files by default, the fallback files with --fallback, 00-setup.sql alone with --setup', () => {
+    const base = (files: string[]) => files.map((f) => path.relative(path.dirname(SETUP_SQL_FILE), f));
+    const tables = base(sqlFilesFor({}));
+    expect(tables.length).toBeGreaterThan(0);
+    for (const f of tables) expect(f).toMatch(/^0[1-9]-.*\.sql$/);
+    expect(tables).toEqual([...tables].sort());
+    const withFallback = base(sqlFilesFor({ fallback: true }));
+    expect(withFallback.slice(0, tables.length)).toEqual(tables);
+    expect(withFallback.slice(tables.length).every((f) => f.startsWith('fallback/'))).toBe(true);
+    expect(base(sqlFilesFor({ setup: true }))).toEqual(['00-setup.sql']);
+  });
+
+  it('--dry-run lists every statement, with the public key redacted, and connects to nothing', async () => {
+    const { lines, io } = collect();
+    const listed = await setupSnowflake({ setup: true, publicKey: path.join(dir, 'rsa_key.pub'), dryRun: true }, io);
+    const count = splitSqlStatements(readFileSync(SETUP_SQL_FILE, 'utf8')).length;
+    expect(listed).toHaveLength(count);
+    expect(lines[0]).toBe('00-setup.sql #1  USE ROLE SYSADMIN\n');
+    expect(lines.at(-2)).toBe(`--public-key  ALTER USER ${LOADER_USER} SET RSA_PUBLIC_KEY = '…'\n`);
+    expect(lines.at(-1)).toBe(`${count + 1} statement(s); dry run, nothing executed.\n`);
+    const body = publicKeyBody(publicPem, 'k');
+    expect(lines.join('')).not.toContain(body.slice(0, 40));
+  });
+
+  it('runs through the CLI entry point', async () => {
+    const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    try {
+      expect(await main(['setup-snowflake', '--dry-run'])).toBe(0);
+      expect(out.mock.calls.map((c) => String(c[0])).join('')).toMatch(/01-.*\.sql #1 {2}CREATE TABLE IF NOT EXISTS s3_access_logs/);
+    } finally {
+      out.mockRestore();
+    }
+  });
+
+  it('accepts a PEM public key and refuses a private key or anything that is not base64', () => {
+    const body = publicKeyBody(publicPem, 'rsa_key.pub');
+    expect(body).toMatch(/^MII[A-Za-z0-9+/]+=*$/);
+    expect(body).toBe(publicPem.replace(/-----[A-Z ]+-----|\s/g, ''));
+    expect(() => publicKeyBody(privatePem, 'rsa_key.p8')).toThrow(/PRIVATE key.*rsa_key\.pub/);
+    expect(() => publicKeyBody(`${body.slice(0, 200)}'; DROP USER x; --`, 'evil.pub')).toThrow(/not an RSA public key/);
+    expect(() => publicKeyBody('hello', 'short.pub')).toThrow(CliError);
+  });
+
+  it('explains what is missing: no credentials, or --public-key without --setup', async () => {
+    const { io } = collect();
+    const err = await setupSnowflake({}, io).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CliError);
+    expect((err as CliError).exitCode).toBe(2);
+    expect((err as CliError).message).toMatch(/--secret.*SNOWFLAKE_SECRET_ARN/s);
+
+    const err2 = await setupSnowflake({ publicKey: path.join(dir, 'rsa_key.pub') }, io).catch((e: unknown) => e);
+    expect((err2 as CliError).message).toMatch(/--public-key .* --setup/);
+    expect((err2 as CliError).exitCode).toBe(2);
+
+    // Incomplete SNOWFLAKE_* variables name what is missing, never a value.
+    const err3 = await setupSnowflake({}, { out: () => {}, env: { SNOWFLAKE_ACCOUNT: 'acme', SNOWFLAKE_PASSWORD: 'hunter2' } }).catch((e: unknown) => e);
+    expect((err3 as CliError).message).toMatch(/SNOWFLAKE_USERNAME is required/);
+    expect((err3 as CliError).message).not.toContain('hunter2');
+  });
+});
