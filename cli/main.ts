@@ -6,6 +6,7 @@ const commands: Array<() => Promise<{ register(program: Command): void }>> = [
   () => import('./setup-snowflake.ts'),
   () => import('./parse.ts'),
   () => import('./backfill.ts'),
+  () => import('./parity.ts'),
 ];
 
 export async function main(argv: string[]): Promise<number> {

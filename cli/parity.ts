@@ -182,15 +182,208 @@ export function formatParityReport(r: ParityReport, title = 'UDTF vs TypeScript 
   return out.join('\n');
 }
 
+/** One staged (or re-read) raw line with its lineage. */
+export interface RawLine {
+  logbucket: string;
+  logkey: string;
+  logline: number;
+  raw: string;
+}
+
+/** A typed row read back from the warehouse: TIMESTAMP_TZ → the parser's ISO text, numbers as numbers. */
+export function warehouseRowToAccessLogRow(r: Record<string, unknown>): AccessLogRow {
+  const get = (c: string) => r[c.toUpperCase()] ?? r[c] ?? null;
+  const row: Record<string, unknown> = {};
+  for (const c of COLUMNS) {
+    const v = get(c);
+    if (c === 'requestdatetime') row[c] = v === null ? null : isoSecond(v);
+    else if (typeof v === 'bigint') row[c] = Number(v);
+    else if (['httpstatus', 'bytessent', 'objectsize', 'totaltime', 'turnaroundtime'].includes(c) && typeof v === 'string') row[c] = Number(v);
+    else if (c === 'aclrequired' && typeof v === 'string') row[c] = v.toLowerCase() === 'true';
+    else row[c] = v;
+  }
+  return row as unknown as AccessLogRow;
+}
+
+function isoSecond(v: unknown): string {
+  const d = v instanceof Date ? v : new Date(typeof v === 'object' && v !== null && 'toJSON' in v ? String((v as { toJSON(): string }).toJSON()) : String(v));
+  if (Number.isNaN(d.getTime())) return String(v);
+  return `${d.toISOString().slice(0, 19)}Z`;
+}
+
+export interface LocalParityReport {
+  source: 'staging' | 's3';
+  /** Lines read (staged or re-read from S3). */
+  lines: number;
+  /** Lines of objects the Lambda did not type (raw mode awaiting the task, or unknown): not compared. */
+  notCompared: number;
+  /** Compared lines for which the warehouse holds neither a typed row nor a reject. */
+  missingTyped: number;
+  /** Typed rows of compared objects with no raw line. */
+  missingRaw: number;
+  report: ParityReport;
+}
+
+const key3 = (b: string, k: string, l: number) => `${b}\u0000${k}\u0000${l}`;
+
+/**
+ * The comparison behind `parity --local`: the UDTF over raw lines vs the typed rows and rejects the
+ * Lambda wrote for the same (logbucket, logkey, logline), for objects with ledger mode 'parsed'.
+ */
+export async function compareWithWarehouse(
+  query: (sql: string) => Promise<Array<Record<string, unknown>>>,
+  rawLines: RawLine[],
+  source: 'staging' | 's3',
+  python: string,
+): Promise<LocalParityReport> {
+  const ledger = await query(`SELECT logbucket, logkey, mode FROM s3_access_logs_loads`);
+  const parsedObjects = new Set(ledger.filter((r) => r.MODE === 'parsed').map((r) => `${r.LOGBUCKET}\u0000${r.LOGKEY}`));
+  const compared = rawLines.filter((l) => parsedObjects.has(`${l.logbucket}\u0000${l.logkey}`));
+  const typed = new Map<string, AccessLogRow>();
+  const comparedObjects = new Set(compared.map((l) => `${l.logbucket}\u0000${l.logkey}`));
+  for (const r of await query(`SELECT ${COLUMNS.join(', ')}, logbucket, logkey, logline FROM s3_access_logs`)) {
+    if (!comparedObjects.has(`${r.LOGBUCKET}\u0000${r.LOGKEY}`)) continue;
+    typed.set(key3(String(r.LOGBUCKET), String(r.LOGKEY), Number(r.LOGLINE)), warehouseRowToAccessLogRow(r));
+  }
+  const rejects = new Map<string, string>();
+  for (const r of await query(`SELECT logbucket, logkey, logline, reason FROM s3_access_logs_rejects`)) {
+    rejects.set(key3(String(r.LOGBUCKET), String(r.LOGKEY), Number(r.LOGLINE)), String(r.REASON));
+  }
+  const tuples = await runUdtf(python, compared.map((l) => l.raw));
+  const lines: ParityLine[] = [];
+  let missingTyped = 0;
+  const seen = new Set<string>();
+  compared.forEach((l, i) => {
+    const k = key3(l.logbucket, l.logkey, l.logline);
+    seen.add(k);
+    const row = typed.get(k);
+    const reason = rejects.get(k);
+    if (!row && reason === undefined) {
+      missingTyped++;
+      return;
+    }
+    const out = tuples[i]!;
+    const udtf: ParseResult = out.length === 1 ? udtfTupleToResult(out[0]!) : { ok: false, reason: `udtf-shape: ${out.length} rows` };
+    lines.push({ where: `s3://${l.logbucket}/${l.logkey}:${l.logline}`, raw: l.raw, ts: row ? { ok: true, row } : { ok: false, reason: reason! }, udtf });
+  });
+  const missingRaw = [...typed.keys()].filter((k) => !seen.has(k)).length;
+  return { source, lines: rawLines.length, notCompared: rawLines.length - compared.length, missingTyped, missingRaw, report: compareParity(lines) };
+}
+
+export function formatLocalParityReport(r: LocalParityReport): string {
+  return [
+    formatParityReport(r.report, `Parity on the local stack: UDTF (sql/fallback/05-udtf.sql, python3) vs the Lambda's typed rows (raw lines from ${r.source === 'staging' ? 's3_access_logs_staging' : 'the log objects in S3'})`),
+    `  raw lines read:        ${r.lines}`,
+    `  not compared:          ${r.notCompared} (objects not typed by the Lambda: ledger mode raw/task or no ledger row)`,
+    `  missing typed:         ${r.missingTyped} (raw line with neither typed row nor reject)`,
+    `  missing raw:           ${r.missingRaw} (typed row with no raw line)`,
+  ].join('\n');
+}
+
+/** Raw lines of the objects the Lambda typed, re-read from the local S3 as Snowpipe would stage them. */
+async function rawLinesFromS3(
+  query: (sql: string) => Promise<Array<Record<string, unknown>>>,
+  s3Config: { endpoint: string; region: string },
+): Promise<RawLine[]> {
+  const { S3Client, GetObjectCommand } = await import('@aws-sdk/client-s3');
+  const { readLogLines } = await import('../shared/access-log/index.ts');
+  const s3 = new S3Client({ ...s3Config, forcePathStyle: true, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const out: RawLine[] = [];
+  try {
+    const objects = await query(`SELECT logbucket, logkey FROM s3_access_logs_loads WHERE mode = 'parsed' ORDER BY logbucket, logkey`);
+    for (const o of objects) {
+      const bucket = String(o.LOGBUCKET);
+      const key = String(o.LOGKEY);
+      const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      for await (const p of readLogLines(res.Body as AsyncIterable<Uint8Array>)) out.push({ logbucket: bucket, logkey: key, logline: p.line, raw: p.raw });
+    }
+  } finally {
+    s3.destroy();
+  }
+  return out;
+}
+
+async function runLocalParity(dataDir: string, fromS3: boolean): Promise<LocalParityReport> {
+  const { existsSync } = await import('node:fs');
+  const dir = path.resolve(dataDir);
+  const { readStackInfo, SNOWFLAKE_LOGIN } = await import('../local/stack.ts');
+  let info;
+  try {
+    info = readStackInfo(dir);
+  } catch (err) {
+    throw new CliError((err as Error).message, 1);
+  }
+  if (!info) {
+    throw new CliError(
+      `no local stack found: ${path.join(dir, 'stack.json')} does not exist${existsSync(dir) ? '' : ` (no ${dir})`}. Start one with "npm start" (or pass the --data-dir it uses).`,
+      1,
+    );
+  }
+  try {
+    process.kill(info.pid, 0);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') {
+      throw new CliError(`the local stack recorded in ${path.join(dir, 'stack.json')} (pid ${info.pid}) is not running. Start it with "npm start".`, 1);
+    }
+  }
+  const python = await readUdtfPython();
+  const { default: snowflake } = await import('snowflake-sdk');
+  const { configureSnowflakeSdk, connectionOptions, execute } = await import('../shared/snowflake/connection.ts');
+  configureSnowflakeSdk();
+  const conn = snowflake.createConnection(
+    connectionOptions({ ...SNOWFLAKE_LOGIN, ...info.snowflake, password: SNOWFLAKE_LOGIN.password, accessUrl: info.snowflakeUrl }),
+  );
+  try {
+    await conn.connectAsync();
+  } catch (err) {
+    throw new CliError(`cannot connect to the local warehouse at ${info.snowflakeUrl}: ${(err as Error).message}. Is "npm start" still running?`, 1);
+  }
+  const query = (sql: string) => execute<Record<string, unknown>>(conn, sql);
+  try {
+    const lines = fromS3
+      ? await rawLinesFromS3(query, { endpoint: info.awsEndpoint, region: info.region })
+      : (await query('SELECT logbucket, logkey, logline, raw FROM s3_access_logs_staging')).map((r) => ({
+          logbucket: String(r.LOGBUCKET), logkey: String(r.LOGKEY), logline: Number(r.LOGLINE), raw: String(r.RAW),
+        }));
+    return await compareWithWarehouse(query, lines, fromS3 ? 's3' : 'staging', python);
+  } finally {
+    await new Promise<void>((resolve) => conn.destroy(() => resolve()));
+  }
+}
+
 export function register(program: Command): void {
   program
     .command('parity')
-    .description('Compare the fallback UDTF (sql/fallback/05-udtf.sql, run with python3) with the TypeScript parser on staged lines and typed rows.')
+    .description(
+      'Compare the fallback UDTF (sql/fallback/05-udtf.sql, run with python3) with the typed rows the Lambda wrote, line by line. In Snowflake, run sql/checks/parity.sql instead.',
+    )
     .option('--local', 'use the stack that `s3-access-logs start` runs (found through <data-dir>/stack.json)')
-    .action(async (opts: { local?: boolean }) => {
+    .option('--data-dir <dir>', 'data dir of the local stack (where stack.json is)', '.local')
+    .option('--from-s3', 'read the raw lines of the Lambda-typed objects from the local S3 bucket (what Snowpipe would stage) instead of s3_access_logs_staging')
+    .option('--min-agreement <percent>', 'exit 1 when agreement is below this percentage of lines both accept', '99.9')
+    .action(async (opts: { local?: boolean; dataDir: string; fromS3?: boolean; minAgreement: string }) => {
       if (!opts.local) {
-        throw new CliError('parity needs --local: in Snowflake, run sql/checks/parity.sql instead.', 2);
+        throw new CliError('parity runs against the local stack only: pass --local (in Snowflake, run sql/checks/parity.sql).', 2);
       }
-      throw new CliError('parity --local is not implemented yet.', 1);
+      const min = Number(opts.minAgreement);
+      if (!Number.isFinite(min) || min < 0 || min > 100) throw new CliError(`--min-agreement must be a percentage (0..100), got "${opts.minAgreement}".`, 2);
+      const result = await runLocalParity(opts.dataDir, opts.fromS3 ?? false);
+      process.stdout.write(`${formatLocalParityReport(result)}\n`);
+      if (result.report.lines === 0) {
+        process.stdout.write(
+          opts.fromS3
+            ? 'Nothing to compare: no object in the ledger with mode parsed yet.\n'
+            : 'Nothing to compare: no staged lines of Lambda-typed objects. Use --from-s3 to re-read the typed objects from S3.\n',
+        );
+        return;
+      }
+      // Differing columns are tolerated up to --min-agreement; a lost line or a flipped accept/reject is not.
+      const failures = result.report.tsOnly.length + result.report.udtfOnly.length + result.missingTyped;
+      if (result.report.agreement * 100 < min || failures > 0) {
+        throw new CliError(
+          `parity: ${result.report.differing} differing rows, ${result.report.tsOnly.length + result.report.udtfOnly.length} accept/reject disagreements, ${result.missingTyped} missing typed rows (agreement ${(result.report.agreement * 100).toFixed(3)}%).`,
+          1,
+        );
+      }
     });
 }
