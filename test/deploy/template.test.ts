@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { inflateRawSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SESSION_SETUP } from '../../functions/ingest/handler.ts';
 import { loadBackfillConfig, loadIngestConfig } from '../../shared/config.ts';
 
 const run = promisify(execFile);
@@ -302,7 +303,12 @@ describe('sls package, bucketMode=existing (default)', () => {
     const fn = s.resource('IngestLambdaFunction').Properties;
     const esm = s.resource('IngestEventSourceMappingSQSIngestQueue').Properties;
     expect(q.SqsManagedSseEnabled).toBe(true);
-    expect(q.VisibilityTimeout).toBeGreaterThanOrEqual(6 * fn.Timeout + esm.MaximumBatchingWindowInSeconds);
+    // Even with the largest batching window a user may choose (300 s).
+    expect(q.VisibilityTimeout).toBeGreaterThanOrEqual(6 * fn.Timeout + 300);
+    // Longer than the ingest sessions' Snowflake lock timeout, so a lock wait cannot time the batch out.
+    const lockTimeout = Number(/LOCK_TIMEOUT\s*=\s*(\d+)/.exec(SESSION_SETUP.join(';'))?.[1]);
+    expect(lockTimeout).toBeGreaterThan(0);
+    expect(fn.Timeout).toBeGreaterThan(lockTimeout + 60);
     expect(q.RedrivePolicy).toEqual({ deadLetterTargetArn: DLQ, maxReceiveCount: 5 });
     const dlq = s.resource('IngestDeadLetterQueue').Properties;
     expect(dlq.SqsManagedSseEnabled).toBe(true);
