@@ -231,11 +231,14 @@ const key3 = (b: string, k: string, l: number) => `${b}\u0000${k}\u0000${l}`;
  * Lambda wrote for the same (logbucket, logkey, logline), for objects with ledger mode 'parsed'.
  */
 export async function compareWithWarehouse(
-  query: (sql: string) => Promise<Array<Record<string, unknown>>>,
+  run: (sql: string) => Promise<Array<Record<string, unknown>>>,
   rawLines: RawLine[],
   source: 'staging' | 's3',
   python: string,
 ): Promise<LocalParityReport> {
+  // Column names as Snowflake returns them (upper case), whatever the caller's driver does.
+  const query = async (sql: string) =>
+    (await run(sql)).map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k.toUpperCase(), v])));
   const ledger = await query(`SELECT logbucket, logkey, mode FROM s3_access_logs_loads`);
   const parsedObjects = new Set(ledger.filter((r) => r.MODE === 'parsed').map((r) => `${r.LOGBUCKET}\u0000${r.LOGKEY}`));
   const compared = rawLines.filter((l) => parsedObjects.has(`${l.logbucket}\u0000${l.logkey}`));
