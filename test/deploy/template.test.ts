@@ -4,6 +4,8 @@
 // statement, action by action and resource by resource. Also the esbuild bundles: present,
 // free of dev-only packages, and their sizes.
 import { execFile, execFileSync } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -660,6 +662,78 @@ describe('bundles', () => {
     } finally {
       rmSync(cwd, { recursive: true, force: true });
     }
+  });
+
+  it('the bundled custom resource keeps a bucket\'s other notifications through create and delete, speaking S3\'s XML', async () => {
+    // An HTTP endpoint answering the two S3 calls the custom resource makes, holding the bucket's
+    // notification configuration as S3 returns it, plus CloudFormation's response URL.
+    const original =
+      '<?xml version="1.0" encoding="UTF-8"?><NotificationConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/">' +
+      '<TopicConfiguration><Id>audit</Id><Topic>arn:aws:sns:us-east-1:1:audit</Topic><Event>s3:ObjectCreated:*</Event>' +
+      '<Filter><S3Key><FilterRule><Name>Prefix</Name><Value>exports/</Value></FilterRule></S3Key></Filter></TopicConfiguration>' +
+      '<CloudFunctionConfiguration><Id>thumbs</Id><CloudFunction>arn:aws:lambda:us-east-1:1:function:thumbs</CloudFunction>' +
+      '<Event>s3:ObjectRemoved:*</Event></CloudFunctionConfiguration>' +
+      '<EventBridgeConfiguration></EventBridgeConfiguration></NotificationConfiguration>';
+    let stored = original;
+    const puts: string[] = [];
+    const responses: Json[] = [];
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', () => {
+        if (req.url?.startsWith('/acme-access-logs/?notification')) {
+          if (req.method === 'PUT') {
+            puts.push(body);
+            stored = body;
+          } else res.setHeader('content-type', 'application/xml');
+          res.end(req.method === 'GET' ? stored : '');
+        } else if (req.url?.startsWith('/cfn-response')) {
+          responses.push(JSON.parse(body));
+          res.end();
+        } else {
+          res.statusCode = 404;
+          res.end();
+        }
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const props = { ServiceToken: 'x', BucketName: 'acme-access-logs', QueueArn: INGEST_QUEUE, Prefix: 'logs/', ConfigurationId: 's3-access-logs-dev-ingest' };
+    const common = { ResponseURL: `${endpoint}/cfn-response?X-Amz-Signature=x`, StackId: 'stack', RequestId: 'req', LogicalResourceId: 'LogBucketNotification', ResourceType: 'Custom::BucketNotification', ServiceToken: 'x' };
+    const events = [
+      { ...common, RequestType: 'Create', ResourceProperties: props },
+      { ...common, RequestType: 'Delete', PhysicalResourceId: 'acme-access-logs/s3-access-logs-dev-ingest', ResourceProperties: props },
+    ];
+    const script = `const { handler } = await import(${JSON.stringify(path.join(ROOT, 'dist/bucket-notification/index.mjs'))});
+      for (const e of JSON.parse(process.argv[1])) await handler(e);`;
+    try {
+      await run(process.execPath, ['--input-type=module', '-e', script, JSON.stringify(events)], {
+        cwd: os.tmpdir(),
+        env: {
+          PATH: process.env.PATH ?? '',
+          AWS_REGION: REGION,
+          AWS_ACCESS_KEY_ID: 'test',
+          AWS_SECRET_ACCESS_KEY: 'test',
+          AWS_ENDPOINT_URL_S3: endpoint,
+        },
+      });
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+    expect(responses.map((r) => r.Status)).toEqual(['SUCCESS', 'SUCCESS']);
+    expect(puts).toHaveLength(2);
+    const [afterCreate, afterDelete] = puts as [string, string];
+    expect(afterCreate).toContain(
+      `<QueueConfiguration><Queue>${INGEST_QUEUE}</Queue><Event>s3:ObjectCreated:*</Event><Id>s3-access-logs-dev-ingest</Id>` +
+        '<Filter><S3Key><FilterRule><Name>prefix</Name><Value>logs/</Value></FilterRule></S3Key></Filter></QueueConfiguration>',
+    );
+    for (const xml of [afterCreate, afterDelete]) {
+      expect(xml).toContain('<Topic>arn:aws:sns:us-east-1:1:audit</Topic>');
+      expect(xml).toContain('<Value>exports/</Value>');
+      expect(xml).toContain('<CloudFunction>arn:aws:lambda:us-east-1:1:function:thumbs</CloudFunction>');
+      expect(xml).toContain('<EventBridgeConfiguration/>');
+    }
+    expect(afterDelete).not.toContain('QueueConfiguration');
   });
 
   it('reports bundle sizes; the ingest bundle stays under 5 MB', () => {
