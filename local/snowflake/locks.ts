@@ -1,0 +1,69 @@
+/**
+ * Table write locks with Snowflake's behaviour: MERGE/UPDATE/DELETE on a table wait while another
+ * transaction holds that table, and a lock taken inside a transaction is held until COMMIT or
+ * ROLLBACK. Waiting ends with Snowflake's lock-timeout error after `timeoutMs`.
+ */
+import { sfError } from './errors.ts';
+
+interface Waiter {
+  owner: number;
+  grant: () => void;
+}
+
+export class TableLocks {
+  private readonly holders = new Map<string, number>();
+  private readonly queues = new Map<string, Waiter[]>();
+
+  constructor(private readonly timeoutMs: number) {}
+
+  /** Resolves once `owner` holds `key`; true if it had to wait for another owner. */
+  async acquire(key: string, owner: number, statement: string): Promise<boolean> {
+    const holder = this.holders.get(key);
+    if (holder === undefined || holder === owner) {
+      this.holders.set(key, owner);
+      return false;
+    }
+    await new Promise<void>((resolve, reject) => {
+      const waiter: Waiter = {
+        owner,
+        grant: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      };
+      const timer = setTimeout(() => {
+        const q = this.queues.get(key) ?? [];
+        const at = q.indexOf(waiter);
+        if (at >= 0) q.splice(at, 1);
+        reject(
+          sfError(
+            'lockTimeout',
+            `Statement '${statement.slice(0, 80)}' waited more than ${Math.round(this.timeoutMs / 1000)} seconds for table ${key}, locked by another transaction, and was aborted.`,
+          ),
+        );
+      }, this.timeoutMs);
+      const q = this.queues.get(key) ?? [];
+      q.push(waiter);
+      this.queues.set(key, q);
+    });
+    return true;
+  }
+
+  /** Releases every lock `owner` holds and hands each to its next waiter. */
+  releaseAll(owner: number): void {
+    for (const [key, holder] of [...this.holders]) {
+      if (holder !== owner) continue;
+      this.holders.delete(key);
+      const q = this.queues.get(key);
+      const next = q?.shift();
+      if (next) {
+        this.holders.set(key, next.owner);
+        next.grant();
+      }
+    }
+  }
+
+  heldBy(owner: number): string[] {
+    return [...this.holders].filter(([, h]) => h === owner).map(([k]) => k);
+  }
+}
