@@ -12,7 +12,8 @@ import { startSnowflakeLocal, type SnowflakeLocal, type SnowflakeLocalOptions } 
 
 export type Connection = snowflake.Connection;
 export type Row = Record<string, unknown>;
-export type Binds = snowflake.Binds;
+/** Scalar binds, or one array per row for array binding. Dates are sent as ISO strings by the SDK. */
+export type Binds = ReadonlyArray<unknown>;
 
 // The SDK logs to a file and the console by default; tests only want errors.
 snowflake.configure({ logLevel: 'ERROR', additionalLogToConsole: false } as snowflake.ConfigureOptions);
@@ -70,7 +71,7 @@ export function execStatement<T = Row>(conn: Connection, sqlText: string, binds?
   return new Promise((resolve, reject) => {
     conn.execute({
       sqlText,
-      ...(binds ? { binds } : {}),
+      ...(binds ? { binds: binds as snowflake.Binds } : {}),
       complete: (err, statement, rows) => (err ? reject(err) : resolve({ rows: (rows ?? []) as T[], statement: statement as snowflake.RowStatement })),
     });
   });
