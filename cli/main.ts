@@ -7,6 +7,7 @@ const commands: Array<() => Promise<{ register(program: Command): void }>> = [
   () => import('./parse.ts'),
   () => import('./backfill.ts'),
   () => import('./parity.ts'),
+  () => import('./snowflake-local.ts'),
 ];
 
 export async function main(argv: string[]): Promise<number> {
