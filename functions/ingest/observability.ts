@@ -26,6 +26,8 @@ export interface BatchSummary {
   objectsLoaded: number;
   skipped: Record<SkipReason, number>;
   objectsFailed: number;
+  /** Of the duplicates, those found by the claim itself (a concurrent delivery won), not the look-up. */
+  claimsLost: number;
   rows: number;
   rejects: number;
   bytes: number;
@@ -45,6 +47,7 @@ export function emptySummary(messages: number): BatchSummary {
     objectsLoaded: 0,
     skipped: { duplicate: 0, missing: 0, changed: 0, 'not-allowed': 0 },
     objectsFailed: 0,
+    claimsLost: 0,
     rows: 0,
     rejects: 0,
     bytes: 0,

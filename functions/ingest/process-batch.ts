@@ -255,7 +255,10 @@ export async function processBatch(
     const apply = (group: Array<{ p: Pending; obj: BufferedObject }>, results: Map<string, 'loaded' | 'duplicate'>) => {
       for (const { p, obj } of group) {
         if (results.get(p.id) === 'loaded') loaded(p, obj.counts);
-        else skip(p, 'duplicate', 'Object already loaded (claimed by another delivery); acknowledged');
+        else {
+          summary.claimsLost++;
+          skip(p, 'duplicate', 'Object already loaded (claimed by another delivery); acknowledged');
+        }
       }
     };
     if (buffered.length > 0) {
@@ -301,7 +304,10 @@ export async function processBatch(
         if (result === 'loaded') {
           summary.transactions++;
           loaded(p, counts);
-        } else skip(p, 'duplicate', 'Object already loaded (claimed by another delivery); acknowledged');
+        } else {
+          summary.claimsLost++;
+          skip(p, 'duplicate', 'Object already loaded (claimed by another delivery); acknowledged');
+        }
       } catch (err) {
         fail(p, err, 'Streaming the object');
       }

@@ -1,0 +1,90 @@
+/**
+ * The loader's invariants, driven directly (no S3) so the races are deterministic.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseLine, type ParsedLine } from '../../../shared/access-log/index.ts';
+import { createConnectionProvider, Session } from '../../../shared/snowflake/connection.ts';
+import { credentialsProvider } from '../../../shared/snowflake/credentials.ts';
+import { Loader, RowBuilder, type BufferedObject, type LoadTarget } from '../../../shared/snowflake/loader.ts';
+import { count, LOG_BUCKET, linesOf, makeRow, startStack, type Stack } from './fixtures.ts';
+
+let stack: Stack;
+beforeAll(async () => {
+  stack = await startStack();
+});
+afterAll(async () => stack?.stop());
+
+async function session(): Promise<Session> {
+  const provider = createConnectionProvider(credentialsProvider({ kind: 'env', credentials: stack.credentials }));
+  return new Session(await provider.get());
+}
+
+function buffered(target: LoadTarget, n: number): BufferedObject {
+  const b = new RowBuilder(target, 'parsed', new Date().toISOString());
+  const rows = [];
+  const rejects = [];
+  for (const [i, raw] of linesOf(Array.from({ length: n }, (_, j) => makeRow(j))).entries()) {
+    const r = b.add({ line: i + 1, raw, result: parseLine(raw) });
+    (r.reject ? rejects : rows).push(r.bind);
+  }
+  return { target, counts: b.counts, rows, rejects };
+}
+
+describe('Loader', () => {
+  it('two transactions claiming the same objects at once: exactly one wins each object', async () => {
+    const [s1, s2] = await Promise.all([session(), session()]);
+    const opts = { mode: 'parsed' as const, chunkRows: 2, loadedAt: new Date().toISOString() };
+    const targets = ['a', 'b', 'c'].map((k) => ({ bucket: LOG_BUCKET, key: `loader/race/${k}`, force: false }));
+    const [r1, r2] = await Promise.all([
+      new Loader(s1, opts).loadBuffered(targets.map((t) => buffered(t, 5))),
+      new Loader(s2, opts).loadBuffered([...targets].reverse().map((t) => buffered(t, 5))),
+    ]);
+    for (const t of targets) {
+      const id = `${t.bucket}\u0000${t.key}`;
+      expect([r1.get(id), r2.get(id)].sort()).toEqual(['duplicate', 'loaded']);
+      expect(await count(stack, 's3_access_logs', t.key)).toBe(5);
+      expect(await count(stack, 's3_access_logs_loads', t.key)).toBe(1);
+    }
+  });
+
+  it('rows of a streamed object stay invisible until its transaction commits', async () => {
+    const s = await session();
+    const target = { bucket: LOG_BUCKET, key: 'loader/visibility/a', force: false };
+    const raws = linesOf(Array.from({ length: 10 }, (_, j) => makeRow(j)));
+    const seenDuring: number[] = [];
+    async function* slowLines(): AsyncGenerator<ParsedLine> {
+      for (const [i, raw] of raws.entries()) {
+        // After a few chunks have been INSERTed, look from another session.
+        if (i === 7) seenDuring.push(await count(stack, 's3_access_logs', target.key), await count(stack, 's3_access_logs_loads', target.key));
+        yield { line: i + 1, raw, result: parseLine(raw) };
+      }
+    }
+    const loader = new Loader(s, { mode: 'parsed', chunkRows: 2, loadedAt: new Date().toISOString() });
+    const before = s.roundTrips;
+    const { result, counts } = await loader.loadStreamed(target, slowLines(), () => 1234);
+    expect(result).toBe('loaded');
+    expect(seenDuring).toEqual([0, 0]);
+    expect(await count(stack, 's3_access_logs', target.key)).toBe(10);
+    expect(counts).toMatchObject({ lines: 10, rows: 10, rejects: 0, bytes: 1234 });
+    // BEGIN, MERGE, SELECT claim, 5 chunks, UPDATE counts, COMMIT.
+    expect(s.roundTrips - before).toBe(3 + 5 + 2);
+  });
+
+  it('a failure mid-object rolls back the claim and every chunk already inserted', async () => {
+    const s = await session();
+    const target = { bucket: LOG_BUCKET, key: 'loader/rollback/a', force: false };
+    stack.sf.faults.failStatement(/INSERT INTO s3_access_logs /i, { nth: 3 });
+    const loader = new Loader(s, { mode: 'parsed', chunkRows: 2, loadedAt: new Date().toISOString() });
+    try {
+      await expect(loader.loadBuffered([buffered(target, 9)])).rejects.toThrow();
+    } finally {
+      stack.sf.faults.clear();
+    }
+    expect(await count(stack, 's3_access_logs', target.key)).toBe(0);
+    expect(await count(stack, 's3_access_logs_loads', target.key)).toBe(0);
+    // The retry wins the claim again and loads everything once.
+    const again = await loader.loadBuffered([buffered(target, 9)]);
+    expect([...again.values()]).toEqual(['loaded']);
+    expect(await count(stack, 's3_access_logs', target.key)).toBe(9);
+  });
+});
