@@ -127,6 +127,19 @@ describe('backfill listing and selection (5,000 objects, both layouts, 7 days)',
     );
   });
 
+  it('without a range (force) lists the whole prefix once and selects every log object', async () => {
+    const deps = collectingDeps({ config: settings({ queueUrl: await newQueue() }), s3: aws.s3, sqs: aws.sqs, ledger: setLedger(new Set()), logger: quietLogger });
+    listRecord.prefixes.length = 0;
+    const t0 = Date.now();
+    const s = (await runBackfill(deps, { force: true, dryRun: true }, budgetContext())) as BackfillSummary;
+    const ms = Date.now() - t0;
+    expect(s).toMatchObject({ listed: fixtures.length + 2, ignored: 2, selected: fixtures.length, enqueued: fixtures.length, prefixesPlanned: 1 });
+    expect(s.padding.keyTimeFrom).toBeUndefined();
+    expect(new Set(listRecord.prefixes)).toEqual(new Set(['logs/']));
+    expect(s.listCalls).toBe(Math.ceil((fixtures.length + 2) / 1000));
+    console.log(`whole prefix, dry run: ${s.listCalls} LIST calls, listed ${s.listed} in ${ms} ms (${Math.round((s.listed / ms) * 1000)} objects listed/s)`);
+  });
+
   it('enqueues only the objects the ledger does not hold, and dryRun only counts', async () => {
     const queueUrl = await newQueue();
     const expected = [...expectedSelection(fixtures, WINDOW_FROM, WINDOW_TO)];
