@@ -3,7 +3,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseLine, type ParsedLine } from '../../../shared/access-log/index.ts';
-import { createConnectionProvider, Session } from '../../../shared/snowflake/connection.ts';
+import { createConnectionProvider, Session, type Bind } from '../../../shared/snowflake/connection.ts';
 import { credentialsProvider } from '../../../shared/snowflake/credentials.ts';
 import { Loader, RowBuilder, type BufferedObject, type LoadTarget } from '../../../shared/snowflake/loader.ts';
 import { count, LOG_BUCKET, linesOf, makeRow, startStack, type Stack } from './fixtures.ts';
@@ -21,8 +21,8 @@ async function session(): Promise<Session> {
 
 function buffered(target: LoadTarget, n: number): BufferedObject {
   const b = new RowBuilder(target, 'parsed', new Date().toISOString());
-  const rows = [];
-  const rejects = [];
+  const rows: Bind[][] = [];
+  const rejects: Bind[][] = [];
   for (const [i, raw] of linesOf(Array.from({ length: n }, (_, j) => makeRow(j))).entries()) {
     const r = b.add({ line: i + 1, raw, result: parseLine(raw) });
     (r.reject ? rejects : rows).push(r.bind);
