@@ -64,7 +64,7 @@ describe('errors', () => {
       conn.execute({
         sqlText: "insert into events values (100, 'multi'); select count(*) as c from events where id = 100",
         parameters: { MULTI_STATEMENT_COUNT: 2 },
-        complete: function next(err, stmt, rows) {
+        complete: function next(err: unknown, stmt: { hasNext(): boolean; NextResult(): void }, rows: unknown) {
           if (err) return reject(err);
           results.push(rows);
           if (stmt.hasNext()) stmt.NextResult();
@@ -136,11 +136,11 @@ describe('async execution and results by query id', () => {
     const queryId = await new Promise<string>((resolve, reject) => {
       conn.execute({ sqlText: 'select 7 as seven', asyncExec: true, complete: (err, stmt) => (err ? reject(err) : resolve(stmt.getQueryId())) });
     });
-    let status = await conn.getQueryStatus(queryId);
+    let status: Awaited<ReturnType<Connection['getQueryStatus']>> = await conn.getQueryStatus(queryId);
     for (let i = 0; i < 50 && conn.isStillRunning(status); i++) status = await conn.getQueryStatus(queryId);
     expect(status).toBe('SUCCESS');
     const rows = await new Promise<unknown[]>((resolve, reject) => {
-      conn.getResultsFromQueryId({ queryId, complete: (err, _s, r) => (err ? reject(err) : resolve(r ?? [])) } as never);
+      conn.getResultsFromQueryId({ queryId, complete: (err: unknown, _s: unknown, r?: unknown[]) => (err ? reject(err) : resolve(r ?? [])) } as never);
     });
     expect(rows).toEqual([{ SEVEN: 7 }]);
   });
