@@ -137,7 +137,7 @@ describe('async execution and results by query id', () => {
       conn.execute({ sqlText: 'select 7 as seven', asyncExec: true, complete: (err, stmt) => (err ? reject(err) : resolve(stmt.getQueryId())) });
     });
     let status: Awaited<ReturnType<Connection['getQueryStatus']>> = await conn.getQueryStatus(queryId);
-    for (let i = 0; i < 50 && conn.isStillRunning(status); i++) status = await conn.getQueryStatus(queryId);
+    for (let i = 0; i < 50 && conn.isStillRunning(status as never); i++) status = await conn.getQueryStatus(queryId);
     expect(status).toBe('SUCCESS');
     const rows = await new Promise<unknown[]>((resolve, reject) => {
       conn.getResultsFromQueryId({ queryId, complete: (err: unknown, _s: unknown, r?: unknown[]) => (err ? reject(err) : resolve(r ?? [])) } as never);
