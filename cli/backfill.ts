@@ -94,7 +94,7 @@ export function formatSummary(s: BackfillSummary | RedriveSummary): string {
   return lines.join('\n');
 }
 
-async function invokeDeployed(opts: BackfillCliOptions, payload: BackfillPayload): Promise<BackfillSummary | RedriveSummary> {
+export async function invokeDeployed(opts: BackfillCliOptions, payload: BackfillPayload): Promise<BackfillSummary | RedriveSummary> {
   const { LambdaClient, InvokeCommand } = await import('@aws-sdk/client-lambda');
   const lambda = new LambdaClient(opts.region ? { region: opts.region } : {});
   let out;
