@@ -1,6 +1,11 @@
 import { Command, CommanderError } from 'commander';
 import { CliError } from './errors.ts';
 
+// The AWS SDK warns on Node 20 that its releases after January 2027 will need Node 22 (snowflake-sdk
+// builds an STS client at import, so every command printed it). The project supports Node 20 on
+// purpose (fauxqs 1.9.2); set the variable to "false" to see the notice again.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 /** Each subcommand lives in its own module and registers itself on the program. */
 const commands: Array<() => Promise<{ register(program: Command): void }>> = [
   () => import('./setup-snowflake.ts'),
@@ -8,6 +13,7 @@ const commands: Array<() => Promise<{ register(program: Command): void }>> = [
   () => import('./backfill.ts'),
   () => import('./parity.ts'),
   () => import('./snowflake-local.ts'),
+  () => import('./start.ts'),
 ];
 
 export async function main(argv: string[]): Promise<number> {

@@ -55,10 +55,6 @@ async function start(opts: StartOptions): Promise<void> {
   if (!['DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'SILENT'].includes(level)) {
     throw new CliError(`--log-level must be DEBUG, INFO, WARN, ERROR or SILENT, got "${opts.logLevel}".`, 2);
   }
-  // The AWS SDK warns on Node 20 that releases after January 2027 will need Node 22. The local
-  // stack pins fauxqs 1.9.2 for Node 20, so the notice is noise in the demo's output; the user
-  // can still see it by setting the variable to "false".
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   // Imported here so that `--help` stays fast.
   const { startStack, listLogFiles, StackError, STACK_FILE } = await import('../local/stack.ts');
   const seed = /^\d+$/.test(opts.seed) ? Number(opts.seed) : opts.seed;
@@ -172,7 +168,11 @@ function fmt(n: number): string {
 
 function cell(v: unknown): string {
   if (v === null || v === undefined) return '';
-  if (v instanceof Date) return v.toISOString().replace('T', ' ').replace(/\.000Z$/, 'Z');
+  if (v instanceof Date) {
+    // The SDK hands DATE values over as Dates at midnight UTC; show those as plain dates.
+    const iso = v.toISOString();
+    return iso.endsWith('T00:00:00.000Z') ? iso.slice(0, 10) : iso.replace('T', ' ').replace(/\.000Z$/, 'Z');
+  }
   if (typeof v === 'number') return Number.isInteger(v) ? fmt(v) : String(v);
   if (typeof v === 'bigint') return fmt(Number(v));
   if (typeof v === 'object') {

@@ -393,11 +393,11 @@ const BUCKETS: BucketSpec[] = [
       const key = `db/nightly/${isoSeconds(t).slice(0, 10)}/dump-${r.int(1, 9)}.sql.gz`;
       if (kind === 'put') {
         return g.request(b, t, { requester: BACKUP_ROLE, ip: r.pick(VPC_IPS), ua: UA_SDK }, 'REST.PUT.OBJECT', key, 'PUT', `/${key}`, {
-          objectsize: r.int(50_000_000, 400_000_000), totaltime: r.int(2000, 9000),
+          objectsize: r.int(2_000_000, 30_000_000), totaltime: r.int(2000, 9000),
         });
       }
       if (kind === 'expire') return expiration(g, b, t, `db/nightly/2026-0${r.int(1, 8)}-1${r.int(0, 9)}/dump-${r.int(1, 9)}.sql.gz`);
-      if (kind === 'head') return g.request(b, t, { requester: BACKUP_ROLE, ip: r.pick(VPC_IPS), ua: UA_SDK }, 'REST.HEAD.OBJECT', key, 'HEAD', `/${key}`, { objectsize: r.int(50_000_000, 400_000_000) });
+      if (kind === 'head') return g.request(b, t, { requester: BACKUP_ROLE, ip: r.pick(VPC_IPS), ua: UA_SDK }, 'REST.HEAD.OBJECT', key, 'HEAD', `/${key}`, { objectsize: r.int(2_000_000, 30_000_000) });
       return g.request(b, t, { requester: PARTNER, ip: r.pick(PARTNER_IPS), ua: UA_BOTO }, 'REST.GET.OBJECT', key, 'GET', `/${key}`, {
         httpstatus: 403, errorcode: 'AccessDenied', bytessent: 243,
       });
