@@ -1,6 +1,6 @@
 // `s3-access-logs setup-snowflake`: which SQL it applies, the account setup script, the public
-// key handling, and its error messages. (Applying the tables against snowflake-local is in the
-// integration suite of the SQL files; here nothing connects anywhere.)
+// key handling, its error messages, and a real run of the table DDL through snowflake-sdk against
+// snowflake-local, logging in with a key pair as the Lambda does.
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -10,6 +10,9 @@ import { CliError } from '../../cli/errors.ts';
 import { main } from '../../cli/main.ts';
 import { LOADER_USER, publicKeyBody, SETUP_SQL_FILE, setupSnowflake, sqlFilesFor } from '../../cli/setup-snowflake.ts';
 import { splitSqlStatements, tableSqlFiles } from '../../shared/snowflake/sql-files.ts';
+import { execute } from '../../shared/snowflake/connection.ts';
+import { startSnowflakeLocal } from '../../local/snowflake/index.ts';
+import snowflake from 'snowflake-sdk';
 
 let dir = '';
 let publicPem = '';
@@ -133,5 +136,50 @@ describe('setup-snowflake', () => {
     const err3 = await setupSnowflake({}, { out: () => {}, env: { SNOWFLAKE_ACCOUNT: 'acme', SNOWFLAKE_PASSWORD: 'hunter2' } }).catch((e: unknown) => e);
     expect((err3 as CliError).message).toMatch(/SNOWFLAKE_USERNAME is required/);
     expect((err3 as CliError).message).not.toContain('hunter2');
+  });
+});
+
+describe('setup-snowflake against snowflake-local', () => {
+  it('applies every table statement with key-pair credentials from SNOWFLAKE_* variables, reporting each; a second run changes nothing', async () => {
+    const sf = await startSnowflakeLocal({ port: 0, users: [{ name: LOADER_USER, publicKey: publicPem }] });
+    try {
+      const env = {
+        SNOWFLAKE_ACCOUNT: 'local',
+        SNOWFLAKE_USERNAME: LOADER_USER,
+        // As a one-line variable, the way a shell or CI secret usually carries a PEM.
+        SNOWFLAKE_PRIVATE_KEY: privatePem.replace(/\n/g, '\\n'),
+        SNOWFLAKE_DATABASE: 'S3_ACCESS_LOGS',
+        SNOWFLAKE_SCHEMA: 'PUBLIC',
+        SNOWFLAKE_ACCESS_URL: sf.url,
+      };
+      const expected = tableSqlFiles().flatMap((f) => splitSqlStatements(readFileSync(f, 'utf8')));
+      for (let round = 1; round <= 2; round++) {
+        const lines: string[] = [];
+        const applied = await setupSnowflake({}, { out: (l) => lines.push(l), env });
+        expect(applied.map((a) => a.sql)).toEqual(expected);
+        expect(lines.filter((l) => l.startsWith('ok  '))).toHaveLength(expected.length);
+        expect(lines.at(-1)).toBe(`${expected.length} statement(s) applied.\n`);
+        expect(lines.join('')).not.toContain('PRIVATE KEY');
+      }
+      const db = snowflake.createConnection({ accessUrl: sf.url, account: 'local', username: LOADER_USER, authenticator: 'SNOWFLAKE_JWT', privateKey: privatePem, database: 'S3_ACCESS_LOGS', schema: 'PUBLIC' });
+      await db.connectAsync();
+      try {
+        for (const table of ['s3_access_logs', 's3_access_logs_rejects', 's3_access_logs_loads', 's3_access_logs_staging']) {
+          const rows = await execute<Record<string, unknown>>(db, `SELECT COUNT(*) AS N FROM ${table}`);
+          expect(Number(Object.values(rows[0]!)[0]), table).toBe(0);
+        }
+      } finally {
+        await new Promise<void>((r) => db.destroy(() => r()));
+      }
+
+      // A wrong key is a connection failure with the reason, exit code 1.
+      const other = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+      const err = await setupSnowflake({}, { out: () => {}, env: { ...env, SNOWFLAKE_PRIVATE_KEY: other } }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(CliError);
+      expect((err as CliError).exitCode).toBe(1);
+      expect((err as CliError).message).toMatch(/^Could not connect to Snowflake: /);
+    } finally {
+      await sf.stop();
+    }
   });
 });
