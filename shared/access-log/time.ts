@@ -32,7 +32,9 @@ function isLeapYear(y: number): boolean {
  */
 export function s3TimeToIso(s: string, start = 0, end = s.length): string | null {
   if (end - start !== S3_TIME_LENGTH) return null;
-  if (cachedRaw !== '' && s.startsWith(cachedRaw, start)) return cachedIso;
+  // A 26-char slice and === (a memcmp) is cheaper than startsWith(…, position) in V8.
+  const raw = start === 0 && end === s.length ? s : s.slice(start, end);
+  if (raw === cachedRaw) return cachedIso;
   const a = start;
   if (
     s.charCodeAt(a + 2) !== 47 /* / */ ||
@@ -78,7 +80,7 @@ export function s3TimeToIso(s: string, start = 0, end = s.length): string | null
     if (text.length !== 24 || text.charCodeAt(0) === 48 /* 0xxx */) return null;
     iso = `${text.slice(0, 19)}Z`;
   }
-  cachedRaw = s.slice(a, end);
+  cachedRaw = raw;
   cachedIso = iso;
   return iso;
 }

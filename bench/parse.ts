@@ -1,0 +1,249 @@
+/**
+ * `npm run bench:parse`: how fast the parser turns log lines into typed rows, against the seed
+ * quickstart's regex ported to JS (same typing) and the seed's Python UDTF itself, on ~100 MB of
+ * deterministic realistic lines; plus the peak RSS of `s3-access-logs parse` over a ~1 GB file.
+ * One run; results (with the machine) go to bench/results/parse.json.
+ *
+ *   npm run bench:parse                      # everything (the RSS step writes and deletes ~1 GB in /tmp)
+ *   npm run bench:parse -- --skip-rss        # keep the last recorded RSS measurement
+ *   BENCH_MB=20 npm run bench:parse -- --skip-rss --no-write   # quick look, nothing recorded
+ */
+import { spawnSync } from 'node:child_process';
+import { createWriteStream, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { parseLine, readLogLines } from '../shared/access-log/index.ts';
+import { generateLines, generateText } from './generate-lines.ts';
+import { seedRegexParse } from './seed-regex.ts';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const seedDir = path.resolve(repoRoot, '../shared/seed');
+const resultsFile = path.join(repoRoot, 'bench/results/parse.json');
+const args = new Set(process.argv.slice(2));
+const targetMb = Number(process.env.BENCH_MB ?? 100);
+const ROUNDS = 3;
+
+interface Rate {
+  lines: number;
+  rows: number;
+  seconds: number;
+  linesPerSec: number;
+  mbPerSec: number;
+}
+const rate = (lines: number, rows: number, bytes: number, seconds: number): Rate => ({
+  lines,
+  rows,
+  seconds: +seconds.toFixed(3),
+  linesPerSec: Math.round(lines / seconds),
+  mbPerSec: +(bytes / 1e6 / seconds).toFixed(1),
+});
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const now = () => Number(process.hrtime.bigint()) / 1e9;
+
+// Both in-memory loops consume the rows, so nothing is optimised away.
+function runOurs(lines: string[]): { rows: number; check: number } {
+  let rows = 0;
+  let check = 0;
+  for (let i = 0; i < lines.length; i++) {
+    const r = parseLine(lines[i]!);
+    if (r.ok) {
+      rows++;
+      check += (r.row.bytessent ?? 0) + r.row.requestdatetime.length;
+    }
+  }
+  return { rows, check };
+}
+function runSeedRegex(lines: string[]): { rows: number; check: number } {
+  let rows = 0;
+  let check = 0;
+  for (let i = 0; i < lines.length; i++) {
+    const r = seedRegexParse(lines[i]!);
+    if (r !== null) {
+      rows++;
+      check += (r.bytessent ?? 0) + r.requestdatetime.length;
+    }
+  }
+  return { rows, check };
+}
+
+async function runStreaming(text: Buffer): Promise<{ lines: number; rows: number; seconds: number }> {
+  function* chunks() {
+    for (let i = 0; i < text.length; i += 65536) yield text.subarray(i, i + 65536);
+  }
+  const t0 = now();
+  let lines = 0;
+  let rows = 0;
+  for await (const p of readLogLines(Readable.from(chunks()))) {
+    lines++;
+    if (p.result.ok) rows++;
+  }
+  return { lines, rows, seconds: now() - t0 };
+}
+
+const PY_HARNESS = `
+import json, sys, time
+sys.path.insert(0, sys.argv[1])
+from seed_udtf import S3AccessLogParser
+p = S3AccessLogParser()
+with open(sys.argv[2], encoding='utf-8') as f:
+    lines = f.read().split('\\n')
+if lines and lines[-1] == '':
+    lines.pop()
+t0 = time.perf_counter()
+rows = 0
+for line in lines:
+    for t in p.process(line):
+        rows += 1
+print(json.dumps({'seconds': time.perf_counter() - t0, 'lines': len(lines), 'rows': rows}))
+`;
+
+function runPython(file: string): { lines: number; rows: number; seconds: number } | { skipped: string } {
+  if (spawnSync('python3', ['--version']).status !== 0) return { skipped: 'python3 not found' };
+  if (!existsSync(path.join(seedDir, 'seed_udtf.py'))) return { skipped: `seed_udtf.py not found in ${seedDir}` };
+  const r = spawnSync('python3', ['-c', PY_HARNESS, seedDir, file], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  if (r.status !== 0) return { skipped: `python3 failed: ${r.stderr.slice(0, 300)}` };
+  return JSON.parse(r.stdout) as { lines: number; rows: number; seconds: number };
+}
+
+async function writeBigFile(file: string, bytes: number): Promise<number> {
+  const out = createWriteStream(file);
+  let written = 0;
+  let buf: string[] = [];
+  let bufLen = 0;
+  for (const line of generateLines({ seed: 7 })) {
+    buf.push(line);
+    bufLen += line.length + 1;
+    if (bufLen >= 1 << 20) {
+      const chunk = `${buf.join('\n')}\n`;
+      written += Buffer.byteLength(chunk);
+      buf = [];
+      bufLen = 0;
+      if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
+      if (written >= bytes) break;
+    }
+  }
+  await new Promise<void>((r, j) => out.end((e?: Error | null) => (e ? j(e) : r())));
+  return written;
+}
+
+/** Peak RSS of the real CLI streaming a ~1 GB file (stdout and rejects to /dev/null). */
+async function measureRss(): Promise<Record<string, unknown>> {
+  const file = path.join(os.tmpdir(), `s3-access-logs-rss-${process.pid}.log`);
+  try {
+    const t0 = now();
+    const bytes = await writeBigFile(file, 1024 ** 3);
+    console.log(`  generated ${(bytes / 1e9).toFixed(2)} GB in ${(now() - t0).toFixed(1)} s`);
+    const bin = path.join(repoRoot, 'bin/s3-access-logs.mjs');
+    const cmd = `/usr/bin/time -v ${process.execPath} ${bin} parse ${file} --rejects /dev/null > /dev/null`;
+    const r = spawnSync('sh', ['-c', cmd], { encoding: 'utf8', maxBuffer: 1 << 24 });
+    const maxRssKb = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr)?.[1]);
+    const summary = /^parsed .*$/m.exec(r.stderr)?.[0] ?? null;
+    if (r.status !== 0 || !Number.isFinite(maxRssKb)) throw new Error(`parse run failed: ${r.stderr.slice(-500)}`);
+    return {
+      command: `/usr/bin/time -v node bin/s3-access-logs.mjs parse <${(bytes / 1e9).toFixed(2)} GB file> --rejects /dev/null > /dev/null`,
+      inputBytes: bytes,
+      peakRssMB: +(maxRssKb / 1024).toFixed(1),
+      goalMB: 200,
+      met: maxRssKb / 1024 < 200,
+      cliSummary: summary,
+    };
+  } finally {
+    rmSync(file, { force: true });
+  }
+}
+
+async function main() {
+  console.log(`generating ~${targetMb} MB of lines (seed 1)…`);
+  const text = generateText(targetMb * 1e6, { seed: 1 });
+  const bytes = Buffer.byteLength(text);
+  const lines = text.split('\n');
+  lines.pop();
+  console.log(`  ${lines.length} lines, ${(bytes / 1e6).toFixed(1)} MB`);
+
+  // Warm up both (JIT), then alternate rounds so machine noise hits both alike; report medians.
+  runOurs(lines.slice(0, 20_000));
+  runSeedRegex(lines.slice(0, 20_000));
+  const oursT: number[] = [];
+  const regexT: number[] = [];
+  let oursRows = 0;
+  let regexRows = 0;
+  for (let r = 0; r < ROUNDS; r++) {
+    let t0 = now();
+    oursRows = runOurs(lines).rows;
+    oursT.push(now() - t0);
+    t0 = now();
+    regexRows = runSeedRegex(lines).rows;
+    regexT.push(now() - t0);
+    console.log(`  round ${r + 1}: parser ${oursT[r]!.toFixed(2)} s, seed regex (JS) ${regexT[r]!.toFixed(2)} s`);
+  }
+  const ours = rate(lines.length, oursRows, bytes, median(oursT));
+  const regex = rate(lines.length, regexRows, bytes, median(regexT));
+
+  console.log('streaming through readLogLines (decode + split + parse)…');
+  const textBuf = Buffer.from(text);
+  const st = await runStreaming(textBuf);
+  const streaming = rate(st.lines, st.rows, bytes, st.seconds);
+
+  console.log('seed UDTF through python3…');
+  const tmp = path.join(os.tmpdir(), `s3-access-logs-bench-${process.pid}.log`);
+  writeFileSync(tmp, textBuf);
+  let python: Rate | { skipped: string };
+  try {
+    const py = runPython(tmp);
+    python = 'skipped' in py ? py : rate(py.lines, py.rows, bytes, py.seconds);
+  } finally {
+    rmSync(tmp, { force: true });
+  }
+
+  let rss: Record<string, unknown> | null = null;
+  if (!args.has('--skip-rss')) {
+    console.log('peak RSS of `parse` over ~1 GB…');
+    rss = await measureRss();
+  } else if (existsSync(resultsFile)) {
+    rss = (JSON.parse(readFileSync(resultsFile, 'utf8')) as { rss?: Record<string, unknown> }).rss ?? null;
+  }
+
+  const vsRegex = +(ours.linesPerSec / regex.linesPerSec).toFixed(2);
+  const vsPython = 'skipped' in python ? null : +(ours.linesPerSec / python.linesPerSec).toFixed(1);
+  const result = {
+    benchmark: 'parse',
+    date: new Date().toISOString(),
+    machine: { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, node: process.version, platform: `${os.platform()} ${os.arch()}`, note: 'shared machine (2 cores, several concurrent users): absolute numbers are noisy, ratios less so' },
+    input: { generator: 'bench/generate-lines.ts seed 1', lines: lines.length, bytes, avgLineBytes: Math.round(bytes / lines.length) },
+    rounds: ROUNDS,
+    results: {
+      parser: { ...ours, what: 'parseLine → typed AccessLogRow, in memory (median of rounds)' },
+      seedRegexJs: { ...regex, what: 'seed UDTF regex ported to JS + same typing (median of rounds); drops lines it cannot match' },
+      parserStreaming: { ...streaming, what: 'readLogLines over 64 KiB Buffer chunks: UTF-8 decode + line split + parseLine' },
+      seedUdtfPython: 'skipped' in python ? python : { ...python, what: `seed_udtf.py process() per line in python3 ${spawnSync('python3', ['--version'], { encoding: 'utf8' }).stdout.trim()} (timed inside Python, no typing)` },
+    },
+    ratios: { parserVsSeedRegexJs: vsRegex, parserVsSeedUdtfPython: vsPython },
+    goals: {
+      vsPython: { goal: '>= 10x', actual: vsPython, met: vsPython === null ? null : vsPython >= 10 },
+      vsRegexJs: { goal: '>= 1.5x', actual: vsRegex, met: vsRegex >= 1.5 },
+      rssAt1GB: { goal: '< 200 MB', actualMB: rss?.peakRssMB ?? null, met: rss?.met ?? null },
+    },
+    rss,
+    command: 'npm run bench:parse',
+  };
+
+  const fmt = (name: string, r: Rate | { skipped: string }) =>
+    'skipped' in r
+      ? `  ${name.padEnd(34)} skipped: ${r.skipped}`
+      : `  ${name.padEnd(34)} ${String(r.linesPerSec).padStart(9)} lines/s ${String(r.mbPerSec).padStart(7)} MB/s  (${r.rows} rows of ${r.lines})`;
+  console.log('\nresults');
+  console.log(fmt('(a) parser', ours));
+  console.log(fmt('(b) seed regex, JS port', regex));
+  console.log(fmt('(c) seed UDTF, python3', python));
+  console.log(fmt('(a) streaming readLogLines', streaming));
+  console.log(`  ratios: (a)/(b) = ${vsRegex}x (goal ≥ 1.5x), (a)/(c) = ${vsPython ?? 'n/a'}x (goal ≥ 10x)`);
+  if (rss) console.log(`  peak RSS parsing ~1 GB: ${String(rss.peakRssMB)} MB (goal < 200 MB)`);
+  if (!args.has('--no-write')) {
+    writeFileSync(resultsFile, `${JSON.stringify(result, null, 2)}\n`);
+    console.log(`wrote ${path.relative(repoRoot, resultsFile)}`);
+  }
+}
+
+await main();
