@@ -1,5 +1,5 @@
 /**
- * `s3-access-logs parity --local`: does the fallback path's Python UDTF (sql/fallback/05-udtf.sql)
+ * `s3-access-logs parity --local`: does the fallback path's Python UDTF (sql/fallback/02-udtf.sql)
  * produce the same typed rows as the TypeScript parser the Lambda runs?
  *
  * Snowflake-local cannot run Python UDTFs, so the UDTF's handler is taken out of the SQL file (the
@@ -15,7 +15,7 @@ import { COLUMNS, type AccessLogRow, type Column, type ParseResult } from '../sh
 import { CliError } from './errors.ts';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-export const UDTF_SQL_FILE = path.join(REPO_ROOT, 'sql', 'fallback', '05-udtf.sql');
+export const UDTF_SQL_FILE = path.join(REPO_ROOT, 'sql', 'fallback', '02-udtf.sql');
 export const UDTF_NAME = 'parse_s3_access_logs';
 export const UDTF_HANDLER = 'S3AccessLogParser';
 
@@ -275,7 +275,7 @@ export async function compareWithWarehouse(
 
 export function formatLocalParityReport(r: LocalParityReport): string {
   return [
-    formatParityReport(r.report, `Parity on the local stack: UDTF (sql/fallback/05-udtf.sql, python3) vs the Lambda's typed rows (raw lines from ${r.source === 'staging' ? 's3_access_logs_staging' : 'the log objects in S3'})`),
+    formatParityReport(r.report, `Parity on the local stack: UDTF (sql/fallback/02-udtf.sql, python3) vs the Lambda's typed rows (raw lines from ${r.source === 'staging' ? 's3_access_logs_staging' : 'the log objects in S3'})`),
     `  raw lines read:        ${r.lines}`,
     `  not compared:          ${r.notCompared} (objects not typed by the Lambda: ledger mode raw/task or no ledger row)`,
     `  missing typed:         ${r.missingTyped} (raw line with neither typed row nor reject)`,
@@ -358,7 +358,7 @@ export function register(program: Command): void {
   program
     .command('parity')
     .description(
-      'Compare the fallback UDTF (sql/fallback/05-udtf.sql, run with python3) with the typed rows the Lambda wrote, line by line. In Snowflake, run sql/checks/parity.sql instead.',
+      'Compare the fallback UDTF (sql/fallback/02-udtf.sql, run with python3) with the typed rows the Lambda wrote, line by line. In Snowflake, run sql/checks/parity.sql instead.',
     )
     .option('--local', 'use the stack that `s3-access-logs start` runs (found through <data-dir>/stack.json)')
     .option('--data-dir <dir>', 'data dir of the local stack (where stack.json is)', '.local')

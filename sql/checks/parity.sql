@@ -1,9 +1,9 @@
--- Parity check: does the fallback UDTF (parse_s3_access_logs, sql/fallback/05-udtf.sql) give the
+-- Parity check: does the fallback UDTF (parse_s3_access_logs, sql/fallback/02-udtf.sql) give the
 -- same typed rows as the Lambda's TypeScript parser, on the customer's own data?
 --
 -- Input: raw lines in s3_access_logs_staging of objects the Lambda typed (ledger mode 'parsed').
 -- To have such lines, let Snowpipe stage objects alongside the Lambda for a while: resume the pipe
--- (04-pipe.sql) but keep the task suspended. The task would not load them anyway (the ledger says
+-- (snowpipe/03-pipe.sql) but keep the task suspended. The task would not load them anyway (the ledger says
 -- the Lambda typed them), so this is safe. Locally, `s3-access-logs parity --local` runs the same
 -- comparison against the embedded stack.
 --

@@ -1,5 +1,5 @@
 /**
- * Parity of the fallback path's Python UDTF (sql/fallback/05-udtf.sql) with the TypeScript parser.
+ * Parity of the fallback path's Python UDTF (sql/fallback/02-udtf.sql) with the TypeScript parser.
  *
  * The UDTF's handler is the exact text between the `$$` delimiters of the SQL file, run with
  * python3 once for all lines (as Snowflake would: one handler, process() per line). Every line of
@@ -74,7 +74,7 @@ beforeAll(async () => {
 
 describe('UDTF source', () => {
   it('is the text between the $$ of CREATE FUNCTION parse_s3_access_logs, with the handler class', async () => {
-    const sql = await readFile(path.join(REPO_ROOT, 'sql/fallback/05-udtf.sql'), 'utf8');
+    const sql = await readFile(path.join(REPO_ROOT, 'sql/fallback/02-udtf.sql'), 'utf8');
     expect(sql.includes(`$$${python}$$`)).toBe(true);
     expect(python).toMatch(/^class S3AccessLogParser:\n {4}def process\(self, log\):/m);
   });

@@ -143,7 +143,7 @@ describe('LOAD_MODE=raw on the local stack', () => {
     lines.splice(7, 0, 'garbage that both sides reject');
     const o = await putLog(stack, 'logs/fallback/parity', lines.join('\n'));
     await makeHandler(stack, { loadMode: 'parsed' }).handle(eventFor([o]));
-    // Snowpipe, emulated with the pipe's column mapping (sql/fallback/04-pipe.sql): bucket, key,
+    // Snowpipe, emulated with the pipe's column mapping (sql/fallback/snowpipe/03-pipe.sql): bucket, key,
     // METADATA$FILE_ROW_NUMBER, $1, load time.
     for (const [i, raw] of lines.entries()) {
       await query(stack, 'INSERT INTO s3_access_logs_staging (logbucket, logkey, logline, raw, loadedat) VALUES (?, ?, ?, ?, CURRENT_TIMESTAMP())', [LOG_BUCKET, o.key, i + 1, raw]);

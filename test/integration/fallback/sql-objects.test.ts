@@ -15,7 +15,10 @@ import { splitSqlStatements } from '../../../shared/snowflake/sql-files.ts';
 import { REPO_ROOT, extractUdtfPython } from '../../../cli/parity.ts';
 
 const FALLBACK = path.join(REPO_ROOT, 'sql', 'fallback');
-const files = readdirSync(FALLBACK).filter((f) => f.endsWith('.sql')).sort();
+/** What `setup-snowflake --fallback` applies (sql/fallback/*.sql), then the hand-run Snowpipe files. */
+const applied = readdirSync(FALLBACK).filter((f) => f.endsWith('.sql')).sort();
+const snowpipe = readdirSync(path.join(FALLBACK, 'snowpipe')).filter((f) => f.endsWith('.sql')).sort().map((f) => `snowpipe/${f}`);
+const files = [...applied, ...snowpipe];
 const read = (p: string) => readFileSync(path.join(REPO_ROOT, p), 'utf8');
 
 /** Statements of a file with `--` comments removed outside $$ bodies and '…' strings. */
@@ -92,13 +95,17 @@ const find = (re: RegExp) => {
 
 describe('sql/fallback files', () => {
   it('are numbered in run order, and each splits into statements of known kinds', () => {
-    expect(files).toEqual(['01-storage-integration.sql', '02-stage.sql', '03-stream.sql', '04-pipe.sql', '05-udtf.sql', '06-task.sql']);
+    expect(applied).toEqual(['01-stream.sql', '02-udtf.sql', '03-task.sql']);
+    expect(snowpipe).toEqual(['snowpipe/01-storage-integration.sql', 'snowpipe/02-stage.sql', 'snowpipe/03-pipe.sql']);
     for (const [f, stmts] of Object.entries(all)) {
       expect(stmts.length, f).toBeGreaterThan(0);
       for (const s of stmts) expect(s, f).toMatch(/^(CREATE|ALTER|GRANT) /);
       // Each file says when to enable what it creates.
       expect(read(`sql/fallback/${f}`), f).toMatch(/WHEN TO ENABLE/);
     }
+    // The files setup-snowflake applies run as they are: placeholders only in the hand-run ones.
+    for (const f of applied) expect(all[f]!.join('\n'), f).not.toMatch(/<[A-Z_]+>/);
+    for (const f of snowpipe) expect(all[f]!.join('\n'), f).toMatch(/<BUCKET_NAME>|<AWS_ACCOUNT_NUMBER>/);
   });
 
   it('are idempotent: IF NOT EXISTS for stateful objects, OR REPLACE only where replacing loses nothing', () => {
@@ -110,7 +117,7 @@ describe('sql/fallback files', () => {
   });
 
   it('turn nothing on: the pipe is paused right after creation, nothing resumes the pipe or the task', () => {
-    const stmts = all['04-pipe.sql']!;
+    const stmts = all['snowpipe/03-pipe.sql']!;
     expect(norm(stmts[0]!)).toMatch(/^CREATE PIPE IF NOT EXISTS s3_access_logs_pipe AUTO_INGEST = TRUE /);
     expect(norm(stmts[1]!)).toBe('ALTER PIPE s3_access_logs_pipe SET PIPE_EXECUTION_PAUSED = TRUE');
     const code = Object.values(all).flat().join('\n');
@@ -124,7 +131,7 @@ describe('sql/fallback files', () => {
   });
 
   it('pipe: COPY fills the staging table with lineage from METADATA$FILENAME and METADATA$FILE_ROW_NUMBER', () => {
-    const pipe = all['04-pipe.sql']![0]!;
+    const pipe = all['snowpipe/03-pipe.sql']![0]!;
     const copy = pipe.indexOf('COPY INTO s3_access_logs_staging ');
     expect(copy).toBeGreaterThan(0);
     const target = firstWords(listAt(pipe, pipe.indexOf('(', copy)));

@@ -1,6 +1,7 @@
--- Fallback path, step 6 of 6: the task that turns staged raw lines into typed rows.
+-- Fallback path, step 3 of 3: the task that turns staged raw lines into typed rows.
+-- Applied by `s3-access-logs setup-snowflake --fallback` (sql/fallback/*.sql: no placeholders).
 --
--- WHEN TO ENABLE: when the Lambda runs in raw mode (LOAD_MODE=raw) or Snowpipe (04-pipe.sql) stages
+-- WHEN TO ENABLE: when the Lambda runs in raw mode (LOAD_MODE=raw) or Snowpipe (snowpipe/03-pipe.sql) stages
 -- lines, i.e. when the TypeScript parser is suspect or the Lambda cannot run. Then:
 --   ALTER TASK s3_access_logs_transformation RESUME;
 -- To drain the staged lines once, now, without the schedule (works while suspended, too):

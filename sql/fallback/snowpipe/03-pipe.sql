@@ -1,4 +1,5 @@
--- Fallback path, step 4 of 6: Snowpipe, staging raw lines straight from S3 (the quickstart's way).
+-- Fallback path, Snowpipe, step 3 of 3: the pipe, staging raw lines straight from S3 (the quickstart's way).
+-- Run by hand, with your values (setup-snowflake --fallback applies only sql/fallback/*.sql).
 --
 -- WHEN TO ENABLE: only if the Lambda cannot run at all (function broken, not deployable). While the
 -- Lambda runs, use its raw mode (LOAD_MODE=raw) instead: it stages the same lines with the same
@@ -16,7 +17,7 @@
 -- Lineage: logkey is the object key. METADATA$FILENAME is the path of the file in the stage; the
 -- IFF makes the key the same whether or not Snowflake includes the stage prefix in it.
 -- logline is METADATA$FILE_ROW_NUMBER: the line number in the object, counted from 1.
--- Replace <BUCKET_NAME> and <PREFIX> with the values used in 02-stage.sql.
+-- Replace <BUCKET_NAME> and <PREFIX> with the values used in snowpipe/02-stage.sql.
 
 CREATE PIPE IF NOT EXISTS s3_access_logs_pipe
   AUTO_INGEST = TRUE

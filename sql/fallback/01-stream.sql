@@ -1,8 +1,9 @@
--- Fallback path, step 3 of 6: the stream the task (06-task.sql) drains.
+-- Fallback path, step 1 of 3: the stream the task (03-task.sql) drains.
+-- Applied by `s3-access-logs setup-snowflake --fallback` (sql/fallback/*.sql: no placeholders).
 --
 -- WHEN TO ENABLE: it is always safe to create; it only records which staging rows are new. Raw lines
 -- reach s3_access_logs_staging from the Lambda in raw mode (LOAD_MODE=raw) or from Snowpipe
--- (04-pipe.sql); the staging table itself is created with the other tables (sql/0x-*.sql).
+-- (snowpipe/03-pipe.sql); the staging table itself is created with the other tables (sql/0x-*.sql).
 --
 -- APPEND_ONLY: staging rows are only ever inserted; the task needs inserts only.
 -- IF NOT EXISTS, not OR REPLACE: replacing a stream resets its offset, and rows staged but not yet

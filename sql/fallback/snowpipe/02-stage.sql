@@ -1,10 +1,11 @@
--- Fallback path, step 2 of 6: where Snowflake reads the raw log objects from (stage, file format).
+-- Fallback path, Snowpipe, step 2 of 3: where Snowflake reads the raw log objects from (stage, file format).
+-- Run by hand, with your values (setup-snowflake --fallback applies only sql/fallback/*.sql).
 --
--- WHEN TO ENABLE: only if you want Snowpipe to stage raw lines (04-pipe.sql). The Lambda path and
+-- WHEN TO ENABLE: only if you want Snowpipe to stage raw lines (snowpipe/03-pipe.sql). The Lambda path and
 -- the Lambda's raw mode (LOAD_MODE=raw) do not use these objects: they read S3 themselves. Applying
 -- this file changes no data and loads nothing.
 --
--- From the quickstart (../shared/seed). Needs the integration of 01-storage-integration.sql.
+-- From the quickstart (../shared/seed). Needs the integration of snowpipe/01-storage-integration.sql.
 -- Replace <BUCKET_NAME> and <PREFIX> with the values used there.
 -- Idempotent: IF NOT EXISTS.
 

@@ -1,7 +1,8 @@
--- Fallback path, step 5 of 6: parse_s3_access_logs, the Python UDTF that turns one raw log line
+-- Fallback path, step 2 of 3: parse_s3_access_logs, the Python UDTF that turns one raw log line
 -- into one typed row.
+-- Applied by `s3-access-logs setup-snowflake --fallback` (sql/fallback/*.sql: no placeholders).
 --
--- WHEN TO ENABLE: always safe to create; it changes no data. The task (06-task.sql) uses it, and so
+-- WHEN TO ENABLE: always safe to create; it changes no data. The task (03-task.sql) uses it, and so
 -- does the parity check (sql/checks/parity.sql).
 --
 -- It returns the parser's 28 columns with the names and order of s3_access_logs
