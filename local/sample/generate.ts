@@ -5,9 +5,10 @@ import { Prng } from './prng.ts';
 /**
  * A deterministic, realistic sample of S3 server access logs, with its ground truth.
  *
- * Several source buckets log into one log bucket under `<prefix><source bucket>/`. Each object
- * holds a window of one bucket's requests and is named the way S3 names log objects:
- * `<prefix>YYYY-mm-DD-HH-MM-SS-<16 hex>`, the time being the delivery time. Every line except the
+ * Several source buckets log into one log bucket under the same target prefix (S3 allows that;
+ * each line names its bucket). Each object holds a window of one bucket's requests and is named
+ * the way S3 names log objects: `<prefix>YYYY-mm-DD-HH-MM-SS-<16 hex>`, the time being the
+ * delivery time. Every line except the
  * planted malformed ones is serialized by the project's own `formatLine`, so the sample can never
  * drift from the parser.
  *
@@ -540,7 +541,7 @@ export function generateSample(options: SampleOptions = {}): Sample {
       let name: string;
       do {
         const delivered = new Date(end + rnd.int(60, 1500) * 1000);
-        name = `${prefix}${bucket.name}/${s3LogTimestamp(delivered)}-${rnd.hex(16, true)}`;
+        name = `${prefix}${s3LogTimestamp(delivered)}-${rnd.hex(16, true)}`;
       } while (usedNames.has(name));
       usedNames.add(name);
       const rejects = lines.filter((l) => l.row === null).length;
