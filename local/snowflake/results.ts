@@ -47,16 +47,12 @@ type Encoder = (v: unknown, json: unknown) => string;
 
 const NANOS = 1_000_000_000n;
 
-/** "<seconds>.<9 digits>" for a count of microseconds since the epoch (negative values floor). */
+/** "<seconds>.<9 digits>" for a count of microseconds since the epoch. */
 function epochText(micros: bigint): string {
+  // A signed decimal: the SDK multiplies it by 10^scale and floors it itself.
+  if (micros < 0n) return `-${epochText(-micros)}`;
   const nanos = micros * 1000n;
-  let sec = nanos / NANOS;
-  let frac = nanos % NANOS;
-  if (frac < 0n) {
-    frac += NANOS;
-    sec -= 1n;
-  }
-  return `${sec}.${frac.toString().padStart(9, '0')}`;
+  return `${nanos / NANOS}.${(nanos % NANOS).toString().padStart(9, '0')}`;
 }
 
 function describe(name: string, type: DuckDBType): { row: RowType; enc: Encoder; complex?: boolean } {

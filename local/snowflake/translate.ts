@@ -53,6 +53,10 @@ export type Plan =
       status?: string;
       /** Set when the INSERT was rewritten to a set-based statement over array binds. */
       arrayInsert?: boolean;
+      /** Binds read as timestamps (normalized before binding). */
+      timestampBinds?: number[];
+      /** INSERT ... VALUES: the target table, its column list, and the bind feeding each value (or null). */
+      insertTarget?: { table: TableRef; columns: string[] | null; binds: Array<{ bind: number; position: number }> };
     };
 
 export const STATEMENT_TYPE = {
@@ -256,10 +260,52 @@ const ADD_UNIT: Record<string, (n: string) => string> = {
 type Range = [number, number];
 type FnHandler = (x: ExprTranslator, args: Range[], name: string) => string;
 
+/** Snowflake datetime format → strptime/strftime format. */
+export function datetimeFormat(fmt: string): string {
+  const parts: Array<[RegExp, string]> = [
+    [/^"([^"]*)"/, ''],
+    [/^YYYY/i, '%Y'], [/^YY/i, '%y'], [/^MMMM/i, '%B'], [/^MON/i, '%b'], [/^MM/i, '%m'], [/^DD/i, '%d'], [/^DY/i, '%a'],
+    [/^HH24/i, '%H'], [/^HH12/i, '%I'], [/^HH/i, '%I'], [/^AM|^PM/i, '%p'], [/^MI/i, '%M'], [/^SS/i, '%S'],
+    [/^FF[1-3]/i, '%g'], [/^FF[4-6]?/i, '%f'], [/^FF[7-9]/i, '%n'], [/^TZH:TZM/i, '%z'], [/^TZHTZM/i, '%z'], [/^TZH/i, '%z'],
+  ];
+  let out = '';
+  let rest = fmt;
+  outer: while (rest.length) {
+    for (const [re, rep] of parts) {
+      const m = rest.match(re);
+      if (!m) continue;
+      out += m[1] !== undefined ? m[1].replaceAll('%', '%%') : rep;
+      rest = rest.slice(m[0].length);
+      continue outer;
+    }
+    out += rest[0] === '%' ? '%%' : rest[0];
+    rest = rest.slice(1);
+  }
+  return out;
+}
+
 const cast = (type: string, tryCast = false): FnHandler => (x, a, name) => {
-  if (a.length !== 1) throw unsupported(`${name} with ${a.length} arguments (format or scale arguments)`);
-  return `${tryCast ? 'TRY_CAST' : 'CAST'}(${x.range(a[0]!)} AS ${type})`;
+  if (a.length === 2) {
+    const f = x.tokens[a[1]![0]];
+    if (f?.kind !== 'str' || a[1]![1] - a[1]![0] !== 1) throw unsupported(`${name} with a non-literal format argument`);
+    if (type === 'VARCHAR') return `strftime(${x.range(a[0]!)}, ${sqlString(datetimeFormat(f.value))})`;
+    return `CAST(${tryCast ? 'try_strptime' : 'strptime'}(${x.range(a[0]!)}, ${sqlString(datetimeFormat(f.value))}) AS ${type})`;
+  }
+  if (a.length !== 1) throw unsupported(`${name} with ${a.length} arguments`);
+  const only = a[0]![1] - a[0]![0] === 1 ? x.tokens[a[0]![0]] : undefined;
+  if ((type === 'TIMESTAMPTZ' || type === 'TIMESTAMP') && only?.kind === 'str') {
+    return `${tryCast ? 'TRY_CAST' : 'CAST'}(${sqlString(normalizeTimestampText(only.value))} AS ${type})`;
+  }
+  const arg = x.range(a[0]!);
+  if ((type === 'TIMESTAMPTZ' || type === 'TIMESTAMP') && only?.kind === 'bind') x.timestampBinds.add(x.lastBind);
+  return `${tryCast ? 'TRY_CAST' : 'CAST'}(${arg} AS ${type})`;
 };
+
+const SPACED_OFFSET = /^(\d{4}-\d\d-\d\d[T ]\d\d:\d\d(?::\d\d(?:\.\d+)?)?)\s+([+-]\d\d(?::?\d\d)?)$/;
+/** Snowflake reads '2019-02-06 00:00:38 +0000'; DuckDB (without ICU) needs the offset attached. */
+export function normalizeTimestampText(v: string): string {
+  return v.length < 40 && SPACED_OFFSET.test(v) ? v.replace(SPACED_OFFSET, '$1$2') : v;
+}
 const rename = (to: string): FnHandler => (x, a) => `${to}(${a.map((r) => x.range(r)).join(', ')})`;
 const argc = (name: string, a: Range[], ...allowed: number[]) => {
   if (!allowed.includes(a.length)) throw sfError('syntax', `SQL compilation error:\nerror line 0 at position 0\nnot enough arguments for function [${name}], expected ${allowed.join(' or ')}, got ${a.length}`);
@@ -283,6 +329,7 @@ const partArg = (x: ExprTranslator, r: Range, name: string): string => {
 };
 
 const FUNCTIONS: Record<string, FnHandler> = {
+  EQUAL_NULL: (x, a, n) => (argc(n, a, 2), `(${x.range(a[0]!)} IS NOT DISTINCT FROM ${x.range(a[1]!)})`),
   IFF: (x, a, n) => (argc(n, a, 3), `(CASE WHEN ${x.range(a[0]!)} THEN ${x.range(a[1]!)} ELSE ${x.range(a[2]!)} END)`),
   NVL: (x, a, n) => (argc(n, a, 2), `COALESCE(${x.range(a[0]!)}, ${x.range(a[1]!)})`),
   NVL2: (x, a, n) => (argc(n, a, 3), `(CASE WHEN ${x.range(a[0]!)} IS NOT NULL THEN ${x.range(a[1]!)} ELSE ${x.range(a[2]!)} END)`),
@@ -380,6 +427,9 @@ const lit = (v: string | null): string => (v === null ? 'NULL' : sqlString(v));
 
 export class ExprTranslator {
   private nextBind = 0;
+  /** Binds whose text is read as a timestamp: their `... +0000` offsets are normalized for DuckDB. */
+  readonly timestampBinds = new Set<number>();
+  lastBind = 0;
   constructor(
     readonly tokens: Token[],
     readonly opts: TranslateOptions,
@@ -394,7 +444,7 @@ export class ExprTranslator {
       const tok = t[i]!;
       switch (tok.kind) {
         case 'str':
-          out.push(sqlString(tok.value));
+          out.push(sqlString(isOp(t[i + 1], '::') && /^TIMESTAMP|^DATETIME/.test(t[i + 2]?.value ?? '') ? normalizeTimestampText(tok.value) : tok.value));
           break;
         case 'qid':
           out.push(quoteIdent(tok.value));
@@ -405,6 +455,8 @@ export class ExprTranslator {
         case 'bind': {
           const n = tok.value ? Number(tok.value) : ++this.nextBind;
           out.push(this.bindRef(n));
+          this.lastBind = n;
+          if (isOp(t[i + 1], '::') && /^TIMESTAMP|^DATETIME/.test(t[i + 2]?.value ?? '')) this.timestampBinds.add(n);
           break;
         }
         case 'op':
@@ -413,7 +465,7 @@ export class ExprTranslator {
             out.push('::', sql);
             i = next - 1;
           } else if (tok.text === ':' && (t[i + 1]?.kind === 'word' || t[i + 1]?.kind === 'qid')) {
-            throw unsupported('Semi-structured path access (col:field)', 'Use json_extract or store typed columns.');
+            i = this.variantPath(out, i);
           } else out.push(tok.text);
           break;
         case 'word': {
@@ -488,6 +540,42 @@ export class ExprTranslator {
     return out.join(' ');
   }
 
+  /**
+   * `col:a.b[0]` → json_extract(col, '$.a.b[0]'); with a `::type` cast the value is extracted as
+   * text first, so `v:name::string` gives `abc` and not `"abc"`, as in Snowflake.
+   */
+  private variantPath(out: string[], colon: number): number {
+    const t = this.tokens;
+    const col: string[] = [out.pop() ?? ''];
+    while (out[out.length - 1] === '.' && out.length >= 2) {
+      const dot = out.pop()!;
+      col.unshift(out.pop()!, dot);
+    }
+    const colSql = col.join('');
+    let k = colon + 1;
+    let jsonPath = '$';
+    const key = (tok: Token) => (tok.kind === 'qid' ? tok.value : tok.text);
+    jsonPath += `.${JSON.stringify(key(t[k]!))}`;
+    k++;
+    for (;;) {
+      if (isOp(t[k], '.') && (t[k + 1]?.kind === 'word' || t[k + 1]?.kind === 'qid')) {
+        jsonPath += `.${JSON.stringify(key(t[k + 1]!))}`;
+        k += 2;
+      } else if (isOp(t[k], '[') && (t[k + 1]?.kind === 'num' || t[k + 1]?.kind === 'str') && isOp(t[k + 2], ']')) {
+        jsonPath += t[k + 1]!.kind === 'num' ? `[${t[k + 1]!.text}]` : `.${JSON.stringify(t[k + 1]!.value)}`;
+        k += 3;
+      } else break;
+    }
+    if (isOp(t[k], '::')) {
+      const { sql, next } = mapType(t, k + 1);
+      const text = `json_extract_string(${colSql}, ${sqlString(jsonPath)})`;
+      out.push(sql === 'VARCHAR' ? text : sql === 'JSON' ? `json_extract(${colSql}, ${sqlString(jsonPath)})` : `CAST(${text} AS ${sql})`);
+      return next - 1;
+    }
+    out.push(`json_extract(${colSql}, ${sqlString(jsonPath)})`);
+    return k - 1;
+  }
+
   all(): string {
     return this.range([0, this.tokens.length]);
   }
@@ -551,7 +639,10 @@ export function translateStatement(t: Token[], opts: TranslateOptions, sourceTex
     case 'WITH':
     case 'VALUES':
     case '(':
-      return { kind: 'exec', type: 'query', statementTypeId: STATEMENT_TYPE.select, sql: nameSelectItems(t, x, sourceText) };
+    {
+      const sql = nameSelectItems(t, x, sourceText);
+      return { kind: 'exec', type: 'query', statementTypeId: STATEMENT_TYPE.select, sql, timestampBinds: [...x.timestampBinds] };
+    }
     case 'INSERT':
       return planInsert(t, opts);
     case 'UPDATE':
@@ -696,6 +787,14 @@ function nameSelectItems(t: Token[], x: ExprTranslator, source: string): string 
   return `${head} ${parts.join(', ')} ${x.range([end, t.length])}`;
 }
 
+function bindNumberAt(t: Token[], idx: number): number {
+  const tok = t[idx]!;
+  if (tok.value) return Number(tok.value);
+  let n = 0;
+  for (let i = 0; i <= idx; i++) if (t[i]!.kind === 'bind' && !t[i]!.value) n++;
+  return n;
+}
+
 function planInsert(t: Token[], opts: TranslateOptions): Plan {
   let i = 1;
   const overwrite = isWord(t[i], 'OVERWRITE');
@@ -707,16 +806,32 @@ function planInsert(t: Token[], opts: TranslateOptions): Plan {
   const ref = resolveTable(parts, opts.names);
   let k = next;
   let cols = '';
+  let columns: string[] | null = null;
   const x = new ExprTranslator(t, opts);
   if (isOp(t[k], '(')) {
     const close = matchParen(t, k);
     cols = `(${x.range([k + 1, close])})`;
+    columns = splitTopLevel(t, k + 1, close).map(([a]) => t[a]!.value);
     k = close + 1;
+  }
+  // Which bind feeds which target column (by position), so timestamp text can be normalized.
+  const binds: Array<{ bind: number; position: number }> = [];
+  if (isWord(t[k], 'VALUES')) {
+    let v = k + 1;
+    while (isOp(t[v], '(')) {
+      const close = matchParen(t, v);
+      splitTopLevel(t, v + 1, close).forEach(([a, b], position) => {
+        if (b - a === 1 && t[a]!.kind === 'bind') binds.push({ bind: bindNumberAt(t, a), position });
+      });
+      v = close + 1;
+      if (isOp(t[v], ',')) v++;
+    }
   }
   const base = {
     kind: 'exec' as const,
     type: 'insert' as const,
     statementTypeId: STATEMENT_TYPE.insert,
+    insertTarget: { table: ref, columns, binds },
     ...(overwrite ? { lock: ref, preSql: `DELETE FROM ${qualified(ref)}` } : {}),
   };
   const target = `INSERT INTO ${qualified(ref)} ${cols}`;
@@ -724,30 +839,24 @@ function planInsert(t: Token[], opts: TranslateOptions): Plan {
     const close = matchParen(t, k + 1);
     if (close === t.length - 1) {
       // One VALUES row over array binds: a single set-based INSERT ... SELECT over unnested lists.
+      // Plain `?` values stay VARCHAR so the INSERT casts them to the column types.
       const n = opts.bindCount ?? 0;
       const xa = new ExprTranslator(t, opts, (b) => quoteIdent(`__B${b}`));
-      const items = splitTopLevel(t, k + 2, close).map((r) => {
-        const tok = t[r[0]]!;
-        if (r[1] - r[0] === 1 && tok.kind === 'bind') return xa.range(r); // cast by the INSERT to the column type
-        return xa.range(r);
-      });
+      const items = splitTopLevel(t, k + 2, close).map((r) => xa.range(r));
       const lists: string[] = [];
-      for (let b = 1; b <= n; b++) {
-        const type = BIND_LIST_TYPE[opts.bindTypes?.[b] ?? 'TEXT'] ?? 'VARCHAR';
-        lists.push(`unnest(from_json($${b}, '["${type}"]')) AS ${quoteIdent(`__B${b}`)}`);
-      }
+      for (let b = 1; b <= n; b++) lists.push(`unnest(from_json($${b}, '["VARCHAR"]')) AS ${quoteIdent(`__B${b}`)}`);
       return {
         ...base,
         arrayInsert: true,
+        timestampBinds: [...xa.timestampBinds],
         sql: `${target} SELECT ${items.join(', ')} FROM (SELECT ${lists.join(', ')}) AS "__BINDS"`,
       };
     }
   }
-  return { ...base, sql: `${target} ${x.range([k, t.length])}` };
+  const sql = `${target} ${x.range([k, t.length])}`;
+  return { ...base, timestampBinds: [...x.timestampBinds], sql };
 }
 
-/** Array binds arrive as strings; plain `?` values stay VARCHAR so the INSERT casts them to the column type. */
-const BIND_LIST_TYPE: Record<string, string> = { TEXT: 'VARCHAR', FIXED: 'VARCHAR', REAL: 'VARCHAR', BOOLEAN: 'VARCHAR', VARIANT: 'VARCHAR' };
 
 function planDml(t: Token[], w0: string, opts: TranslateOptions, x: ExprTranslator): Plan {
   if (w0 === 'TRUNCATE') {
@@ -798,7 +907,7 @@ function planDml(t: Token[], w0: string, opts: TranslateOptions, x: ExprTranslat
     if (has((i) => isWord(kept[i], 'NOT') && isWord(kept[i + 1], 'MATCHED'))) counters.push('inserted');
     if (has((i) => isWord(kept[i], 'THEN') && isWord(kept[i + 1], 'UPDATE'))) counters.push('updated');
     if (has((i) => isWord(kept[i], 'THEN') && isWord(kept[i + 1], 'DELETE'))) counters.push('deleted');
-    return { kind: 'exec', type: 'merge', statementTypeId: STATEMENT_TYPE.merge, lock: ref, mergeCounters: counters, sql: `${sql} RETURNING merge_action` };
+    return { kind: 'exec', type: 'merge', statementTypeId: STATEMENT_TYPE.merge, lock: ref, mergeCounters: counters, sql: `${sql} RETURNING merge_action`, timestampBinds: [...xx.timestampBinds] };
   }
   return {
     kind: 'exec',
@@ -806,6 +915,7 @@ function planDml(t: Token[], w0: string, opts: TranslateOptions, x: ExprTranslat
     statementTypeId: w0 === 'UPDATE' ? STATEMENT_TYPE.update : STATEMENT_TYPE.delete,
     lock: ref,
     sql,
+    timestampBinds: [...xx.timestampBinds],
   };
 }
 

@@ -31,7 +31,7 @@ import type { Faults } from './faults.ts';
 import { TableLocks } from './locks.ts';
 import { countsResult, encodeResult, statusResult, tableResult, type ResultSet } from './results.ts';
 import { SqlSyntaxError, quoteIdent, splitStatements, sqlString, tokenize } from './tokens.ts';
-import { STATEMENT_TYPE, translateStatement, type Plan, type TableRef } from './translate.ts';
+import { STATEMENT_TYPE, normalizeTimestampText, translateStatement, type Plan, type TableRef } from './translate.ts';
 
 export const DEFAULT_DATABASE = 'S3_ACCESS_LOGS';
 export const DEFAULT_SCHEMA = 'PUBLIC';
@@ -385,6 +385,7 @@ export class Session {
       return { result: statusResult(plan.status ?? 'Statement executed successfully.'), statementTypeId: plan.statementTypeId };
     }
 
+    if (bindings && keys.length) await this.normalizeTimestampBinds(plan, bindings);
     const write = plan.type !== 'query';
     const txn = this.txn;
     if (plan.lock) {
@@ -410,6 +411,35 @@ export class Session {
       throw fromDuckDB(err);
     } finally {
       if (!txn) this.wh.locks.releaseAll(this.id);
+    }
+  }
+
+  /**
+   * Timestamp text bound for a timestamp column or cast may carry a spaced offset
+   * ('2019-02-06 00:00:38 +0000'), which Snowflake reads and DuckDB does not.
+   */
+  private async normalizeTimestampBinds(plan: Extract<Plan, { kind: 'exec' }>, bindings: Record<string, Binding>): Promise<void> {
+    const targets = new Set(plan.timestampBinds ?? []);
+    const it = plan.insertTarget;
+    if (it && it.binds.length) {
+      const reader = await this.conn.runAndReadAll(
+        'SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = $1 AND lower(schema_name) = lower($2) AND lower(table_name) = lower($3) ORDER BY column_index',
+        [it.table.database, it.table.schema, it.table.table],
+      );
+      const cols = reader.getRowsJS().map((r) => ({ name: String(r[0]).toUpperCase(), type: String(r[1]) }));
+      for (const { bind, position } of it.binds) {
+        const name = it.columns ? it.columns[position] : cols[position]?.name;
+        const col = cols.find((c) => c.name === name?.toUpperCase());
+        if (col && /^(TIMESTAMP|DATE)/.test(col.type)) targets.add(bind);
+      }
+    }
+    for (const b of targets) {
+      const binding = bindings[String(b)];
+      if (!binding || binding.type !== 'TEXT') continue;
+      const v = binding.value;
+      if (Array.isArray(v)) {
+        binding.value = v.map((x) => (x === null ? x : normalizeTimestampText(x)));
+      } else if (typeof v === 'string') binding.value = normalizeTimestampText(v);
     }
   }
 
