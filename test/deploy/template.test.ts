@@ -13,7 +13,14 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { inflateRawSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import snowflake from 'snowflake-sdk';
 import { SESSION_SETUP } from '../../functions/ingest/handler.ts';
+import { startAwsLocal } from '../../local/aws.ts';
+import { startSnowflakeLocal } from '../../local/snowflake/index.ts';
+import { notificationBody } from '../../shared/s3/events.ts';
+import { configureSnowflakeSdk, execute } from '../../shared/snowflake/connection.ts';
+import { applySqlFiles, tableSqlFiles } from '../../shared/snowflake/sql-files.ts';
 import { loadBackfillConfig, loadIngestConfig } from '../../shared/config.ts';
 
 const run = promisify(execFile);
@@ -735,6 +742,81 @@ describe('bundles', () => {
     }
     expect(afterDelete).not.toContain('QueueConfiguration');
   });
+
+  it('the bundled ingest handler, with the environment the template gives it, loads a real log object exactly once', async () => {
+    // The deployed artifact end to end: dist/ingest/index.mjs in a plain Node process (bundled
+    // snowflake-sdk and AWS SDK, ESM banner, source map), fauxqs for S3, snowflake-local for
+    // Snowflake. Only the secret is swapped for SNOWFLAKE_* variables (no Secrets Manager locally).
+    configureSnowflakeSdk();
+    const aws = await startAwsLocal();
+    const sf = await startSnowflakeLocal({ port: 0 });
+    const db = snowflake.createConnection({ accessUrl: sf.url, account: 'local', username: 'local', password: 'local', database: 'S3_ACCESS_LOGS', schema: 'PUBLIC' });
+    try {
+      await db.connectAsync();
+      await applySqlFiles(db, tableSqlFiles());
+      const corpus = readFileSync(path.resolve(ROOT, '../shared/corpus/aws-docs-logformat.log'));
+      const key = 'logs/2026-11-26-10-00-00-0123456789ABCDEF';
+      await aws.s3.send(new CreateBucketCommand({ Bucket: 'acme-access-logs' }));
+      const put = await aws.s3.send(new PutObjectCommand({ Bucket: 'acme-access-logs', Key: key, Body: corpus }));
+      const record = (messageId: string, k: string) => ({
+        messageId,
+        receiptHandle: `rh-${messageId}`,
+        body: notificationBody([{ bucket: 'acme-access-logs', key: k, size: corpus.length, etag: put.ETag! }]),
+        attributes: { ApproximateReceiveCount: '1', SentTimestamp: String(Date.now()), SenderId: 'AIDAEXAMPLE', ApproximateFirstReceiveTimestamp: String(Date.now()) },
+        messageAttributes: {},
+        md5OfBody: '',
+        eventSource: 'aws:sqs',
+        eventSourceARN: INGEST_QUEUE,
+        awsRegion: REGION,
+      });
+      // The same object twice (a redelivery) and one that was deleted before it was read.
+      const event = { Records: [record('m1', key), record('m2', key), record('m3', 'logs/deleted-meanwhile')] };
+
+      const deployed = new Stack(existing).resource('IngestLambdaFunction').Properties.Environment.Variables as Record<string, string>;
+      const { SNOWFLAKE_SECRET_ARN: _secret, ...env } = deployed;
+      const script = `const { handler } = await import(${JSON.stringify(path.join(ROOT, 'dist/ingest/index.mjs'))});
+        for (let i = 0; i < 2; i++) process.stdout.write(JSON.stringify(await handler(JSON.parse(process.argv[1]))) + '\\n');`;
+      const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script, JSON.stringify(event)], {
+        cwd: os.tmpdir(),
+        env: {
+          ...env,
+          PATH: process.env.PATH ?? '',
+          LOG_LEVEL: 'SILENT',
+          POWERTOOLS_METRICS_DISABLED: 'true',
+          AWS_LAMBDA_FUNCTION_NAME: 's3-access-logs-dev-ingest',
+          AWS_REGION: REGION,
+          AWS_ACCESS_KEY_ID: 'local',
+          AWS_SECRET_ACCESS_KEY: 'local',
+          AWS_ENDPOINT_URL_S3: aws.endpoint,
+          SNOWFLAKE_ACCOUNT: 'local',
+          SNOWFLAKE_USERNAME: 'local',
+          SNOWFLAKE_PASSWORD: 'local',
+          SNOWFLAKE_DATABASE: 'S3_ACCESS_LOGS',
+          SNOWFLAKE_SCHEMA: 'PUBLIC',
+          SNOWFLAKE_ACCESS_URL: sf.url,
+        },
+        maxBuffer: 16 << 20,
+      });
+      const results = stdout.trim().split('\n').filter((l) => l.startsWith('{"batchItemFailures"')).map((l) => JSON.parse(l));
+      // Invoked twice with the same batch: nothing fails, nothing loads twice.
+      expect(results).toEqual([{ batchItemFailures: [] }, { batchItemFailures: [] }]);
+
+      const lines = corpus.toString('utf8').split(/\r?\n/).filter((l) => l.trim() !== '').length;
+      const ledger = await execute<Record<string, unknown>>(db, 'SELECT logkey, linecount, rowcount, rejectcount FROM s3_access_logs_loads');
+      expect(ledger).toHaveLength(1);
+      const [entry] = ledger.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k.toLowerCase(), v])));
+      expect(entry!.logkey).toBe(key);
+      expect(Number(entry!.linecount)).toBe(lines);
+      expect(Number(entry!.rowcount) + Number(entry!.rejectcount)).toBe(lines);
+      expect(Number(entry!.rowcount)).toBeGreaterThan(0);
+      const rows = await execute<Record<string, unknown>>(db, 'SELECT COUNT(*) AS n FROM s3_access_logs WHERE logkey = ?', [key]);
+      expect(Number(Object.values(rows[0]!)[0])).toBe(Number(entry!.rowcount));
+    } finally {
+      await new Promise<void>((r) => db.destroy(() => r()));
+      await sf.stop();
+      await aws.stop();
+    }
+  }, 120_000);
 
   it('reports bundle sizes; the ingest bundle stays under 5 MB', () => {
     const rows = FUNCTIONS.map((fn) => {
