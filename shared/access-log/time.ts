@@ -8,6 +8,11 @@ const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', '
 const MONTH_NUMBERS = ['01', '02', '03', '04', '05', '06', '07', '08', '09', '10', '11', '12'];
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
+/** `Jan` → 0 …, keyed by the three char codes packed in one integer (no substring, no search). */
+const MONTH_BY_KEY = new Map<number, number>(
+  MONTHS.map((m, i) => [(m.charCodeAt(0) << 16) | (m.charCodeAt(1) << 8) | m.charCodeAt(2), i]),
+);
+
 /** Length of `06/Feb/2019:00:00:38 +0000`, the text between the brackets. */
 export const S3_TIME_LENGTH = 26;
 
@@ -47,13 +52,10 @@ export function s3TimeToIso(s: string, start = 0, end = s.length): string | null
     return null;
   }
   const day = twoDigits(s, a);
-  let month = -1;
-  for (let m = 0; m < 12; m++) {
-    if (s.startsWith(MONTHS[m]!, a + 3)) {
-      month = m;
-      break;
-    }
-  }
+  const m0 = s.charCodeAt(a + 3);
+  const m1 = s.charCodeAt(a + 4);
+  const m2 = s.charCodeAt(a + 5);
+  const month = (m0 | m1 | m2) < 128 ? (MONTH_BY_KEY.get((m0 << 16) | (m1 << 8) | m2) ?? -1) : -1;
   const y1 = twoDigits(s, a + 7);
   const y2 = twoDigits(s, a + 9);
   const hour = twoDigits(s, a + 12);
