@@ -125,8 +125,15 @@ export async function invokeDeployed(opts: BackfillCliOptions, payload: Backfill
 
 /** Runs the backfill core in-process against a running local stack (`npm start`). */
 export async function runLocal(dataDir: string, payload: BackfillPayload): Promise<BackfillSummary | RedriveSummary> {
-  const { readStackInfo, SNOWFLAKE_LOGIN } = await import('../local/stack.ts');
   const dir = path.resolve(dataDir);
+  if (!existsSync(path.join(dir, 'stack.json'))) {
+    throw new CliError(
+      `no local stack found: ${path.join(dir, 'stack.json')} does not exist. Start one with "npm start" (or pass the --data-dir it uses).`,
+      1,
+    );
+  }
+  // Imported only now: it pulls in the whole local stack (fauxqs, DuckDB).
+  const { readStackInfo, SNOWFLAKE_LOGIN } = await import('../local/stack.ts');
   let info;
   try {
     info = readStackInfo(dir);

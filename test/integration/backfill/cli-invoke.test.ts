@@ -100,7 +100,7 @@ describe('backfill CLI invoking the deployed function', () => {
     ]);
     expect(r.stdout).toContain('selected 850: 800 already loaded, 50 enqueued');
     expect(r.stdout).toContain('continues in the background (invocation req-2)');
-  });
+  }, 120_000);
 
   async function invokeError(payload: Record<string, unknown>): Promise<CliError> {
     const saved = { ...process.env };

@@ -9,6 +9,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runLocal } from '../../../cli/backfill.ts';
+import type { CliError } from '../../../cli/errors.ts';
+import type { BackfillPayload } from '../../../functions/backfill/request.ts';
 import { startStack, type Stack } from '../../../local/stack.ts';
 import { execute } from '../../../shared/snowflake/connection.ts';
 import { linesOf, makeRow } from '../ingest/fixtures.ts';
@@ -54,7 +57,7 @@ beforeAll(async () => {
   stack = await startStack({ awsPort: 0, snowflakePort: 0, dataDir, logLevel: 'SILENT' });
   const loaded = await stack.load({ kind: 'dir', dir: logs });
   expect(loaded.objects).toBe(12);
-}, 90_000);
+}, 180_000);
 
 afterAll(async () => {
   await stack?.stop();
@@ -79,7 +82,7 @@ describe('backfill --local', () => {
     expect(summary.padding).toMatchObject({ beforeMinutes: 60, afterMinutes: 360, keyTimeFrom: '2026-10-31T23:00:00.000Z', keyTimeTo: '2026-11-03T06:00:00.000Z' });
 
     // The stack's poller loads them.
-    const deadline = Date.now() + 30_000;
+    const deadline = Date.now() + 60_000;
     let now = await rowsPerKey();
     while (now.size < 12 && Date.now() < deadline) {
       await new Promise((res) => setTimeout(res, 200));
@@ -90,14 +93,16 @@ describe('backfill --local', () => {
     const dry = await cli('backfill', '--local', '--data-dir', dataDir, '--from', '2026-11-01', '--to', '2026-11-02', '--dry-run');
     expect(dry.code).toBe(0);
     expect(dry.stdout).toContain('selected 12: 12 already loaded, 0 would be enqueued');
-  });
+    // Two CLI processes (tsx + SDK start-up each): generous on a loaded 2-core machine.
+  }, 180_000);
 
-  it('reports a bad flag by its name and exits 2', async () => {
-    const r = await cli('backfill', '--local', '--data-dir', dataDir, '--from', '2026-11-03', '--to', '2026-11-01');
-    expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/--from: 2026-11-03T00:00:00.000Z is not before to/);
-    const big = await cli('backfill', '--local', '--data-dir', dataDir, '--from', '2026-01-01', '--to', '2026-11-01');
-    expect(big.code).toBe(2);
-    expect(big.stderr).toMatch(/--to: the range is .* over the maximum of 31 .*pass --force/);
+  it('reports a bad flag by its name (exit 2)', async () => {
+    const err = (payload: BackfillPayload) => runLocal(dataDir, payload).then(() => { throw new Error('expected a CliError'); }, (e: unknown) => e as CliError);
+    const backwards = await err({ from: '2026-11-03', to: '2026-11-01' });
+    expect(backwards.exitCode).toBe(2);
+    expect(backwards.message).toMatch(/^--from: 2026-11-03T00:00:00.000Z is not before to/);
+    const big = await err({ from: '2026-01-01', to: '2026-11-01' });
+    expect(big.exitCode).toBe(2);
+    expect(big.message).toMatch(/^--to: the range is .* over the maximum of 31 .*pass --force/);
   });
 });

@@ -1,21 +1,7 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { formatSummary, payloadFrom } from '../../../cli/backfill.ts';
+import { formatSummary, payloadFrom, runLocal } from '../../../cli/backfill.ts';
+import { CliError } from '../../../cli/errors.ts';
 import type { BackfillSummary } from '../../../functions/backfill/core.ts';
-
-const run = promisify(execFile);
-const bin = new URL('../../../bin/s3-access-logs.mjs', import.meta.url).pathname;
-
-async function cli(...args: string[]) {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [bin, ...args], { env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' } });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 describe('backfill CLI', () => {
   it('maps flags to the payload', () => {
@@ -54,12 +40,22 @@ describe('backfill CLI', () => {
     expect(text).toContain('selected 100: 40 already loaded, 60 enqueued');
   });
 
-  it('exits 2 on a bad flag value and 1 when no local stack runs', async () => {
-    const bad = await cli('backfill', '--max-objects', 'many', '--local');
-    expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain('--max-objects must be a positive whole number');
-    const none = await cli('backfill', '--from', '2026-11-01', '--local', '--data-dir', '/nonexistent-dir-for-test');
-    expect(none.code).toBe(1);
-    expect(none.stderr).toContain('npm start');
+  it('refuses a bad --max-objects (exit 2) and a missing local stack (exit 1)', async () => {
+    const bad = (() => {
+      try {
+        payloadFrom({ maxObjects: 'many', function: 'f', dataDir: '.local' });
+      } catch (err) {
+        return err as CliError;
+      }
+      throw new Error('expected a CliError');
+    })();
+    expect(bad).toBeInstanceOf(CliError);
+    expect(bad.exitCode).toBe(2);
+    expect(bad.message).toBe('--max-objects must be a positive whole number, got "many".');
+
+    const none = (await runLocal('/nonexistent-dir-for-test', { from: '2026-11-01' }).catch((err: unknown) => err)) as CliError;
+    expect(none).toBeInstanceOf(CliError);
+    expect(none.exitCode).toBe(1);
+    expect(none.message).toMatch(/no local stack found: .*stack\.json does not exist\. Start one with "npm start"/);
   });
 });
