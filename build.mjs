@@ -7,7 +7,7 @@
 // none of it. The zip is deterministic (fixed timestamps, sorted entries), so an unchanged bundle
 // yields a byte-identical artifact and `sls deploy` skips it.
 //
-// Usage: node build.mjs [function ...]   (default: every function)
+// Usage: node build.mjs [function ...]   (default: every function; output dir: $S3AL_DIST_DIR or dist/)
 import { build } from 'esbuild';
 import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
@@ -15,7 +15,9 @@ import { fileURLToPath } from 'node:url';
 import { crc32, deflateRawSync } from 'node:zlib';
 
 const root = path.dirname(fileURLToPath(import.meta.url));
-const dist = path.join(root, 'dist');
+// S3AL_DIST_DIR moves the output (serverless.yml reads the same variable); the deploy tests use
+// a private directory so that concurrent runs in one checkout never see each other's half-built files.
+const dist = path.resolve(root, process.env.S3AL_DIST_DIR || 'dist');
 
 /** Function name (as in serverless.yml and dist/) → entry module exporting `handler`. */
 export const FUNCTIONS = {
@@ -147,7 +149,8 @@ if (isMain) {
     for (const name of names.length ? names : Object.keys(FUNCTIONS)) results.push(await bundle(name));
     for (const r of results) {
       const mb = (n) => `${(n / 1024 / 1024).toFixed(2)} MB`;
-      console.log(`dist/${r.name}/index.mjs ${mb(r.bundleBytes)}  dist/${r.name}.zip ${mb(r.zipBytes)}`);
+      const rel = path.relative(root, dist) || '.';
+      console.log(`${rel}/${r.name}/index.mjs ${mb(r.bundleBytes)}  ${rel}/${r.name}.zip ${mb(r.zipBytes)}`);
     }
     console.log(`built ${results.length} function(s) in ${Math.round(performance.now() - started)} ms`);
   } catch (err) {

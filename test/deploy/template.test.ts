@@ -1,4 +1,5 @@
-// `npm run package` offline (no AWS credentials; no network where `unshare` can take it away),
+// `npm run package` offline (no AWS credentials; no network where `unshare` can take it away;
+// into a private directory, see S3AL_DIST_DIR below),
 // then assertions on the CloudFormation templates osls writes, for both bucket modes:
 // resources and key properties, queue/DLQ/event-source settings, alarms, and every IAM
 // statement, action by action and resource by resource. Also the esbuild bundles: present,
@@ -82,22 +83,29 @@ let existing: Template;
 let existingText = '';
 let existingState: Json;
 let create: Template;
-let createDir = '';
+// Everything this suite builds and packages goes into a private directory (S3AL_DIST_DIR and
+// `--package`), so that another `npm test` or `npm run package` in the same checkout cannot
+// delete a bundle or template under it mid-run. It is exactly what `npm run package` produces in
+// dist/ and .serverless/ otherwise.
+let work = '';
+let DIST = '';
 
 beforeAll(async () => {
-  const env = offlineEnv();
+  work = mkdtempSync(path.join(os.tmpdir(), 's3al-deploy-test-'));
+  DIST = path.join(work, 'dist');
+  const env = { ...offlineEnv(), S3AL_DIST_DIR: DIST };
+  const existingDir = path.join(work, 'existing');
+  const createDir = path.join(work, 'create');
   let t0 = performance.now();
-  const [cmd, args] = offline('npm', ['run', 'package', '--', ...paramArgs(EXISTING_PARAMS)]);
+  const [cmd, args] = offline('npm', ['run', 'package', '--', '--package', existingDir, ...paramArgs(EXISTING_PARAMS)]);
   await run(cmd, args, { cwd: ROOT, env, maxBuffer: 16 << 20 }).catch((err) => {
     throw new Error(`npm run package failed:\n${err.stdout}\n${err.stderr}`);
   });
   timings['npm run package (build + sls package)'] = performance.now() - t0;
-  // Read now: every `sls package` run empties .serverless/, even one told to write elsewhere.
-  existingText = readFileSync(path.join(ROOT, '.serverless/cloudformation-template-update-stack.json'), 'utf8');
+  existingText = readFileSync(path.join(existingDir, 'cloudformation-template-update-stack.json'), 'utf8');
   existing = JSON.parse(existingText);
-  existingState = JSON.parse(readFileSync(path.join(ROOT, '.serverless/serverless-state.json'), 'utf8'));
+  existingState = JSON.parse(readFileSync(path.join(existingDir, 'serverless-state.json'), 'utf8'));
 
-  createDir = mkdtempSync(path.join(os.tmpdir(), 's3al-package-create-'));
   t0 = performance.now();
   const [cmd2, args2] = offline(path.join(ROOT, 'node_modules/.bin/sls'), ['package', '--package', createDir, ...paramArgs(CREATE_PARAMS)]);
   await run(cmd2, args2, { cwd: ROOT, env, maxBuffer: 16 << 20 }).catch((err) => {
@@ -108,7 +116,7 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(() => {
-  if (createDir) rmSync(createDir, { recursive: true, force: true });
+  if (work) rmSync(work, { recursive: true, force: true });
   const lines = Object.entries(timings).map(([k, ms]) => `  ${k}: ${(ms / 1000).toFixed(1)} s`);
   console.log(`package timings (network ${canDropNetwork ? 'removed with unshare -rn' : 'not removed: no unshare'}):\n${lines.join('\n')}`);
 });
@@ -395,7 +403,7 @@ describe('sls package, bucketMode=existing (default)', () => {
     }
     const state = existingState;
     for (const [name, zip] of [['ingest', 'ingest'], ['backfill', 'backfill'], ['bucketNotification', 'bucket-notification']] as const) {
-      expect(path.resolve(ROOT, state.service.functions[name].package.artifact)).toBe(path.join(ROOT, 'dist', `${zip}.zip`));
+      expect(path.resolve(ROOT, state.service.functions[name].package.artifact)).toBe(path.join(DIST, `${zip}.zip`));
     }
   });
 
@@ -635,9 +643,9 @@ const DEV_ONLY = /node_modules\/(@duckdb|duckdb|fauxqs|vitest|@vitest|osls|esbui
 
 describe('bundles', () => {
   it.each(FUNCTIONS)('%s: dist/<fn>/index.mjs exports handler, zipped with its source map, no dev-only code', (fn) => {
-    const bundle = path.join(ROOT, 'dist', fn, 'index.mjs');
+    const bundle = path.join(DIST, fn, 'index.mjs');
     expect(existsSync(bundle)).toBe(true);
-    const meta = JSON.parse(readFileSync(path.join(ROOT, 'dist', fn, 'meta.json'), 'utf8'));
+    const meta = JSON.parse(readFileSync(path.join(DIST, fn, 'meta.json'), 'utf8'));
     const inputs = Object.keys(meta.inputs);
     expect(inputs.filter((i) => DEV_ONLY.test(i)), 'dev-only packages in the bundle').toEqual([]);
     expect(inputs.filter((i) => /^(local|test|bench|cli)\//.test(i)), 'local stack, tests or CLI in the bundle').toEqual([]);
@@ -648,7 +656,7 @@ describe('bundles', () => {
     expect(code).not.toMatch(/@duckdb|fauxqs/);
     expect(code).not.toMatch(/(from|import|require\()\s*["'](vitest|osls|esbuild|tsx)(\/[^"']*)?["']/);
 
-    const entries = unzip(path.join(ROOT, 'dist', `${fn}.zip`));
+    const entries = unzip(path.join(DIST, `${fn}.zip`));
     expect([...entries.keys()].sort()).toEqual(['index.mjs', 'index.mjs.map']);
     expect(entries.get('index.mjs')!.equals(readFileSync(bundle))).toBe(true);
   });
@@ -659,7 +667,7 @@ describe('bundles', () => {
     try {
       for (const fn of FUNCTIONS) {
         const file = path.join(cwd, `${fn}.mjs`);
-        writeFileSync(file, readFileSync(path.join(ROOT, 'dist', fn, 'index.mjs')));
+        writeFileSync(file, readFileSync(path.join(DIST, fn, 'index.mjs')));
         const { stdout } = await run(process.execPath, ['--input-type=module', '-e', `const m = await import(${JSON.stringify(file)}); console.log(typeof m.handler);`], {
           cwd,
           env: { PATH: process.env.PATH ?? '' },
@@ -711,7 +719,7 @@ describe('bundles', () => {
       { ...common, RequestType: 'Create', ResourceProperties: props },
       { ...common, RequestType: 'Delete', PhysicalResourceId: 'acme-access-logs/s3-access-logs-dev-ingest', ResourceProperties: props },
     ];
-    const script = `const { handler } = await import(${JSON.stringify(path.join(ROOT, 'dist/bucket-notification/index.mjs'))});
+    const script = `const { handler } = await import(${JSON.stringify(path.join(DIST, 'bucket-notification/index.mjs'))});
       for (const e of JSON.parse(process.argv[1])) await handler(e);`;
     try {
       await run(process.execPath, ['--input-type=module', '-e', script, JSON.stringify(events)], {
@@ -774,7 +782,7 @@ describe('bundles', () => {
 
       const deployed = new Stack(existing).resource('IngestLambdaFunction').Properties.Environment.Variables as Record<string, string>;
       const { SNOWFLAKE_SECRET_ARN: _secret, ...env } = deployed;
-      const script = `const { handler } = await import(${JSON.stringify(path.join(ROOT, 'dist/ingest/index.mjs'))});
+      const script = `const { handler } = await import(${JSON.stringify(path.join(DIST, 'ingest/index.mjs'))});
         for (let i = 0; i < 2; i++) process.stdout.write(JSON.stringify(await handler(JSON.parse(process.argv[1]))) + '\\n');`;
       const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script, JSON.stringify(event)], {
         cwd: os.tmpdir(),
@@ -820,7 +828,7 @@ describe('bundles', () => {
 
   it('reports bundle sizes; the ingest bundle stays under 5 MB', () => {
     const rows = FUNCTIONS.map((fn) => {
-      const mb = (f: string) => statSync(path.join(ROOT, 'dist', f)).size / 1024 / 1024;
+      const mb = (f: string) => statSync(path.join(DIST, f)).size / 1024 / 1024;
       return { fn, bundle: mb(`${fn}/index.mjs`), map: mb(`${fn}/index.mjs.map`), zip: mb(`${fn}.zip`) };
     });
     console.log(
