@@ -187,7 +187,7 @@ function prepareDataDir(dataDir: string): void {
 function portError(err: unknown, flag: string, port: number): StackError | null {
   const e = err as NodeJS.ErrnoException;
   const text = `${e?.code ?? ''} ${e?.message ?? ''}`;
-  if (/EADDRINUSE|address already in use/i.test(text)) {
+  if (/EADDRINUSE|already in use/i.test(text)) {
     return new StackError(`port ${port} is already in use (${flag}). Stop what is using it, or pass ${flag} with another port (0 = any free port).`);
   }
   if (/EACCES/i.test(text)) return new StackError(`not allowed to listen on port ${port} (${flag}). Pick a port above 1023.`);

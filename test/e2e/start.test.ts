@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, mkdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -132,25 +132,23 @@ describe('s3-access-logs start (e2e)', () => {
     const server = createServer();
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const busy = (server.address() as { port: number }).port;
-    try {
-      const r = await run(['start', '--once', '--aws-port', String(busy), '--snowflake-port', '0', '--data-dir', tempDir('busy')]);
-      expect(r.code).toBe(1);
-      expect(r.stderr.trim()).toBe(`s3-access-logs: port ${busy} is already in use (--aws-port). Stop what is using it, or pass --aws-port with another port (0 = any free port).`);
-    } finally {
-      server.close();
-    }
-
     const missing = path.join(tempDir('nologs'), 'nope');
-    const r2 = await run(['start', '--once', '--aws-port', '0', '--snowflake-port', '0', '--data-dir', tempDir('d3'), '--logs', missing]);
-    expect(r2.code).toBe(1);
-    expect(r2.stderr.trim()).toBe(`s3-access-logs: cannot read --logs ${missing}: no such file or directory. Pass a directory of S3 access log files.`);
-
     const corrupt = tempDir('corrupt');
     writeFileSync(path.join(corrupt, 'snowflake.duckdb'), 'this is not a DuckDB database\n'.repeat(200));
-    chmodSync(corrupt, 0o755);
-    const r3 = await run(['start', '--once', '--aws-port', '0', '--snowflake-port', '0', '--data-dir', corrupt]);
-    expect(r3.code).toBe(1);
-    expect(r3.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r3.stderr).toMatch(/^s3-access-logs: cannot (open|set up) the warehouse in .*snowflake\.duckdb: .*The data dir may be corrupt/);
+    // Independent failures: run them side by side to keep the suite short.
+    const [awsBusy, sfBusy, noLogs, bad] = await Promise.all([
+      run(['start', '--once', '--aws-port', String(busy), '--snowflake-port', '0', '--data-dir', tempDir('busy')]),
+      run(['start', '--once', '--aws-port', '0', '--snowflake-port', String(busy), '--data-dir', tempDir('busy2')]),
+      run(['start', '--once', '--aws-port', '0', '--snowflake-port', '0', '--data-dir', tempDir('d3'), '--logs', missing]),
+      run(['start', '--once', '--aws-port', '0', '--snowflake-port', '0', '--data-dir', corrupt]),
+    ]).finally(() => server.close());
+    for (const r of [awsBusy, sfBusy, noLogs, bad]) {
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr.trim().split('\n'), r.stderr).toHaveLength(1);
+    }
+    expect(awsBusy.stderr.trim()).toBe(`s3-access-logs: port ${busy} is already in use (--aws-port). Stop what is using it, or pass --aws-port with another port (0 = any free port).`);
+    expect(sfBusy.stderr.trim()).toBe(`s3-access-logs: port ${busy} is already in use (--snowflake-port). Stop what is using it, or pass --snowflake-port with another port (0 = any free port).`);
+    expect(noLogs.stderr.trim()).toBe(`s3-access-logs: cannot read --logs ${missing}: no such file or directory. Pass a directory of S3 access log files.`);
+    expect(bad.stderr).toMatch(/^s3-access-logs: cannot (open|set up) the warehouse in .*snowflake\.duckdb: .*The data dir may be corrupt/);
   });
 });
