@@ -14,7 +14,7 @@
 -- What one run does, in ONE transaction (all or nothing; on error the stream keeps its rows and
 -- the next run retries them):
 --   1. copies the new staging rows out of the stream (that DML is what consumes the stream),
---      one row per (logbucket, logkey, logline) even if an object was staged twice;
+--      one row per (logbucket, logkey, logline), the latest, even if an object was staged twice;
 --   2. claims, in the ledger s3_access_logs_loads, every object of the batch that no path has
 --      typed yet: objects with no ledger row (staged by Snowpipe) get a row with mode 'task',
 --      objects the Lambda staged in raw mode (mode 'raw') move to mode 'task'. Objects already
@@ -107,7 +107,7 @@ BEGIN
     SELECT logbucket, logkey, logline, raw
     FROM s3_access_logs_stream
     WHERE METADATA$ACTION = 'INSERT'
-    QUALIFY ROW_NUMBER() OVER (PARTITION BY logbucket, logkey, logline ORDER BY loadedat) = 1;
+    QUALIFY ROW_NUMBER() OVER (PARTITION BY logbucket, logkey, logline ORDER BY loadedat DESC) = 1;
   staged := SQLROWCOUNT;
 
   -- 2. The claim, first write to the ledger in this transaction (it holds the ledger lock until

@@ -145,8 +145,11 @@ describe('sql/fallback files', () => {
     expect(pipe).toMatch(/FILE_FORMAT = \(FORMAT_NAME = 'text_format'\)/);
   });
 
-  it('stream: on the staging table, inserts only', () => {
-    expect(norm(find(/^CREATE STREAM /))).toMatch(/^CREATE STREAM IF NOT EXISTS s3_access_logs_stream ON TABLE s3_access_logs_staging APPEND_ONLY = TRUE /);
+  it('stream: a standard stream on the staging table (deletes of a forced replay net out); the task reads its inserts', () => {
+    expect(norm(find(/^CREATE STREAM /))).toMatch(/^CREATE STREAM IF NOT EXISTS s3_access_logs_stream ON TABLE s3_access_logs_staging COMMENT = /);
+    expect(norm(find(/^CREATE OR REPLACE TASK /))).toContain(
+      "FROM s3_access_logs_stream WHERE METADATA$ACTION = 'INSERT' QUALIFY ROW_NUMBER() OVER (PARTITION BY logbucket, logkey, logline ORDER BY loadedat DESC) = 1;",
+    );
   });
 
   it('UDTF: returns the 28 columns of s3_access_logs in table order, then reject_reason; Python 3.11 handler', () => {
