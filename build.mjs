@@ -5,7 +5,8 @@
 // We zip ourselves instead of letting `sls package` glob the project: osls globs the whole
 // service directory (node_modules included) before filtering, which is slow, and a bundle needs
 // none of it. The zip is deterministic (fixed timestamps, sorted entries), so an unchanged bundle
-// yields a byte-identical artifact and `sls deploy` skips it.
+// yields a byte-identical artifact, and `sls deploy` (which compares artifact hashes)
+// skips an update in which nothing changed.
 //
 // Usage: node build.mjs [function ...]   (default: every function; output dir: $S3AL_DIST_DIR or dist/)
 import { build } from 'esbuild';

@@ -826,6 +826,12 @@ describe('bundles', () => {
     }
   }, 120_000);
 
+  it('a rebuild gives a byte-identical artifact, so `sls deploy` finds nothing changed and skips the update', async () => {
+    const before = readFileSync(path.join(DIST, 'bucket-notification.zip'));
+    await run(process.execPath, [path.join(ROOT, 'build.mjs'), 'bucket-notification'], { cwd: ROOT, env: { ...process.env, S3AL_DIST_DIR: DIST } });
+    expect(readFileSync(path.join(DIST, 'bucket-notification.zip')).equals(before)).toBe(true);
+  });
+
   it('reports bundle sizes; the ingest bundle stays under 5 MB', () => {
     const rows = FUNCTIONS.map((fn) => {
       const mb = (f: string) => statSync(path.join(DIST, f)).size / 1024 / 1024;
