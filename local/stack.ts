@@ -20,7 +20,7 @@ import { startAwsLocal, type AwsLocal } from './aws.ts';
 import { startBridge, type Bridge } from './bridge.ts';
 import { startPoller, type Poller } from './poller.ts';
 import { generateSample, type SampleOptions, type SampleTruth } from './sample/index.ts';
-import { startSnowflakeLocal } from './snowflake/index.ts';
+import { startSnowflakeLocal, type SnowflakeLocal } from './snowflake/index.ts';
 import { loadIngestConfig, type LogLevel } from '../shared/config.ts';
 import { execute, type ConnectionProvider } from '../shared/snowflake/connection.ts';
 import { REPO_ROOT, applySqlFiles, splitSqlStatements, tableSqlFiles } from '../shared/snowflake/sql-files.ts';
@@ -93,6 +93,8 @@ export interface QueryResult {
 export interface Stack {
   info: StackInfo;
   aws: AwsLocal;
+  /** snowflake-local; its `faults` let tests make statements fail. */
+  snowflake: SnowflakeLocal;
   connections: ConnectionProvider;
   /** Uploads objects and waits until the pipeline has dealt with every one of them. */
   load(source: LoadSource, onProgress?: (done: number, total: number) => void): Promise<LoadSummary>;
@@ -214,7 +216,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     }
     stops.push(() => aws.stop());
 
-    let snowflake: Awaited<ReturnType<typeof startSnowflakeLocal>>;
+    let snowflake: SnowflakeLocal;
     try {
       snowflake = await startSnowflakeLocal({ port: options.snowflakePort, dbPath: path.join(dataDir, DB_FILE) });
     } catch (err) {
@@ -362,6 +364,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     return {
       info,
       aws,
+      snowflake,
       connections,
       async load(source, onProgress) {
         const t0 = performance.now();
