@@ -153,7 +153,7 @@ const generatedRow: fc.Arbitrary<AccessLogRow> = fc
   });
 
 describe('generated-line parity', () => {
-  it('agrees on valid lines, on mutated lines and on arbitrary strings (accept/reject and every column)', async () => {
+  it('agrees on valid lines, mutated lines, odd times and arbitrary strings (accept/reject and every column)', async () => {
     const seed = 20261126;
     const rows = fc.sample(generatedRow, { numRuns: 2500, seed });
     const valid = rows.map((r, i) => ({ where: `valid#${i}`, raw: formatLine(r) }));
@@ -165,10 +165,27 @@ describe('generated-line parity', () => {
       const at = a % (line.length + 1);
       return { where: `mutated#${i}`, raw: line.slice(0, at) + insert + line.slice(at + (b % 8)) };
     });
+    // Times: offsets, leap days, impossible dates, years that leave 1000..9999 once the offset is applied.
+    const pad = (n: number, w = 2) => String(n).padStart(w, '0');
+    const times = fc.sample(
+      fc.tuple(
+        generatedRow,
+        fc.integer({ min: 0, max: 32 }),
+        fc.constantFrom('Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec', 'feb', 'Fev', 'JAN'),
+        fc.constantFrom(999, 1000, 1900, 2000, 2019, 2020, 2024, 2100, 9999),
+        fc.integer({ min: 0, max: 24 }), fc.integer({ min: 0, max: 60 }), fc.integer({ min: 0, max: 60 }),
+        fc.constantFrom('+', '-', ' '), fc.integer({ min: 0, max: 24 }), fc.constantFrom(0, 30, 45, 59, 60),
+      ),
+      { numRuns: 1500, seed: seed + 3 },
+    ).map(([r, d, mon, y, h, mi, se, sign, oh, om], i) => {
+      const line = formatLine(r);
+      const t = `[${pad(d)}/${mon}/${pad(y, 4)}:${pad(h)}:${pad(mi)}:${pad(se)} ${sign}${pad(oh)}${pad(om)}]`;
+      return { where: `time#${i}`, raw: line.replace(/\[[^\]]*\]/, t) };
+    });
     const arbitrary = fc.sample(fc.string({ unit: 'binary', maxLength: 200 }), { numRuns: 500, seed: seed + 2 })
       .filter((s) => !s.includes('\n'))
       .map((raw, i) => ({ where: `arbitrary#${i}`, raw }));
-    const lines = await compare([...valid, ...mutations, ...arbitrary]);
+    const lines = await compare([...valid, ...mutations, ...times, ...arbitrary]);
     // Round trip on the TypeScript side is the parser's own property; here the UDTF must give the
     // generating row back too.
     for (const [i, l] of lines.slice(0, valid.length).entries()) {
