@@ -123,12 +123,12 @@ BEGIN
   claimed := SQLROWCOUNT;
 
   -- Claimed objects' earlier typed rows and rejects are replaced, never doubled.
-  DELETE FROM s3_access_logs t
+  DELETE FROM s3_access_logs
     USING (SELECT logbucket, logkey FROM s3_access_logs_loads WHERE claimid = :claim_id) c
-    WHERE t.logbucket = c.logbucket AND t.logkey = c.logkey;
-  DELETE FROM s3_access_logs_rejects t
+    WHERE s3_access_logs.logbucket = c.logbucket AND s3_access_logs.logkey = c.logkey;
+  DELETE FROM s3_access_logs_rejects
     USING (SELECT logbucket, logkey FROM s3_access_logs_loads WHERE claimid = :claim_id) c
-    WHERE t.logbucket = c.logbucket AND t.logkey = c.logkey;
+    WHERE s3_access_logs_rejects.logbucket = c.logbucket AND s3_access_logs_rejects.logkey = c.logkey;
 
   -- 3. Parse the claimed objects' lines once: one UDTF row per line.
   DELETE FROM s3_access_logs_task_parsed;
