@@ -61,6 +61,7 @@ async function start(opts: StartOptions): Promise<void> {
   const t0 = performance.now();
 
   let stack;
+  let live = false;
   try {
     if (opts.logs) listLogFiles(opts.logs); // an unreadable --logs fails before anything starts
     stack = await startStack({
@@ -68,6 +69,13 @@ async function start(opts: StartOptions): Promise<void> {
       snowflakePort: opts.snowflakePort,
       dataDir: opts.dataDir,
       logLevel: level as LogLevel,
+      onBatch: (s) => {
+        // After the first load, report what arrives later (files dropped into the log bucket).
+        if (!live || s.messages === 0) return;
+        const skipped = Object.values(s.skipped).reduce((a, b) => a + b, 0);
+        const line = `ingest: ${s.objectsLoaded} object(s) loaded, ${fmt(s.rows)} row(s), ${fmt(s.rejects)} reject(s), ${skipped} skipped, ${s.failedMessages} failed (will retry)\n`;
+        (opts.json ? process.stderr : process.stdout).write(line);
+      },
       onError: (err) => {
         if (level !== 'SILENT') process.stderr.write(`s3-access-logs: warning: ${(err as Error)?.message ?? String(err)}\n`);
       },
@@ -147,6 +155,7 @@ async function start(opts: StartOptions): Promise<void> {
       out(JSON.stringify({ objects: summary.objects, rows: summary.rows, rejects: summary.rejects, skipped: summary.skipped, dlq: summary.dlq }));
     }
     if (!opts.once) {
+      live = true;
       waiting = true;
       await released;
     }

@@ -51,6 +51,8 @@ export interface StackOptions {
   logLevel?: LogLevel;
   /** Errors that do not stop the stack (a failed receive, a handler that threw). */
   onError?: (error: unknown) => void;
+  /** Every ingest invocation's summary (the CLI reports objects dropped in later). */
+  onBatch?: (summary: BatchSummary) => void;
 }
 
 /** Written to `<data-dir>/stack.json` while the stack runs (the contract with `backfill --local`). */
@@ -273,6 +275,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       totals.rows += s.rows;
       totals.rejects += s.rejects;
       totals.skipped += Object.values(s.skipped).reduce((a, b) => a + b, 0);
+      options.onBatch?.(s);
     };
     const handler = createIngestHandler({ config, s3: aws.s3, connections, logger, onBatch });
     const poller = startPoller({
