@@ -168,7 +168,7 @@ export function validateRequest(payload: unknown, limits: RequestLimits, now: Da
     if (!from || !to) {
       throw new BackfillRequestError(
         'from',
-        `is required unless force is set: without a range the whole prefix "${prefix}" is replayed`,
+        `is required: give a range, or set force to replay the whole prefix "${prefix}"`,
       );
     }
     const days = (to.getTime() - from.getTime()) / DAY_MS;

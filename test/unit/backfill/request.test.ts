@@ -74,7 +74,7 @@ describe('validateRequest', () => {
   it('needs force for a range over the maximum, or for no range at all', () => {
     expect(() => validateRequest({ from: '2026-01-01', to: '2026-03-01' }, limits, now)).toThrow(/over the maximum of 31.*set force/);
     expect(validateRequest({ from: '2026-01-01', to: '2026-03-01', force: true }, limits, now).force).toBe(true);
-    expect(() => validateRequest({}, limits, now)).toThrow(/^from: is required unless force/);
+    expect(() => validateRequest({}, limits, now)).toThrow(/^from: is required: give a range, or set force to replay the whole prefix "logs\/"$/);
     const all = validateRequest({ force: true }, limits, now);
     expect(all.from).toBeUndefined();
     expect(all.to).toBeUndefined();
