@@ -68,12 +68,45 @@ const entryOf = (p: ResourceProperties): OwnEntry => ({
   prefix: p.Prefix,
 });
 
+/**
+ * The S3 errors a deploy typically hits, restated as what to do. CloudFormation shows this text
+ * in the stack events, far from the Lambda's logs.
+ */
+export function explainS3Error(err: unknown, bucket: string, region = process.env.AWS_REGION): Error {
+  const e = err as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
+  const status = e.$metadata?.httpStatusCode;
+  const message = e.message ?? String(err);
+  if (e.name === 'NoSuchBucket') {
+    return new Error(`Bucket ${bucket} does not exist. Pass the existing logging bucket as logBucket, or deploy with --param=bucketMode=create to create it.`);
+  }
+  if (e.name === 'PermanentRedirect' || e.name === 'AuthorizationHeaderMalformed' || status === 301) {
+    return new Error(
+      `Bucket ${bucket} is not in this stack's region${region ? ` (${region})` : ''}. S3 can notify only a queue in the bucket's own region: deploy the stack with --region set to the bucket's region.`,
+    );
+  }
+  if (e.name === 'AccessDenied' || status === 403) {
+    return new Error(
+      `Access denied to the notification configuration of bucket ${bucket} (${message}). The bucket must be in this account, and no bucket policy, SCP or permissions boundary may deny s3:GetBucketNotification / s3:PutBucketNotification to the stack's bucketNotification role.`,
+    );
+  }
+  if (/Unable to validate the following destination configurations/i.test(message)) {
+    return new Error(
+      `S3 could not deliver its test message to the ingest queue for bucket ${bucket} (${message}). The queue policy must let s3.amazonaws.com send from this bucket and account, and the queue must use SQS-managed encryption (not an AWS-managed KMS key).`,
+    );
+  }
+  return err instanceof Error ? err : new Error(message);
+}
+
 async function addEntry(store: NotificationStore, p: ResourceProperties, replaceId?: string): Promise<void> {
-  const current = await store.get(p.BucketName);
+  const current = await store.get(p.BucketName).catch((err: unknown) => {
+    throw explainS3Error(err, p.BucketName);
+  });
   const base = replaceId && replaceId !== p.ConfigurationId ? withoutEntry(current, replaceId) : current;
   const conflict = findConflict(base, entryOf(p));
   if (conflict) throw new Error(`Cannot add the notification to bucket ${p.BucketName}: ${conflict}`);
-  await store.put(p.BucketName, withEntry(base, entryOf(p)));
+  await store.put(p.BucketName, withEntry(base, entryOf(p))).catch((err: unknown) => {
+    throw explainS3Error(err, p.BucketName);
+  });
 }
 
 async function removeEntry(store: NotificationStore, p: ResourceProperties, log: Log): Promise<void> {
@@ -86,10 +119,12 @@ async function removeEntry(store: NotificationStore, p: ResourceProperties, log:
       log('bucket no longer exists; nothing to remove', { bucket: p.BucketName });
       return;
     }
-    throw err;
+    throw explainS3Error(err, p.BucketName);
   }
   if (!hasEntry(current, p.ConfigurationId)) return;
-  await store.put(p.BucketName, withoutEntry(current, p.ConfigurationId));
+  await store.put(p.BucketName, withoutEntry(current, p.ConfigurationId)).catch((err: unknown) => {
+    throw explainS3Error(err, p.BucketName);
+  });
 }
 
 /** Applies the event; returns the physical resource id to report. */

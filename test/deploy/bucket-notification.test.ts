@@ -8,6 +8,7 @@ import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createBucketNotificationHandler,
+  explainS3Error,
   type NotificationStore,
 } from '../../functions/bucket-notification/handler.ts';
 import { findConflict, withEntry, withoutEntry } from '../../functions/bucket-notification/merge.ts';
@@ -267,5 +268,51 @@ describe('custom resource handler', () => {
       ResourceProperties: { ...common, ...props, QueueArn: '' },
     } as CloudFormationCustomResourceEvent);
     expect(responses.at(-1)!.body).toMatchObject({ Status: 'FAILED', Reason: expect.stringContaining('QueueArn') });
+  });
+});
+
+describe('S3 errors become instructions', () => {
+  const sdkError = (name: string, status: number, message = name) =>
+    Object.assign(new Error(message), { name, $metadata: { httpStatusCode: status } });
+
+  it('names the bucket and says what to do', () => {
+    expect(explainS3Error(sdkError('NoSuchBucket', 404), 'logs-bucket').message).toMatch(/logs-bucket does not exist.*bucketMode=create/);
+    expect(explainS3Error(sdkError('PermanentRedirect', 301), 'logs-bucket', 'eu-west-1').message).toMatch(
+      /logs-bucket is not in this stack's region \(eu-west-1\).*--region/,
+    );
+    expect(explainS3Error(sdkError('AccessDenied', 403), 'logs-bucket').message).toMatch(/Access denied .* logs-bucket.*s3:PutBucketNotification/);
+    const validation = sdkError('InvalidArgument', 400, 'Unable to validate the following destination configurations');
+    expect(explainS3Error(validation, 'logs-bucket').message).toMatch(/test message .* queue policy/);
+    const other = new Error('SlowDown');
+    expect(explainS3Error(other, 'logs-bucket')).toBe(other);
+  });
+
+  it('reports the explanation to CloudFormation as the failure reason', async () => {
+    const reasons: string[] = [];
+    const store: NotificationStore = {
+      get: async () => {
+        throw sdkError('PermanentRedirect', 301);
+      },
+      put: async () => {},
+    };
+    const handle = createBucketNotificationHandler({
+      store,
+      log: () => {},
+      respond: async (_url, body) => {
+        reasons.push(`${body.Status}: ${'Reason' in body ? body.Reason : ''}`);
+      },
+    });
+    await handle({
+      RequestType: 'Create',
+      ResponseURL: 'http://unused',
+      StackId: 's',
+      RequestId: 'r',
+      LogicalResourceId: 'LogBucketNotification',
+      ResourceType: 'Custom::BucketNotification',
+      ServiceToken: 'x',
+      ResourceProperties: { ServiceToken: 'x', BucketName: 'logs-bucket', QueueArn: QUEUE, Prefix: 'logs/', ConfigurationId: 'id' },
+    });
+    expect(reasons).toHaveLength(1);
+    expect(reasons[0]).toMatch(/^FAILED: Bucket logs-bucket is not in this stack's region/);
   });
 });
