@@ -13,6 +13,7 @@ import zlib from 'node:zlib';
 import { checkLogin, type LoginData, type SnowflakeLocalUser } from './auth.ts';
 import { SnowflakeError, fromDuckDB, sfError } from './errors.ts';
 import type { Faults } from './faults.ts';
+import { parseQueryBody } from './request-body.ts';
 import { textColumn } from './results.ts';
 import type { Binding, Session, StatementOutcome, Warehouse } from './warehouse.ts';
 
@@ -145,13 +146,14 @@ export function createHttpServer(opts: ServerOptions): http.Server {
     res.end(text);
   };
 
-  const readBody = async (req: http.IncomingMessage): Promise<Body> => {
+  const readBody = async (req: http.IncomingMessage, query = false): Promise<Body> => {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     let buf = Buffer.concat(chunks);
     if (!buf.length) return {};
     if (/gzip/i.test(String(req.headers['content-encoding'] ?? '')) || (buf[0] === 0x1f && buf[1] === 0x8b)) buf = await gunzip(buf);
-    return JSON.parse(buf.toString('utf8')) as Body;
+    const text = buf.toString('utf8');
+    return (query ? parseQueryBody(text) : JSON.parse(text)) as Body;
   };
 
   const sessionOf = (req: http.IncomingMessage, master = false): Session | null => {
@@ -273,7 +275,13 @@ export function createHttpServer(opts: ServerOptions): http.Server {
         reply(200, json);
         return;
       }
-      const body = await readBody(req);
+      let body: Body;
+      try {
+        body = await readBody(req, true);
+      } catch {
+        send(res, 400, { data: null, code: '000400', message: 'query-request body is not valid JSON', success: false });
+        return;
+      }
       const queryId = randomUUID();
       const run = async (): Promise<{ json: string; size: number }> => {
         const out = await runQuery(s, body, queryId);

@@ -39,6 +39,16 @@ export const DEFAULT_SCHEMA = 'PUBLIC';
 export interface Binding {
   type: string;
   value: string | null | Array<string | null>;
+  /** An array bind as the raw JSON text of the request (see request-body.ts); parsed on demand. */
+  raw?: string;
+}
+
+const isArrayBind = (b: Binding) => b.raw !== undefined || Array.isArray(b.value);
+
+/** The values of an array bind, parsing its raw JSON text once. */
+function arrayOf(b: Binding): Array<string | null> {
+  if (b.raw !== undefined && !Array.isArray(b.value)) b.value = JSON.parse(b.raw) as Array<string | null>;
+  return Array.isArray(b.value) ? b.value : [b.value];
 }
 
 export interface StatementOutcome {
@@ -294,7 +304,7 @@ export class Session {
     const queryId = randomUUID();
     this.wh.faults.checkStatement(text);
     const keys = bindings ? Object.keys(bindings).map(Number).sort((a, b) => a - b) : [];
-    const isArray = keys.some((k) => Array.isArray(bindings![String(k)]!.value));
+    const isArray = keys.some((k) => isArrayBind(bindings![String(k)]!));
     const bindTypes: Record<number, string> = {};
     for (const k of keys) bindTypes[k] = bindings![String(k)]!.type;
     const plan = translateStatement(
@@ -436,10 +446,10 @@ export class Session {
     for (const b of targets) {
       const binding = bindings[String(b)];
       if (!binding || binding.type !== 'TEXT') continue;
-      const v = binding.value;
-      if (Array.isArray(v)) {
-        binding.value = v.map((x) => (x === null ? x : normalizeTimestampText(x)));
-      } else if (typeof v === 'string') binding.value = normalizeTimestampText(v);
+      if (isArrayBind(binding)) {
+        binding.value = arrayOf(binding).map((x) => (x === null ? x : normalizeTimestampText(x)));
+        delete binding.raw;
+      } else if (typeof binding.value === 'string') binding.value = normalizeTimestampText(binding.value);
     }
   }
 
@@ -456,7 +466,7 @@ export class Session {
     };
     if (isArray && !plan.arrayInsert) {
       // Batch DML other than a one-row VALUES insert: Snowflake runs it once per bind row.
-      const n = Math.max(...keys.map((k) => (bindings![String(k)]!.value as unknown[] | null)?.length ?? 0));
+      const n = Math.max(...keys.map((k) => arrayOf(bindings![String(k)]!).length));
       const own = !txn;
       if (own) await this.run('BEGIN TRANSACTION');
       const all: DuckDBValue[][] = [];
@@ -478,7 +488,10 @@ export class Session {
     let values: DuckDBValue[] | undefined;
     let types: Array<DuckDBType | undefined> | undefined;
     if (keys.length && plan.arrayInsert) {
-      values = keys.map((k) => JSON.stringify(bindings![String(k)]!.value));
+      values = keys.map((k) => {
+        const b = bindings![String(k)]!;
+        return b.raw ?? JSON.stringify(isArrayBind(b) ? b.value : [b.value]);
+      });
       types = keys.map(() => VARCHAR);
     } else if (keys.length) {
       ({ values, types } = scalarParams(bindings!, keys, -1));
@@ -665,7 +678,7 @@ function scalarParams(bindings: Record<string, Binding>, keys: number[], row: nu
   const types: Array<DuckDBType | undefined> = [];
   for (const k of keys) {
     const b = bindings[String(k)]!;
-    const raw = row < 0 ? b.value : Array.isArray(b.value) ? (b.value[row] ?? null) : b.value;
+    const raw = row < 0 ? b.value : isArrayBind(b) ? (arrayOf(b)[row] ?? null) : b.value;
     if (raw === null || raw === undefined) {
       values.push(null);
       types.push(undefined);
