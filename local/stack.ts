@@ -336,7 +336,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       return Number(a.ApproximateNumberOfMessages ?? 0) + Number(a.ApproximateNumberOfMessagesNotVisible ?? 0) + Number(a.ApproximateNumberOfMessagesDelayed ?? 0);
     }
 
-    async function upload(source: LoadSource): Promise<number> {
+    async function collect(source: LoadSource): Promise<Array<{ key: string; body: Buffer | string }>> {
       const objects: Array<{ key: string; body: Buffer | string }> = [];
       if (source.kind === 'sample') {
         for (const o of generateSample({ ...source.options, prefix: logPrefix }).objects) objects.push({ key: o.key, body: o.body });
@@ -352,7 +352,11 @@ export async function startStack(options: StackOptions): Promise<Stack> {
           objects.push({ key: `${logPrefix}${rel}`, body });
         }
       }
-      // A few uploads at a time: S3 log delivery is a trickle of small objects, not one burst.
+      return objects;
+    }
+
+    /** A few uploads at a time, while the pipeline already ingests: S3 delivers logs as a trickle. */
+    async function upload(objects: Array<{ key: string; body: Buffer | string }>): Promise<void> {
       let next = 0;
       const worker = async () => {
         while (next < objects.length) {
@@ -361,7 +365,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         }
       };
       await Promise.all(Array.from({ length: 4 }, worker));
-      return objects.length;
+      await bridge.kick();
     }
 
     return {
@@ -372,18 +376,27 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       async load(source, onProgress) {
         const t0 = performance.now();
         const before = { ...totals, sent: bridge.sent, dlq: await queueDepth(dlqUrl), deleted: poller.stats.deleted };
-        const uploaded = await upload(source);
-        await bridge.kick();
-        // Done when the bridge has announced every upload and the queue is empty: each message
+        const objects = await collect(source);
+        const uploaded = objects.length;
+        onProgress?.(0, uploaded);
+        let uploadError: unknown;
+        let uploadDone = false;
+        const uploading = upload(objects).then(
+          () => (uploadDone = true),
+          (err) => (uploadError = err ?? new Error('upload failed')),
+        );
+        // Done when every object is uploaded and announced and the queue is empty: each message
         // was then either deleted by the poller (loaded or skipped) or moved to the DLQ.
         for (;;) {
+          if (uploadError) throw uploadError;
           const depth = await queueDepth(queueUrl);
           const dlq = (await queueDepth(dlqUrl)) - before.dlq;
           const done = Math.min(uploaded, poller.stats.deleted - before.deleted + dlq);
           onProgress?.(done, uploaded);
-          if (bridge.sent - before.sent >= uploaded && depth === 0) break;
+          if (uploadDone && bridge.sent - before.sent >= uploaded && depth === 0) break;
           await new Promise((r) => setTimeout(r, 100));
         }
+        await uploading;
         return {
           uploaded,
           objects: totals.objects - before.objects,
