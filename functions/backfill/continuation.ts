@@ -42,6 +42,11 @@ export interface ContinuationState {
   prefixIndex: number;
   s3Token?: string;
   position: number;
+  /**
+   * The last key handled in the current prefix: if S3 refuses a stale continuation token, the
+   * listing resumes with StartAfter this key instead.
+   */
+  lastKey?: string;
   totals: Totals;
 }
 
@@ -69,6 +74,7 @@ export function decodeState(value: unknown): ContinuationState {
   if (!Array.isArray(s.prefixes) || !s.prefixes.every(isStr)) throw bad('prefixes must be strings');
   if (!isNat(s.prefixIndex) || !isNat(s.position) || !isNat(s.partitionRoots)) throw bad('has a bad cursor');
   if (s.s3Token !== undefined && !isStr(s.s3Token)) throw bad('s3Token must be a string');
+  if (s.lastKey !== undefined && !isStr(s.lastKey)) throw bad('lastKey must be a string');
   const r = s.request as Record<string, unknown> | undefined;
   if (!r || !isStr(r.bucket) || !isStr(r.prefix) || typeof r.dryRun !== 'boolean' || typeof r.force !== 'boolean') {
     throw bad('has a bad request');

@@ -25,6 +25,8 @@ export interface BackfillSettings extends RequestLimits {
   paddingAfterMs: number;
   /** Hand over to a new invocation when less than this is left. */
   safetyMarginMs: number;
+  /** Keys per ListObjectsV2 page (S3's maximum, 1000, when unset; tests use less to get many pages). */
+  pageSize?: number;
 }
 
 export interface ProgressLogger {
@@ -155,6 +157,11 @@ function newState(deps: BackfillDeps, payload: BackfillPayload, ctx: InvocationC
 
 type Entry = { object: ListedObject; kind: 'ignored' | 'outside' | 'loaded' | 'send' };
 
+function isRefusedToken(err: unknown): boolean {
+  const e = err as { name?: string; Code?: string; message?: string };
+  return e?.name === 'InvalidArgument' || e?.Code === 'InvalidArgument' || /continuation token/i.test(e?.message ?? '');
+}
+
 /** Runs (or continues) a backfill, or a DLQ redrive when the payload asks for one. */
 export async function runBackfill(
   deps: BackfillDeps,
@@ -218,7 +225,17 @@ export async function runBackfill(
       break;
     }
     const prefix = state.prefixes[state.prefixIndex]!;
-    const page = await lister.page({ prefix, continuationToken: state.s3Token });
+    let page;
+    try {
+      page = await lister.page({ prefix, continuationToken: state.s3Token, maxKeys: deps.config.pageSize });
+    } catch (err) {
+      if (!state.s3Token || state.lastKey === undefined || !isRefusedToken(err)) throw err;
+      // A continuation token from an earlier invocation may have gone stale; the last handled key
+      // marks the same place.
+      deps.logger.warn('continuation token refused; resuming after the last handled key', { id: state.id, prefix, lastKey: state.lastKey });
+      page = await lister.page({ prefix, startAfter: state.lastKey, maxKeys: deps.config.pageSize });
+      state.position = 0;
+    }
     totals.listCalls = listCallsBefore + lister.calls;
     progressed = true;
 
@@ -288,6 +305,7 @@ export async function runBackfill(
         }
       }
       state.position += group.length;
+      if (group.length > 0) state.lastKey = group[group.length - 1]!.object.key;
       if (truncated) break outer;
     }
 
@@ -295,6 +313,7 @@ export async function runBackfill(
     if (page.nextToken) state.s3Token = page.nextToken;
     else {
       delete state.s3Token;
+      delete state.lastKey;
       state.prefixIndex++;
     }
     deps.logger.info('backfill progress', {

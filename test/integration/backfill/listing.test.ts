@@ -175,7 +175,8 @@ describe('backfill listing and selection (5,000 objects, both layouts, 7 days)',
   it('continues across three invocations without losing or duplicating an object', async () => {
     const queueUrl = await newQueue();
     const expected = expectedSelection(fixtures, WINDOW_FROM, WINDOW_TO);
-    const deps = collectingDeps({ config: settings({ queueUrl }), s3: aws.s3, sqs: aws.sqs, ledger: setLedger(new Set()), logger: quietLogger });
+    // Pages of 100 keys, so invocations hand over both mid-page and between pages of one prefix.
+    const deps = collectingDeps({ config: settings({ queueUrl, pageSize: 100 }), s3: aws.s3, sqs: aws.sqs, ledger: setLedger(new Set()), logger: quietLogger });
     // Measure how many time checks one whole run makes, then give each invocation a third of them.
     const probe = budgetContext();
     await runBackfill(deps, { from: FROM, to: TO, dryRun: true }, probe);
@@ -200,6 +201,46 @@ describe('backfill listing and selection (5,000 objects, both layouts, 7 days)',
     const keys = queuedKeys(queueUrl);
     expect(keys.length).toBe(expected.size); // nothing duplicated
     expect(new Set(keys)).toEqual(expected); // nothing lost
+  });
+
+  it('resumes after the last handled key when S3 refuses a stale continuation token', async () => {
+    let queueUrl = '';
+    const expected = expectedSelection(fixtures, WINDOW_FROM, WINDOW_TO);
+    const deps = collectingDeps({ config: settings({ queueUrl, pageSize: 100 }), s3: aws.s3, sqs: aws.sqs, ledger: setLedger(new Set()), logger: quietLogger });
+    // S3 answers an expired or foreign token with InvalidArgument; make it so for 'stale'.
+    aws.s3.middlewareStack.add(
+      (next) => async (args) => {
+        if ((args.input as { ContinuationToken?: string }).ContinuationToken === 'stale') {
+          throw Object.assign(new Error('The continuation token provided is incorrect'), { name: 'InvalidArgument' });
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'staleToken' },
+    );
+    try {
+      // Stop somewhere inside a prefix's second or later page (a token is in the cursor).
+      let checks = 5;
+      for (;;) {
+        deps.continued.length = 0;
+        queueUrl = await newQueue();
+        deps.config = settings({ queueUrl, pageSize: 100 });
+        const s = (await runBackfill(deps, { from: FROM, to: TO }, budgetContext(checks, 'req-stale'))) as BackfillSummary;
+        expect(s.done).toBe(false);
+        const state = deps.continued[0]!.continuation as { s3Token?: string; position: number };
+        if (state.s3Token && state.position > 0) break;
+        checks += 3;
+        expect(checks).toBeLessThan(200);
+      }
+      const payload = deps.continued[0]!;
+      (payload.continuation as { s3Token: string }).s3Token = 'stale';
+      const last = (await runBackfill(deps, payload, budgetContext())) as BackfillSummary;
+      expect(last).toMatchObject({ done: true, selected: expected.size, enqueued: expected.size });
+      const keys = queuedKeys(queueUrl);
+      expect(keys.length).toBe(expected.size);
+      expect(new Set(keys)).toEqual(expected);
+    } finally {
+      aws.s3.middlewareStack.remove('staleToken');
+    }
   });
 
   it('a retried invocation resumes from its own cursor and sends the same messages', async () => {
