@@ -632,7 +632,7 @@ export function translateStatement(t: Token[], opts: TranslateOptions, sourceTex
       return planUse(t);
     case 'ALTER':
       if (w1 === 'SESSION') return planAlterSession(t);
-      if (w1 === 'TABLE') return planDdl(t, x, 'Statement executed successfully.');
+      if (w1 === 'TABLE') return planAlterTable(t, opts);
       if (w1 === 'WAREHOUSE') return { kind: 'use', other: 'warehouse' };
       throw unsupported(`ALTER ${w1}`);
     case 'SELECT':
@@ -804,6 +804,8 @@ function planInsert(t: Token[], opts: TranslateOptions): Plan {
   i++;
   const { parts, next } = readName(t, i);
   const ref = resolveTable(parts, opts.names);
+  // Written as the user wrote it, so session temporary tables resolve as in Snowflake.
+  const written = parts.map(quoteIdent).join('.');
   let k = next;
   let cols = '';
   let columns: string[] | null = null;
@@ -832,9 +834,9 @@ function planInsert(t: Token[], opts: TranslateOptions): Plan {
     type: 'insert' as const,
     statementTypeId: STATEMENT_TYPE.insert,
     insertTarget: { table: ref, columns, binds },
-    ...(overwrite ? { lock: ref, preSql: `DELETE FROM ${qualified(ref)}` } : {}),
+    ...(overwrite ? { lock: ref, preSql: `DELETE FROM ${written}` } : {}),
   };
-  const target = `INSERT INTO ${qualified(ref)} ${cols}`;
+  const target = `INSERT INTO ${written} ${cols}`;
   if (opts.bindMode === 'array' && isWord(t[k], 'VALUES') && isOp(t[k + 1], '(')) {
     const close = matchParen(t, k + 1);
     if (close === t.length - 1) {
@@ -864,13 +866,14 @@ function planDml(t: Token[], w0: string, opts: TranslateOptions, x: ExprTranslat
     if (isWord(t[i], 'TABLE')) i++;
     const ifExists = isWord(t[i], 'IF') && isWord(t[i + 1], 'EXISTS');
     if (ifExists) i += 2;
-    const ref = resolveTable(readName(t, i).parts, opts.names);
+    const { parts } = readName(t, i);
+    const ref = resolveTable(parts, opts.names);
     return {
       kind: 'exec',
       type: 'ddl',
       statementTypeId: STATEMENT_TYPE.delete,
       lock: ref,
-      sql: `DELETE FROM ${qualified(ref)}`,
+      sql: `DELETE FROM ${parts.map(quoteIdent).join('.')}`,
       status: 'Statement executed successfully.',
     };
   }
@@ -919,8 +922,32 @@ function planDml(t: Token[], w0: string, opts: TranslateOptions, x: ExprTranslat
   };
 }
 
-function planDdl(t: Token[], x: ExprTranslator, status: string): Plan {
-  return { kind: 'exec', type: 'ddl', statementTypeId: STATEMENT_TYPE.ddl, sql: x.all(), status };
+/** ALTER TABLE: column types in ADD COLUMN / ALTER COLUMN ... [SET DATA] TYPE are mapped. */
+function planAlterTable(t: Token[], opts: TranslateOptions): Plan {
+  const out: Token[] = [];
+  const types = new Map<number, string>();
+  for (let i = 0; i < t.length; i++) {
+    out.push(t[i]!);
+    let typeAt = -1;
+    if (isWord(t[i], 'ADD') || (isOp(t[i], ',') && out.some((x) => isWord(x, 'ADD')))) {
+      let k = i + 1;
+      if (isWord(t[k], 'COLUMN')) k++;
+      if (isWord(t[k], 'IF') && isWord(t[k + 1], 'NOT') && isWord(t[k + 2], 'EXISTS')) k += 3;
+      if ((t[k]?.kind === 'word' || t[k]?.kind === 'qid') && !isWord(t[k], 'CONSTRAINT', 'PRIMARY', 'UNIQUE', 'FOREIGN')) typeAt = k + 1;
+      for (let z = i + 1; z < typeAt; z++) out.push(t[z]!);
+      if (typeAt > 0) i = typeAt - 1;
+    } else if (isWord(t[i], 'TYPE') && i > 0) {
+      typeAt = i + 1;
+    }
+    if (typeAt > 0 && t[typeAt]) {
+      const { sql, next } = mapType(t, typeAt);
+      types.set(out.length, sql);
+      out.push({ kind: 'word', text: sql, value: `\u0000TYPE${out.length}`, pos: t[typeAt]!.pos });
+      i = next - 1;
+    }
+  }
+  const sql = new ExprTranslator(out, opts).all().replace(/\u0000TYPE(\d+)/g, (_m, n: string) => types.get(Number(n)) ?? '');
+  return { kind: 'exec', type: 'ddl', statementTypeId: STATEMENT_TYPE.ddl, sql, status: 'Statement executed successfully.' };
 }
 
 function planCreate(t: Token[], x: ExprTranslator): Plan {
