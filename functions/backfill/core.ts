@@ -13,7 +13,7 @@ import { keyInRange, parseLogKey, partitionedListingPrefixes, simpleListingPrefi
 import { Lister, type ListedObject } from '../../shared/s3/listing.ts';
 import { decodeState, emptyTotals, encodeState, type ContinuationState, type Totals } from './continuation.ts';
 import type { Ledger } from './ledger.ts';
-import { buildEventMessage, chunk, dedupKey } from './messages.ts';
+import { buildEventMessage, dedupKey } from './messages.ts';
 import { redriveDlq, type RedriveSummary } from './redrive.ts';
 import { BackfillRequestError, validateRequest, type BackfillPayload, type RequestLimits } from './request.ts';
 
