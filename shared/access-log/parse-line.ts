@@ -14,7 +14,7 @@
  * throws (bad data is a value) and allocates nothing for rejects with a fixed reason.
  */
 import type { AccessLogRow, ParseResult } from './columns.ts';
-import { s3TimeToIso } from './time.ts';
+import { S3_TIME_LENGTH, s3TimeCodesToIso } from './time.ts';
 
 /** Every reason parseLine can give, so consumers can group rejects. */
 export const REJECT_REASONS = [
@@ -199,7 +199,7 @@ export function parseLine(line: string): ParseResult {
   if (cu[i]! !== LBRACKET) return BAD_TIME;
   const close = s.indexOf(']', i);
   if (close === -1 || close >= n) return close === -1 && n - i < 28 ? TOO_FEW : BAD_TIME;
-  const time = s3TimeToIso(s, i + 1, close);
+  const time = close - i - 1 === S3_TIME_LENGTH ? s3TimeCodesToIso(cu, i + 1, s) : null;
   if (time === null) return BAD_TIME;
   if (close + 1 < n && cu[close + 1]! !== SP) return BAD_TIME;
   i = skipSpaces(s, close + 1, n);

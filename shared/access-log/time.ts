@@ -87,6 +87,63 @@ export function s3TimeToIso(s: string, start = 0, end = s.length): string | null
   return iso;
 }
 
+/** Code-unit twin of twoDigits(). */
+function twoDigitsAt(cu: Uint16Array, i: number): number {
+  const a = cu[i]! - 48;
+  const b = cu[i + 1]! - 48;
+  if (a < 0 || a > 9 || b < 0 || b > 9) return -1;
+  return a * 10 + b;
+}
+
+// The parser's cache, compared on code units (no substring): the last time, and the last UTC date
+// prefix `YYYY-MM-DDT` with the code units it came from.
+const lastCodes = new Uint16Array(S3_TIME_LENGTH);
+let lastCodesIso: string | null = null;
+const dayCodes = new Uint16Array(S3_TIME_LENGTH);
+let dayPrefix: string | null = null;
+
+/**
+ * s3TimeToIso() for the parser, which already holds the line's UTF-16 code units `cu`; the time
+ * text starts at `cu[a]` (after the bracket) and `s` is the line, sliced only on a cache miss.
+ */
+export function s3TimeCodesToIso(cu: Uint16Array, a: number, s: string): string | null {
+  if (lastCodesIso !== null) {
+    let k = S3_TIME_LENGTH - 1;
+    while (k >= 0 && cu[a + k] === lastCodes[k]) k--;
+    if (k < 0) return lastCodesIso;
+  }
+  let iso: string | null = null;
+  if (dayPrefix !== null) {
+    // Same day and a +0000 offset: only the clock part is new.
+    let same = true;
+    for (let k = 0; k < 12 && same; k++) same = cu[a + k] === dayCodes[k];
+    for (let k = 20; k < S3_TIME_LENGTH && same; k++) same = cu[a + k] === dayCodes[k];
+    if (same) {
+      const hour = twoDigitsAt(cu, a + 12);
+      const minute = twoDigitsAt(cu, a + 15);
+      const second = twoDigitsAt(cu, a + 18);
+      if (
+        cu[a + 14] !== 58 || cu[a + 17] !== 58 ||
+        hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59
+      ) {
+        return null;
+      }
+      iso = `${dayPrefix}${s.slice(a + 12, a + 20)}Z`;
+    }
+  }
+  if (iso === null) {
+    iso = s3TimeToIso(s, a, a + S3_TIME_LENGTH);
+    if (iso === null) return null;
+    if (cu[a + 22] === 48 && cu[a + 23] === 48 && cu[a + 24] === 48 && cu[a + 25] === 48) {
+      for (let k = 0; k < S3_TIME_LENGTH; k++) dayCodes[k] = cu[a + k]!;
+      dayPrefix = iso.slice(0, 11);
+    }
+  }
+  for (let k = 0; k < S3_TIME_LENGTH; k++) lastCodes[k] = cu[a + k]!;
+  lastCodesIso = iso;
+  return iso;
+}
+
 const CANONICAL_ISO = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}:\d{2}:\d{2})(?:\.\d+)?Z$/;
 
 /**
