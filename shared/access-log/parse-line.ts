@@ -105,21 +105,6 @@ function text(s: string, a: number, b: number): string | null {
   return b - a === 1 && cu[a]! === DASH ? null : s.slice(a, b);
 }
 
-/** A non-negative integer field: value, -1 for `-` (null), -2 when malformed. */
-function integer(s: string, a: number, b: number): number {
-  const cu = codes;
-  const len = b - a;
-  if (len === 1 && cu[a]! === DASH) return -1;
-  if (len === 0 || len > 16) return -2;
-  let v = 0;
-  for (let i = a; i < b; i++) {
-    const d = cu[i]! - 48;
-    if (d < 0 || d > 9) return -2;
-    v = v * 10 + d;
-  }
-  return v > Number.MAX_SAFE_INTEGER ? -2 : v;
-}
-
 /** `REST.GET.OBJECT`, `S3.COMPUTE.OBJECT.CHECKSUM`: upper-case words, digits, `_`, two+ dots. */
 function isOperation(s: string, a: number, b: number): boolean {
   const cu = codes;
@@ -152,14 +137,29 @@ function parseMiddle(s: string, i: number, n: number): ParseResult | null {
   let a = skipSpaces(s, i, n);
   for (let f = 0; f < 6; f++) {
     if (a >= n) return TOO_FEW;
-    const b = tokenEnd(s, a, n);
+    let b: number;
     if (f === 1) {
+      b = tokenEnd(s, a, n);
       midErrA = a;
       midErrB = b;
     } else {
-      const v = integer(s, a, b);
-      const slot = f === 0 ? 0 : f - 1;
-      if (v === -2) return BAD_NUMBER[slot]!;
+      // The number is read while its end is found: no separate scan.
+      let v = 0;
+      b = a;
+      if (cu[a] === DASH && (a + 1 === n || cu[a + 1] === SP)) {
+        v = -1;
+        b = a + 1;
+      } else {
+        while (b < n) {
+          const d = cu[b]! - 48;
+          if (d < 0 || d > 9) break;
+          v = v * 10 + d;
+          b++;
+        }
+        if (b === a || b - a > 16 || (b < n && cu[b] !== SP) || v > Number.MAX_SAFE_INTEGER) {
+          return BAD_NUMBER[f === 0 ? 0 : f - 1]!;
+        }
+      }
       if (f === 0) midStatus = v;
       else if (f === 2) midBytes = v;
       else if (f === 3) midObject = v;
@@ -328,7 +328,7 @@ export function parseLine(line: string): ParseResult {
   let extrafields: string | null = null;
   i = skipSpaces(s, i, n);
   for (let f = 0; f < 10 && i < n; f++) {
-    const e = tokenEnd(s, i, n);
+    const e = cu[i] === DASH && (i + 1 === n || cu[i + 1] === SP) ? i + 1 : tokenEnd(s, i, n);
     switch (f) {
       case 0: versionid = text(s, i, e); break;
       case 1: hostid = text(s, i, e); break;
