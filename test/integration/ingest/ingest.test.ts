@@ -185,6 +185,17 @@ describe('ingest handler', () => {
     expect(await count(stack, 's3_access_logs', other.key)).toBe(1);
   });
 
+  it('an S3 error fails only the message of that object', async () => {
+    const { handle, summaries } = makeHandler(stack, { logBuckets: [LOG_BUCKET, 'ghost-bucket'] });
+    const good = await putLog(stack, 'logs/s3error/good', linesOf([makeRow(1)]).join('\n'));
+    // Allowed by configuration but absent: NoSuchBucket, which is not "object missing" and must be retried.
+    const event = eventFor([good, { bucket: 'ghost-bucket', key: 'logs/s3error/x', size: 10, etag: 'abc' }]);
+    const res = await handle(event);
+    expect(failedIds(res)).toEqual([event.Records[1]!.messageId]);
+    expect(await count(stack, 's3_access_logs', good.key)).toBe(1);
+    expect(summaries[0]).toMatchObject({ objectsLoaded: 1, objectsFailed: 1 });
+  });
+
   it('lines it cannot parse become rejects with reason and raw line; lines = rows + rejects', async () => {
     const { handle } = makeHandler(stack);
     const good = linesOf([makeRow(1), makeRow(2)]);

@@ -3,7 +3,8 @@
  * `npm run test:load` (it takes minutes on a 2-core machine, so it is not part of `npm test`).
  *
  * The parent starts fauxqs and snowflake-local and uploads the object (multipart: fauxqs takes at
- * most 11 MiB per request); the handler runs in a child process whose maxRSS is the measurement.
+ * most 11 MiB per request); the handler runs in a child process (an esbuild bundle run by plain
+ * node, as in Lambda) whose peak RSS (VmHWM) is the measurement.
  * Exits non-zero if the object does not load exactly (rows = lines) or the RSS bound is exceeded.
  * Prints one JSON result line; --out FILE also writes it there.
  */
@@ -13,7 +14,8 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { execFile } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { build } from 'esbuild';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -61,12 +63,38 @@ try {
   const uploadSeconds = (performance.now() - t0) / 1000;
   const object = { bucket: LOG_BUCKET, key, size, etag: done.ETag!.replace(/"/g, '') };
 
+  // Bundle the child like build.mjs bundles the Lambda, and run it with plain node.
+  const bundleDir = mkdtempSync(path.join(os.tmpdir(), 'ingest-load-'));
+  const childFile = path.join(bundleDir, 'child.mjs');
+  await build({
+    entryPoints: [path.join(here, 'load-child.ts')],
+    outfile: childFile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    logLevel: 'error',
+    banner: {
+      js: [
+        "import { createRequire as __cr } from 'node:module';",
+        "import { fileURLToPath as __fu } from 'node:url';",
+        "import { dirname as __dn } from 'node:path';",
+        'const require = __cr(import.meta.url);',
+        'const __filename = __fu(import.meta.url);',
+        'const __dirname = __dn(__filename);',
+      ].join('\n'),
+    },
+  });
   const { stdout } = await promisify(execFile)(
     process.execPath,
-    ['--import', 'tsx', path.join(here, 'load-child.ts'), JSON.stringify({ endpoint: stack.aws.endpoint, snowflakeUrl: stack.sf.url, object })],
+    [...(process.env.LOAD_TEST_NODE_ARGS ?? '').split(' ').filter(Boolean), childFile, JSON.stringify({ endpoint: stack.aws.endpoint, snowflakeUrl: stack.sf.url, object })],
     { maxBuffer: 16 << 20 },
   );
-  const child = JSON.parse(stdout.trim().split('\n').pop()!);
+  rmSync(bundleDir, { recursive: true, force: true });
+  const childLines = stdout.trim().split('\n');
+  // Anything before the result line is the handler's own log (LOAD_TEST_LOG_LEVEL): pass it on.
+  if (childLines.length > 1) process.stderr.write(childLines.slice(0, -1).join('\n') + '\n');
+  const child = JSON.parse(childLines.pop()!);
   const rows = await count(stack, 's3_access_logs', key);
   const [ledger] = await query(stack, 'SELECT linecount, rowcount, rejectcount FROM s3_access_logs_loads WHERE logkey = ?', [key]);
   const result = {
@@ -79,13 +107,18 @@ try {
     ledger: ledger && { linecount: Number(ledger.linecount), rowcount: Number(ledger.rowcount), rejectcount: Number(ledger.rejectcount) },
     uploadSeconds: Math.round(uploadSeconds * 10) / 10,
     loadSeconds: Math.round(child.seconds * 10) / 10,
-    childMaxRssMb: Math.round(child.maxRssMb),
+    childPeakRssMb: child.vmHwmMb,
+    childMaxRssInheritedMb: Math.round(child.maxRssMb),
+    childPeakMb: child.peakMb,
+    childRetainedHeapMb: child.retainedHeapMb,
+    childRssAtStartMb: child.rssAtStartMb,
+    childRssEvery5s: child.rssTimeline,
     rssLimitMb: RSS_LIMIT_MB,
     roundTrips: child.summary?.roundTrips,
     transactions: child.summary?.transactions,
     batchItemFailures: child.response.batchItemFailures.length,
   };
-  const ok = rows === lines && result.batchItemFailures === 0 && result.childMaxRssMb < RSS_LIMIT_MB;
+  const ok = rows === lines && result.batchItemFailures === 0 && result.childPeakRssMb < RSS_LIMIT_MB;
   process.stdout.write(JSON.stringify({ ...result, ok }) + '\n');
   const outIdx = process.argv.indexOf('--out');
   if (outIdx > 0) writeFileSync(process.argv[outIdx + 1]!, JSON.stringify({ ...result, ok }, null, 2) + '\n');
