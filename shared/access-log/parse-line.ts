@@ -393,6 +393,26 @@ let quoteEnd = 0;
  */
 function quotedRequestUri(s: string, i: number, n: number): ParseResult | null {
   const cu = codes;
+  // Fast path, the usual line: the first quote closes the request line, right after HTTP/x.y.
+  const first = s.indexOf('"', i + 1);
+  if (first !== -1 && first < n && (first + 1 === n || cu[first + 1] === SP)) {
+    let k = first - 1;
+    while (k > i && ((cu[k]! >= 48 && cu[k]! <= 57) || cu[k] === DOT)) k--;
+    if (
+      k < first - 1 &&
+      k - 5 > i &&
+      cu[k] === 47 /* / */ &&
+      cu[k - 1] === 80 /* P */ &&
+      cu[k - 2] === 84 /* T */ &&
+      cu[k - 3] === 84 /* T */ &&
+      cu[k - 4] === 72 /* H */ &&
+      cu[k - 5] === SP &&
+      parseMiddle(s, first + 1, n) === null
+    ) {
+      quoteEnd = first;
+      return null;
+    }
+  }
   let firstError: ParseResult | null = null;
   let from = i + 1;
   for (;;) {
