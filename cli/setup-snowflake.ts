@@ -187,7 +187,7 @@ export function register(program: Command): void {
     )
     .option('--setup', 'apply sql/00-setup.sql instead; run it once, as an administrator (SYSADMIN + SECURITYADMIN)')
     .option('--public-key <file>', `with --setup: set this RSA public key (PEM) on the ${LOADER_USER} user`)
-    .option('--fallback', 'also apply sql/fallback/*.sql (the Snowpipe/stream/task fallback path)')
+    .option('--fallback', 'also apply sql/fallback/*.sql (the fallback path: stream, UDTF, task; Snowpipe objects stay manual)')
     .option('--secret <arn>', 'read the credentials from this Secrets Manager secret (default: SNOWFLAKE_SECRET_ARN, else SNOWFLAKE_* variables)')
     .option('--dry-run', 'list the statements without connecting')
     .addHelpText(
