@@ -31,7 +31,9 @@ interface StoredQuery {
 
 const MAX_STORED = 2000;
 /** Responses above this size are not kept for replay; a retried SELECT of that size re-runs. */
-const MAX_REPLAY_BYTES = 8 * 1024 * 1024;
+const MAX_REPLAY_BYTES = 1024 * 1024;
+/** Sessions nobody used for this long are closed (a Lambda container may vanish without logout). */
+const IDLE_SESSION_MS = 4 * 60 * 60 * 1000;
 
 export interface ServerOptions {
   warehouse: Warehouse;
@@ -312,7 +314,7 @@ export function createHttpServer(opts: ServerOptions): http.Server {
       remember(requests, requestId, { body: pending, at: Date.now() });
       const result = await pending;
       if (result.size > MAX_REPLAY_BYTES) requests.delete(requestId);
-      remember(queries, queryId, { session: s, done: true, failed: false, body: Promise.resolve(JSON.parse(result.json) as Body) });
+      else remember(queries, queryId, { session: s, done: true, failed: false, body: Promise.resolve(JSON.parse(result.json) as Body) });
       reply(200, result.json);
       return;
     }
@@ -350,7 +352,18 @@ export function createHttpServer(opts: ServerOptions): http.Server {
     send(res, 404, { data: null, code: '000404', message: `snowflake-local does not implement ${req.method} ${p}`, success: false });
   }
 
+  const reaper = setInterval(() => {
+    const cutoff = Date.now() - IDLE_SESSION_MS;
+    for (const [token, s] of sessions) {
+      if (s.lastUsed >= cutoff) continue;
+      sessions.delete(token);
+      masterTokens.delete(s.masterToken);
+      void s.close();
+    }
+  }, 60_000);
+  reaper.unref();
   server.on('close', () => {
+    clearInterval(reaper);
     for (const s of sessions.values()) void s.close();
   });
   return server;

@@ -53,6 +53,8 @@ export type Plan =
       status?: string;
       /** Set when the INSERT was rewritten to a set-based statement over array binds. */
       arrayInsert?: boolean;
+      /** The array INSERT up to its FROM, so the bind lists can also come from files (warehouse.ts). */
+      arrayInsertHead?: string;
       /** Binds read as timestamps (normalized before binding). */
       timestampBinds?: number[];
       /** INSERT ... VALUES: the target table, its column list, and the bind feeding each value (or null). */
@@ -850,6 +852,7 @@ function planInsert(t: Token[], opts: TranslateOptions): Plan {
       return {
         ...base,
         arrayInsert: true,
+        arrayInsertHead: `${target} SELECT ${items.join(', ')} FROM `,
         timestampBinds: [...xa.timestampBinds],
         sql: `${target} SELECT ${items.join(', ')} FROM (SELECT ${lists.join(', ')}) AS "__BINDS"`,
       };

@@ -13,6 +13,7 @@
  *   MERGE sees the rows the lock holder committed.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import {
@@ -81,6 +82,8 @@ export class Warehouse {
   /** Bumped on every commit that may have written; a locking statement compares it to its snapshot. */
   commitSeq = 0;
   private readonly databases = new Map<string, string | null>();
+  /** Scratch directory for large array binds (memory-backed /dev/shm when there is one). */
+  spoolDir: string | null = null;
   private sessionSeq = 0;
   private readonly sessions = new Set<Session>();
 
@@ -99,6 +102,14 @@ export class Warehouse {
     const instance = await DuckDBInstance.create(':memory:');
     const admin = await instance.connect();
     const wh = new Warehouse(instance, admin, opts.dbPath ? path.resolve(opts.dbPath) : undefined, opts.faults, opts.lockTimeoutMs ?? 60_000);
+    if (process.env.SNOWFLAKE_LOCAL_SPOOL !== 'off') {
+      try {
+        const base = fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir();
+        wh.spoolDir = fs.mkdtempSync(path.join(base, 'snowflake-local-'));
+      } catch {
+        wh.spoolDir = null; // falls back to binding the JSON text
+      }
+    }
     if (wh.dbPath) {
       fs.mkdirSync(path.dirname(wh.dbPath), { recursive: true });
       await wh.attach(DEFAULT_DATABASE);
@@ -188,6 +199,7 @@ export class Warehouse {
     }
     this.admin.closeSync();
     this.instance.closeSync();
+    if (this.spoolDir) fs.rmSync(this.spoolDir, { recursive: true, force: true });
   }
 }
 
@@ -503,13 +515,42 @@ export class Session {
         await this.run(plan.preSql);
         logWrite({ sql: plan.preSql });
       }
-      const reader = await this.conn.runAndReadAll(plan.sql, values, types as DuckDBType[] | undefined);
+      const reader =
+        plan.arrayInsertHead && values && keys.length && this.wh.spoolDir && (values as string[]).reduce((n, v) => n + v.length, 0) >= SPOOL_MIN_BYTES
+          ? await this.insertFromSpool(plan.arrayInsertHead, keys, values as string[])
+          : await this.conn.runAndReadAll(plan.sql, values, types as DuckDBType[] | undefined);
+      // A replay (after a failed statement in the transaction) uses the in-memory form.
       logWrite({ sql: plan.sql, values, types });
       if (own) await this.run('COMMIT');
       return plan.type === 'query' ? encodeResult(reader) : reader.getRows();
     } catch (e) {
       if (own) await this.run('ROLLBACK').catch(() => undefined);
       throw e;
+    }
+  }
+
+  /**
+   * Large array INSERTs: each bind's JSON array goes to a file that DuckDB's read_json scans, the
+   * columns lined up with POSITIONAL JOIN. About 3x faster than from_json over bound strings.
+   */
+  private async insertFromSpool(head: string, keys: number[], texts: string[]) {
+    const dir = path.join(this.wh.spoolDir!, randomUUID());
+    await fs.promises.mkdir(dir, { recursive: true });
+    try {
+      const files = await Promise.all(
+        keys.map(async (k, i) => {
+          const file = path.join(dir, `${k}.json`);
+          await fs.promises.writeFile(file, texts[i]!);
+          return file;
+        }),
+      );
+      const scans = keys.map(
+        (k, i) =>
+          `read_json(${sqlString(files[i]!)}, format = 'array', records = false, maximum_object_size = ${Math.max(16 << 20, texts[i]!.length + 1024)}, columns = {${sqlString(`__B${k}`)}: 'VARCHAR'}) AS ${quoteIdent(`__T${k}`)}`,
+      );
+      return await this.conn.runAndReadAll(`${head} ${scans.join(' POSITIONAL JOIN ')}`);
+    } finally {
+      await fs.promises.rm(dir, { recursive: true, force: true });
     }
   }
 
@@ -668,6 +709,9 @@ function snowflakeTypeName(duck: string): string {
   if (duck === 'BLOB') return 'BINARY(8388608)';
   return duck;
 }
+
+/** Array INSERTs whose binds total at least this much JSON are read from spooled files (see insertFromSpool). */
+const SPOOL_MIN_BYTES = 256 * 1024;
 
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;

@@ -72,6 +72,16 @@ describe('snowflake-local transactions', () => {
     expect(await exec(b, "select n from items where logbucket = 't3' order by n")).toEqual([{ N: 1 }, { N: 2 }]);
   });
 
+  it('replays a large (spooled) array INSERT when a later statement fails in the transaction', async () => {
+    const rows = Array.from({ length: 4000 }, (_, i) => ['t5', `key-${i}-${'x'.repeat(60)}`, i, 'a']);
+    await exec(a, 'begin');
+    await exec(a, 'insert into items (logbucket, logkey, n, writer) values (?, ?, ?, ?)', rows);
+    await expect(exec(a, "insert into items values ('t5', 'k', 'NaN-ish', 'a')")).rejects.toMatchObject({ code: '100038' });
+    await exec(a, "insert into items values ('t5', 'last', -1, 'a')");
+    await exec(a, 'commit');
+    expect(await exec(b, "select count(*) as c, sum(n) as s from items where logbucket = 't5'")).toEqual([{ C: 4001, S: (3999 * 4000) / 2 - 1 }]);
+  });
+
   it('commits the open transaction implicitly before DDL', async () => {
     await exec(a, 'begin');
     await exec(a, "insert into items values ('t4', 'k', 1, 'a')");
