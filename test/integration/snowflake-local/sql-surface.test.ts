@@ -57,7 +57,8 @@ describe('snowflake-local SQL surface', () => {
   });
 
   it('answers heartbeats and keeps the session usable', async () => {
-    await conn.heartbeatAsync();
+    // heartbeatAsync exists at runtime (connection.js) but not in the SDK's type declarations.
+    await (conn as unknown as { heartbeatAsync(): Promise<unknown> }).heartbeatAsync();
     expect(await exec(conn, 'select 1 as one')).toEqual([{ ONE: 1 }]);
   });
 });
