@@ -135,20 +135,27 @@ describe('s3-access-logs start (e2e)', () => {
     const missing = path.join(tempDir('nologs'), 'nope');
     const corrupt = tempDir('corrupt');
     writeFileSync(path.join(corrupt, 'snowflake.duckdb'), 'this is not a DuckDB database\n'.repeat(200));
+    // A stack.json naming a live process (this test's): another stack holds the data dir.
+    const taken = tempDir('taken');
+    writeFileSync(path.join(taken, 'stack.json'), JSON.stringify({ awsEndpoint: 'http://127.0.0.1:1', queueUrl: 'q', pid: process.pid }));
     // Independent failures: run them side by side to keep the suite short.
-    const [awsBusy, sfBusy, noLogs, bad] = await Promise.all([
+    const [awsBusy, sfBusy, noLogs, bad, running] = await Promise.all([
       run(['start', '--once', '--aws-port', String(busy), '--snowflake-port', '0', '--data-dir', tempDir('busy')]),
       run(['start', '--once', '--aws-port', '0', '--snowflake-port', String(busy), '--data-dir', tempDir('busy2')]),
       run(['start', '--once', '--aws-port', '0', '--snowflake-port', '0', '--data-dir', tempDir('d3'), '--logs', missing]),
       run(['start', '--once', '--aws-port', '0', '--snowflake-port', '0', '--data-dir', corrupt]),
+      run(['start', '--once', '--aws-port', '0', '--snowflake-port', '0', '--data-dir', taken]),
     ]).finally(() => server.close());
-    for (const r of [awsBusy, sfBusy, noLogs, bad]) {
+    for (const r of [awsBusy, sfBusy, noLogs, bad, running]) {
       expect(r.code, r.stderr).toBe(1);
       expect(r.stderr.trim().split('\n'), r.stderr).toHaveLength(1);
     }
     expect(awsBusy.stderr.trim()).toBe(`s3-access-logs: port ${busy} is already in use (--aws-port). Stop what is using it, or pass --aws-port with another port (0 = any free port).`);
     expect(sfBusy.stderr.trim()).toBe(`s3-access-logs: port ${busy} is already in use (--snowflake-port). Stop what is using it, or pass --snowflake-port with another port (0 = any free port).`);
     expect(noLogs.stderr.trim()).toBe(`s3-access-logs: cannot read --logs ${missing}: no such file or directory. Pass a directory of S3 access log files.`);
+    expect(running.stderr.trim()).toBe(
+      `s3-access-logs: a stack is already running on ${taken} (pid ${process.pid}, AWS at http://127.0.0.1:1). Stop it with Ctrl-C, or pass another --data-dir.`,
+    );
     expect(bad.stderr).toMatch(/^s3-access-logs: cannot (open|set up) the warehouse in .*snowflake\.duckdb: .*The data dir may be corrupt/);
   });
 });
