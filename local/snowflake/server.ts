@@ -103,7 +103,7 @@ export function createHttpServer(opts: ServerOptions): http.Server {
       return errorBody(sfError('unsupported', 'Array binds uploaded to a stage are not supported by snowflake-local; keep CLIENT_STAGE_ARRAY_BINDING_THRESHOLD high (the server sends it at login).'), queryId);
     }
     try {
-      const outcomes = await s.serialize(() => s.execute(sqlText, bindings, req.parameters as Record<string, unknown> | undefined));
+      const outcomes = await s.serialize(() => s.execute(sqlText, bindings, req.parameters as Record<string, unknown> | undefined, req.describeOnly === true));
       if (outcomes.length === 1) {
         const body = resultBody(s, { ...outcomes[0]!, queryId }, numberOfBinds);
         return body;

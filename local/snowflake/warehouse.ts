@@ -293,7 +293,12 @@ export class Session {
   }
 
   /** Executes a query-request: one statement, or several when multi-statement execution is allowed. */
-  async execute(sqlText: string, bindings: Record<string, Binding> | undefined, requestParams: Record<string, unknown> | undefined): Promise<StatementOutcome[]> {
+  async execute(
+    sqlText: string,
+    bindings: Record<string, Binding> | undefined,
+    requestParams: Record<string, unknown> | undefined,
+    describeOnly = false,
+  ): Promise<StatementOutcome[]> {
     this.lastUsed = Date.now();
     let statements;
     try {
@@ -308,11 +313,16 @@ export class Session {
       throw sfError('statementCount', `Actual statement count ${statements.length} did not match the desired statement count ${wanted}.`);
     }
     const out: StatementOutcome[] = [];
-    for (const st of statements) out.push(await this.executeOne(st.tokens, st.text, statements.length === 1 ? bindings : undefined));
+    for (const st of statements) out.push(await this.executeOne(st.tokens, st.text, statements.length === 1 ? bindings : undefined, describeOnly));
     return out;
   }
 
-  private async executeOne(tokens: ReturnType<typeof tokenize>, text: string, bindings: Record<string, Binding> | undefined): Promise<StatementOutcome> {
+  private async executeOne(
+    tokens: ReturnType<typeof tokenize>,
+    text: string,
+    bindings: Record<string, Binding> | undefined,
+    describeOnly: boolean,
+  ): Promise<StatementOutcome> {
     const queryId = randomUUID();
     this.wh.faults.checkStatement(text);
     const keys = bindings ? Object.keys(bindings).map(Number).sort((a, b) => a - b) : [];
@@ -329,6 +339,19 @@ export class Session {
       },
       text,
     );
+    if (describeOnly) {
+      // Describe the result without running anything: a query's columns, a status for the rest.
+      if (plan.kind === 'exec' && plan.type === 'query') {
+        const { values, types } = keys.length && !isArray ? scalarParams(bindings!, keys, -1) : { values: undefined, types: undefined };
+        const reader = await this.conn
+          .runAndReadAll(`SELECT * FROM (${plan.sql}) AS "__DESCRIBE" LIMIT 0`, values, types as DuckDBType[] | undefined)
+          .catch((e) => {
+            throw fromDuckDB(e);
+          });
+        return { queryId, sqlText: text, statementTypeId: plan.statementTypeId, result: encodeResult(reader) };
+      }
+      return { queryId, sqlText: text, statementTypeId: plan.kind === 'exec' ? plan.statementTypeId : STATEMENT_TYPE.session, result: { rowtype: [], rowset: [] } };
+    }
     const { result, statementTypeId } = await this.runPlan(plan, text, bindings, keys, isArray);
     return { queryId, sqlText: text, statementTypeId, result };
   }

@@ -56,6 +56,27 @@ describe('snowflake-local SQL surface', () => {
     await expect(exec(other, 'select * from tmp')).rejects.toMatchObject({ code: '002003' });
   });
 
+  it('describes without executing when describeOnly is set', async () => {
+    await exec(conn, 'create or replace table described (k varchar, n number(10,2))');
+    const columns = await new Promise<Array<{ name: string; type: string; scale: number }>>((resolve, reject) => {
+      conn.execute({
+        sqlText: 'select k, n, n * 2 as twice from described',
+        describeOnly: true,
+        complete: (err: unknown, stmt: { getColumns(): Array<{ getName(): string; getType(): string; getScale(): number }> }) =>
+          err ? reject(err) : resolve((stmt.getColumns() ?? []).map((c) => ({ name: c.getName(), type: c.getType(), scale: c.getScale() }))),
+      } as never);
+    });
+    expect(columns.map((c) => [c.name, c.type])).toEqual([
+      ['K', 'text'],
+      ['N', 'fixed'],
+      ['TWICE', 'fixed'],
+    ]);
+    await new Promise<void>((resolve, reject) => {
+      conn.execute({ sqlText: "insert into described values ('x', 1)", describeOnly: true, complete: (err: unknown) => (err ? reject(err) : resolve()) } as never);
+    });
+    expect(await exec(conn, 'select count(*) as n from described')).toEqual([{ N: 0 }]);
+  });
+
   it('answers heartbeats and keeps the session usable', async () => {
     // heartbeatAsync exists at runtime (connection.js) but not in the SDK's type declarations.
     await (conn as unknown as { heartbeatAsync(): Promise<unknown> }).heartbeatAsync();
