@@ -57,8 +57,10 @@ function csvField(v: unknown): string {
 
 const CSV_HEADER = `${[...COLUMNS, 'logkey', 'logline'].join(',')}\n`;
 
-function formatRow(row: AccessLogRow, logkey: string, logline: number, format: Format): string {
-  if (format === 'ndjson') return `${JSON.stringify({ ...row, logkey, logline })}\n`;
+/** `logkeyJson` is JSON.stringify(logkey), computed once per file. */
+function formatRow(row: AccessLogRow, logkey: string, logkeyJson: string, logline: number, format: Format): string {
+  // Splicing two fields into the row's JSON is cheaper than stringifying a spread copy.
+  if (format === 'ndjson') return `${JSON.stringify(row).slice(0, -1)},"logkey":${logkeyJson},"logline":${logline}}\n`;
   let out = '';
   for (const c of COLUMNS) out += `${csvField(row[c])},`;
   return `${out}${csvField(logkey)},${logline}\n`;
@@ -139,13 +141,14 @@ export async function runParse(
 
   for (const file of files) {
     const source = file === '-' ? process.stdin : createReadStream(file);
+    const fileJson = JSON.stringify(file);
     summary.files++;
     try {
       for await (const p of readLogLines(counted(source, total))) {
         summary.lines++;
         if (p.result.ok) {
           summary.rows++;
-          if (!out.closed) await out.write(formatRow(p.result.row, file, p.line, opts.format));
+          if (!out.closed) await out.write(formatRow(p.result.row, file, fileJson, p.line, opts.format));
         } else {
           summary.rejects++;
           if (rejectsOut) {

@@ -84,63 +84,81 @@ function isBlank(line: string): boolean {
   return true;
 }
 
-export async function* readLogLines(source: ByteSource): AsyncGenerator<ParsedLine> {
-  const decoder = new StringDecoder('utf8');
-  let carry = '';
-  let overlong = false; // the current line passed MAX_LINE_CHARS; the rest of it is dropped
-  let lineNo = 0;
-  let first = true;
+/**
+ * Splits decoded text into lines across chunks and parses them into a caller-owned batch: one
+ * plain loop per chunk, no generator per line (the async generator then yields the batch).
+ */
+class LineSplitter {
+  private carry = '';
+  private overlong = false; // the current line passed MAX_LINE_CHARS; the rest of it is dropped
+  private lineNo = 0;
+  private first = true;
 
-  function* emit(raw: string, tooLong: boolean): Generator<ParsedLine> {
-    lineNo++;
+  private emit(raw: string, tooLong: boolean, out: ParsedLine[]): void {
+    this.lineNo++;
     if (raw.length > 0 && raw.charCodeAt(raw.length - 1) === 13) raw = raw.slice(0, -1);
     if (tooLong) {
-      yield { line: lineNo, raw, result: LINE_TOO_LONG };
+      out.push({ line: this.lineNo, raw, result: LINE_TOO_LONG });
       return;
     }
     if (raw.length === 0 || isBlank(raw)) return;
-    yield { line: lineNo, raw, result: parseLine(raw) };
+    out.push({ line: this.lineNo, raw, result: parseLine(raw) });
   }
 
-  function* take(text: string): Generator<ParsedLine> {
-    if (first && text.length > 0) {
-      first = false;
+  push(text: string, out: ParsedLine[]): void {
+    if (this.first && text.length > 0) {
+      this.first = false;
       if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
     }
     let start = 0;
     for (;;) {
       const nl = text.indexOf('\n', start);
       if (nl === -1) break;
-      if (overlong) {
-        overlong = false;
-        yield* emit(carry, true);
-      } else if (carry.length > 0) {
-        const line = carry + text.slice(start, nl);
-        if (line.length > MAX_LINE_CHARS) yield* emit(line.slice(0, MAX_LINE_CHARS), true);
-        else yield* emit(line, false);
+      if (this.overlong) {
+        this.overlong = false;
+        this.emit(this.carry, true, out);
+      } else if (this.carry.length > 0) {
+        const line = this.carry + text.slice(start, nl);
+        if (line.length > MAX_LINE_CHARS) this.emit(line.slice(0, MAX_LINE_CHARS), true, out);
+        else this.emit(line, false, out);
       } else if (nl - start > MAX_LINE_CHARS) {
-        yield* emit(text.slice(start, start + MAX_LINE_CHARS), true);
+        this.emit(text.slice(start, start + MAX_LINE_CHARS), true, out);
       } else {
-        yield* emit(text.slice(start, nl), false);
+        this.emit(text.slice(start, nl), false, out);
       }
-      carry = '';
+      this.carry = '';
       start = nl + 1;
     }
-    if (start < text.length && !overlong) {
-      carry = carry.length > 0 ? carry + text.slice(start) : text.slice(start);
-      if (carry.length > MAX_LINE_CHARS) {
-        carry = carry.slice(0, MAX_LINE_CHARS);
-        overlong = true;
+    if (start < text.length && !this.overlong) {
+      this.carry = this.carry.length > 0 ? this.carry + text.slice(start) : text.slice(start);
+      if (this.carry.length > MAX_LINE_CHARS) {
+        this.carry = this.carry.slice(0, MAX_LINE_CHARS);
+        this.overlong = true;
       }
     }
   }
 
+  end(out: ParsedLine[]): void {
+    if (this.overlong) this.emit(this.carry, true, out);
+    else if (this.carry.length > 0) this.emit(this.carry, false, out);
+    this.carry = '';
+    this.overlong = false;
+  }
+}
+
+export async function* readLogLines(source: ByteSource): AsyncGenerator<ParsedLine> {
+  const decoder = new StringDecoder('utf8');
+  const lines = new LineSplitter();
+  const batch: ParsedLine[] = [];
   for await (const chunk of plainBytes(source)) {
     const text = decoder.write(chunk as Buffer);
-    if (text.length > 0) yield* take(text);
+    if (text.length === 0) continue;
+    lines.push(text, batch);
+    for (let i = 0; i < batch.length; i++) yield batch[i]!;
+    batch.length = 0;
   }
   const tail = decoder.end();
-  if (tail.length > 0) yield* take(tail);
-  if (overlong) yield* emit(carry, true);
-  else if (carry.length > 0) yield* emit(carry, false);
+  if (tail.length > 0) lines.push(tail, batch);
+  lines.end(batch);
+  for (let i = 0; i < batch.length; i++) yield batch[i]!;
 }
