@@ -285,9 +285,10 @@ export function createHttpServer(opts: ServerOptions): http.Server {
         return;
       }
       const queryId = randomUUID();
+      let outBody: Body | null = null;
       const run = async (): Promise<{ json: string; size: number }> => {
-        const out = await runQuery(s, body, queryId);
-        const json = JSON.stringify(out);
+        outBody = await runQuery(s, body, queryId);
+        const json = JSON.stringify(outBody);
         return { json, size: json.length };
       };
       if (body.asyncExec === true) {
@@ -314,7 +315,7 @@ export function createHttpServer(opts: ServerOptions): http.Server {
       remember(requests, requestId, { body: pending, at: Date.now() });
       const result = await pending;
       if (result.size > MAX_REPLAY_BYTES) requests.delete(requestId);
-      else remember(queries, queryId, { session: s, done: true, failed: false, body: Promise.resolve(JSON.parse(result.json) as Body) });
+      else if (outBody) remember(queries, queryId, { session: s, done: true, failed: false, body: Promise.resolve(outBody) });
       reply(200, result.json);
       return;
     }

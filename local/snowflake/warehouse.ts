@@ -82,6 +82,8 @@ export class Warehouse {
   /** Bumped on every commit that may have written; a locking statement compares it to its snapshot. */
   commitSeq = 0;
   private readonly databases = new Map<string, string | null>();
+  /** Column names and types per table, for bind normalization; cleared by every DDL. */
+  readonly columnCache = new Map<string, Array<{ name: string; type: string }>>();
   /** Scratch directory for large array binds (memory-backed /dev/shm when there is one). */
   spoolDir: string | null = null;
   private sessionSeq = 0;
@@ -165,6 +167,7 @@ export class Warehouse {
   }
 
   async dropDatabase(name: string, ifExists: boolean): Promise<string> {
+    this.columnCache.clear();
     if (!this.databases.has(name)) {
       if (ifExists) return 'Drop statement executed successfully (object does not exist).';
       throw sfError('objectMissing', `SQL compilation error:\nDatabase '${name}' does not exist or not authorized.`);
@@ -420,6 +423,7 @@ export class Session {
     if (plan.type === 'ddl') {
       // DDL commits the open transaction first and then runs as its own transaction.
       await this.commitImplicitly();
+      this.wh.columnCache.clear();
       if (plan.lock) await this.wh.locks.acquire(lockKey(plan.lock), this.id, text);
       try {
         await this.run(plan.sql);
@@ -467,11 +471,16 @@ export class Session {
     const targets = new Set(plan.timestampBinds ?? []);
     const it = plan.insertTarget;
     if (it && it.binds.length) {
-      const reader = await this.conn.runAndReadAll(
-        'SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = $1 AND lower(schema_name) = lower($2) AND lower(table_name) = lower($3) ORDER BY column_index',
-        [it.table.database, it.table.schema, it.table.table],
-      );
-      const cols = reader.getRowsJS().map((r) => ({ name: String(r[0]).toUpperCase(), type: String(r[1]) }));
+      const cacheKey = lockKey(it.table);
+      let cols = this.wh.columnCache.get(cacheKey);
+      if (!cols) {
+        const reader = await this.conn.runAndReadAll(
+          'SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = $1 AND lower(schema_name) = lower($2) AND lower(table_name) = lower($3) ORDER BY column_index',
+          [it.table.database, it.table.schema, it.table.table],
+        );
+        cols = reader.getRowsJS().map((r) => ({ name: String(r[0]).toUpperCase(), type: String(r[1]) }));
+        if (cols.length) this.wh.columnCache.set(cacheKey, cols);
+      }
       for (const { bind, position } of it.binds) {
         const name = it.columns ? it.columns[position] : cols[position]?.name;
         const col = cols.find((c) => c.name === name?.toUpperCase());
