@@ -16,7 +16,8 @@ const BATCHES = [10_000, 50_000];
 const REPEATS = 3;
 const PER_ROW_SAMPLE = 300;
 
-// Shaped like access-log rows: mostly text, some integers, two timestamps, nulls.
+// Shaped like access-log rows (~450 bytes): mostly short text, a key and an ARN, integers,
+// timestamps, nulls.
 const kinds = Array.from({ length: COLUMNS }, (_, i) => (i % 6 === 1 ? 'number' : i % 10 === 3 ? 'timestamp_tz' : 'varchar'));
 const names = kinds.map((_, i) => `c${i}`);
 
@@ -28,7 +29,10 @@ function makeRows(n: number, offset: number): unknown[][] {
       if (k === 'number') return id * 31 + i;
       if (k === 'timestamp_tz') return new Date(base + id * 997).toISOString();
       if (i % 7 === 5 && id % 5 === 0) return null;
-      return `${i === 0 ? 'bucket-' : 'v'}${id % 1000}-${i} REST.GET.OBJECT logs/2026-01-01-00-00-${id}`;
+      if (i === 0) return 'example-logs-bucket';
+      if (i === 2) return `data/2026/01/01/part-${String(id).padStart(8, '0')}.parquet`;
+      if (i === 4) return `arn:aws:iam::123456789012:user/loader-${id % 50}`;
+      return `v${id % 1000}-${i}`;
     }),
   );
 }
