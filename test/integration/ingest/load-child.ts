@@ -29,7 +29,7 @@ const config: IngestConfig = {
     kind: 'env',
     credentials: { account: 'local', username: 'local', password: 'local', database: 'S3_ACCESS_LOGS', schema: 'PUBLIC', accessUrl: input.snowflakeUrl },
   },
-  insertChunkRows: INGEST_DEFAULTS.insertChunkRows,
+  insertChunkRows: Number(process.env.LOAD_TEST_CHUNK_ROWS ?? INGEST_DEFAULTS.insertChunkRows),
   memoryBudgetBytes: INGEST_DEFAULTS.memoryBudgetMb << 20,
   logLevel: 'SILENT',
   loadMode: 'parsed',
