@@ -175,6 +175,15 @@ async function measureRss(): Promise<Record<string, unknown>> {
   }
 }
 
+/** Why (c) can stay under 10x: said in the results whenever it happens. */
+const PYTHON_MISS_NOTE = (x: number) =>
+  `missed by ${Math.round((1 - x / 10) * 100)}% (${x}x of 10x). The seed UDTF runs CPython's C regex engine and ` +
+  'returns 24 raw strings, leaving typing to Snowflake SQL and silently dropping lines it cannot match; (a) ' +
+  'validates and types every column (ISO time with offset, safe integers, nulls, aclrequired) and builds a ' +
+  '28-column row object per line, so its per-line cost is dominated by V8 string and object allocation ' +
+  '(~20 substrings + the row). Next step if needed: scan the UTF-8 bytes of a chunk directly and ' +
+  'materialise strings lazily.';
+
 async function main() {
   console.log(`generating ~${targetMb} MB of lines (seed 1)…`);
   const text = generateText(targetMb * 1e6, { seed: 1 });
@@ -265,7 +274,12 @@ async function main() {
       wallTime: { parserVsSeedRegexJs: vsRegexWall, parserVsSeedUdtfPython: vsPythonWall },
     },
     goals: {
-      vsPython: { goal: '>= 10x', actual: vsPython, met: vsPython === null ? null : vsPython >= 10 },
+      vsPython: {
+        goal: '>= 10x',
+        actual: vsPython,
+        met: vsPython === null ? null : vsPython >= 10,
+        ...(vsPython !== null && vsPython < 10 ? { note: PYTHON_MISS_NOTE(vsPython) } : {}),
+      },
       vsRegexJs: { goal: '>= 1.5x', actual: vsRegex, met: vsRegex >= 1.5 },
       rssAt1GB: { goal: '< 200 MB', actualMB: rss?.peakRssMB ?? null, met: rss?.met ?? null },
     },
