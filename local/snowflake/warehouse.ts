@@ -447,8 +447,9 @@ export class Session {
           await this.run('BEGIN TRANSACTION');
           txn.started = true;
           txn.snapshotSeq = this.wh.commitSeq;
-        } else if (plan.lock && txn.snapshotSeq !== this.wh.commitSeq) {
-          // Read committed: see what the previous lock holder committed before modifying the table.
+        } else if (txn.snapshotSeq !== this.wh.commitSeq && (plan.lock || txn.log.length === 0)) {
+          // Read committed: a locking statement sees what the previous lock holder committed; a
+          // transaction that has not written yet moves to the latest snapshot for free.
           await this.restartTxn(txn);
         }
       }

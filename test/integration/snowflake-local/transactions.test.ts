@@ -129,6 +129,14 @@ describe('snowflake-local transactions', () => {
     expect(await count(a, "select count(*) from ledger where logkey = 'late'")).toBe(1);
   });
 
+  it('lets a transaction that has not written yet read the latest committed rows', async () => {
+    await exec(b, 'begin');
+    expect(await count(b, "select count(*) from items where logbucket = 't6'")).toBe(0);
+    await exec(a, "insert into items values ('t6', 'k', 1, 'a')");
+    expect(await count(b, "select count(*) from items where logbucket = 't6'")).toBe(1);
+    await exec(b, 'commit');
+  });
+
   it('serializes UPDATE behind another transaction and shows it the committed value', async () => {
     await exec(a, "insert into ledger (logbucket, logkey, rows) values ('bucket', 'upd', 1)");
     await exec(a, 'begin');
