@@ -331,13 +331,13 @@ async function runLocalParity(dataDir: string, fromS3: boolean): Promise<LocalPa
   }
   const python = await readUdtfPython();
   const { default: snowflake } = await import('snowflake-sdk');
-  const { configureSnowflakeSdk, connectionOptions, execute } = await import('../shared/snowflake/connection.ts');
+  const { configureSnowflakeSdk, connect, connectionOptions, execute } = await import('../shared/snowflake/connection.ts');
   configureSnowflakeSdk();
   const conn = snowflake.createConnection(
     connectionOptions({ ...SNOWFLAKE_LOGIN, ...info.snowflake, password: SNOWFLAKE_LOGIN.password, accessUrl: info.snowflakeUrl }),
   );
   try {
-    await conn.connectAsync();
+    await connect(conn);
   } catch (err) {
     throw new CliError(`cannot connect to the local warehouse at ${info.snowflakeUrl}: ${(err as Error).message}. Is "npm start" still running?`, 1);
   }

@@ -140,14 +140,6 @@ export async function setupSnowflake(
       const why = err instanceof ConfigError ? err.problems.join(' ') : (err as Error).message;
       throw new CliError(`Could not connect to Snowflake: ${why}`);
     }
-    // snowflake-sdk 3.x's connectAsync() resolves even when the login is refused (the error goes
-    // only to an optional callback), so check that the session is really up.
-    if (!conn.isUp()) {
-      throw new CliError(
-        'Could not connect to Snowflake: the login was refused. Check account, username and the ' +
-          'private key (or password) in the secret or SNOWFLAKE_* variables, and that the public key is set on the user.',
-      );
-    }
     const started: AppliedStatement[] = [];
     try {
       applied = await applySqlFiles(conn, files, (s) => {

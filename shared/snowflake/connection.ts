@@ -6,6 +6,8 @@
  * one is opened. `Session` wraps it with a promise API and counts round-trips, which the tests use
  * to prove "a constant plus one per insert chunk".
  */
+import os from 'node:os';
+import path from 'node:path';
 import snowflake from 'snowflake-sdk';
 import type { Bind, Binds, Connection, ConnectionOptions } from 'snowflake-sdk';
 import type { SnowflakeCredentials } from '../config.ts';
@@ -14,11 +16,29 @@ import type { CredentialsProvider } from './credentials.ts';
 export type { Bind, Binds, Connection };
 
 let sdkConfigured = false;
-/** The SDK logs to stdout by default; keep it to errors, and never at a level that prints SQL binds. */
+/**
+ * Keep the SDK's own log to errors, never at a level that prints SQL binds. It writes to
+ * `snowflake.log` in the working directory by default, which is read-only in Lambda (/var/task)
+ * and litters a checkout, so it goes to the temp directory (writable in Lambda) instead.
+ */
 export function configureSnowflakeSdk(): void {
   if (sdkConfigured) return;
   sdkConfigured = true;
-  snowflake.configure({ logLevel: 'ERROR', additionalLogToConsole: false } as Parameters<typeof snowflake.configure>[0]);
+  snowflake.configure({
+    logLevel: 'ERROR',
+    additionalLogToConsole: false,
+    logFilePath: path.join(os.tmpdir(), 'snowflake-sdk.log'),
+  } as Parameters<typeof snowflake.configure>[0]);
+}
+
+/**
+ * Opens the session. snowflake-sdk 3.x's connectAsync() resolves even when the login is refused
+ * (the error goes only to its callback), so wait on connect()'s callback, which gets every error.
+ */
+export function connect(conn: Connection): Promise<void> {
+  return new Promise((resolve, reject) => {
+    conn.connect((err) => (err ? reject(err) : resolve()));
+  });
 }
 
 export function connectionOptions(c: SnowflakeCredentials): ConnectionOptions {
@@ -100,7 +120,7 @@ export function createConnectionProvider(
     const creds = await credentials.get();
     const conn = snowflake.createConnection(connectionOptions(creds));
     try {
-      await conn.connectAsync();
+      await connect(conn);
     } catch (err) {
       // A rotated secret shows up as a login failure: read it again next time.
       credentials.forget();

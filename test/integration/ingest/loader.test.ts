@@ -6,6 +6,7 @@ import { parseLine, type ParsedLine } from '../../../shared/access-log/index.ts'
 import { createConnectionProvider, Session, type Bind } from '../../../shared/snowflake/connection.ts';
 import { credentialsProvider } from '../../../shared/snowflake/credentials.ts';
 import { Loader, RowBuilder, type BufferedObject, type LoadTarget } from '../../../shared/snowflake/loader.ts';
+import { startSnowflake } from '../../helpers/snowflake.ts';
 import { count, LOG_BUCKET, linesOf, makeRow, startStack, type Stack } from './fixtures.ts';
 
 let stack: Stack;
@@ -86,5 +87,23 @@ describe('Loader', () => {
     const again = await loader.loadBuffered([buffered(target, 9)]);
     expect([...again.values()]).toEqual(['loaded']);
     expect(await count(stack, 's3_access_logs', target.key)).toBe(9);
+  });
+});
+
+describe('Connection provider', () => {
+  it('a refused login rejects with Snowflake\'s reason (snowflake-sdk 3 connectAsync would resolve)', async () => {
+    const sf = await startSnowflake({ users: [{ name: 'local', password: 'local' }] });
+    const provider = createConnectionProvider(
+      credentialsProvider({
+        kind: 'env',
+        credentials: { ...stack.credentials, accessUrl: sf.url, password: 'wrong-password' },
+      }),
+    );
+    try {
+      await expect(provider.get()).rejects.toThrow(/Incorrect username or password/);
+    } finally {
+      await provider.close();
+      await sf.stop();
+    }
   });
 });
