@@ -623,7 +623,9 @@ export function translateStatement(t: Token[], opts: TranslateOptions, sourceTex
     case 'BEGIN':
     case 'START':
       if (w0 === 'START' && w1 !== 'TRANSACTION') break;
-      if (w0 === 'BEGIN' && t.length > 1 && !['TRANSACTION', 'WORK', 'NAME'].includes(w1)) break;
+      if (w0 === 'BEGIN' && t.length > 1 && !['TRANSACTION', 'WORK', 'NAME'].includes(w1)) {
+        throw unsupported('Snowflake Scripting blocks (BEGIN ... END)');
+      }
       return { kind: 'txn', op: 'begin' };
     case 'COMMIT':
       return { kind: 'txn', op: 'commit' };
@@ -674,6 +676,8 @@ export function translateStatement(t: Token[], opts: TranslateOptions, sourceTex
     case 'REMOVE':
     case 'RM':
       throw unsupported(`${w0} (stage file transfer)`);
+    case 'DECLARE':
+      throw unsupported('Snowflake Scripting blocks (DECLARE ... BEGIN ... END)');
     case 'CALL':
     case 'EXECUTE':
       throw unsupported(`${w0} (stored procedures and tasks)`);

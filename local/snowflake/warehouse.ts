@@ -311,6 +311,11 @@ export class Session {
       throw e;
     }
     if (statements.length === 0) throw sfError('syntax', 'SQL compilation error:\nEmpty SQL statement.');
+    const [f0, f1] = statements[0]!.tokens;
+    if (f0?.value === 'DECLARE' || (f0?.value === 'BEGIN' && f1 && !['TRANSACTION', 'WORK', 'NAME'].includes(f1.value))) {
+      // A Snowflake Scripting block contains semicolons; say what it is rather than count statements.
+      throw unsupported('Snowflake Scripting blocks (DECLARE/BEGIN ... END)');
+    }
     const wanted = Number(requestParams?.MULTI_STATEMENT_COUNT ?? this.params.MULTI_STATEMENT_COUNT ?? 1);
     if (statements.length > 1 && wanted !== 0 && wanted !== statements.length) {
       throw sfError('statementCount', `Actual statement count ${statements.length} did not match the desired statement count ${wanted}.`);

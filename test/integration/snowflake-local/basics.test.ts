@@ -101,6 +101,10 @@ describe('snowflake-local basics through snowflake-sdk', () => {
       "create function f(x varchar) returns varchar language python runtime_version = '3.11' handler = 'h' as $$def h(x): return x$$",
       'copy into basics from @s3_stage',
       "put file:///tmp/x @~",
+      'execute task t',
+      'begin let x := 1; return x; end',
+      'select system$pipe_status(\'p\')',
+      'select * from table(flatten(input => parse_json(\'[1]\')))',
     ]) {
       await expect(exec(conn, sql), sql).rejects.toMatchObject({ code: '000002', sqlState: '0A000', message: expect.stringContaining('not supported by snowflake-local') });
     }
