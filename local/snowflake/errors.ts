@@ -63,6 +63,7 @@ export function fromDuckDB(err: unknown): SnowflakeError {
     return sfError('invalidIdentifier', `SQL compilation error:\ninvalid identifier '${m[1]}'`);
   if (/^Binder Error: .*(Values were not provided|parameter)/i.test(msg) || /^Invalid Input Error: .*(prepared statement|parameter)/i.test(msg))
     return sfError('bindMissing', `SQL compilation error:\nBind variable not set. (${msg})`);
+  if (/^INTERRUPT Error/i.test(msg)) return new SnowflakeError('000604', '57014', 'SQL execution canceled');
   if (/^Parser Error/i.test(msg)) return sfError('syntax', `SQL compilation error:\n${msg}`);
   if (/^Binder Error/i.test(msg)) return sfError('syntax', `SQL compilation error:\n${msg}`);
   if (/^Conversion Error/i.test(msg)) return sfError('numericNotRecognized', msg);

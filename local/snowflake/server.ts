@@ -47,6 +47,8 @@ export function createHttpServer(opts: ServerOptions): http.Server {
   const masterTokens = new Map<string, Session>();
   const requests = new Map<string, { body: Promise<{ json: string; size: number }>; at: number }>();
   const queries = new Map<string, StoredQuery>();
+  /** requestId and queryId of statements still running → their session, for abort-request. */
+  const running = new Map<string, Session>();
 
   const remember = <K, V>(map: Map<K, V>, key: K, value: V) => {
     map.set(key, value);
@@ -262,6 +264,7 @@ export function createHttpServer(opts: ServerOptions): http.Server {
     }
     s.lastUsed = Date.now();
 
+    let m: RegExpMatchArray | null = null;
     if (req.method === 'POST' && p === '/session/heartbeat') {
       req.resume();
       reply(200, { data: null, code: null, message: null, success: true });
@@ -313,14 +316,17 @@ export function createHttpServer(opts: ServerOptions): http.Server {
       }
       const pending = run();
       remember(requests, requestId, { body: pending, at: Date.now() });
-      const result = await pending;
+      running.set(requestId, s).set(queryId, s);
+      const result = await pending.finally(() => {
+        running.delete(requestId);
+        running.delete(queryId);
+      });
       if (result.size > MAX_REPLAY_BYTES) requests.delete(requestId);
       else if (outBody) remember(queries, queryId, { session: s, done: true, failed: false, body: Promise.resolve(outBody) });
       reply(200, result.json);
       return;
     }
 
-    let m: RegExpMatchArray | null;
     if (req.method === 'GET' && (m = p.match(/^\/queries\/([^/]+)\/result$/))) {
       const q = queries.get(m[1]!);
       if (!q) {
@@ -343,8 +349,12 @@ export function createHttpServer(opts: ServerOptions): http.Server {
       return;
     }
 
-    if (req.method === 'POST' && (p === '/queries/v1/abort-request' || /^\/queries\/[^/]+\/abort-request$/.test(p))) {
-      req.resume();
+    if (req.method === 'POST' && (p === '/queries/v1/abort-request' || (m = p.match(/^\/queries\/([^/]+)\/abort-request$/)))) {
+      // statement.cancel() and client timeouts: interrupt the statement if it is still running.
+      const body = await readBody(req).catch((): Body => ({}));
+      const id = m?.[1] ?? String(body.requestId ?? '');
+      const target = running.get(id);
+      if (target === s) s.interrupt();
       reply(200, { data: null, code: null, message: null, success: true });
       return;
     }

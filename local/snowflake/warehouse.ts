@@ -291,6 +291,11 @@ export class Session {
     }));
   }
 
+  /** Cancels the statement running on this session (DuckDB raises an interrupt error). */
+  interrupt(): void {
+    this.conn.interrupt();
+  }
+
   get isClosed(): boolean {
     return this.closed;
   }

@@ -131,6 +131,22 @@ describe('retries and faults', () => {
   });
 });
 
+describe('cancel', () => {
+  it('interrupts a running statement when the client cancels it', async () => {
+    const t0 = Date.now();
+    const outcome = new Promise<unknown>((resolve) => {
+      const stmt = conn.execute({
+        sqlText: 'select count(*) from (select a.range * b.range as x from range(200000) a, range(200000) b)',
+        complete: (err) => resolve(err),
+      });
+      setTimeout(() => stmt.cancel(() => undefined), 300);
+    });
+    expect(await outcome).toMatchObject({ code: '000604', message: 'SQL execution canceled' });
+    expect(Date.now() - t0).toBeLessThan(20_000);
+    expect(await exec(conn, 'select 1 as one')).toEqual([{ ONE: 1 }]);
+  });
+});
+
 describe('async execution and results by query id', () => {
   it('runs asyncExec statements and serves their status and result', async () => {
     const queryId = await new Promise<string>((resolve, reject) => {
