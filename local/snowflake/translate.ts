@@ -396,7 +396,6 @@ const FUNCTIONS: Record<string, FnHandler> = {
   DATE_PART: (x, a, n) => (argc(n, a, 2), `date_part('${partArg(x, a[0]!, n)}', ${x.range(a[1]!)})`),
   REGEXP_LIKE: rename('regexp_full_match'),
   RLIKE: rename('regexp_full_match'),
-  LISTAGG: rename('string_agg'),
   BOOLAND_AGG: rename('bool_and'),
   BOOLOR_AGG: rename('bool_or'),
   STARTSWITH: rename('starts_with'),
@@ -487,6 +486,19 @@ export class ExprTranslator {
             const { sql } = mapType(t, asAt + 1);
             out.push(`${tok.value}(${this.range([i + 2, asAt])} AS ${sql})`);
             i = close;
+            break;
+          }
+          if (isCall && (tok.value === 'LISTAGG' || tok.value === 'ARRAY_AGG')) {
+            // LISTAGG(x, ',') WITHIN GROUP (ORDER BY y) → string_agg(x, ',' ORDER BY y)
+            const close = matchParen(t, i + 1);
+            let inner = this.range([i + 2, close]);
+            let end = close;
+            if (isWord(t[close + 1], 'WITHIN') && isWord(t[close + 2], 'GROUP') && isOp(t[close + 3], '(')) {
+              end = matchParen(t, close + 3);
+              inner += ` ${this.range([close + 4, end])}`;
+            }
+            out.push(`${tok.value === 'LISTAGG' ? 'string_agg' : 'array_agg'}(${inner})`);
+            i = end;
             break;
           }
           const handler = FUNCTIONS[tok.value];
@@ -765,7 +777,7 @@ function nameSelectItems(t: Token[], x: ExprTranslator, source: string): string 
     const tok = t[end]!;
     if (isOp(tok, '(') || isOp(tok, '[')) depth++;
     else if (isOp(tok, ')') || isOp(tok, ']')) depth--;
-    else if (depth === 0 && tok.kind === 'word' && SELECT_END.has(tok.value)) break;
+    else if (depth === 0 && tok.kind === 'word' && SELECT_END.has(tok.value) && !isWord(t[end - 1], 'WITHIN')) break;
   }
   const items = splitTopLevel(t, i, end);
   const head = x.range([0, i]);

@@ -88,6 +88,15 @@ describe('snowflake-local basics through snowflake-sdk', () => {
       { K: 'a', V: 2 },
       { K: 'b', V: 3 },
     ]);
+    const agg = await exec(
+      conn,
+      `select k, listagg(v, '|') within group (order by v desc) as l, count_if(v > 1) as c
+       from (select column1 as k, column2 as v from values ('a', 1), ('a', 2), ('b', 3)) group by k order by k`,
+    );
+    expect(agg).toEqual([
+      { K: 'a', L: '2|1', C: 1 },
+      { K: 'b', L: '3', C: 1 },
+    ]);
   });
 
   it('refuses what it cannot emulate with a clear error', async () => {
