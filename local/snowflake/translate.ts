@@ -207,10 +207,7 @@ export function mapType(t: Token[], i: number): { sql: string; next: number } {
     case 'OBJECT':
     case 'ARRAY':
     case 'JSON':
-      readArgs();
-      if (isOp(t[next - 1], ')') && !args.length && next - 1 > i + 1) {
-        // structured ARRAY(type)/OBJECT(...) — stored as JSON like the semi-structured form
-      }
+      readArgs(); // structured ARRAY(type)/OBJECT(...) are stored as JSON like the semi-structured form
       return { sql: 'JSON', next };
     case 'BINARY':
     case 'VARBINARY':
@@ -625,7 +622,6 @@ export function resolveTable(parts: string[], names: SessionNames): TableRef {
   return { database, schema, table };
 }
 
-const qualified = (r: TableRef) => `${quoteIdent(r.database)}.${quoteIdent(r.schema)}.${quoteIdent(r.table)}`;
 
 export function translateStatement(t: Token[], opts: TranslateOptions, sourceText: string): Plan {
   const w0 = t[0]?.kind === 'word' ? t[0].value : '';
