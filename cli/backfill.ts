@@ -6,13 +6,12 @@
  * runs the same core in-process against the stack `npm start` is running, found through
  * `<data-dir>/stack.json`.
  */
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import type { Command } from 'commander';
 import type { BackfillSummary } from '../functions/backfill/core.ts';
 import type { RedriveSummary } from '../functions/backfill/redrive.ts';
 import type { BackfillPayload } from '../functions/backfill/request.ts';
 import { CliError } from './errors.ts';
+import { localStack } from './local-stack.ts';
 
 export interface BackfillCliOptions {
   from?: string;
@@ -125,34 +124,7 @@ export async function invokeDeployed(opts: BackfillCliOptions, payload: Backfill
 
 /** Runs the backfill core in-process against a running local stack (`npm start`). */
 export async function runLocal(dataDir: string, payload: BackfillPayload): Promise<BackfillSummary | RedriveSummary> {
-  const dir = path.resolve(dataDir);
-  if (!existsSync(path.join(dir, 'stack.json'))) {
-    throw new CliError(
-      `no local stack found: ${path.join(dir, 'stack.json')} does not exist. Start one with "npm start" (or pass the --data-dir it uses).`,
-      1,
-    );
-  }
-  // Imported only now: it pulls in the whole local stack (fauxqs, DuckDB).
-  const { readStackInfo, SNOWFLAKE_LOGIN } = await import('../local/stack.ts');
-  let info;
-  try {
-    info = readStackInfo(dir);
-  } catch (err) {
-    throw new CliError((err as Error).message, 1);
-  }
-  if (!info) {
-    throw new CliError(
-      `no local stack found: ${path.join(dir, 'stack.json')} does not exist. Start one with "npm start" (or pass the --data-dir it uses).`,
-      1,
-    );
-  }
-  try {
-    process.kill(info.pid, 0);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EPERM') {
-      throw new CliError(`the local stack recorded in ${path.join(dir, 'stack.json')} (pid ${info.pid}) is not running. Start it with "npm start".`, 1);
-    }
-  }
+  const { info, snowflake: credentials } = localStack(dataDir);
   const { S3Client } = await import('@aws-sdk/client-s3');
   const { SQSClient } = await import('@aws-sdk/client-sqs');
   const { runBackfill } = await import('../functions/backfill/core.ts');
@@ -166,7 +138,7 @@ export async function runLocal(dataDir: string, payload: BackfillPayload): Promi
   const sqs = new SQSClient(clientConfig);
   const snowflake = snowflakeExecutor({
     kind: 'env',
-    credentials: { ...SNOWFLAKE_LOGIN, ...info.snowflake, password: SNOWFLAKE_LOGIN.password, accessUrl: info.snowflakeUrl },
+    credentials,
   });
   const pending: BackfillPayload[] = [];
   const deps = {
@@ -226,10 +198,6 @@ export function register(program: Command): void {
     .option('--json', 'print the summary as JSON')
     .action(async (opts: BackfillCliOptions) => {
       const payload = payloadFrom(opts);
-      process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-      if (opts.local && !existsSync(path.resolve(opts.dataDir))) {
-        throw new CliError(`--data-dir ${opts.dataDir} does not exist. Start the local stack with "npm start" first.`, 1);
-      }
       const summary = opts.local ? await runLocal(opts.dataDir, payload) : await invokeDeployed(opts, payload);
       process.stdout.write(`${opts.json ? JSON.stringify(summary) : formatSummary(summary)}\n`);
     });

@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { COLUMNS, type AccessLogRow, type Column, type ParseResult } from '../shared/access-log/columns.ts';
 import { CliError } from './errors.ts';
+import { localStack } from './local-stack.ts';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const UDTF_SQL_FILE = path.join(REPO_ROOT, 'sql', 'fallback', '02-udtf.sql');
@@ -307,34 +308,13 @@ async function rawLinesFromS3(
 }
 
 async function runLocalParity(dataDir: string, fromS3: boolean): Promise<LocalParityReport> {
-  const { existsSync } = await import('node:fs');
-  const dir = path.resolve(dataDir);
-  const { readStackInfo, SNOWFLAKE_LOGIN } = await import('../local/stack.ts');
-  let info;
-  try {
-    info = readStackInfo(dir);
-  } catch (err) {
-    throw new CliError((err as Error).message, 1);
-  }
-  if (!info) {
-    throw new CliError(
-      `no local stack found: ${path.join(dir, 'stack.json')} does not exist${existsSync(dir) ? '' : ` (no ${dir})`}. Start one with "npm start" (or pass the --data-dir it uses).`,
-      1,
-    );
-  }
-  try {
-    process.kill(info.pid, 0);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EPERM') {
-      throw new CliError(`the local stack recorded in ${path.join(dir, 'stack.json')} (pid ${info.pid}) is not running. Start it with "npm start".`, 1);
-    }
-  }
+  const { info, snowflake: credentials } = localStack(dataDir);
   const python = await readUdtfPython();
   const { default: snowflake } = await import('snowflake-sdk');
   const { configureSnowflakeSdk, connect, connectionOptions, execute } = await import('../shared/snowflake/connection.ts');
   configureSnowflakeSdk();
   const conn = snowflake.createConnection(
-    connectionOptions({ ...SNOWFLAKE_LOGIN, ...info.snowflake, password: SNOWFLAKE_LOGIN.password, accessUrl: info.snowflakeUrl }),
+    connectionOptions(credentials),
   );
   try {
     await connect(conn);

@@ -1,7 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { encodeS3Key } from '../shared/s3/events.ts';
+import { objectCreatedNotification } from '../shared/s3/events.ts';
 
 /**
  * The notification bridge: fauxqs stores objects but does not deliver bucket notifications, so
@@ -59,15 +58,20 @@ export function startBridge(options: BridgeOptions): Bridge {
         const version = `${etag}|${obj.LastModified?.getTime() ?? ''}`;
         if (seen.get(obj.Key) === version) continue;
         sequence++;
-        const body = s3EventMessage({
-          region: options.region,
-          bucket: options.bucket,
-          key: obj.Key,
-          size: obj.Size ?? 0,
-          etag: etag.replaceAll('"', ''),
-          eventTime: obj.LastModified ?? new Date(),
-          sequencer: sequencer(obj.LastModified ?? new Date(), sequence),
-        });
+        const time = obj.LastModified ?? new Date();
+        const body = objectCreatedNotification(
+          [
+            {
+              bucket: options.bucket,
+              key: obj.Key,
+              size: obj.Size ?? 0,
+              etag,
+              eventTime: time.toISOString(),
+              sequencer: sequencer(time, sequence),
+            },
+          ],
+          { region: options.region, configurationId: 'local-access-logs' },
+        );
         await options.sqs.send(new SendMessageCommand({ QueueUrl: options.queueUrl, MessageBody: JSON.stringify(body) }));
         seen.set(obj.Key, version);
         sent++;
@@ -114,61 +118,6 @@ export function startBridge(options: BridgeOptions): Bridge {
       clearInterval(timer);
       await running?.catch(() => undefined);
     },
-  };
-}
-
-/**
- * The key as S3 writes it into notifications: application/x-www-form-urlencoded as Java's
- * URLEncoder does it (space → `+`, `+` → `%2B`, UTF-8 escapes; `!'()~` escaped too, `*` not),
- * except `/`, which S3 leaves as is. Built on the project's encoder, which the ingest decodes.
- */
-export function encodeEventKey(key: string): string {
-  return encodeS3Key(key).replace(/[!'()~]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-}
-
-export interface S3EventInput {
-  region: string;
-  bucket: string;
-  key: string;
-  size: number;
-  etag: string;
-  eventTime: Date;
-  sequencer: string;
-}
-
-/** The standard S3 event notification (eventVersion 2.1) for one PutObject. */
-export function s3EventMessage(input: S3EventInput) {
-  return {
-    Records: [
-      {
-        eventVersion: '2.1',
-        eventSource: 'aws:s3',
-        awsRegion: input.region,
-        eventTime: input.eventTime.toISOString(),
-        eventName: 'ObjectCreated:Put',
-        userIdentity: { principalId: 'AWS:AROALOCALBRIDGE0000' },
-        requestParameters: { sourceIPAddress: '127.0.0.1' },
-        responseElements: {
-          'x-amz-request-id': randomBytes(8).toString('hex').toUpperCase(),
-          'x-amz-id-2': randomBytes(48).toString('base64'),
-        },
-        s3: {
-          s3SchemaVersion: '1.0',
-          configurationId: 'local-access-logs',
-          bucket: {
-            name: input.bucket,
-            ownerIdentity: { principalId: 'A3LOCALBUCKETOWNER' },
-            arn: `arn:aws:s3:::${input.bucket}`,
-          },
-          object: {
-            key: encodeEventKey(input.key),
-            size: input.size,
-            eTag: input.etag,
-            sequencer: input.sequencer,
-          },
-        },
-      },
-    ],
   };
 }
 

@@ -25,14 +25,10 @@ import { loadIngestConfig, type LogLevel } from '../shared/config.ts';
 import { execute, type ConnectionProvider } from '../shared/snowflake/connection.ts';
 import { REPO_ROOT, applySqlFiles, splitSqlStatements, tableSqlFiles } from '../shared/snowflake/sql-files.ts';
 import { createIngestHandler, defaultConnections } from '../functions/ingest/handler.ts';
+import { pidAlive, readStackInfo, SNOWFLAKE_LOGIN, STACK_FILE, StackError, type StackInfo } from './stack-info.ts';
+
+export { readStackInfo, runningStack, SNOWFLAKE_LOGIN, STACK_FILE, StackError, type StackInfo } from './stack-info.ts';
 import type { BatchSummary } from '../functions/ingest/observability.ts';
-
-/** A failure the user can fix, with a message that says what to do. */
-export class StackError extends Error {
-  override name = 'StackError';
-}
-
-export const SNOWFLAKE_LOGIN = { account: 'local', username: 'local', password: 'local', database: 'S3_ACCESS_LOGS', schema: 'PUBLIC' } as const;
 
 export interface StackOptions {
   /** 0 = any free port. */
@@ -53,21 +49,6 @@ export interface StackOptions {
   onError?: (error: unknown) => void;
   /** Every ingest invocation's summary (the CLI reports objects dropped in later). */
   onBatch?: (summary: BatchSummary) => void;
-}
-
-/** Written to `<data-dir>/stack.json` while the stack runs (the contract with `backfill --local`). */
-export interface StackInfo {
-  awsEndpoint: string;
-  region: string;
-  snowflakeUrl: string;
-  logBucket: string;
-  logPrefix: string;
-  queueUrl: string;
-  dlqUrl: string;
-  pid: number;
-  dataDir: string;
-  snowflake: { account: string; username: string; database: string; schema: string };
-  startedAt: string;
 }
 
 export interface LoadSummary {
@@ -106,7 +87,6 @@ export interface Stack {
 
 export type LoadSource = { kind: 'sample'; options?: SampleOptions } | { kind: 'dir'; dir: string };
 
-export const STACK_FILE = 'stack.json';
 const DB_FILE = 'snowflake.duckdb';
 
 /** Fails early, before anything starts, if `--logs` cannot be read. Returns the files found. */
@@ -142,28 +122,6 @@ export function listLogFiles(dir: string): string[] {
   walk(dir);
   if (files.length === 0) throw new StackError(`--logs ${dir} holds no files. Put S3 access log objects in it.`);
   return files;
-}
-
-/** Reads a stack.json; null if absent. A file that is not ours is a corrupt data dir. */
-export function readStackInfo(dataDir: string): StackInfo | null {
-  const file = path.join(dataDir, STACK_FILE);
-  if (!existsSync(file)) return null;
-  try {
-    const info = JSON.parse(readFileSync(file, 'utf8')) as StackInfo;
-    if (typeof info.awsEndpoint !== 'string' || typeof info.queueUrl !== 'string') throw new Error('missing fields');
-    return info;
-  } catch (err) {
-    throw new StackError(`${file} is corrupt (${reason(err)}). Delete it if no stack is running on ${dataDir}.`);
-  }
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 function prepareDataDir(dataDir: string): void {

@@ -5,7 +5,7 @@
  * its loading, ledger and exactly-once logic.
  */
 import { createHash } from 'node:crypto';
-import { encodeS3Key } from '../../shared/s3/events.ts';
+import { objectCreatedNotification } from '../../shared/s3/events.ts';
 import type { ListedObject } from '../../shared/s3/listing.ts';
 
 export interface ReplayMarker {
@@ -25,38 +25,12 @@ export function buildEventMessage(
   bucket: string,
   object: ListedObject,
   opts: { region: string; replay: ReplayMarker },
-): { Records: unknown[]; replay: ReplayMarker } {
-  return {
-    Records: [
-      {
-        eventVersion: '2.1',
-        eventSource: 'aws:s3',
-        awsRegion: opts.region,
-        eventTime: object.lastModified.toISOString(),
-        eventName: 'ObjectCreated:Put',
-        userIdentity: { principalId: 'AWS:s3-access-logs-backfill' },
-        requestParameters: { sourceIPAddress: '127.0.0.1' },
-        responseElements: { 'x-amz-request-id': opts.replay.id, 'x-amz-id-2': 'backfill' },
-        s3: {
-          s3SchemaVersion: '1.0',
-          configurationId: 's3-access-logs-backfill',
-          bucket: {
-            name: bucket,
-            ownerIdentity: { principalId: 'backfill' },
-            arn: `arn:aws:s3:::${bucket}`,
-          },
-          object: {
-            // URL-encoded the way S3 notifications carry keys (shared with the ingest parser).
-            key: encodeS3Key(object.key),
-            size: object.size,
-            eTag: object.etag,
-            sequencer: sequencerFor(object.lastModified),
-          },
-        },
-      },
-    ],
-    replay: opts.replay,
-  };
+): ReturnType<typeof objectCreatedNotification> {
+  const { key, size, etag, lastModified } = object;
+  return objectCreatedNotification(
+    [{ bucket, key, size, etag, eventTime: lastModified.toISOString(), sequencer: sequencerFor(lastModified) }],
+    { region: opts.region, replay: opts.replay, configurationId: 's3-access-logs-backfill' },
+  );
 }
 
 /**

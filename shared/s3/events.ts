@@ -172,19 +172,35 @@ export function parseMessageBody(body: string): ParsedBody {
   return parseValue(value, 0);
 }
 
-/** Builds the notification body for one object, as S3 would send it (used by tests, the local bridge and backfill). */
-export function notificationBody(
-  objects: Array<{ bucket: string; key: string; size?: number; etag?: string; sequencer?: string; eventTime?: string }>,
-  replay?: { force: boolean; id: string },
-): string {
-  const body: Json = {
+export interface ObjectCreated {
+  bucket: string;
+  /** Decoded; encoded here the way S3 encodes keys in notifications. */
+  key: string;
+  size?: number;
+  etag?: string;
+  sequencer?: string;
+  eventTime?: string;
+}
+
+/**
+ * The S3 event notification (eventVersion 2.1, `ObjectCreated:Put`) that S3 sends for these
+ * objects. The local notification bridge, backfill replays and the tests all send this one shape,
+ * so the ingest path cannot tell them from S3 except by the optional `replay` marker.
+ */
+export function objectCreatedNotification(
+  objects: ObjectCreated[],
+  opts: { region?: string; replay?: { force: boolean; id: string }; configurationId?: string } = {},
+): { Records: Json[]; replay?: { force: boolean; id: string } } {
+  const notification: { Records: Json[]; replay?: { force: boolean; id: string } } = {
     Records: objects.map((o) => ({
       eventVersion: '2.1',
       eventSource: 'aws:s3',
+      ...(opts.region ? { awsRegion: opts.region } : {}),
       eventTime: o.eventTime ?? new Date().toISOString(),
       eventName: 'ObjectCreated:Put',
       s3: {
         s3SchemaVersion: '1.0',
+        ...(opts.configurationId ? { configurationId: opts.configurationId } : {}),
         bucket: { name: o.bucket, arn: `arn:aws:s3:::${o.bucket}` },
         object: {
           key: encodeS3Key(o.key),
@@ -195,11 +211,23 @@ export function notificationBody(
       },
     })),
   };
-  if (replay) body.replay = replay;
-  return JSON.stringify(body);
+  if (opts.replay) notification.replay = opts.replay;
+  return notification;
 }
 
-/** The inverse of `decodeS3Key`, matching what S3 sends: form encoding, `/` kept. */
+/** The notification as an SQS message body. */
+export function notificationBody(objects: ObjectCreated[], replay?: { force: boolean; id: string }): string {
+  return JSON.stringify(objectCreatedNotification(objects, replay ? { replay } : {}));
+}
+
+/**
+ * The inverse of `decodeS3Key`, matching what S3 sends: application/x-www-form-urlencoded as
+ * Java's URLEncoder does it (space → `+`, `+` → `%2B`, UTF-8 escapes; `!'()~` escaped too, `*`
+ * not), except `/`, which S3 leaves as is.
+ */
 export function encodeS3Key(key: string): string {
-  return encodeURIComponent(key).replace(/%20/g, '+').replace(/%2F/gi, '/');
+  return encodeURIComponent(key)
+    .replace(/%20/g, '+')
+    .replace(/%2F/gi, '/')
+    .replace(/[!'()~]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }

@@ -56,6 +56,6 @@ describe('backfill CLI', () => {
     const none = (await runLocal('/nonexistent-dir-for-test', { from: '2026-11-01' }).catch((err: unknown) => err)) as CliError;
     expect(none).toBeInstanceOf(CliError);
     expect(none.exitCode).toBe(1);
-    expect(none.message).toMatch(/no local stack found: .*stack\.json does not exist\. Start one with "npm start"/);
+    expect(none.message).toMatch(/no local stack found: .*stack\.json does not exist.*Start one with "npm start"/);
   });
 });

@@ -1,0 +1,73 @@
+/**
+ * How a running local stack (`npm start`) is found by other commands (`backfill --local`,
+ * `parity --local`): `<data-dir>/stack.json`. Kept apart from stack.ts so those commands can check
+ * for a stack without loading fauxqs and DuckDB.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { SnowflakeCredentials } from '../shared/config.ts';
+
+/** A failure the user can fix, with a message that says what to do. */
+export class StackError extends Error {
+  override name = 'StackError';
+}
+
+export const SNOWFLAKE_LOGIN = { account: 'local', username: 'local', password: 'local', database: 'S3_ACCESS_LOGS', schema: 'PUBLIC' } as const;
+
+export const STACK_FILE = 'stack.json';
+
+/** Written to `<data-dir>/stack.json` while the stack runs (the contract with `backfill --local`). */
+export interface StackInfo {
+  awsEndpoint: string;
+  region: string;
+  snowflakeUrl: string;
+  logBucket: string;
+  logPrefix: string;
+  queueUrl: string;
+  dlqUrl: string;
+  pid: number;
+  dataDir: string;
+  snowflake: { account: string; username: string; database: string; schema: string };
+  startedAt: string;
+}
+
+/** Reads a stack.json; null if absent. A file that is not ours is a corrupt data dir. */
+export function readStackInfo(dataDir: string): StackInfo | null {
+  const file = path.join(dataDir, STACK_FILE);
+  if (!existsSync(file)) return null;
+  try {
+    const info = JSON.parse(readFileSync(file, 'utf8')) as StackInfo;
+    if (typeof info.awsEndpoint !== 'string' || typeof info.queueUrl !== 'string') throw new Error('missing fields');
+    return info;
+  } catch (err) {
+    throw new StackError(`${file} is corrupt (${(err as Error).message}). Delete it if no stack is running on ${dataDir}.`);
+  }
+}
+
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The stack `npm start` is running on this data dir, and the login to its warehouse. */
+export function runningStack(dataDir: string): { info: StackInfo; snowflake: SnowflakeCredentials } {
+  const dir = path.resolve(dataDir);
+  const info = readStackInfo(dir);
+  if (!info) {
+    throw new StackError(
+      `no local stack found: ${path.join(dir, STACK_FILE)} does not exist${existsSync(dir) ? '' : ` (no ${dir})`}. ` +
+        'Start one with "npm start" (or pass the --data-dir it uses).',
+    );
+  }
+  if (!pidAlive(info.pid)) {
+    throw new StackError(`the local stack recorded in ${path.join(dir, STACK_FILE)} (pid ${info.pid}) is not running. Start it with "npm start".`);
+  }
+  return {
+    info,
+    snowflake: { ...SNOWFLAKE_LOGIN, ...info.snowflake, password: SNOWFLAKE_LOGIN.password, accessUrl: info.snowflakeUrl },
+  };
+}
