@@ -294,7 +294,14 @@ export function parseLine(line: string): ParseResult {
   let uaB = -1;
   ch = cu[i]!;
   if (ch === DQ) {
-    let j = s.lastIndexOf('"', n - 1);
+    // The last quote before n, found forwards: V8's lastIndexOf is a plain C++ loop (~300 ns a
+    // line here), while indexOf is a fast memchr and the User-Agent usually holds no other quote.
+    let j = i;
+    for (;;) {
+      const k = s.indexOf('"', j + 1);
+      if (k === -1 || k >= n) break;
+      j = k;
+    }
     if (j <= i || !(j + 1 === n || cu[j + 1]! === SP)) {
       // A later field holding a quote: fall back to the first quote that ends a field.
       j = i + 1;

@@ -95,49 +95,69 @@ function twoDigitsAt(cu: Uint16Array, i: number): number {
   return a * 10 + b;
 }
 
-// The parser's cache, compared on code units (no substring): the last time, and the last UTC date
-// prefix `YYYY-MM-DDT` with the code units it came from.
-const lastCodes = new Uint16Array(S3_TIME_LENGTH);
-let lastCodesIso: string | null = null;
+// The parser's caches, compared on code units (no substring). S3 writes +0000, and consecutive
+// lines of one log object share their day and minute but mostly not their second: so the day
+// (`YYYY-MM-DDT` with the code units it came from) is checked first, then the minute, and the
+// ISO text is that minute's prefix plus one of 60 constant `SSZ` strings (one concatenation, no
+// substring). Any other offset goes through the whole-text cache of the last time.
 const dayCodes = new Uint16Array(S3_TIME_LENGTH);
 let dayPrefix: string | null = null;
+let minuteH0 = -1;
+let minuteH1 = -1;
+let minuteM0 = -1;
+let minuteM1 = -1;
+let minutePrefix = '';
+let lastSecond = -1;
+let lastSecondIso = '';
+const SECONDS_Z = Array.from({ length: 60 }, (_, i) => `${String(i).padStart(2, '0')}Z`);
+const lastCodes = new Uint16Array(S3_TIME_LENGTH);
+let lastCodesIso: string | null = null;
+
+function sameDay(cu: Uint16Array, a: number): boolean {
+  const d = dayCodes;
+  for (let k = 0; k < 12; k++) if (cu[a + k] !== d[k]) return false;
+  for (let k = 20; k < S3_TIME_LENGTH; k++) if (cu[a + k] !== d[k]) return false;
+  return true;
+}
+
+/** `HH:MM:SS` at cu[a + 12] within the cached day, or null when it is not a valid clock. */
+function clockOfDay(cu: Uint16Array, a: number, s: string): string | null {
+  const second = twoDigitsAt(cu, a + 18);
+  if (second < 0 || second > 59 || cu[a + 17] !== 58 || cu[a + 14] !== 58) return null;
+  if (cu[a + 16] !== minuteM1 || cu[a + 15] !== minuteM0 || cu[a + 13] !== minuteH1 || cu[a + 12] !== minuteH0) {
+    const hour = twoDigitsAt(cu, a + 12);
+    const minute = twoDigitsAt(cu, a + 15);
+    if (hour < 0 || hour > 23 || minute < 0 || minute > 59) return null;
+    minutePrefix = `${dayPrefix}${s.slice(a + 12, a + 18)}`;
+    minuteH0 = cu[a + 12]!;
+    minuteH1 = cu[a + 13]!;
+    minuteM0 = cu[a + 15]!;
+    minuteM1 = cu[a + 16]!;
+    lastSecond = -1;
+  }
+  if (second === lastSecond) return lastSecondIso;
+  lastSecond = second;
+  lastSecondIso = minutePrefix + SECONDS_Z[second]!;
+  return lastSecondIso;
+}
 
 /**
  * s3TimeToIso() for the parser, which already holds the line's UTF-16 code units `cu`; the time
  * text starts at `cu[a]` (after the bracket) and `s` is the line, sliced only on a cache miss.
  */
 export function s3TimeCodesToIso(cu: Uint16Array, a: number, s: string): string | null {
+  if (dayPrefix !== null && sameDay(cu, a)) return clockOfDay(cu, a, s);
   if (lastCodesIso !== null) {
     let k = S3_TIME_LENGTH - 1;
     while (k >= 0 && cu[a + k] === lastCodes[k]) k--;
     if (k < 0) return lastCodesIso;
   }
-  let iso: string | null = null;
-  if (dayPrefix !== null) {
-    // Same day and a +0000 offset: only the clock part is new.
-    let same = true;
-    for (let k = 0; k < 12 && same; k++) same = cu[a + k] === dayCodes[k];
-    for (let k = 20; k < S3_TIME_LENGTH && same; k++) same = cu[a + k] === dayCodes[k];
-    if (same) {
-      const hour = twoDigitsAt(cu, a + 12);
-      const minute = twoDigitsAt(cu, a + 15);
-      const second = twoDigitsAt(cu, a + 18);
-      if (
-        cu[a + 14] !== 58 || cu[a + 17] !== 58 ||
-        hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59
-      ) {
-        return null;
-      }
-      iso = `${dayPrefix}${s.slice(a + 12, a + 20)}Z`;
-    }
-  }
-  if (iso === null) {
-    iso = s3TimeToIso(s, a, a + S3_TIME_LENGTH);
-    if (iso === null) return null;
-    if (cu[a + 22] === 48 && cu[a + 23] === 48 && cu[a + 24] === 48 && cu[a + 25] === 48) {
-      for (let k = 0; k < S3_TIME_LENGTH; k++) dayCodes[k] = cu[a + k]!;
-      dayPrefix = iso.slice(0, 11);
-    }
+  const iso = s3TimeToIso(s, a, a + S3_TIME_LENGTH);
+  if (iso === null) return null;
+  if (cu[a + 22] === 48 && cu[a + 23] === 48 && cu[a + 24] === 48 && cu[a + 25] === 48) {
+    for (let k = 0; k < S3_TIME_LENGTH; k++) dayCodes[k] = cu[a + k]!;
+    dayPrefix = iso.slice(0, 11);
+    minuteH0 = -1; // the next line of this day rebuilds the minute prefix
   }
   for (let k = 0; k < S3_TIME_LENGTH; k++) lastCodes[k] = cu[a + k]!;
   lastCodesIso = iso;
