@@ -84,8 +84,25 @@ export class Warehouse {
   private readonly databases = new Map<string, string | null>();
   /** Column names and types per table, for bind normalization; cleared by every DDL. */
   readonly columnCache = new Map<string, Array<{ name: string; type: string }>>();
-  /** Scratch directory for large array binds (memory-backed /dev/shm when there is one). */
-  spoolDir: string | null = null;
+  private spool: string | null | undefined;
+
+  /**
+   * Scratch directory for large array binds (memory-backed /dev/shm when there is one), made on
+   * first use; null when it cannot be made or SNOWFLAKE_LOCAL_SPOOL=off (binds are then bound).
+   */
+  get spoolDir(): string | null {
+    if (this.spool !== undefined) return this.spool;
+    this.spool = null;
+    if (process.env.SNOWFLAKE_LOCAL_SPOOL !== 'off') {
+      try {
+        const base = fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir();
+        this.spool = fs.mkdtempSync(path.join(base, 'snowflake-local-'));
+      } catch {
+        this.spool = null;
+      }
+    }
+    return this.spool;
+  }
   private sessionSeq = 0;
   private readonly sessions = new Set<Session>();
 
@@ -100,18 +117,10 @@ export class Warehouse {
   }
 
   static async open(opts: WarehouseOptions): Promise<Warehouse> {
-    // Timestamps without an offset are UTC, as on a Snowflake account with TIMEZONE = 'UTC'.
+    // DuckDB here has no ICU extension: its time zone is UTC, as on a Snowflake account with TIMEZONE = 'UTC'.
     const instance = await DuckDBInstance.create(':memory:');
     const admin = await instance.connect();
     const wh = new Warehouse(instance, admin, opts.dbPath ? path.resolve(opts.dbPath) : undefined, opts.faults, opts.lockTimeoutMs ?? 60_000);
-    if (process.env.SNOWFLAKE_LOCAL_SPOOL !== 'off') {
-      try {
-        const base = fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir();
-        wh.spoolDir = fs.mkdtempSync(path.join(base, 'snowflake-local-'));
-      } catch {
-        wh.spoolDir = null; // falls back to binding the JSON text
-      }
-    }
     if (wh.dbPath) {
       fs.mkdirSync(path.dirname(wh.dbPath), { recursive: true });
       await wh.attach(DEFAULT_DATABASE);
@@ -202,7 +211,7 @@ export class Warehouse {
     }
     this.admin.closeSync();
     this.instance.closeSync();
-    if (this.spoolDir) fs.rmSync(this.spoolDir, { recursive: true, force: true });
+    if (this.spool) fs.rmSync(this.spool, { recursive: true, force: true });
   }
 }
 
@@ -559,7 +568,7 @@ export class Session {
         logWrite({ sql: plan.preSql });
       }
       const reader =
-        plan.arrayInsertHead && values && keys.length && this.wh.spoolDir && (values as string[]).reduce((n, v) => n + v.length, 0) >= SPOOL_MIN_BYTES
+        plan.arrayInsertHead && values && keys.length && (values as string[]).reduce((n, v) => n + v.length, 0) >= SPOOL_MIN_BYTES && this.wh.spoolDir
           ? await this.insertFromSpool(plan.arrayInsertHead, keys, values as string[])
           : await this.conn.runAndReadAll(plan.sql, values, types as DuckDBType[] | undefined);
       // A replay (after a failed statement in the transaction) uses the in-memory form.
