@@ -197,7 +197,9 @@ export function parseLine(line: string): ParseResult {
   i = skipSpaces(s, bucketB, n);
   if (i >= n) return TOO_FEW;
   if (cu[i]! !== LBRACKET) return BAD_TIME;
-  const close = s.indexOf(']', i);
+  // S3 times are 26 characters, so the bracket is nearly always right there. When an earlier `]`
+  // exists, it lies inside those 26 characters, which then fail the time check: bad_time either way.
+  const close = i + 27 < n && cu[i + 27]! === 93 /* ] */ ? i + 27 : s.indexOf(']', i);
   if (close === -1 || close >= n) return close === -1 && n - i < 28 ? TOO_FEW : BAD_TIME;
   const time = close - i - 1 === S3_TIME_LENGTH ? s3TimeCodesToIso(cu, i + 1, s) : null;
   if (time === null) return BAD_TIME;
