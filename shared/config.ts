@@ -209,10 +209,8 @@ export function loadSnowflakeSource(env: Env, problems: string[]): SnowflakeSour
   return credentials ? { kind: 'env', credentials } : undefined;
 }
 
-/** Reads and validates the ingest Lambda's configuration; throws one `ConfigError` naming every bad variable. */
-export function loadIngestConfig(env: Env = process.env): IngestConfig {
-  const problems: string[] = [];
-
+/** LOG_BUCKETS and LOG_PREFIXES, validated: both Lambdas read them the same way. */
+function logLocations(env: Env, problems: string[]): { logBuckets: string[]; logPrefixes: string[] } {
   const logBuckets = list(env.LOG_BUCKETS);
   if (logBuckets.length === 0)
     problems.push('LOG_BUCKETS is required: comma-separated names of the buckets holding the access logs.');
@@ -223,6 +221,22 @@ export function loadIngestConfig(env: Env = process.env): IngestConfig {
   for (const p of logPrefixes)
     if (p.startsWith('/') || p.length > 1024)
       problems.push(`LOG_PREFIXES contains "${p}": a key prefix must not start with "/" and must be under 1024 characters.`);
+  return { logBuckets, logPrefixes };
+}
+
+function logLevelOf(env: Env, problems: string[]): LogLevel {
+  const raw = present(env, 'LOG_LEVEL');
+  if (raw === undefined) return INGEST_DEFAULTS.logLevel;
+  const upper = raw.toUpperCase() as LogLevel;
+  if (LOG_LEVELS.includes(upper)) return upper;
+  problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${raw}".`);
+  return INGEST_DEFAULTS.logLevel;
+}
+
+/** Reads and validates the ingest Lambda's configuration; throws one `ConfigError` naming every bad variable. */
+export function loadIngestConfig(env: Env = process.env): IngestConfig {
+  const problems: string[] = [];
+  const { logBuckets, logPrefixes } = logLocations(env, problems);
 
   const snowflake = loadSnowflakeSource(env, problems);
 
@@ -236,13 +250,7 @@ export function loadIngestConfig(env: Env = process.env): IngestConfig {
   );
   const memoryBudgetMb = integer(env, 'MEMORY_BUDGET_MB', INGEST_DEFAULTS.memoryBudgetMb, 1, 4096, problems);
 
-  let logLevel = INGEST_DEFAULTS.logLevel;
-  const rawLevel = present(env, 'LOG_LEVEL');
-  if (rawLevel !== undefined) {
-    const upper = rawLevel.toUpperCase() as LogLevel;
-    if (LOG_LEVELS.includes(upper)) logLevel = upper;
-    else problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${rawLevel}".`);
-  }
+  const logLevel = logLevelOf(env, problems);
 
   let loadMode = INGEST_DEFAULTS.loadMode;
   const rawMode = present(env, 'LOAD_MODE');
@@ -316,13 +324,8 @@ const QUEUE_URL = /^https?:\/\/[^\s/]+\/\S+$/;
 /** Reads and validates the backfill Lambda's configuration; throws one `ConfigError` naming every bad variable. */
 export function loadBackfillConfig(env: Env = process.env): BackfillConfig {
   const problems: string[] = [];
-  const buckets = list(env.LOG_BUCKETS);
-  if (buckets.length === 0)
-    problems.push('LOG_BUCKETS is required: comma-separated names of the buckets holding the access logs.');
-  for (const b of buckets)
-    if (!BUCKET.test(b)) problems.push(`LOG_BUCKETS contains "${b}", which is not a valid S3 bucket name.`);
-  const logPrefix = list(env.LOG_PREFIXES)[0] ?? '';
-  if (logPrefix.startsWith('/')) problems.push(`LOG_PREFIXES contains "${logPrefix}": a key prefix must not start with "/".`);
+  const { logBuckets: buckets, logPrefixes } = logLocations(env, problems);
+  const logPrefix = logPrefixes[0] ?? '';
 
   const queueUrl = present(env, 'BACKFILL_QUEUE_URL');
   if (!queueUrl) problems.push('BACKFILL_QUEUE_URL is required: the URL of the ingest queue.');
@@ -337,13 +340,7 @@ export function loadBackfillConfig(env: Env = process.env): BackfillConfig {
 
   const snowflake = loadSnowflakeSource(env, problems);
 
-  let logLevel = INGEST_DEFAULTS.logLevel;
-  const rawLevel = present(env, 'LOG_LEVEL');
-  if (rawLevel !== undefined) {
-    const upper = rawLevel.toUpperCase() as LogLevel;
-    if (LOG_LEVELS.includes(upper)) logLevel = upper;
-    else problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${rawLevel}".`);
-  }
+  const logLevel = logLevelOf(env, problems);
 
   if (problems.length > 0 || !snowflake || !queueUrl) throw new ConfigError(problems);
   const config: BackfillConfig = {
