@@ -6,18 +6,9 @@
  * doubled quotes in the User-Agent, requesters with spaces, non-UTC offsets are NOT generated:
  * S3 writes +0000).
  */
+import { Prng } from '../local/sample/prng.ts';
 
-/** mulberry32: tiny, fast, good enough for test data. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const HEX = '0123456789abcdef';
@@ -50,7 +41,8 @@ export interface GenerateOptions {
 
 /** An endless deterministic sequence of lines (no newline). Take as many as you need. */
 export function* generateLines(opts: GenerateOptions = {}): Generator<string> {
-  const rnd = prng(opts.seed ?? 1);
+  const seeded = new Prng(opts.seed ?? 1);
+  const rnd = () => seeded.next();
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
   const str = (alphabet: string, n: number) => {
     let s = '';

@@ -172,15 +172,8 @@ export function parseMessageBody(body: string): ParsedBody {
   return parseValue(value, 0);
 }
 
-export interface ObjectCreated {
-  bucket: string;
-  /** Decoded; encoded here the way S3 encodes keys in notifications. */
-  key: string;
-  size?: number;
-  etag?: string;
-  sequencer?: string;
-  eventTime?: string;
-}
+/** An object to announce; the key decoded (it is encoded here the way S3 encodes keys in notifications). */
+export type ObjectCreated = Omit<ObjectRef, 'force' | 'replayId'>;
 
 /**
  * The S3 event notification (eventVersion 2.1, `ObjectCreated:Put`) that S3 sends for these

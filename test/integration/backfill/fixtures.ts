@@ -8,6 +8,7 @@ import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { BackfillDeps, BackfillSettings, InvocationContext } from '../../../functions/backfill/core.ts';
 import type { Ledger } from '../../../functions/backfill/ledger.ts';
 import type { BackfillPayload } from '../../../functions/backfill/request.ts';
+import { Prng } from '../../../local/sample/prng.ts';
 
 export const DAY = 86_400_000;
 export const HOUR = 3_600_000;
@@ -30,17 +31,6 @@ const folders = (t: number) => {
   return `${d.getUTCFullYear()}/${pad(d.getUTCMonth() + 1)}/${pad(d.getUTCDate())}/`;
 };
 
-/** mulberry32: a seeded PRNG so every run writes the same keys. */
-export function prng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export const ROOT_A = '123456789012/us-east-1/app-bucket/'; // DeliveryTime partitions
 export const ROOT_B = '123456789012/eu-west-1/web-bucket/'; // EventTime partitions (whole days)
@@ -51,7 +41,8 @@ export const ROOT_B = '123456789012/eu-west-1/web-bucket/'; // EventTime partiti
  * hex, as S3 writes them.
  */
 export function makeFixtures(prefix: string, start: number, days: number, count: number, seed = 7): Fixture[] {
-  const rand = prng(seed);
+  const seeded = new Prng(seed);
+  const rand = () => seeded.next();
   const out: Fixture[] = [];
   for (let i = 0; i < count; i++) {
     const t = start + Math.floor(rand() * days * DAY / 1000) * 1000;
