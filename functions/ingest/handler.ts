@@ -9,12 +9,12 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
-import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { loadIngestConfig, type IngestConfig } from '../../shared/config.ts';
 import { createConnectionProvider, execute, type ConnectionProvider } from '../../shared/snowflake/connection.ts';
 import { credentialsProvider } from '../../shared/snowflake/credentials.ts';
 import { createLogger, createMetrics, publishSummary, type BatchSummary } from './observability.ts';
-import { processBatch } from './process-batch.ts';
+import { LOCK_TIMEOUT_SECONDS, processBatch, type BatchDeps } from './process-batch.ts';
 
 export interface IngestDeps {
   config: IngestConfig;
@@ -28,13 +28,19 @@ export interface IngestDeps {
   now?: () => number;
 }
 
-export type IngestHandler = (event: SQSEvent) => Promise<SQSBatchResponse>;
+/** `context` is Lambda's: its remaining time keeps transactions from outliving the invocation. */
+export type IngestHandler = (
+  event: SQSEvent,
+  context?: Pick<Context, 'getRemainingTimeInMillis'>,
+) => Promise<SQSBatchResponse>;
 
 export function createIngestHandler(deps: IngestDeps): IngestHandler {
   const logger = deps.logger ?? createLogger(deps.config.logLevel);
-  return async (event) => {
-    const batchDeps = { config: deps.config, s3: deps.s3, connections: deps.connections, logger };
-    const { response, summary } = await processBatch(event, deps.now ? { ...batchDeps, now: deps.now } : batchDeps);
+  return async (event, context) => {
+    const batchDeps: BatchDeps = { config: deps.config, s3: deps.s3, connections: deps.connections, logger };
+    if (deps.now) batchDeps.now = deps.now;
+    if (context) batchDeps.remainingMs = () => context.getRemainingTimeInMillis();
+    const { response, summary } = await processBatch(event, batchDeps);
     logger.info('Batch done', { ...summary });
     if (deps.metrics) publishSummary(deps.metrics, summary);
     deps.onBatch?.(summary, response);
@@ -47,7 +53,7 @@ export function createIngestHandler(deps: IngestDeps): IngestHandler {
  * behind another transaction on the ledger (default 12 h): a claim stuck behind a dead session
  * then fails, and SQS redelivers the message instead of the Lambda timing out.
  */
-export const SESSION_SETUP = ['ALTER SESSION SET LOCK_TIMEOUT = 120'];
+export const SESSION_SETUP = [`ALTER SESSION SET LOCK_TIMEOUT = ${LOCK_TIMEOUT_SECONDS}`];
 
 /** A connection provider for the configured Snowflake source. */
 export function defaultConnections(config: IngestConfig, logger?: Logger): ConnectionProvider {
@@ -80,7 +86,7 @@ function fromEnvironment(): IngestHandler {
 // In Lambda, configuration errors surface at init; imported elsewhere (tests), nothing runs.
 let lambdaHandler: IngestHandler | undefined = process.env.AWS_LAMBDA_FUNCTION_NAME ? fromEnvironment() : undefined;
 
-export const handler: IngestHandler = async (event) => {
+export const handler: IngestHandler = async (event, context) => {
   lambdaHandler ??= fromEnvironment();
-  return lambdaHandler(event);
+  return lambdaHandler(event, context);
 };

@@ -38,7 +38,20 @@ export interface BatchDeps {
   connections: ConnectionProvider;
   logger: Logger;
   now?: () => number;
+  /** Milliseconds until the Lambda times out (context.getRemainingTimeInMillis); absent = no limit. */
+  remainingMs?: () => number;
 }
+
+/**
+ * How long an ingest session waits for another transaction's lock on the ledger (Snowflake's
+ * default is 12 h). A claim stuck behind a dead session then fails and SQS redelivers the message.
+ */
+export const LOCK_TIMEOUT_SECONDS = 120;
+/**
+ * A transaction is only started with at least this much time left before the Lambda timeout: a
+ * Lambda killed mid-transaction leaves its session, and the ledger lock, behind.
+ */
+export const TRANSACTION_TIME_RESERVE_MS = (LOCK_TIMEOUT_SECONDS + 30) * 1000;
 
 type Status = 'loaded' | SkipReason | 'failed';
 
@@ -193,6 +206,14 @@ export async function processBatch(
   // The connection check (heartbeat or login) is one round-trip.
   summary.roundTrips = 1;
   const loadedAt = new Date(now()).toISOString();
+  /** Why no further transaction may start on this session in this invocation, if so. */
+  const cannotStart = (): string | undefined => {
+    if (session.broken) return 'the Snowflake session is in an unknown transaction state after a failed ROLLBACK';
+    const left = deps.remainingMs?.();
+    if (left !== undefined && left < TRANSACTION_TIME_RESERVE_MS)
+      return `only ${Math.round(left / 1000)} s left before the Lambda timeout`;
+    return undefined;
+  };
   const loader = new Loader(session, { mode: config.loadMode, chunkRows: config.insertChunkRows, loadedAt });
 
   try {
@@ -273,6 +294,11 @@ export async function processBatch(
             error: errorText(err),
           });
           for (const b of buffered) {
+            const why = cannotStart();
+            if (why) {
+              fail(b.p, new Error(why), 'Loading the object');
+              continue;
+            }
             try {
               apply([b], await loader.loadBuffered([b.obj]));
               summary.transactions++;
@@ -287,6 +313,11 @@ export async function processBatch(
 
     // 4. Large objects: streamed, one transaction each.
     for (const p of large) {
+      const why = cannotStart();
+      if (why) {
+        fail(p, new Error(why), 'Streaming the object');
+        continue;
+      }
       try {
         const opened = await openObject(deps.s3, p.target);
         if (opened.kind === 'missing') {
@@ -317,6 +348,10 @@ export async function processBatch(
     logger.error('Unexpected error; undecided messages will be retried', { error: errorText(err) });
   } finally {
     summary.roundTrips += session.roundTrips;
+    if (session.broken) {
+      logger.warn('Dropping the Snowflake connection: a ROLLBACK failed, so its transaction state is unknown');
+      await deps.connections.reset();
+    }
   }
 
   let newest: string | undefined;

@@ -46,7 +46,12 @@ export async function openObject(
       signal ? { abortSignal: signal } : {},
     );
     if (!res.Body) throw new Error(`GetObject s3://${ref.bucket}/${ref.key} returned no body`);
-    const opened: OpenedObject = { kind: 'ok', body: res.Body as Readable };
+    const body = res.Body as Readable;
+    // A large object's body waits unread while its claim may wait on a lock: a socket error in
+    // that time must not be an unhandled 'error' event (a crash of the whole batch). Reading the
+    // body later still rethrows the stream's error, so it fails only this object.
+    body.on('error', () => {});
+    const opened: OpenedObject = { kind: 'ok', body };
     if (res.ContentLength !== undefined) opened.contentLength = res.ContentLength;
     if (res.ETag !== undefined) opened.etag = res.ETag.replace(/^"|"$/g, '');
     return opened;

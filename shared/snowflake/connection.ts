@@ -81,6 +81,12 @@ export function execute<T = Record<string, unknown>>(conn: Connection, sqlText: 
 /** A connection plus a round-trip counter. */
 export class Session {
   roundTrips = 0;
+  /**
+   * Set when a ROLLBACK failed: the session may still be inside that transaction, where a later
+   * BEGIN starts nothing new and a COMMIT would commit the abandoned claims without their rows.
+   * The caller must stop using it and drop the connection (ending the session rolls it back).
+   */
+  broken = false;
   constructor(readonly connection: Connection) {}
   async query<T = Record<string, unknown>>(sqlText: string, binds?: Binds): Promise<T[]> {
     this.roundTrips++;

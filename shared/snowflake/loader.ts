@@ -234,8 +234,11 @@ export class Loader {
       await this.session.query('COMMIT');
       return result;
     } catch (err) {
-      // Best effort: if the connection is gone, Snowflake rolls back when the session ends.
-      await this.session.query('ROLLBACK').catch(() => {});
+      // If even ROLLBACK fails, the session's transaction state is unknown (see Session.broken);
+      // ending the session, which the caller then does, rolls it back.
+      await this.session.query('ROLLBACK').catch(() => {
+        this.session.broken = true;
+      });
       throw err;
     }
   }

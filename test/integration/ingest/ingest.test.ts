@@ -171,6 +171,47 @@ describe('ingest handler', () => {
     expect(await count(stack, 's3_access_logs', 'logs/commitfail/a')).toBe(3);
   });
 
+  it('a failed ROLLBACK: the session is dropped, nothing is acknowledged on it, and the retry loads everything once', async () => {
+    const { handle, connections } = makeHandler(stack);
+    const objects = [
+      await putLog(stack, 'logs/rollbackfail/a', linesOf([makeRow(1), makeRow(2)]).join('\n')),
+      await putLog(stack, 'logs/rollbackfail/b', linesOf([makeRow(3)]).join('\n')),
+    ];
+    const event = eventFor(objects);
+    const before = await connections.get();
+    // An insert fails, then so does the ROLLBACK: the session may still hold the claims.
+    stack.sf.faults.failStatement(/^\s*INSERT INTO s3_access_logs \(/i);
+    stack.sf.faults.failStatement(/^\s*ROLLBACK\b/i);
+    const res = await handle(event);
+    stack.sf.faults.clear();
+    // Without the guard, the one-object retries would run inside the abandoned transaction, find
+    // its claims, acknowledge both messages as duplicates and commit the claims without rows.
+    expect(failedIds(res)).toEqual(event.Records.map((r) => r.messageId).sort());
+    expect(await connections.get()).not.toBe(before);
+    expect(await count(stack, 's3_access_logs_loads', 'logs/rollbackfail/a')).toBe(0);
+
+    expect((await handle(event)).batchItemFailures).toEqual([]);
+    expect(await count(stack, 's3_access_logs', 'logs/rollbackfail/a')).toBe(2);
+    expect(await count(stack, 's3_access_logs', 'logs/rollbackfail/b')).toBe(1);
+  });
+
+  it('starts no transaction too close to the Lambda timeout; those messages are retried', async () => {
+    const { handle, summaries } = makeHandler(stack);
+    const objects = [
+      await putLog(stack, 'logs/deadline/a', linesOf([makeRow(1)]).join('\n')),
+      await putLog(stack, 'logs/deadline/b', linesOf([makeRow(2)]).join('\n')),
+    ];
+    const event = eventFor(objects);
+    // The batch transaction fails; with 60 s left, the one-object retries must not start.
+    const fault = failCommits(stack, 1);
+    const res = await handle(event, { getRemainingTimeInMillis: () => 60_000 });
+    fault.clear();
+    expect(failedIds(res)).toEqual(event.Records.map((r) => r.messageId).sort());
+    expect(summaries[0]).toMatchObject({ objectsLoaded: 0, objectsFailed: 2, transactions: 0 });
+    expect((await handle(event, { getRemainingTimeInMillis: () => 300_000 })).batchItemFailures).toEqual([]);
+    expect(await count(stack, 's3_access_logs', 'logs/deadline/a')).toBe(1);
+  });
+
   it('one bad object does not hold back the rest of the batch', async () => {
     const { handle } = makeHandler(stack);
     const good = await putLog(stack, 'logs/isolation/good', linesOf([makeRow(1)]).join('\n'));
