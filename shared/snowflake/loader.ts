@@ -47,6 +47,9 @@ const INSERT_ROWS = insertSql(TABLES.rows, ROW_COLUMNS);
 const INSERT_REJECTS = insertSql(TABLES.rejects, REJECT_COLUMNS);
 const INSERT_STAGING = insertSql(TABLES.staging, STAGING_COLUMNS);
 
+/** Objects per ledger MERGE, per forced DELETE and per ledger look-up. */
+const CLAIM_CHUNK = 500;
+
 /** Identifies an object in the ledger. */
 export interface LedgerKey {
   bucket: string;
@@ -151,8 +154,8 @@ export class Loader {
    */
   async alreadyLoaded(objects: LedgerKey[]): Promise<Set<string>> {
     const found = new Set<string>();
-    for (let i = 0; i < objects.length; i += 500) {
-      const part = objects.slice(i, i + 500);
+    for (let i = 0; i < objects.length; i += CLAIM_CHUNK) {
+      const part = objects.slice(i, i + CLAIM_CHUNK);
       const rows = await this.session.query(
         `SELECT logbucket, logkey FROM ${TABLES.ledger} WHERE ${pairPredicate(part.length)}`,
         part.flatMap((o) => [o.bucket, o.key]),
@@ -256,22 +259,27 @@ export class Loader {
     const select =
       'SELECT ? AS logbucket, ? AS logkey, ? AS etag, ? AS sequencer, ? AS bytes, ? AS linecount, ? AS rowcount, ' +
       '? AS rejectcount, ? AS loadedat, ? AS mode, ? AS claimid, ? AS replayid, ? AS forced';
-    const binds: Bind[] = [];
-    for (const { target: t, counts: c } of objects) {
-      binds.push(t.bucket, t.key, t.etag ?? null, t.sequencer ?? null, c.bytes, c.lines, c.rows, c.rejects);
-      binds.push(loadedAt, mode, claimId, t.replayId ?? null, t.force);
+    // At most CLAIM_CHUNK objects per MERGE keeps the statement text far below Snowflake's size
+    // limit whatever the batch size; every part carries the same claimid, in the same transaction.
+    for (let i = 0; i < objects.length; i += CLAIM_CHUNK) {
+      const part = objects.slice(i, i + CLAIM_CHUNK);
+      const binds: Bind[] = [];
+      for (const { target: t, counts: c } of part) {
+        binds.push(t.bucket, t.key, t.etag ?? null, t.sequencer ?? null, c.bytes, c.lines, c.rows, c.rejects);
+        binds.push(loadedAt, mode, claimId, t.replayId ?? null, t.force);
+      }
+      await this.session.query(
+        `MERGE INTO ${TABLES.ledger} t USING (${part.map(() => select).join(' UNION ALL ')}) s ` +
+          'ON t.logbucket = s.logbucket AND t.logkey = s.logkey ' +
+          'WHEN MATCHED AND s.forced THEN UPDATE SET etag = s.etag, sequencer = s.sequencer, bytes = s.bytes, ' +
+          'linecount = s.linecount, rowcount = s.rowcount, rejectcount = s.rejectcount, loadedat = s.loadedat, ' +
+          'mode = s.mode, claimid = s.claimid, replayid = s.replayid, loadcount = t.loadcount + 1 ' +
+          'WHEN NOT MATCHED THEN INSERT (logbucket, logkey, etag, sequencer, bytes, linecount, rowcount, rejectcount, ' +
+          'loadedat, mode, claimid, replayid, loadcount) VALUES (s.logbucket, s.logkey, s.etag, s.sequencer, s.bytes, ' +
+          's.linecount, s.rowcount, s.rejectcount, s.loadedat, s.mode, s.claimid, s.replayid, 1)',
+        binds,
+      );
     }
-    await this.session.query(
-      `MERGE INTO ${TABLES.ledger} t USING (${objects.map(() => select).join(' UNION ALL ')}) s ` +
-        'ON t.logbucket = s.logbucket AND t.logkey = s.logkey ' +
-        'WHEN MATCHED AND s.forced THEN UPDATE SET etag = s.etag, sequencer = s.sequencer, bytes = s.bytes, ' +
-        'linecount = s.linecount, rowcount = s.rowcount, rejectcount = s.rejectcount, loadedat = s.loadedat, ' +
-        'mode = s.mode, claimid = s.claimid, replayid = s.replayid, loadcount = t.loadcount + 1 ' +
-        'WHEN NOT MATCHED THEN INSERT (logbucket, logkey, etag, sequencer, bytes, linecount, rowcount, rejectcount, ' +
-        'loadedat, mode, claimid, replayid, loadcount) VALUES (s.logbucket, s.logkey, s.etag, s.sequencer, s.bytes, ' +
-        's.linecount, s.rowcount, s.rejectcount, s.loadedat, s.mode, s.claimid, s.replayid, 1)',
-      binds,
-    );
     const rows = await this.session.query(`SELECT logbucket, logkey FROM ${TABLES.ledger} WHERE claimid = ?`, [claimId]);
     return new Set(rows.map((r) => ledgerId({ bucket: String(col(r, 'logbucket')), key: String(col(r, 'logkey')) })));
   }
@@ -279,10 +287,12 @@ export class Loader {
   /** A forced replay replaces: remove what earlier loads of these objects wrote, in every table. */
   private async deleteForced(targets: LoadTarget[]): Promise<void> {
     const forced = targets.filter((t) => t.force);
-    if (forced.length === 0) return;
-    const binds = forced.flatMap((t) => [t.bucket, t.key]);
-    for (const table of [TABLES.rows, TABLES.rejects, TABLES.staging])
-      await this.session.query(`DELETE FROM ${table} WHERE ${pairPredicate(forced.length)}`, binds);
+    for (let i = 0; i < forced.length; i += CLAIM_CHUNK) {
+      const part = forced.slice(i, i + CLAIM_CHUNK);
+      const binds = part.flatMap((t) => [t.bucket, t.key]);
+      for (const table of [TABLES.rows, TABLES.rejects, TABLES.staging])
+        await this.session.query(`DELETE FROM ${table} WHERE ${pairPredicate(part.length)}`, binds);
+    }
   }
 
   /** INSERTs rows from several objects in chunks of `chunkRows`: one round-trip per chunk. */

@@ -7,7 +7,7 @@ import { createConnectionProvider, Session, type Bind } from '../../../shared/sn
 import { credentialsProvider } from '../../../shared/snowflake/credentials.ts';
 import { Loader, RowBuilder, type BufferedObject, type LoadTarget } from '../../../shared/snowflake/loader.ts';
 import { startSnowflake } from '../../helpers/snowflake.ts';
-import { count, LOG_BUCKET, linesOf, makeRow, startStack, type Stack } from './fixtures.ts';
+import { count, LOG_BUCKET, query, linesOf, makeRow, startStack, type Stack } from './fixtures.ts';
 
 let stack: Stack;
 beforeAll(async () => {
@@ -105,5 +105,23 @@ describe('Connection provider', () => {
       await provider.close();
       await sf.stop();
     }
+  });
+});
+
+describe('Loader claims', () => {
+  it('claims a batch larger than one MERGE chunk in parts, in one transaction, each object once', async () => {
+    const s = await session();
+    const opts = { mode: 'parsed' as const, chunkRows: 2000, loadedAt: new Date().toISOString() };
+    const objects = Array.from({ length: 1_100 }, (_, i) => buffered({ bucket: LOG_BUCKET, key: `loader/many/${i}`, force: false }, 1));
+    const before = s.roundTrips;
+    const results = await new Loader(s, opts).loadBuffered(objects);
+    expect([...results.values()].filter((r) => r === 'loaded')).toHaveLength(1_100);
+    // BEGIN, 3 MERGEs (500 + 500 + 100), the claim SELECT, one INSERT chunk, COMMIT.
+    expect(s.roundTrips - before).toBe(7);
+    const [row] = await query<{ n: unknown }>(stack, 'SELECT COUNT(*) AS n FROM s3_access_logs_loads WHERE logkey LIKE ?', ['loader/many/%']);
+    expect(Number(row!.n)).toBe(1_100);
+    // A second delivery of the same batch wins nothing.
+    const again = await new Loader(s, opts).loadBuffered(objects);
+    expect([...again.values()].every((r) => r === 'duplicate')).toBe(true);
   });
 });
