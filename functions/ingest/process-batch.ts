@@ -257,7 +257,17 @@ export async function processBatch(
         const builder = new RowBuilder(p.target, config.loadMode, loadedAt);
         const rows: Bind[][] = [];
         const rejects: Bind[][] = [];
+        // The budget is reserved in stored bytes, but a gzip object decodes to many times more:
+        // once its text outgrows the reservation plus what is left, it is streamed instead.
+        let text = 0;
         for await (const line of readLogLines(counted(opened.body, counter))) {
+          text += line.raw.length + 1;
+          if (text > reserved + budget) {
+            opened.body.destroy();
+            budget += reserved;
+            large.push(p);
+            return;
+          }
           const { bind, reject } = builder.add(line);
           (reject ? rejects : rows).push(bind);
         }

@@ -3,6 +3,7 @@
  * snowflake-local (real snowflake-sdk). Each test uses its own keys, so they share one stack.
  */
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseLine, COLUMNS } from '../../../shared/access-log/index.ts';
 import { notificationBody } from '../../../shared/s3/events.ts';
@@ -322,6 +323,21 @@ describe('ingest handler', () => {
     await handle(eventFor(objects));
     expect(summaries[1]!.skipped.duplicate).toBe(3);
     expect(await count(stack, 's3_access_logs', objects[0]!.key)).toBe(7);
+  });
+
+  it('streams a gzip object whose decoded text outgrows the memory budget, though its stored size fits', async () => {
+    const { handle, summaries } = makeHandler(stack, { memoryBudgetBytes: 4_000, insertChunkRows: 5 });
+    const text = linesOf(Array.from({ length: 40 }, (_, i) => makeRow(i))).join('\n');
+    const gz = gzipSync(text);
+    expect(gz.length).toBeLessThan(4_000);
+    expect(Buffer.byteLength(text)).toBeGreaterThan(4_000);
+    const o = await putLog(stack, 'logs/gzip-budget/a.gz', gz);
+    const small = await putLog(stack, 'logs/gzip-budget/small', linesOf([makeRow(1)]).join('\n'));
+    expect((await handle(eventFor([small, o]))).batchItemFailures).toEqual([]);
+    expect(await count(stack, 's3_access_logs', o.key)).toBe(40);
+    expect(await count(stack, 's3_access_logs', small.key)).toBe(1);
+    // The small object is buffered (one transaction); the gzip one is streamed in its own.
+    expect(summaries[0]).toMatchObject({ objectsLoaded: 2, transactions: 2, rows: 41 });
   });
 
   it('raw mode stages every line with lineage, through the same ledger', async () => {
