@@ -8,6 +8,7 @@
  *   await sf.stop();                              // destroys open connections, stops the server
  */
 import snowflake from 'snowflake-sdk';
+import { configureSnowflakeSdk } from '../../shared/snowflake/connection.ts';
 import { startSnowflakeLocal, type SnowflakeLocal, type SnowflakeLocalOptions } from '../../local/snowflake/index.ts';
 
 export type Connection = snowflake.Connection;
@@ -15,8 +16,8 @@ export type Row = Record<string, unknown>;
 /** Scalar binds, or one array per row for array binding. Dates are sent as ISO strings by the SDK. */
 export type Binds = ReadonlyArray<unknown>;
 
-// The SDK logs to a file and the console by default; tests only want errors.
-snowflake.configure({ logLevel: 'ERROR', additionalLogToConsole: false } as snowflake.ConfigureOptions);
+// Errors only, to the temp directory (not snowflake.log in the checkout): the project's settings.
+configureSnowflakeSdk();
 
 export interface TestSnowflake {
   server: SnowflakeLocal;
