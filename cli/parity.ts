@@ -9,13 +9,13 @@
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { COLUMNS, type AccessLogRow, type Column, type ParseResult } from '../shared/access-log/columns.ts';
+import { REPO_ROOT } from '../shared/snowflake/sql-files.ts';
 import { CliError } from './errors.ts';
 import { localStack } from './local-stack.ts';
 
-export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export { REPO_ROOT };
 export const UDTF_SQL_FILE = path.join(REPO_ROOT, 'sql', 'fallback', '02-udtf.sql');
 export const UDTF_NAME = 'parse_s3_access_logs';
 export const UDTF_HANDLER = 'S3AccessLogParser';

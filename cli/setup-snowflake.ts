@@ -13,11 +13,8 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Command } from 'commander';
 import { ConfigError, loadSnowflakeSource, type SnowflakeSource } from '../shared/config.ts';
-import { createConnectionProvider, execute } from '../shared/snowflake/connection.ts';
-import { credentialsProvider } from '../shared/snowflake/credentials.ts';
 import {
   applySqlFiles,
   REPO_ROOT,
@@ -74,13 +71,12 @@ export function publicKeyBody(text: string, file: string): string {
   return body;
 }
 
-function secretsClientFor(secretId: string): () => SecretsManagerClient {
-  // A full ARN names its region; use it so the command works whatever AWS_REGION says.
-  const region = /^arn:[^:]+:secretsmanager:([^:]+):/.exec(secretId)?.[1];
-  return () => new SecretsManagerClient(region ? { region } : {});
+/** The region a secret's full ARN names, so the command works whatever AWS_REGION says. */
+export function secretRegion(secretId: string): string | undefined {
+  return /^arn:[^:]+:secretsmanager:([^:]+):/.exec(secretId)?.[1];
 }
 
-function resolveSource(opts: SetupOptions, env: NodeJS.ProcessEnv): SnowflakeSource {
+export function resolveSource(opts: SetupOptions, env: NodeJS.ProcessEnv): SnowflakeSource {
   if (opts.secret) return { kind: 'secret', secretId: opts.secret };
   const problems: string[] = [];
   const source = loadSnowflakeSource(env, problems);
@@ -92,6 +88,21 @@ function resolveSource(opts: SetupOptions, env: NodeJS.ProcessEnv): SnowflakeSou
     );
   }
   return source;
+}
+
+/**
+ * A connection provider for `source` and the SDK's execute. Loaded on demand: snowflake-sdk and the
+ * AWS SDK take a quarter of a second to import, which `--help` and `--dry-run` should not pay.
+ */
+export async function snowflakeProvider(source: SnowflakeSource) {
+  const [{ createConnectionProvider, execute }, { credentialsProvider }, { SecretsManagerClient }] = await Promise.all([
+    import('../shared/snowflake/connection.ts'),
+    import('../shared/snowflake/credentials.ts'),
+    import('@aws-sdk/client-secrets-manager'),
+  ]);
+  const region = source.kind === 'secret' ? secretRegion(source.secretId) : undefined;
+  const secrets = source.kind === 'secret' ? () => new SecretsManagerClient(region ? { region } : {}) : undefined;
+  return { provider: createConnectionProvider(credentialsProvider(source, secrets)), execute };
 }
 
 const firstLine = (sql: string) => {
@@ -128,9 +139,7 @@ export async function setupSnowflake(
   }
 
   const source = resolveSource(opts, io.env ?? process.env);
-  const provider = createConnectionProvider(
-    credentialsProvider(source, source.kind === 'secret' ? secretsClientFor(source.secretId) : undefined),
-  );
+  const { provider, execute } = await snowflakeProvider(source);
   let applied: AppliedStatement[] = [];
   try {
     let conn;

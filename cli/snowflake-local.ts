@@ -3,7 +3,6 @@
  * Snowflake endpoint on 127.0.0.1 until Ctrl-C, printing how to connect to it.
  */
 import type { Command } from 'commander';
-import { PortInUseError, startSnowflakeLocal } from '../local/snowflake/index.ts';
 import { CliError } from './errors.ts';
 
 interface Options {
@@ -24,6 +23,8 @@ export function register(program: Command): void {
       if (!Number.isInteger(port) || port < 0 || port > 65535) {
         throw new CliError(`--port must be a TCP port number (0-65535), got "${opts.port}".`, 2);
       }
+      // Loaded here so that `--help` does not start DuckDB.
+      const { PortInUseError, startSnowflakeLocal } = await import('../local/snowflake/index.ts');
       let server;
       try {
         server = await startSnowflakeLocal({ port, ...(opts.memory ? {} : { dbPath: opts.db }) });

@@ -8,10 +8,10 @@
  * "…" identifiers and $$…$$ bodies (UDF/UDTF code). Comment-only chunks are dropped; comments
  * before a statement are stripped so that the first word is the statement's.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { execute, type Connection } from './connection.ts';
+import type { Connection } from './connection.ts';
 
 export function splitSqlStatements(text: string): string[] {
   const out: string[] = [];
@@ -102,6 +102,9 @@ export async function applySqlFiles(
   files: string[],
   onStatement?: (s: AppliedStatement) => void,
 ): Promise<AppliedStatement[]> {
+  // Loaded here, not at the top: the CLI lists and splits these files (--help, --dry-run) without
+  // paying for snowflake-sdk's start-up.
+  const { execute } = await import('./connection.ts');
   const applied: AppliedStatement[] = [];
   for (const file of files) {
     const statements = splitSqlStatements(readFileSync(file, 'utf8'));
@@ -121,7 +124,18 @@ export async function applySqlFiles(
   return applied;
 }
 
-export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+/**
+ * The checkout holding sql/: the nearest directory above this module with a package.json. Found by
+ * walking up because this module also runs bundled from dist/cli/ (the compiled CLI).
+ */
+export const REPO_ROOT = findRepoRoot(path.dirname(fileURLToPath(import.meta.url)));
+
+function findRepoRoot(from: string): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'package.json'))) return dir;
+    if (path.dirname(dir) === dir) return path.resolve(from, '../..');
+  }
+}
 
 /** The table DDL the ingest path needs: `sql/01-*.sql` … `sql/09-*.sql`, in file-name order. */
 export function tableSqlFiles(root: string = REPO_ROOT): string[] {
