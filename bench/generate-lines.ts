@@ -6,6 +6,7 @@
  * doubled quotes in the User-Agent, requesters with spaces, non-UTC offsets are NOT generated:
  * S3 writes +0000).
  */
+import { createWriteStream } from 'node:fs';
 import { Prng } from '../local/sample/prng.ts';
 
 
@@ -147,4 +148,26 @@ export function generateText(bytes: number, opts: GenerateOptions = {}): string 
     if (size >= bytes) break;
   }
   return `${parts.join('\n')}\n`;
+}
+
+/** Writes about `bytes` bytes of lines to `file`, streaming (for files too big to hold as a string). */
+export async function writeLogFile(file: string, bytes: number, opts: GenerateOptions = {}): Promise<number> {
+  const out = createWriteStream(file);
+  let written = 0;
+  let buf: string[] = [];
+  let bufLen = 0;
+  for (const line of generateLines(opts)) {
+    buf.push(line);
+    bufLen += line.length + 1;
+    if (bufLen >= 1 << 20) {
+      const chunk = `${buf.join('\n')}\n`;
+      written += Buffer.byteLength(chunk);
+      buf = [];
+      bufLen = 0;
+      if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
+      if (written >= bytes) break;
+    }
+  }
+  await new Promise<void>((r, j) => out.end((e?: Error | null) => (e ? j(e) : r())));
+  return written;
 }

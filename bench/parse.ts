@@ -2,20 +2,22 @@
  * `npm run bench:parse`: how fast the parser turns log lines into typed rows, against the seed
  * quickstart's regex ported to JS (same typing) and the seed's Python UDTF itself, on ~100 MB of
  * deterministic realistic lines; plus the peak RSS of `s3-access-logs parse` over a ~1 GB file.
- * One run; results (with the machine) go to bench/results/parse.json.
+ * One run; with --write, results (with the machine) go to bench/results/parse.json.
+ * (`npm run bench:parse-cli` measures the whole `parse` process against the Python baselines.)
  *
- *   npm run bench:parse                      # everything (the RSS step writes and deletes ~1 GB in /tmp)
+ *   npm run bench:parse                      # everything, printed (the RSS step writes and deletes ~1 GB in /tmp)
+ *   npm run bench:parse -- --write           # ... and recorded
  *   npm run bench:parse -- --skip-rss        # keep the last recorded RSS measurement
- *   BENCH_MB=20 npm run bench:parse -- --skip-rss --no-write   # quick look, nothing recorded
+ *   BENCH_MB=20 npm run bench:parse -- --skip-rss   # quick look
  */
 import { spawnSync } from 'node:child_process';
-import { createWriteStream, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { parseLine, readLogLines } from '../shared/access-log/index.ts';
-import { generateLines, generateText } from './generate-lines.ts';
+import { generateText, writeLogFile } from './generate-lines.ts';
 import { seedRegexParse } from './seed-regex.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -129,33 +131,12 @@ function runPython(file: string): { lines: number; rows: number; seconds: number
   return JSON.parse(r.stdout) as { lines: number; rows: number; seconds: number; cpu: number };
 }
 
-async function writeBigFile(file: string, bytes: number): Promise<number> {
-  const out = createWriteStream(file);
-  let written = 0;
-  let buf: string[] = [];
-  let bufLen = 0;
-  for (const line of generateLines({ seed: 7 })) {
-    buf.push(line);
-    bufLen += line.length + 1;
-    if (bufLen >= 1 << 20) {
-      const chunk = `${buf.join('\n')}\n`;
-      written += Buffer.byteLength(chunk);
-      buf = [];
-      bufLen = 0;
-      if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
-      if (written >= bytes) break;
-    }
-  }
-  await new Promise<void>((r, j) => out.end((e?: Error | null) => (e ? j(e) : r())));
-  return written;
-}
-
 /** Peak RSS of the real CLI streaming a ~1 GB file (stdout and rejects to /dev/null). */
 async function measureRss(): Promise<Record<string, unknown>> {
   const file = path.join(os.tmpdir(), `s3-access-logs-rss-${process.pid}.log`);
   try {
     const t0 = now();
-    const bytes = await writeBigFile(file, 1024 ** 3);
+    const bytes = await writeLogFile(file, 1024 ** 3, { seed: 7 });
     console.log(`  generated ${(bytes / 1e9).toFixed(2)} GB in ${(now() - t0).toFixed(1)} s`);
     const bin = path.join(repoRoot, 'bin/s3-access-logs.mjs');
     const cmd = `/usr/bin/time -v ${process.execPath} ${bin} parse ${file} --rejects /dev/null > /dev/null`;
@@ -304,7 +285,7 @@ async function main() {
   console.log(`  ratios (CPU time): (a)/(b) = ${vsRegex}x (goal ≥ 1.5x), (a)/(c) = ${vsPython ?? 'n/a'}x (goal ≥ 10x)`);
   console.log(`  ratios (wall time, load ${load.join(' ')}): (a)/(b) = ${vsRegexWall}x, (a)/(c) = ${vsPythonWall ?? 'n/a'}x`);
   if (rss) console.log(`  peak RSS parsing ~1 GB: ${String(rss.peakRssMB)} MB (goal < 200 MB)`);
-  if (!args.has('--no-write')) {
+  if (args.has('--write')) {
     writeFileSync(resultsFile, `${JSON.stringify(result, null, 2)}\n`);
     console.log(`wrote ${path.relative(repoRoot, resultsFile)}`);
   }

@@ -7,15 +7,20 @@ import { closeSync, createReadStream, createWriteStream, openSync, readdirSync, 
 import path from 'node:path';
 import type { Writable } from 'node:stream';
 import { Option, type Command } from 'commander';
-import { COLUMNS, readLogLines, type AccessLogRow } from '../shared/access-log/index.ts';
-import { CliError } from './errors.ts';
+import { readLogLineBatches } from '../shared/access-log/index.ts';
+import { CliError, describeFileError } from './errors.ts';
+import { CSV_HEADER, csvField, csvRow, ndjsonRow } from './row-format.ts';
 
 type Format = 'ndjson' | 'csv';
 
-/** Buffers small writes and honours backpressure, so a slow consumer never grows our heap. */
+/**
+ * Collects output text and hands it to the stream in 64 KiB writes, waiting for the stream to drain
+ * when it asks to: a slow consumer never grows our heap, and waiting happens once per write, never
+ * per line.
+ */
 class BufferedOut {
   private parts: string[] = [];
-  private size = 0;
+  size = 0;
   closed = false;
   constructor(private readonly stream: Writable) {
     stream.on('error', (err: NodeJS.ErrnoException) => {
@@ -24,10 +29,9 @@ class BufferedOut {
       else throw err;
     });
   }
-  async write(s: string): Promise<void> {
+  push(s: string): void {
     this.parts.push(s);
     this.size += s.length;
-    if (this.size >= 1 << 16) await this.flush();
   }
   async flush(): Promise<void> {
     if (this.parts.length === 0) return;
@@ -49,22 +53,7 @@ class BufferedOut {
   }
 }
 
-function csvField(v: unknown): string {
-  if (v === null || v === undefined) return '';
-  const s = String(v);
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
-const CSV_HEADER = `${[...COLUMNS, 'logkey', 'logline'].join(',')}\n`;
-
-/** `logkeyJson` is JSON.stringify(logkey), computed once per file. */
-function formatRow(row: AccessLogRow, logkey: string, logkeyJson: string, logline: number, format: Format): string {
-  // Splicing two fields into the row's JSON is cheaper than stringifying a spread copy.
-  if (format === 'ndjson') return `${JSON.stringify(row).slice(0, -1)},"logkey":${logkeyJson},"logline":${logline}}\n`;
-  let out = '';
-  for (const c of COLUMNS) out += `${csvField(row[c])},`;
-  return `${out}${csvField(logkey)},${logline}\n`;
-}
+const FLUSH_AT = 1 << 16;
 
 /** FILE, DIR (every file below it, sorted) or `-` → the list of inputs, checked up front. */
 function expandInputs(args: string[]): string[] {
@@ -85,13 +74,13 @@ function expandInputs(args: string[]): string[] {
     try {
       st = statSync(a);
     } catch (err) {
-      throw new CliError(`cannot read input ${a}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, 1);
+      throw new CliError(describeFileError(a, err), 1);
     }
     if (st.isDirectory()) {
       try {
         walk(a);
       } catch (err) {
-        throw new CliError(`cannot read directory ${a}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, 1);
+        throw new CliError(describeFileError(a, err), 1);
       }
     } else {
       out.push(a);
@@ -114,6 +103,25 @@ export interface ParseSummary {
   rejects: number;
   bytes: number;
   seconds: number;
+  /** Inputs with lines of which none parsed: most likely not S3 server access logs. */
+  notLogs: Array<{ file: string; lines: number; firstReason: string }>;
+}
+
+async function openRejects(file: string): Promise<{ out: BufferedOut; end(): Promise<void> }> {
+  try {
+    closeSync(openSync(file, 'w'));
+  } catch (err) {
+    throw new CliError(`--rejects: ${describeFileError(file, err)}`, 1);
+  }
+  const stream = createWriteStream(file);
+  const out = new BufferedOut(stream);
+  return {
+    out,
+    async end() {
+      await out.flush();
+      await new Promise<void>((resolve, reject) => stream.end((err?: Error | null) => (err ? reject(err) : resolve())));
+    },
+  };
 }
 
 export async function runParse(
@@ -122,56 +130,60 @@ export async function runParse(
   stdout: Writable = process.stdout,
 ): Promise<ParseSummary> {
   const files = expandInputs(inputs);
-  let rejectsOut: BufferedOut | undefined;
-  let rejectsStream: Writable | undefined;
-  if (opts.rejects !== undefined) {
-    try {
-      closeSync(openSync(opts.rejects, 'w'));
-    } catch (err) {
-      throw new CliError(`cannot write rejects file ${opts.rejects}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, 1);
-    }
-    rejectsStream = createWriteStream(opts.rejects);
-    rejectsOut = new BufferedOut(rejectsStream);
-  }
+  const rejects = opts.rejects !== undefined ? await openRejects(opts.rejects) : undefined;
   const out = new BufferedOut(stdout);
   const started = process.hrtime.bigint();
   const total = { bytes: 0 };
-  const summary: ParseSummary = { files: 0, lines: 0, rows: 0, rejects: 0, bytes: 0, seconds: 0 };
-  if (opts.format === 'csv') await out.write(CSV_HEADER);
+  const summary: ParseSummary = { files: 0, lines: 0, rows: 0, rejects: 0, bytes: 0, seconds: 0, notLogs: [] };
+  const csv = opts.format === 'csv';
+  if (csv) out.push(CSV_HEADER);
 
   for (const file of files) {
     const source = file === '-' ? process.stdin : createReadStream(file);
-    const fileJson = JSON.stringify(file);
+    const logkey = csv ? csvField(file) : JSON.stringify(file);
+    const before = { lines: summary.lines, rows: summary.rows };
+    let firstReason = '';
     summary.files++;
     try {
-      for await (const p of readLogLines(counted(source, total))) {
-        summary.lines++;
-        if (p.result.ok) {
-          summary.rows++;
-          if (!out.closed) await out.write(formatRow(p.result.row, file, fileJson, p.line, opts.format));
-        } else {
-          summary.rejects++;
-          if (rejectsOut) {
-            await rejectsOut.write(
-              `${JSON.stringify({ logkey: file, logline: p.line, reason: p.result.reason, rawline: p.raw })}\n`,
-            );
+      for await (const batch of readLogLineBatches(counted(source, total))) {
+        summary.lines += batch.length;
+        for (let i = 0; i < batch.length; i++) {
+          const p = batch[i]!;
+          const r = p.result;
+          if (r.ok) {
+            summary.rows++;
+            out.push(csv ? csvRow(r.row, logkey, p.line) : ndjsonRow(r.row, p.raw, logkey, p.line));
+          } else {
+            summary.rejects++;
+            firstReason ||= r.reason;
+            rejects?.out.push(`${JSON.stringify({ logkey: file, logline: p.line, reason: r.reason, rawline: p.raw })}\n`);
           }
         }
+        if (out.closed) out.size = 0;
+        if (out.size >= FLUSH_AT) await out.flush();
+        if (rejects && rejects.out.size >= FLUSH_AT) await rejects.out.flush();
       }
     } catch (err) {
       if (err instanceof CliError) throw err;
-      const e = err as NodeJS.ErrnoException;
-      throw new CliError(`cannot read input ${file}: ${e.code ?? e.message}`, 1);
+      throw new CliError(describeFileError(file, err), 1);
     }
+    const lines = summary.lines - before.lines;
+    if (lines > 0 && summary.rows === before.rows) summary.notLogs.push({ file, lines, firstReason });
   }
   await out.flush();
-  if (rejectsOut && rejectsStream) {
-    await rejectsOut.flush();
-    await new Promise<void>((resolve, reject) => rejectsStream!.end((err?: Error | null) => (err ? reject(err) : resolve())));
-  }
+  await rejects?.end();
   summary.bytes = total.bytes;
   summary.seconds = Number(process.hrtime.bigint() - started) / 1e9;
   return summary;
+}
+
+/** The stderr warning for an input that yielded only rejects. */
+export function notLogWarning(n: ParseSummary['notLogs'][number]): string {
+  const name = n.file === '-' ? 'standard input' : n.file;
+  return (
+    `warning: ${name} does not look like an S3 server access log: none of its ${n.lines} line${n.lines === 1 ? '' : 's'} ` +
+    `parsed (first reason: ${n.firstReason}).`
+  );
 }
 
 export function formatSummary(s: ParseSummary): string {
@@ -192,6 +204,7 @@ export function register(program: Command): void {
     .option('--rejects <file>', 'write rejected lines as NDJSON {logkey, logline, reason, rawline} to FILE')
     .action(async (inputs: string[], opts: { format: Format; rejects?: string }) => {
       const summary = await runParse(inputs, opts);
+      for (const n of summary.notLogs) process.stderr.write(`s3-access-logs: ${notLogWarning(n)}\n`);
       process.stderr.write(`${formatSummary(summary)}\n`);
     });
 }

@@ -4,5 +4,5 @@ export type { AccessLogRow, Column, ParsedLine, ParseResult } from './columns.ts
 export { parseLine, REJECT_REASONS } from './parse-line.ts';
 export type { RejectReason } from './parse-line.ts';
 export { formatLine } from './format-line.ts';
-export { readLogLines, MAX_LINE_CHARS } from './read-lines.ts';
+export { readLogLines, readLogLineBatches, MAX_LINE_CHARS } from './read-lines.ts';
 export { s3TimeToIso, isoToS3Time } from './time.ts';

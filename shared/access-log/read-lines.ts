@@ -146,7 +146,12 @@ class LineSplitter {
   }
 }
 
-export async function* readLogLines(source: ByteSource): AsyncGenerator<ParsedLine> {
+/**
+ * The parsed lines of `source`, one array per chunk read: consumers that handle lines in bulk (the
+ * `parse` command) pay one await per chunk instead of one per line. The array is reused: read it
+ * before asking for the next one.
+ */
+export async function* readLogLineBatches(source: ByteSource): AsyncGenerator<ParsedLine[]> {
   const decoder = new StringDecoder('utf8');
   const lines = new LineSplitter();
   const batch: ParsedLine[] = [];
@@ -154,11 +159,17 @@ export async function* readLogLines(source: ByteSource): AsyncGenerator<ParsedLi
     const text = decoder.write(chunk as Buffer);
     if (text.length === 0) continue;
     lines.push(text, batch);
-    for (let i = 0; i < batch.length; i++) yield batch[i]!;
+    if (batch.length > 0) yield batch;
     batch.length = 0;
   }
   const tail = decoder.end();
   if (tail.length > 0) lines.push(tail, batch);
   lines.end(batch);
-  for (let i = 0; i < batch.length; i++) yield batch[i]!;
+  if (batch.length > 0) yield batch;
+}
+
+export async function* readLogLines(source: ByteSource): AsyncGenerator<ParsedLine> {
+  for await (const batch of readLogLineBatches(source)) {
+    for (let i = 0; i < batch.length; i++) yield batch[i]!;
+  }
 }

@@ -41,7 +41,10 @@ beforeAll(() => {
   writeFileSync(path.join(dir, 'logs/2024/a.log'), `${lines.slice(0, 30).join('\n')}\nthis is not a log line\n`);
   writeFileSync(path.join(dir, 'logs/b.gz'), gzipSync(`${lines.slice(30).join('\r\n')}\r\n`));
   writeFileSync(path.join(dir, 'tricky.log'), `${tricky}\n`);
-  writeFileSync(path.join(dir, 'corrupt.gz'), Buffer.concat([gzipSync(lines.join('\n')).subarray(0, 30), Buffer.alloc(50, 9)]));
+  writeFileSync(path.join(dir, 'corrupt.gz'), Buffer.concat([gzipSync(lines.join('\n')).subarray(0, 10), Buffer.alloc(50, 0xff)]));
+  const gz = gzipSync(lines.join('\n'));
+  writeFileSync(path.join(dir, 'truncated.gz'), gz.subarray(0, gz.length - 200));
+  writeFileSync(path.join(dir, 'notes.txt'), 'shopping list\n\nmilk, eggs\n');
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -89,14 +92,34 @@ describe.concurrent('s3-access-logs parse', () => {
     const missing = path.join(dir, 'nope.log');
     const r = await cli(['parse', path.join(dir, 'tricky.log'), missing]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain(`cannot read input ${missing}`);
+    expect(r.stderr).toBe(`s3-access-logs: ${missing} does not exist; check the path.\n`);
     expect(r.stdout).toBe('');
   });
 
-  it('exits 1 naming a corrupt gzip input', async () => {
-    const r = await cli(['parse', path.join(dir, 'corrupt.gz')]);
+  it('exits 1 naming a corrupt gzip input, in words', async () => {
+    const file = path.join(dir, 'corrupt.gz');
+    const r = await cli(['parse', file]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain(`cannot read input ${path.join(dir, 'corrupt.gz')}`);
+    expect(r.stderr).toBe(`s3-access-logs: ${file} starts like a gzip file but its compressed data is corrupt; fetch it again or leave it out.\n`);
+  });
+
+  it('exits 1 naming a truncated gzip input, in words', async () => {
+    const file = path.join(dir, 'truncated.gz');
+    const r = await cli(['parse', file]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`s3-access-logs: ${file} is a truncated gzip file (it ends before its compressed data does); fetch it again or leave it out.\n`);
+    expect(r.stderr).not.toMatch(/Z_BUF_ERROR|Z_DATA_ERROR/);
+  });
+
+  it('warns when an input yields only rejects, and still exits 0', async () => {
+    const file = path.join(dir, 'notes.txt');
+    const r = await cli(['parse', file, path.join(dir, 'tricky.log')]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain(
+      `s3-access-logs: warning: ${file} does not look like an S3 server access log: none of its 2 lines parsed (first reason: too_few_fields).\n`,
+    );
+    expect(r.stderr).not.toContain('tricky.log does not look like');
+    expect(SUMMARY.exec(r.stderr)?.slice(1, 5)).toEqual(['2', '3', '1', '2']);
   });
 
   it('exits 2 on a usage error, pointing at the command\'s own help instead of dumping the usage', async () => {
