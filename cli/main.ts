@@ -17,6 +17,8 @@ export const VERSION: string = pkg.version;
 const commands: Record<string, () => Promise<{ register(program: Command): void }>> = {
   parse: () => import('./parse.ts'),
   start: () => import('./start.ts'),
+  query: () => import('./query.ts'),
+  investigate: () => import('./investigate.ts'),
   backfill: () => import('./backfill.ts'),
   parity: () => import('./parity.ts'),
   'setup-snowflake': () => import('./setup-snowflake.ts'),

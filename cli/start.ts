@@ -11,6 +11,7 @@ import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import type { LogLevel } from '../shared/config.ts';
 import { CliError } from './errors.ts';
+import { renderTable } from './table.ts';
 
 interface StartOptions {
   awsPort: number;
@@ -175,33 +176,4 @@ function fmt(n: number): string {
   return n.toLocaleString('en-US');
 }
 
-function cell(v: unknown): string {
-  if (v === null || v === undefined) return '';
-  if (v instanceof Date) {
-    // The SDK hands DATE values over as Dates at midnight UTC; show those as plain dates.
-    const iso = v.toISOString();
-    return iso.endsWith('T00:00:00.000Z') ? iso.slice(0, 10) : iso.replace('T', ' ').replace(/\.000Z$/, 'Z');
-  }
-  if (typeof v === 'number') return Number.isInteger(v) ? fmt(v) : String(v);
-  if (typeof v === 'bigint') return fmt(Number(v));
-  if (typeof v === 'object') {
-    const s = typeof (v as { toJSON?: () => unknown }).toJSON === 'function' ? (v as { toJSON: () => unknown }).toJSON() : v;
-    return typeof s === 'string' ? s : String(s);
-  }
-  return String(v);
-}
-
-/** A plain text table; long cells are cut so a row fits a wide terminal. */
-export function renderTable(columns: string[], rows: Array<Record<string, unknown>>, maxRows: number): string {
-  if (rows.length === 0) return '(no rows)';
-  const shown = rows.slice(0, maxRows);
-  const cut = (s: string) => (s.length > 60 ? `${s.slice(0, 59)}…` : s);
-  const body = shown.map((r) => columns.map((c) => cut(cell(r[c]))));
-  const head = columns.map((c) => c.toLowerCase());
-  const width = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
-  const numeric = columns.map((c) => shown.every((r) => r[c] === null || typeof r[c] === 'number' || typeof r[c] === 'bigint'));
-  const line = (cells: string[]) => cells.map((s, i) => (numeric[i] ? s.padStart(width[i]!) : s.padEnd(width[i]!))).join('  ').trimEnd();
-  const lines = [line(head), width.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)];
-  if (rows.length > shown.length) lines.push(`... ${rows.length - shown.length} more row(s)`);
-  return lines.join('\n');
-}
+export { renderTable } from './table.ts';

@@ -24,6 +24,7 @@ import { startSnowflakeLocal, type SnowflakeLocal } from './snowflake/index.ts';
 import { loadIngestConfig, type LogLevel } from '../shared/config.ts';
 import { execute, type ConnectionProvider } from '../shared/snowflake/connection.ts';
 import { REPO_ROOT, applySqlFiles, splitSqlStatements, tableSqlFiles } from '../shared/snowflake/sql-files.ts';
+import { bindParams, loadSqlTemplates } from '../shared/snowflake/sql-params.ts';
 import { createIngestHandler, defaultConnections } from '../functions/ingest/handler.ts';
 import { pidAlive, readStackInfo, SNOWFLAKE_LOGIN, STACK_FILE, StackError, type StackInfo } from './stack-info.ts';
 
@@ -366,16 +367,14 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         };
       },
       async runQueries(dir = path.join(REPO_ROOT, 'sql', 'queries')) {
+        // The investigations with their default parameters: the sample's planted incident.
         const conn = await connections.get();
         const results: QueryResult[] = [];
-        for (const file of readdirSync(dir).filter((f) => f.endsWith('.sql')).sort()) {
-          const text = readFileSync(path.join(dir, file), 'utf8');
-          const name = /^--\s*name:\s*(.+)$/m.exec(text)?.[1]?.trim() ?? file;
-          const statements = splitSqlStatements(text);
-          if (statements.length !== 1) throw new Error(`${file} must hold exactly one statement, found ${statements.length}`);
+        for (const t of loadSqlTemplates(dir)) {
+          const { sqlText, binds } = bindParams(t);
           const t0 = performance.now();
-          const rows = await execute<Record<string, unknown>>(conn, statements[0]!);
-          results.push({ file, name, columns: rows[0] ? Object.keys(rows[0]) : [], rows, ms: performance.now() - t0 });
+          const rows = await execute<Record<string, unknown>>(conn, sqlText, binds);
+          results.push({ file: path.basename(t.file), name: t.title, columns: rows[0] ? Object.keys(rows[0]) : [], rows, ms: performance.now() - t0 });
         }
         return results;
       },
