@@ -10,6 +10,8 @@ import type { Command } from 'commander';
 import type { BackfillSummary } from '../functions/backfill/core.ts';
 import type { RedriveSummary } from '../functions/backfill/redrive.ts';
 import type { BackfillPayload } from '../functions/backfill/request.ts';
+import { BACKFILL_DEFAULTS } from '../shared/config.ts';
+import { parseRange } from './dates.ts';
 import { CliError } from './errors.ts';
 import { localStack } from './local-stack.ts';
 
@@ -58,8 +60,40 @@ export function payloadFrom(opts: BackfillCliOptions): BackfillPayload {
   return p;
 }
 
+/**
+ * The flags checked on their own, before any stack, credentials or function is looked up, with
+ * the values as the user typed them. The function checks the payload again (it is the authority on
+ * its configured maximum range); the local stack's maximum is the default, checked here too.
+ */
+export function checkFlags(opts: BackfillCliOptions, now: Date = new Date()): void {
+  if (opts.redriveDlq) {
+    const extra = (['from', 'to', 'prefix', 'bucket', 'force', 'maxObjects'] as const).find((f) => opts[f] !== undefined && opts[f] !== false);
+    if (extra) throw new CliError(`${FLAG[extra]} cannot be combined with --redrive-dlq: a redrive moves every message of the DLQ.`, 2);
+    return;
+  }
+  if (opts.to !== undefined && opts.from === undefined) {
+    throw new CliError(`--to ${opts.to} needs --from: give the start of the range as well (e.g. --from 2026-11-01).`, 2);
+  }
+  const range = parseRange({ start: '--from', end: '--to' }, { start: opts.from, end: opts.to });
+  if (range.start && !range.end && range.start.getTime() >= now.getTime()) {
+    throw new CliError(`--from ${opts.from} is in the future; without --to the range ends now.`, 2);
+  }
+  if (!range.start && !opts.force) {
+    throw new CliError('--from is required: give the range to replay (--from 2026-11-01 [--to 2026-11-02]), or pass --force to replay the whole prefix.', 2);
+  }
+  if (opts.local && range.start && !opts.force) {
+    const days = ((range.end ?? now).getTime() - range.start.getTime()) / 86_400_000;
+    if (days > BACKFILL_DEFAULTS.maxRangeDays) {
+      const span = `--from ${opts.from}${opts.to !== undefined ? ` --to ${opts.to}` : ' to now'}`;
+      throw new CliError(`the range ${span} is ${days.toFixed(1)} days, over the maximum of ${BACKFILL_DEFAULTS.maxRangeDays}; narrow it or pass --force.`, 2);
+    }
+  }
+}
+
 /** A payload error from the function (field named in payload terms) as a CLI usage error. */
 function requestError(field: string, message: string): CliError {
+  // The range limit is a setting of the function (BACKFILL_MAX_RANGE_DAYS), not the fault of --to.
+  if (/\bthe range is\b/.test(message)) return new CliError(message.replace(/^\w+:\s*/, '').replace(/\bset force\b/, 'pass --force'), 2);
   const flag = FLAG[field];
   const text = flag ? message.replace(new RegExp(`^${field}:`), `${flag}:`) : message;
   return new CliError(text.replace(/\bset force\b/, 'pass --force'), 2);
@@ -103,6 +137,12 @@ export async function invokeDeployed(opts: BackfillCliOptions, payload: Backfill
     );
   } catch (err) {
     const e = err as Error & { name?: string };
+    if (/Region is missing/i.test(e.message)) {
+      throw new CliError('no AWS region for the deployed function: pass --region (e.g. --region us-east-1) or set AWS_REGION, or use --local for the stack "npm start" runs.', 1);
+    }
+    if (e.name === 'CredentialsProviderError' || /Could not load credentials/i.test(e.message)) {
+      throw new CliError('no AWS credentials to invoke the deployed function: configure them (AWS_PROFILE, aws configure or aws sso login), or use --local for the stack "npm start" runs.', 1);
+    }
     if (e.name === 'ResourceNotFoundException') {
       throw new CliError(`no function "${opts.function}"${opts.region ? ` in ${opts.region}` : ''}; pass --function NAME (the stack output BackfillFunctionName) and --region.`, 1);
     }
@@ -130,7 +170,6 @@ export async function runLocal(dataDir: string, payload: BackfillPayload): Promi
   const { runBackfill } = await import('../functions/backfill/core.ts');
   const { snowflakeLedger } = await import('../functions/backfill/ledger.ts');
   const { snowflakeExecutor } = await import('../functions/backfill/snowflake.ts');
-  const { BACKFILL_DEFAULTS } = await import('../shared/config.ts');
   const { BackfillRequestError } = await import('../functions/backfill/request.ts');
 
   const clientConfig = { endpoint: info.awsEndpoint, region: info.region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
@@ -198,6 +237,7 @@ export function register(program: Command): void {
     .option('--json', 'print the summary as JSON')
     .action(async (opts: BackfillCliOptions) => {
       const payload = payloadFrom(opts);
+      checkFlags(opts);
       const summary = opts.local ? await runLocal(opts.dataDir, payload) : await invokeDeployed(opts, payload);
       process.stdout.write(`${opts.json ? JSON.stringify(summary) : formatSummary(summary)}\n`);
     });

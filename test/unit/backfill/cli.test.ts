@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatSummary, payloadFrom, runLocal } from '../../../cli/backfill.ts';
+import { checkFlags, formatSummary, payloadFrom, runLocal, type BackfillCliOptions } from '../../../cli/backfill.ts';
 import { CliError } from '../../../cli/errors.ts';
 import type { BackfillSummary } from '../../../functions/backfill/core.ts';
 
@@ -57,5 +57,28 @@ describe('backfill CLI', () => {
     expect(none).toBeInstanceOf(CliError);
     expect(none.exitCode).toBe(1);
     expect(none.message).toMatch(/no local stack found: .*stack\.json does not exist.*Start one with "npm start"/);
+  });
+
+  it('checks the range flags on their own, naming the flags passed and echoing the values as typed', () => {
+    const now = new Date('2026-11-20T12:00:00Z');
+    const msg = (o: Partial<BackfillCliOptions>) => {
+      try {
+        checkFlags({ function: 'f', dataDir: '.local', ...o }, now);
+      } catch (err) {
+        expect((err as CliError).exitCode).toBe(2);
+        return (err as CliError).message;
+      }
+      return 'ok';
+    };
+    expect(msg({ from: '2026-11-05', to: '2026-11-01' })).toBe('--from 2026-11-05 is not before --to 2026-11-01; swap them or widen the range.');
+    expect(msg({ to: '2026-11-01' })).toBe('--to 2026-11-01 needs --from: give the start of the range as well (e.g. --from 2026-11-01).');
+    expect(msg({})).toBe('--from is required: give the range to replay (--from 2026-11-01 [--to 2026-11-02]), or pass --force to replay the whole prefix.');
+    expect(msg({ from: '2026-12-01' })).toBe('--from 2026-12-01 is in the future; without --to the range ends now.');
+    expect(msg({ from: '2026-11-31' })).toBe('--from "2026-11-31" is not a calendar date; use YYYY-MM-DD (a whole UTC day) or YYYY-MM-DDTHH:MM:SSZ.');
+    // The local stack's maximum is known here; the message blames the range, with what was typed.
+    expect(msg({ local: true, from: '2026-01-01' })).toBe('the range --from 2026-01-01 to now is 323.5 days, over the maximum of 31; narrow it or pass --force.');
+    expect(msg({ local: true, from: '2026-01-01', force: true })).toBe('ok');
+    expect(msg({ redriveDlq: true, from: '2026-11-01' })).toBe('--from cannot be combined with --redrive-dlq: a redrive moves every message of the DLQ.');
+    expect(msg({ from: '2026-11-01', to: '2026-11-02' })).toBe('ok');
   });
 });
