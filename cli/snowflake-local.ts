@@ -1,8 +1,10 @@
 /**
- * `s3-access-logs snowflake-local [--port 8085] [--db .local/warehouse.duckdb]`: runs the local
+ * `s3-access-logs snowflake-local [--port 8085] [--db .local/snowflake.duckdb]`: runs the local
  * Snowflake endpoint on 127.0.0.1 until Ctrl-C, printing how to connect to it.
  */
+import path from 'node:path';
 import type { Command } from 'commander';
+import { WAREHOUSE_FILE } from '../local/stack-info.ts';
 import { CliError } from './errors.ts';
 
 interface Options {
@@ -16,7 +18,7 @@ export function register(program: Command): void {
     .command('snowflake-local')
     .description('Run a local Snowflake endpoint (snowflake-sdk protocol over DuckDB) on 127.0.0.1.')
     .option('--port <port>', 'TCP port on 127.0.0.1 (0 = any free port)', '8085')
-    .option('--db <file>', 'DuckDB file holding the warehouse; it survives restarts', '.local/warehouse.duckdb')
+    .option('--db <file>', 'DuckDB file holding the warehouse (the one "npm start" uses); it survives restarts', path.join('.local', WAREHOUSE_FILE))
     .option('--memory', 'keep the warehouse in memory instead of --db (lost on exit)')
     .action(async (opts: Options) => {
       const port = Number(opts.port);

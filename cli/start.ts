@@ -10,6 +10,7 @@ import path from 'node:path';
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import type { LogLevel } from '../shared/config.ts';
+import { WAREHOUSE_FILE } from '../local/stack-info.ts';
 import { CliError } from './errors.ts';
 import { renderTable } from './table.ts';
 
@@ -90,9 +91,12 @@ async function start(opts: StartOptions): Promise<void> {
   let release: () => void = () => {};
   const released = new Promise<void>((resolve) => (release = resolve));
   let waiting = false;
+  // Stopping the bar ends its line and shows the cursor again (it hides it while drawing).
+  let stopBar = () => {};
   const onSignal = () => {
     if (waiting) return release();
-    process.stderr.write('\nInterrupted; stopping the stack...\n');
+    stopBar();
+    process.stderr.write('Interrupted; stopping the stack...\n');
     void stack.stop().finally(() => process.exit(130));
   };
   process.once('SIGINT', onSignal);
@@ -102,7 +106,7 @@ async function start(opts: StartOptions): Promise<void> {
     const { info } = stack;
     out(`s3-access-logs local stack (started in ${seconds(performance.now() - t0)})`);
     out(`  S3 + SQS   ${info.awsEndpoint}  (fauxqs)`);
-    out(`  Snowflake  ${info.snowflakeUrl}  (snowflake-local, ${path.join(opts.dataDir, 'snowflake.duckdb')})`);
+    out(`  Snowflake  ${info.snowflakeUrl}  (snowflake-local, ${path.join(opts.dataDir, WAREHOUSE_FILE)})`);
     if (opts.logs) out(`Loading the files in ${opts.logs} into s3://${info.logBucket}/${info.logPrefix}`);
     else out(`Loading a generated sample (seed ${seed}) into s3://${info.logBucket}/${info.logPrefix}`);
 
@@ -110,9 +114,15 @@ async function start(opts: StartOptions): Promise<void> {
       { format: 'ingest [{bar}] {value}/{total} objects  {duration_formatted}', hideCursor: true, clearOnComplete: false, stream: process.stderr },
     );
     let barStarted = false;
+    let barDone = false;
+    stopBar = () => {
+      if (barStarted && !barDone) bar.stop();
+      barDone = true;
+    };
     let summary;
     try {
       summary = await stack.load(opts.logs ? { kind: 'dir', dir: opts.logs } : { kind: 'sample', options: { seed } }, (done, total) => {
+        if (barDone) return;
         if (!barStarted) {
           bar.start(total, 0);
           barStarted = true;
@@ -123,7 +133,7 @@ async function start(opts: StartOptions): Promise<void> {
       if (err instanceof StackError) throw new CliError(err.message, 1);
       throw err;
     } finally {
-      if (barStarted) bar.stop();
+      stopBar();
     }
 
     out();

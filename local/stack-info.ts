@@ -16,6 +16,12 @@ export const SNOWFLAKE_LOGIN = { account: 'local', username: 'local', password: 
 
 export const STACK_FILE = 'stack.json';
 
+/**
+ * The warehouse's DuckDB file in a data dir, for `start` and `snowflake-local` alike, so either
+ * one started alone on `.local` finds what the other loaded.
+ */
+export const WAREHOUSE_FILE = 'snowflake.duckdb';
+
 /** Written to `<data-dir>/stack.json` while the stack runs (the contract with `backfill --local`). */
 export interface StackInfo {
   awsEndpoint: string;

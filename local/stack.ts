@@ -26,7 +26,7 @@ import { execute, type ConnectionProvider } from '../shared/snowflake/connection
 import { REPO_ROOT, applySqlFiles, splitSqlStatements, tableSqlFiles } from '../shared/snowflake/sql-files.ts';
 import { bindParams, loadSqlTemplates } from '../shared/snowflake/sql-params.ts';
 import { createIngestHandler, defaultConnections } from '../functions/ingest/handler.ts';
-import { pidAlive, readStackInfo, SNOWFLAKE_LOGIN, STACK_FILE, StackError, type StackInfo } from './stack-info.ts';
+import { pidAlive, readStackInfo, SNOWFLAKE_LOGIN, STACK_FILE, StackError, WAREHOUSE_FILE, type StackInfo } from './stack-info.ts';
 
 export { readStackInfo, runningStack, SNOWFLAKE_LOGIN, STACK_FILE, StackError, type StackInfo } from './stack-info.ts';
 import type { BatchSummary } from '../functions/ingest/observability.ts';
@@ -88,7 +88,7 @@ export interface Stack {
 
 export type LoadSource = { kind: 'sample'; options?: SampleOptions } | { kind: 'dir'; dir: string };
 
-const DB_FILE = 'snowflake.duckdb';
+const DB_FILE = WAREHOUSE_FILE;
 
 /** Fails early, before anything starts, if `--logs` cannot be read. Returns the files found. */
 export function listLogFiles(dir: string): string[] {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { WAREHOUSE_FILE } from '../../local/stack-info.ts';
 
 const run = promisify(execFile);
 const bin = new URL('../../bin/s3-access-logs.mjs', import.meta.url).pathname;
@@ -58,5 +59,11 @@ describe.concurrent('s3-access-logs CLI', () => {
     expect(r.stderr).toBe(
       's3-access-logs: no AWS region for the deployed function: pass --region (e.g. --region us-east-1) or set AWS_REGION, or use --local for the stack "npm start" runs.\n',
     );
+  });
+
+  it('snowflake-local defaults to the warehouse file start uses', async () => {
+    const r = await cli(['snowflake-local', '--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout.replace(/\s+/g, ' ')).toContain(`(default: "${path.join('.local', WAREHOUSE_FILE)}")`);
   });
 });

@@ -3,11 +3,12 @@
  * process with the generated sample, the CLI as a child process finding it through <data-dir>/stack.json.
  */
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WAREHOUSE_FILE } from '../../../local/stack-info.ts';
 import { startStack, type Stack } from '../../../local/stack.ts';
 
 const run = promisify(execFile);
@@ -45,6 +46,8 @@ beforeAll(async () => {
   stack = await startStack({ awsPort: 0, snowflakePort: 0, dataDir, logLevel: 'SILENT' });
   const loaded = await stack.load({ kind: 'sample' });
   expect(loaded.rows).toBeGreaterThan(5000);
+  // The file `snowflake-local` opens by default (test/unit/cli.test.ts checks its default).
+  expect(existsSync(path.join(dataDir, WAREHOUSE_FILE))).toBe(true);
 }, 180_000);
 
 afterAll(async () => {

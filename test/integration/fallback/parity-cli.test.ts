@@ -69,8 +69,8 @@ afterAll(async () => {
 });
 
 describe('s3-access-logs parity --local', () => {
-  it('--from-s3: every line of the Lambda-typed objects agrees with the UDTF', async () => {
-    const r = await cli(['parity', '--local', '--data-dir', path.join(dir, 'data'), '--from-s3']);
+  it('by default (the objects in S3): every line of the Lambda-typed objects agrees with the UDTF', async () => {
+    const r = await cli(['parity', '--local', '--data-dir', path.join(dir, 'data')]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/lines compared: +43\n/);
@@ -78,6 +78,13 @@ describe('s3-access-logs parity --local', () => {
     expect(r.stdout).toMatch(/rejected by both: +1\n/);
     expect(r.stdout).toMatch(/agreement: +100\.000% of lines both accept \(42\/42\)/);
     expect(r.stdout).toMatch(/missing typed: +0 /);
+  }, 60_000);
+
+  it('fails when nothing was compared instead of reporting 100%', async () => {
+    const r = await cliInProcess(['parity', '--local', '--data-dir', path.join(dir, 'data'), '--from-staging']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/lines compared: +0\n/);
+    expect(r.stderr).toContain('nothing was compared: s3_access_logs_staging holds no line of an object the Lambda typed; drop --from-staging to compare the objects in S3.');
   }, 60_000);
 
   it('staged lines (Snowpipe emulated): a typed row that differs from the UDTF, or a lost one, fails with the column named', async () => {
@@ -88,12 +95,12 @@ describe('s3-access-logs parity --local', () => {
       `INSERT INTO s3_access_logs_staging (logbucket, logkey, logline, raw, loadedat) VALUES ${lines.map(() => '(?, ?, ?, ?, CURRENT_TIMESTAMP())').join(', ')}`,
       lines.flatMap((raw, i) => [bucket, KEY_A, i + 1, raw]),
     );
-    const clean = await cliInProcess(['parity', '--local', '--data-dir', path.join(dir, 'data')]);
+    const clean = await cliInProcess(['parity', '--local', '--data-dir', path.join(dir, 'data'), '--from-staging']);
     expect(clean.code).toBe(0);
     expect(clean.stdout).toMatch(/agreement: +100\.000% of lines both accept \(30\/30\)/);
 
     await sql('UPDATE s3_access_logs SET httpstatus = 599 WHERE logkey = ? AND logline = 3', [KEY_A]);
-    const differing = await cliInProcess(['parity', '--local', '--data-dir', path.join(dir, 'data')]);
+    const differing = await cliInProcess(['parity', '--local', '--data-dir', path.join(dir, 'data'), '--from-staging']);
     expect(differing.code).toBe(1);
     expect(differing.stdout).toMatch(/differing rows: +1\n/);
     expect(differing.stdout).toMatch(/httpstatus +1\n/);
@@ -101,7 +108,7 @@ describe('s3-access-logs parity --local', () => {
     expect(differing.stderr).toMatch(/parity: 1 differing rows/);
 
     await sql('DELETE FROM s3_access_logs WHERE logkey = ? AND logline = 5', [KEY_A]);
-    const missing = await cliInProcess(['parity', '--local', '--data-dir', path.join(dir, 'data'), '--min-agreement', '0']);
+    const missing = await cliInProcess(['parity', '--local', '--data-dir', path.join(dir, 'data'), '--from-staging', '--min-agreement', '0']);
     expect(missing.code).toBe(1);
     expect(missing.stdout).toMatch(/missing typed: +1 /);
   }, 90_000);
