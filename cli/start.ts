@@ -160,7 +160,7 @@ async function start(opts: StartOptions): Promise<void> {
       out(`  queue           ${info.queueUrl}`);
       out(`  DLQ             ${info.dlqUrl}`);
       out(`  Snowflake       accessUrl ${info.snowflakeUrl}, account local, user local, password local, database S3_ACCESS_LOGS, schema PUBLIC`);
-      out(`  stack file      ${path.join(opts.dataDir, STACK_FILE)}  (used by backfill --local, parity --local)`);
+      out(`  stack file      ${path.join(opts.dataDir, STACK_FILE)}  (used by query, investigate, backfill --local, parity --local)`);
     }
     if (opts.json) {
       out(JSON.stringify({ objects: summary.objects, rows: summary.rows, rejects: summary.rejects, skipped: summary.skipped, dlq: summary.dlq }));
