@@ -102,7 +102,7 @@ export const RATES = {
     asOf: '2026-11-26',
   },
   csvEncodeCpuSecondsPerGb: {
-    value: 12.85,
+    value: 13.55,
     unit: 'CPU seconds per GB of log lines to write the rows as gzip CSV',
     source: 'bench/results/formats.json (csv.gz cpuSecondsPerGbOfLogs)',
     asOf: READ,

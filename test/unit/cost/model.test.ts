@@ -50,8 +50,8 @@ describe('cost model', () => {
     // (10,000 sends + 2 × 10,000 batches + 21,600 idle polls) × $0.40/M
     expect(item(r, 'pipe', 'SQS')).toBeCloseTo(51_600 * 0.4e-6, 12);
     expect(item(r, 'insert', 'SQS')).toBeCloseTo(51_600 * 0.4e-6, 12);
-    // (10 GB × (10.93 + 12.85) CPU-s ÷ (1024/1769) vCPU + 10,000 × 0.15 s) × 1 GB × $0.0000133334
-    expect(item(r, 'pipe', 'Lambda duration')).toBeCloseTo(((10 * 23.78) / (1024 / 1769) + 1500) * 0.0000133334, 9);
+    // (10 GB × (10.93 + 13.55) CPU-s ÷ (1024/1769) vCPU + 10,000 × 0.15 s) × 1 GB × $0.0000133334
+    expect(item(r, 'pipe', 'Lambda duration')).toBeCloseTo(((10 * 24.48) / (1024 / 1769) + 1500) * 0.0000133334, 9);
     expect(item(r, 'pipe', 'Lambda requests')).toBeCloseTo(0.002, 12);
     // insert waits on Snowflake: + 10,000 × 1.5 s; CPU 10.93 + 1e9/702 × 9.7 µs = 24.748 s/GB; GET 0.05 s/object
     const insertSeconds = (10 * (10.93 + (1e9 / 702) * 9.7e-6)) / (1024 / 1769) + 500 + 15_000;
@@ -80,7 +80,7 @@ describe('cost model', () => {
     expect(r.invocationsPerDay).toBe(500);
     expect(r.methods.insert.credits).toBeCloseTo(24 * (1 - Math.exp(-(500 / 86_400) * 61.5)), 9);
     // 2048 MB is a full vCPU (capped at 1) and 2 GB per second.
-    expect(item(r, 'pipe', 'Lambda duration')).toBeCloseTo((10 * 23.78 + 500 * 0.15) * 2 * 0.0000133334, 9);
+    expect(item(r, 'pipe', 'Lambda duration')).toBeCloseTo((10 * 24.48 + 500 * 0.15) * 2 * 0.0000133334, 9);
   });
 
   it('previous Snowpipe pricing: 0.06 credits per 1,000 files, 3 files per object', () => {
@@ -91,5 +91,21 @@ describe('cost model', () => {
     expect(() => costPerDay({ gbPerDay: -1 })).toThrow(/gbPerDay must be a number of 0 or more, got -1/);
     expect(() => costPerDay({ gbPerDay: Number.NaN })).toThrow(/gbPerDay/);
     expect(() => costPerDay({ gbPerDay: 1, batchSize: 0 })).toThrow(/batchSize must be at least 1/);
+  });
+});
+
+describe('cost model rates', () => {
+  it('are the numbers the committed benchmarks measured (rerunning a benchmark means updating cli/cost/prices.ts)', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { RATES } = await import('../../../cli/cost/prices.ts');
+    const formats = JSON.parse(readFileSync(new URL('../../../bench/results/formats.json', import.meta.url), 'utf8'));
+    const parse = JSON.parse(readFileSync(new URL('../../../bench/results/parse.json', import.meta.url), 'utf8'));
+    const csv = formats.results['csv.gz'];
+    expect(RATES.csvBilledBytesPerLogByte.value).toBe(csv.bytesBilledPerLogByte);
+    expect(RATES.csvStoredBytesPerLogByte.value).toBe(csv.bytesWrittenPerLogByte);
+    expect(RATES.csvEncodeCpuSecondsPerGb.value).toBe(csv.cpuSecondsPerGbOfLogs);
+    const streaming = parse.results.parserStreaming;
+    expect(RATES.readAndParseCpuSecondsPerGb.value).toBeCloseTo(streaming.cpuSeconds / (parse.input.bytes / 1e9), 2);
+    expect(RATES.avgLineBytes.value).toBe(parse.input.avgLineBytes);
   });
 });
