@@ -492,6 +492,8 @@ describe('sls package, bucketMode=existing (default)', () => {
       expect(ingest.logPrefixes).toEqual(['logs/']);
       expect(ingest.loadMode).toBe('parsed');
       expect(ingest.loadMethod).toBe('pipe');
+      expect(ingest.staging).toEqual({ bucket: STAGING_BUCKET, prefix: 'pipe/' });
+      expect(ingest.snowflake).toBeUndefined();
     }
     const backfill = loadBackfillConfig({ ...s.resource('BackfillLambdaFunction').Properties.Environment.Variables, AWS_REGION: REGION });
     expect(backfill.logBucket).toBe('acme-access-logs');
