@@ -649,6 +649,20 @@ describe('sls package, bucketMode=existing (default)', () => {
   });
 });
 
+describe('sls package, an unknown loadMethod', () => {
+  it('fails naming the parameter, instead of deploying a stack that loads nowhere', async () => {
+    const dir = path.join(work, 'bad-load-method');
+    const [cmd, args] = offline(path.join(ROOT, 'node_modules/.bin/sls'), ['package', '--package', dir, ...paramArgs({ ...EXISTING_PARAMS, loadMethod: 'snowpipe' })]);
+    const err = await run(cmd, args, { cwd: ROOT, env: { ...offlineEnv(), S3AL_DIST_DIR: DIST }, maxBuffer: 16 << 20 }).then(
+      () => undefined,
+      (e: { stdout: string; stderr: string }) => e,
+    );
+    expect(err, 'sls package must fail').toBeDefined();
+    expect(`${err!.stdout}${err!.stderr}`).toContain('Cannot resolve variable at "custom.loadMethod"');
+    expect(existsSync(path.join(dir, 'cloudformation-template-update-stack.json'))).toBe(false);
+  }, 120_000);
+});
+
 describe('sls package, bucketMode=create', () => {
   let s: Stack;
   beforeAll(() => {
