@@ -23,6 +23,7 @@ const commands: Record<string, () => Promise<{ register(program: Command): void 
   parity: () => import('./parity.ts'),
   'setup-snowflake': () => import('./setup-snowflake.ts'),
   'snowflake-local': () => import('./snowflake-local.ts'),
+  cost: () => import('./cost.ts'),
 };
 
 /** How a usage error ends: a pointer to the help of the command that was run, not the whole usage. */
