@@ -11,8 +11,9 @@
  *     the parser's rows (@duckdb/node-api; every column of every row compared).
  * Snowflake's own typed load cannot run here; bench/results/formats.json says what the docs say.
  *
- *   npm run bench:formats                     # ~64 MB of logs; writes bench/results/formats.json
- *   BENCH_MB=8 npm run bench:formats -- --no-write
+ *   npm run bench:formats                     # ~64 MB of logs; prints the results
+ *   npm run bench:formats -- --write          # ... and records them in bench/results/formats.json
+ *   BENCH_MB=8 npm run bench:formats          # quick look
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -26,7 +27,8 @@ import { gzipCsv, gzipNdjson, parquet, STAGED_COLUMNS, type StagedRow } from './
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const resultsFile = path.join(repoRoot, 'bench/results/formats.json');
-const write = !process.argv.includes('--no-write');
+// Results are recorded only when asked, like every benchmark here.
+const write = process.argv.includes('--write');
 const targetMb = Number(process.env.BENCH_MB ?? 64);
 const OBJECT_BYTES = 1 << 20;
 const ROUNDS = 3;

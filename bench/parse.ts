@@ -270,7 +270,7 @@ async function main() {
       rssAt1GB: { goal: '< 200 MB', actualMB: rss?.peakRssMB ?? null, met: rss?.met ?? null },
     },
     rss,
-    command: 'npm run bench:parse',
+    command: 'npm run bench:parse -- --write',
   };
 
   const fmt = (name: string, r: Rate | { skipped: string }) =>

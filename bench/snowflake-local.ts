@@ -2,7 +2,7 @@
  * `npm run bench:snowflake-local`: rows/s of 30-column array-bind INSERTs through the real
  * snowflake-sdk into snowflake-local (in-process, in-memory warehouse), the path the ingest
  * Lambda uses. Also measures one-statement-per-row INSERTs on a small sample, for the ratio.
- * Writes bench/results/snowflake-local.json.
+ * Prints the results; with --write also records them in bench/results/snowflake-local.json.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -76,7 +76,7 @@ async function main(): Promise<void> {
   const best = Math.max(...results.map((r) => r.medianRowsPerS));
   const out = {
     benchmark: 'snowflake-local',
-    command: 'npm run bench:snowflake-local',
+    command: 'npm run bench:snowflake-local -- --write',
     date: new Date().toISOString(),
     machine: { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, node: process.version, loadAverage1mAtStart: Number(load[0]!.toFixed(2)) },
     what: `${COLUMNS}-column array-bind INSERT through snowflake-sdk into snowflake-local (in-process, in-memory DuckDB); times include the SDK building, compressing and sending the binds`,
@@ -87,10 +87,13 @@ async function main(): Promise<void> {
     goalRowsPerS: GOAL_ROWS_PER_S,
     goalMet: best >= GOAL_ROWS_PER_S,
   };
-  const file = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results', 'snowflake-local.json');
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(file, `${JSON.stringify(out, null, 2)}\n`);
-  process.stdout.write(`best median ${best} rows/s (goal ${GOAL_ROWS_PER_S}); array/per-row ratio ${out.arrayVsPerRowRatio}x -> ${path.relative(process.cwd(), file)}\n`);
+  process.stdout.write(`best median ${best} rows/s (goal ${GOAL_ROWS_PER_S}); array/per-row ratio ${out.arrayVsPerRowRatio}x\n`);
+  if (process.argv.includes('--write')) {
+    const file = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results', 'snowflake-local.json');
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, `${JSON.stringify(out, null, 2)}\n`);
+    process.stdout.write(`wrote ${path.relative(process.cwd(), file)}\n`);
+  }
 }
 
 await main();
