@@ -43,36 +43,43 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(parts).toString('utf8');
 }
 
-/** The prompt: statements end with `;`; a failing one prints its error and the session goes on. */
-async function prompt(wh: Warehouse, format: OutputFormat): Promise<void> {
-  const readline = await import('node:readline/promises');
-  const rl = readline.createInterface({ input: process.stdin, output: process.stdout });
-  process.stdout.write(`Connected to ${wh.where}. End statements with ";". Ctrl-D or \\q quits.\n`);
+/**
+ * The prompt: statements end with `;` and may span lines; a failing one prints its error and the
+ * session goes on. Ends on Ctrl-D, `\q`, `quit` or `exit`.
+ */
+export async function prompt(
+  wh: Pick<Warehouse, 'where' | 'run'>,
+  format: OutputFormat,
+  io: { input: NodeJS.ReadableStream; output: NodeJS.WritableStream; errors: NodeJS.WritableStream } = {
+    input: process.stdin,
+    output: process.stdout,
+    errors: process.stderr,
+  },
+): Promise<void> {
+  const readline = await import('node:readline');
+  // On a terminal, readline gives line editing and history; piped (the tests) it just reads lines.
+  const rl = readline.createInterface({ input: io.input, output: io.output, terminal: Boolean((io.input as { isTTY?: boolean }).isTTY) });
+  const ask = (q: string) => io.output.write(q);
+  io.output.write(`Connected to ${wh.where}. End statements with ";". Ctrl-D or \\q quits.\n`);
   let buffer = '';
-  try {
-    for (;;) {
-      let line: string;
-      try {
-        line = await rl.question(buffer ? '   ...> ' : 's3al> ');
-      } catch {
-        break; // Ctrl-D / closed input
-      }
-      if (!buffer && /^\s*(\\q|quit|exit)\s*;?\s*$/i.test(line)) break;
-      buffer += `${line}\n`;
-      if (!/;\s*$/.test(line)) continue;
+  ask('s3al> ');
+  for await (const line of rl) {
+    if (!buffer && /^\s*(\\q|quit|exit)\s*;?\s*$/i.test(line)) break;
+    buffer += `${line}\n`;
+    if (/;\s*$/.test(line)) {
       const statements = splitSqlStatements(buffer);
       buffer = '';
       for (const sql of statements) {
         try {
-          process.stdout.write(formatResult(await wh.run(sql), format));
+          io.output.write(formatResult(await wh.run(sql), format));
         } catch (err) {
-          process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+          io.errors.write(`${err instanceof Error ? err.message : String(err)}\n`);
         }
       }
     }
-  } finally {
-    rl.close();
+    ask(buffer ? '   ...> ' : 's3al> ');
   }
+  rl.close();
 }
 
 export function register(program: Command): void {
