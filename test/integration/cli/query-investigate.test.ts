@@ -19,6 +19,10 @@ let dataDir: string;
 const env = { ...process.env, SNOWFLAKE_ACCOUNT: '', SNOWFLAKE_SECRET_ARN: '' };
 
 async function cli(...args: string[]) {
+  return cliEnv(env, ...args);
+}
+
+async function cliEnv(env: NodeJS.ProcessEnv, ...args: string[]) {
   try {
     const { stdout, stderr } = await run(process.execPath, [bin, ...args], { env });
     return { code: 0, stdout, stderr };
@@ -136,6 +140,28 @@ describe.concurrent('investigate', () => {
     const nobody = await cli('investigate', 'activity-from-ip', '--ip', '192.0.2.254', '--data-dir', dataDir);
     expect(nobody.code).toBe(0);
     expect(nobody.stdout).toContain('(no rows)');
+  });
+
+  it('runs on Snowflake when SNOWFLAKE_* credentials are set (here pointed at the stack\'s snowflake-local)', async () => {
+    const snowflakeEnv = {
+      ...env,
+      SNOWFLAKE_ACCOUNT: 'local',
+      SNOWFLAKE_USERNAME: 'local',
+      SNOWFLAKE_PASSWORD: 'local',
+      SNOWFLAKE_DATABASE: 'S3_ACCESS_LOGS',
+      SNOWFLAKE_SCHEMA: 'PUBLIC',
+      SNOWFLAKE_ACCESS_URL: stack.info.snowflakeUrl,
+    };
+    // No stack.json in this data dir: the rows can only come through the Snowflake credentials.
+    const r = await cliEnv(snowflakeEnv, 'investigate', 'activity-from-ip', '--data-dir', path.join(dataDir, 'nope'), '--format', 'ndjson');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const rows = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { REQUESTER: string });
+    expect(rows.length).toBeGreaterThan(0);
+    expect(rows.every((x) => x.REQUESTER === 'arn:aws:iam::111122223333:user/jdoe')).toBe(true);
+    const local = await cliEnv(snowflakeEnv, 'query', 'SELECT 1', '--local', '--snowflake');
+    expect(local.code).toBe(2);
+    expect(local.stderr).toContain('--local cannot be combined with --snowflake; pick one warehouse.');
   });
 
   it('refuses a flag the investigation does not take, before looking for a stack', async () => {
