@@ -74,13 +74,13 @@ export function publicKeyBody(text: string, file: string): string {
   return body;
 }
 
-function secretsClientFor(secretId: string): () => SecretsManagerClient {
+export function secretsClientFor(secretId: string): () => SecretsManagerClient {
   // A full ARN names its region; use it so the command works whatever AWS_REGION says.
   const region = /^arn:[^:]+:secretsmanager:([^:]+):/.exec(secretId)?.[1];
   return () => new SecretsManagerClient(region ? { region } : {});
 }
 
-function resolveSource(opts: SetupOptions, env: NodeJS.ProcessEnv): SnowflakeSource {
+export function resolveSource(opts: Pick<SetupOptions, 'secret'>, env: NodeJS.ProcessEnv): SnowflakeSource {
   if (opts.secret) return { kind: 'secret', secretId: opts.secret };
   const problems: string[] = [];
   const source = loadSnowflakeSource(env, problems);
