@@ -15,7 +15,7 @@
 -- triage: which prefixes (evidence), were the keys read first (mass-download), versioning state.
 WITH p AS (
   SELECT :1::TIMESTAMP_TZ AS since, :2::TIMESTAMP_TZ AS until, :3::NUMBER AS baseline_days,
-         :4::NUMBER AS min_deletes, :5::NUMBER AS multiplier, :6::VARCHAR AS allowed_principal_regex
+         :4::NUMBER AS min_deletes, :5::FLOAT AS multiplier, :6::VARCHAR AS allowed_principal_regex
 ),
 deletes AS (
   SELECT COALESCE(e.requester, '(anonymous)') AS who, e.requester, e.remoteip, e.bucket_name, e.requestdatetime,

@@ -16,7 +16,7 @@
 --   (evidence keys)? did the same principal delete or change permissions afterwards?
 WITH p AS (
   SELECT :1::TIMESTAMP_TZ AS since, :2::TIMESTAMP_TZ AS until, :3::NUMBER AS baseline_days,
-         :4::NUMBER AS min_bytes, :5::NUMBER AS multiplier, :6::VARCHAR AS allowed_ip_regex
+         :4::NUMBER AS min_bytes, :5::FLOAT AS multiplier, :6::VARCHAR AS allowed_ip_regex
 ),
 reads AS (
   SELECT COALESCE(e.requester, '(anonymous) ' || e.remoteip) AS who, e.requester, e.remoteip,
