@@ -13,6 +13,7 @@ import {
   defaultWindow,
   loadDetections,
   runDetections,
+  scheduleTaskSql,
   unknownParams,
   type DetectionResult,
   type Window,
@@ -30,6 +31,8 @@ export interface DetectOptions {
   param?: string[];
   json?: boolean;
   secret?: string;
+  printSchedule?: boolean;
+  warehouse: string;
 }
 
 const COLUMNS = ['PRINCIPAL', 'SOURCE_IP', 'BUCKET', 'FIRST_SEEN', 'LAST_SEEN', 'REQUESTS', 'BYTES_OUT', 'EVIDENCE'];
@@ -155,12 +158,19 @@ export function register(program: Command): void {
     .option('--param <name=value>', 'override a detection parameter (repeatable; see docs/detections.md)', collect)
     .option('--json', 'print the findings as one JSON object')
     .option('--secret <arn>', 'read the Snowflake credentials from this Secrets Manager secret (default: as setup-snowflake)')
+    .option('--print-schedule', 'print the SQL of the optional daily task (sql/detections/schedule/02-task.sql) and exit')
+    .option('--warehouse <name>', 'with --print-schedule: the warehouse the task runs on', 'S3_ACCESS_LOGS_WH')
     .addHelpText(
       'after',
       '\nCredentials (without --local): as for setup-snowflake, --secret or SNOWFLAKE_SECRET_ARN, or the\n' +
         'SNOWFLAKE_* variables; the role needs SELECT on the table and the views of sql/08-* and sql/09-*.\n',
     )
     .action(async (opts: DetectOptions) => {
+      if (opts.printSchedule) {
+        if (!/^[A-Za-z_][A-Za-z0-9_$]*$/.test(opts.warehouse)) throw new CliError(`--warehouse must be a plain identifier (letters, digits, _ and $), got "${opts.warehouse}".`, 2);
+        process.stdout.write(scheduleTaskSql(loadDetections(), opts.warehouse));
+        return;
+      }
       const found = await withConnection(opts, (conn) => detect(conn, opts));
       if (!found) {
         if (opts.json) process.stdout.write(`${JSON.stringify({ since: null, until: null, findings: [] })}\n`);

@@ -36,6 +36,8 @@ export interface SetupOptions {
   setup?: boolean;
   publicKey?: string;
   fallback?: boolean;
+  /** Also the optional detection schedule: sql/detections/schedule/*.sql (findings table, task). */
+  schedule?: boolean;
   secret?: string;
   dryRun?: boolean;
   /** Repository root holding sql/ (tests only). */
@@ -55,6 +57,10 @@ export function sqlFilesFor(opts: SetupOptions): string[] {
         .sort()
         .map((f) => path.join(dir, f)),
     );
+  }
+  if (opts.schedule) {
+    const dir = path.join(root, 'sql', 'detections', 'schedule');
+    files.push(...readdirSync(dir).filter((f) => f.endsWith('.sql')).sort().map((f) => path.join(dir, f)));
   }
   return files;
 }
@@ -180,6 +186,7 @@ export function register(program: Command): void {
     .option('--setup', 'apply sql/00-setup.sql instead; run it once, as an administrator (SYSADMIN + SECURITYADMIN)')
     .option('--public-key <file>', `with --setup: set this RSA public key (PEM) on the ${LOADER_USER} user`)
     .option('--fallback', 'also apply sql/fallback/*.sql (the fallback path: stream, UDTF, task; Snowpipe objects stay manual)')
+    .option('--schedule', 'also apply sql/detections/schedule/*.sql: the findings table and the daily detection task (created suspended)')
     .option('--secret <arn>', 'read the credentials from this Secrets Manager secret (default: SNOWFLAKE_SECRET_ARN, else SNOWFLAKE_* variables)')
     .option('--dry-run', 'list the statements without connecting')
     .addHelpText(

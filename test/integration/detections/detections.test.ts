@@ -11,7 +11,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack } from '../../../local/stack.ts';
 import { generateSample } from '../../../local/sample/index.ts';
 import type { Connection } from '../../../shared/snowflake/connection.ts';
-import { defaultWindow, loadDetections, runDetections, type Window } from '../../../shared/snowflake/detections.ts';
+import { readFileSync } from 'node:fs';
+import {
+  defaultWindow,
+  findingsMergeSql,
+  loadDetections,
+  runDetections,
+  scheduleTaskSql,
+  timestampText,
+  type Window,
+} from '../../../shared/snowflake/detections.ts';
+import { execute } from '../../../shared/snowflake/connection.ts';
+import { applySqlFiles, REPO_ROOT } from '../../../shared/snowflake/sql-files.ts';
 import { main } from '../../../cli/main.ts';
 
 const truth = generateSample().truth;
@@ -173,3 +184,21 @@ describe('s3-access-logs detect --local', () => {
   });
 });
 
+
+describe('the optional schedule (sql/detections/schedule/)', () => {
+  it('the committed task is the one generated from the detection files (npm run detections:schedule)', () => {
+    const committed = readFileSync(path.join(REPO_ROOT, 'sql', 'detections', 'schedule', '02-task.sql'), 'utf8');
+    expect(committed).toBe(scheduleTaskSql(detections));
+  });
+
+  it('its MERGE records every finding once, and running it again over the same window adds nothing', async () => {
+    await applySqlFiles(conn, [path.join(REPO_ROOT, 'sql', 'detections', 'schedule', '01-findings.sql')]);
+    const lit = (d: Date) => `'${timestampText(d)}'::TIMESTAMP_TZ`;
+    const merge = findingsMergeSql(detections, lit(window.since), lit(window.until));
+    await execute(conn, merge);
+    await execute(conn, merge);
+    const rows = await execute<Record<string, unknown>>(conn, 'SELECT detection, principal, source_ip, bucket, requests FROM s3_access_logs_findings');
+    expect(rows).toHaveLength(truth.planted.length);
+    expect(rows.map((r) => `${String(r.DETECTION)} ${key(r as Finding)}`).sort()).toEqual(truth.planted.map((p) => `${p.detection} ${key(p)}`).sort());
+  });
+});
