@@ -11,8 +11,11 @@
 -- logs name the owner only by canonical user ID, so this is the best the logs alone can say; if
 -- you know your buckets' accounts, replace the view by a table with the same two columns.
 --
--- Cost: a view stores nothing. Each query on s3_access_logs_enriched also aggregates the writes
--- of s3_access_logs for s3_bucket_accounts (one extra scan of the pruned columns).
+-- Three views: s3_access_logs_classified (the table's columns plus everything that a row alone
+-- determines), s3_bucket_accounts, and s3_access_logs_enriched = classified + the bucket's account
+-- and cross_account. A view stores nothing; each query on s3_access_logs_enriched also aggregates
+-- 30 days of writes for s3_bucket_accounts, so the detections that do not need cross_account read
+-- s3_access_logs_classified and skip that scan.
 
 CREATE OR REPLACE VIEW s3_access_logs_classified AS
 SELECT
@@ -78,7 +81,15 @@ SELECT
     WHEN l.useragent ILIKE 'python-requests/%' THEN 'python-requests'
     WHEN l.useragent ILIKE 'Mozilla/%' THEN 'browser'
     ELSE 'other'
-  END AS client_family
+  END AS client_family,
+  -- Bytes of object data that left the bucket (bytessent alone also counts error documents,
+  -- listings and the XML of copy responses): see docs/detections.md, "bytes_out".
+  CASE
+    WHEN l.operation = 'REST.COPY.OBJECT_GET' AND l.httpstatus = 200 THEN COALESCE(l.objectsize, 0)
+    WHEN REGEXP_LIKE(l.operation, '(REST|SOAP|WEBSITE)[.]GET[.]OBJECT') AND l.httpstatus IN (200, 206) THEN COALESCE(l.bytessent, 0)
+    WHEN l.operation IN ('REST.GET.OBJECT_TORRENT', 'REST.POST.SELECT', 'REST.POST.SELECT_OBJECT_CONTENT') AND l.httpstatus IN (200, 206) THEN COALESCE(l.bytessent, 0)
+    ELSE 0
+  END AS bytes_out
 FROM s3_access_logs l;
 
 CREATE OR REPLACE VIEW s3_bucket_accounts AS
@@ -88,6 +99,9 @@ WITH votes AS (
   WHERE requester_account IS NOT NULL
     AND operation_class IN ('write', 'delete', 'permission_change', 'configuration_change')
     AND httpstatus < 400
+    -- The last 30 days of data (relative to the newest request, a metadata lookup in Snowflake),
+    -- so the inference costs the same every day however long the table grows.
+    AND requestdatetime >= DATEADD('day', -30, (SELECT MAX(requestdatetime) FROM s3_access_logs))
   GROUP BY bucket_name, requester_account
 )
 SELECT bucket_name, requester_account AS owner_account
@@ -102,13 +116,6 @@ SELECT
   CASE
     WHEN c.requester_account IS NULL OR a.owner_account IS NULL THEN NULL
     ELSE c.requester_account <> a.owner_account
-  END AS cross_account,
-  -- Bytes of object data that left the bucket (bytessent alone also counts error documents,
-  -- listings and the XML of copy responses): see docs/detections.md, "bytes_out".
-  CASE
-    WHEN c.operation = 'REST.COPY.OBJECT_GET' AND c.httpstatus = 200 THEN COALESCE(c.objectsize, 0)
-    WHEN c.operation_class = 'read' AND c.httpstatus IN (200, 206) THEN COALESCE(c.bytessent, 0)
-    ELSE 0
-  END AS bytes_out
+  END AS cross_account
 FROM s3_access_logs_classified c
 LEFT JOIN s3_bucket_accounts a ON a.bucket_name = c.bucket_name;

@@ -9,6 +9,8 @@
 --   load_lag_*      seconds from the object's delivery to its rows' commit in Snowflake
 --   gap_p95_s, gap_max_s  the usual and the longest silence between the bucket's consecutive log
 --                   objects (by their newest request); logs-stopped compares today's silence to it
+-- All over the 30 days up to the newest request of any bucket: a bucket silent for longer drops out
+-- of the view (and logs-stopped reports it for those 30 days).
 --
 -- S3 delivers server access logs on a best-effort basis: most records arrive within a few hours
 -- of the request, some later, and a few never (AWS, "Amazon S3 server access logging", section
@@ -27,6 +29,9 @@ WITH objects AS (
     MAX(loadedat) AS loadedat,
     TRY_TO_TIMESTAMP_TZ(LEFT(RIGHT(logkey, 36), 19) || ' +0000', 'YYYY-MM-DD-HH24-MI-SS TZHTZM') AS delivered
   FROM s3_access_logs
+  -- The last 30 days before the newest request (a metadata lookup in Snowflake): enough history
+  -- for a usual gap, and a cost that does not grow with the table.
+  WHERE requestdatetime >= DATEADD('day', -30, (SELECT MAX(requestdatetime) FROM s3_access_logs))
   GROUP BY bucket_name, logbucket, logkey
 ),
 timed AS (

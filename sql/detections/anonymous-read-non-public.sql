@@ -18,7 +18,7 @@ WITH p AS (
 anon AS (
   SELECT e.remoteip, e.bucket_name, e.requestdatetime, e.bytes_out, e.key_decoded, e.useragent,
          COALESCE(SPLIT_PART(e.key_decoded, '/', 1), '') AS top, e.requestdatetime >= p.since AS in_window
-  FROM s3_access_logs_enriched e, p
+  FROM s3_access_logs_classified e, p
   WHERE e.is_anonymous AND e.operation_class IN ('read', 'list') AND e.httpstatus IN (200, 206, 304)
     AND e.requestdatetime >= DATEADD('day', -p.baseline_days, p.since) AND e.requestdatetime < p.until
 ),

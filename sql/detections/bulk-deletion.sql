@@ -21,7 +21,7 @@ deletes AS (
   SELECT COALESCE(e.requester, '(anonymous)') AS who, e.requester, e.remoteip, e.bucket_name, e.requestdatetime,
          e.key_decoded, e.operation, e.requestdatetime >= p.since AS in_window,
          FLOOR(DATEDIFF('second', p.since, e.requestdatetime) / 86400) AS day_index
-  FROM s3_access_logs_enriched e, p
+  FROM s3_access_logs_classified e, p
   WHERE e.operation_class = 'delete' AND e.requester_type <> 'aws_service'
     AND e.operation <> 'REST.POST.MULTI_OBJECT_DELETE' -- its keys are logged one by one as BATCH.DELETE.OBJECT
     AND COALESCE(e.httpstatus, 0) < 400

@@ -26,7 +26,7 @@ src AS (
          LISTAGG(DISTINCT IFF(e.httpstatus IN (403, 404), e.errorcode, NULL), ', ') WITHIN GROUP (ORDER BY IFF(e.httpstatus IN (403, 404), e.errorcode, NULL)) AS codes,
          LISTAGG(DISTINCT IFF(e.httpstatus IN (403, 404), e.key_decoded, NULL), ', ') WITHIN GROUP (ORDER BY IFF(e.httpstatus IN (403, 404), e.key_decoded, NULL)) AS keys,
          SUM(e.bytes_out) AS bytes
-  FROM s3_access_logs_enriched e, p
+  FROM s3_access_logs_classified e, p
   WHERE e.requestdatetime >= p.since AND e.requestdatetime < p.until AND e.remoteip IS NOT NULL
   GROUP BY e.requester, e.remoteip, e.bucket_name
 )

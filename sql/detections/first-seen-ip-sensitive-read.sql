@@ -15,7 +15,7 @@ WITH p AS (
 ),
 known AS (
   SELECT e.requester, e.remoteip
-  FROM s3_access_logs_enriched e, p
+  FROM s3_access_logs_classified e, p
   WHERE e.requester IS NOT NULL AND e.remoteip IS NOT NULL
     AND e.requestdatetime >= DATEADD('day', -p.baseline_days, p.since) AND e.requestdatetime < p.since
   GROUP BY e.requester, e.remoteip
@@ -28,7 +28,7 @@ win AS (
          COUNT(*) AS requests, SUM(e.bytes_out) AS bytes, COUNT(DISTINCT e.key_decoded) AS objects,
          LISTAGG(DISTINCT e.key_decoded, ', ') WITHIN GROUP (ORDER BY e.key_decoded) AS keys,
          LISTAGG(DISTINCT e.client_family, ', ') WITHIN GROUP (ORDER BY e.client_family) AS clients
-  FROM s3_access_logs_enriched e, p
+  FROM s3_access_logs_classified e, p
   WHERE e.requester IS NOT NULL
     AND e.operation_class = 'read' AND e.httpstatus IN (200, 206)
     AND REGEXP_LIKE(e.key_decoded, p.sensitive_key_regex)

@@ -17,7 +17,7 @@ SELECT e.requester AS principal, e.remoteip AS source_ip, e.bucket_name AS bucke
        'operations ' || LISTAGG(DISTINCT e.operation, ', ') WITHIN GROUP (ORDER BY e.operation)
          || '; requests ' || LEFT(LISTAGG(DISTINCT e.request_uri, ', ') WITHIN GROUP (ORDER BY e.request_uri), 200)
          || '; client ' || COALESCE(LISTAGG(DISTINCT e.client_family, ', ') WITHIN GROUP (ORDER BY e.client_family), '-') AS evidence
-FROM s3_access_logs_enriched e, p
+FROM s3_access_logs_classified e, p
 WHERE e.operation_class = 'configuration_change' AND e.operation LIKE '%LOGGING%'
   AND COALESCE(e.httpstatus, 0) < 400
   AND NOT REGEXP_LIKE(COALESCE(e.requester, '(anonymous)'), p.allowed_principal_regex)

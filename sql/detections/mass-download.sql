@@ -23,7 +23,7 @@ reads AS (
          e.bucket_name, e.requestdatetime, e.bytes_out, e.key_decoded,
          e.requestdatetime >= p.since AS in_window,
          FLOOR(DATEDIFF('second', p.since, e.requestdatetime) / 86400) AS day_index
-  FROM s3_access_logs_enriched e, p
+  FROM s3_access_logs_classified e, p
   WHERE e.bytes_out > 0
     AND e.requestdatetime >= DATEADD('day', -p.baseline_days, p.since)
     AND e.requestdatetime < p.until

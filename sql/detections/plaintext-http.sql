@@ -19,7 +19,7 @@ SELECT e.requester AS principal, e.remoteip AS source_ip, e.bucket_name AS bucke
        'statuses ' || LISTAGG(DISTINCT e.httpstatus, ', ') WITHIN GROUP (ORDER BY e.httpstatus)
          || '; endpoint ' || COALESCE(MAX(e.endpoint), '-') || '; client ' || COALESCE(MAX(e.client_family), '-')
          || '; signature ' || COALESCE(LISTAGG(DISTINCT e.sigv, ', ') WITHIN GROUP (ORDER BY e.sigv), '-') AS evidence
-FROM s3_access_logs_enriched e, p
+FROM s3_access_logs_classified e, p
 WHERE NOT e.is_tls
   AND e.remoteip IS NOT NULL
   AND e.requester_type <> 'aws_service'

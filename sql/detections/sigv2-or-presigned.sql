@@ -21,7 +21,7 @@ SELECT e.requester AS principal, e.remoteip AS source_ip, e.bucket_name AS bucke
          || '; auth ' || COALESCE(LISTAGG(DISTINCT e.authtype, ', ') WITHIN GROUP (ORDER BY e.authtype), '-')
          || '; client ' || COALESCE(MAX(e.client_family), '-')
          || '; keys ' || LEFT(COALESCE(LISTAGG(DISTINCT e.key_decoded, ', ') WITHIN GROUP (ORDER BY e.key_decoded), '-'), 200) AS evidence
-FROM s3_access_logs_enriched e, p
+FROM s3_access_logs_classified e, p
 WHERE (e.sigv = 'SigV2' OR e.authtype = 'QueryString')
   AND REGEXP_LIKE(e.bucket_name, p.bucket_regex)
   AND NOT REGEXP_LIKE(COALESCE(e.requester, '(anonymous)'), p.allowed_principal_regex)

@@ -21,7 +21,7 @@ USING (
     anon AS (
       SELECT e.remoteip, e.bucket_name, e.requestdatetime, e.bytes_out, e.key_decoded, e.useragent,
              COALESCE(SPLIT_PART(e.key_decoded, '/', 1), '') AS top, e.requestdatetime >= p.since AS in_window
-      FROM s3_access_logs_enriched e, p
+      FROM s3_access_logs_classified e, p
       WHERE e.is_anonymous AND e.operation_class IN ('read', 'list') AND e.httpstatus IN (200, 206, 304)
         AND e.requestdatetime >= DATEADD('day', -p.baseline_days, p.since) AND e.requestdatetime < p.until
     ),
@@ -52,7 +52,7 @@ USING (
       SELECT COALESCE(e.requester, '(anonymous)') AS who, e.requester, e.remoteip, e.bucket_name, e.requestdatetime,
              e.key_decoded, e.operation, e.requestdatetime >= p.since AS in_window,
              FLOOR(DATEDIFF('second', p.since, e.requestdatetime) / 86400) AS day_index
-      FROM s3_access_logs_enriched e, p
+      FROM s3_access_logs_classified e, p
       WHERE e.operation_class = 'delete' AND e.requester_type <> 'aws_service'
         AND e.operation <> 'REST.POST.MULTI_OBJECT_DELETE' -- its keys are logged one by one as BATCH.DELETE.OBJECT
         AND COALESCE(e.httpstatus, 0) < 400
@@ -128,7 +128,7 @@ USING (
              LISTAGG(DISTINCT IFF(e.httpstatus IN (403, 404), e.errorcode, NULL), ', ') WITHIN GROUP (ORDER BY IFF(e.httpstatus IN (403, 404), e.errorcode, NULL)) AS codes,
              LISTAGG(DISTINCT IFF(e.httpstatus IN (403, 404), e.key_decoded, NULL), ', ') WITHIN GROUP (ORDER BY IFF(e.httpstatus IN (403, 404), e.key_decoded, NULL)) AS keys,
              SUM(e.bytes_out) AS bytes
-      FROM s3_access_logs_enriched e, p
+      FROM s3_access_logs_classified e, p
       WHERE e.requestdatetime >= p.since AND e.requestdatetime < p.until AND e.remoteip IS NOT NULL
       GROUP BY e.requester, e.remoteip, e.bucket_name
     )
@@ -150,7 +150,7 @@ USING (
     ),
     known AS (
       SELECT e.requester, e.remoteip
-      FROM s3_access_logs_enriched e, p
+      FROM s3_access_logs_classified e, p
       WHERE e.requester IS NOT NULL AND e.remoteip IS NOT NULL
         AND e.requestdatetime >= DATEADD('day', -p.baseline_days, p.since) AND e.requestdatetime < p.since
       GROUP BY e.requester, e.remoteip
@@ -163,7 +163,7 @@ USING (
              COUNT(*) AS requests, SUM(e.bytes_out) AS bytes, COUNT(DISTINCT e.key_decoded) AS objects,
              LISTAGG(DISTINCT e.key_decoded, ', ') WITHIN GROUP (ORDER BY e.key_decoded) AS keys,
              LISTAGG(DISTINCT e.client_family, ', ') WITHIN GROUP (ORDER BY e.client_family) AS clients
-      FROM s3_access_logs_enriched e, p
+      FROM s3_access_logs_classified e, p
       WHERE e.requester IS NOT NULL
         AND e.operation_class = 'read' AND e.httpstatus IN (200, 206)
         AND REGEXP_LIKE(e.key_decoded, p.sensitive_key_regex)
@@ -191,7 +191,7 @@ USING (
            'operations ' || LISTAGG(DISTINCT e.operation, ', ') WITHIN GROUP (ORDER BY e.operation)
              || '; requests ' || LEFT(LISTAGG(DISTINCT e.request_uri, ', ') WITHIN GROUP (ORDER BY e.request_uri), 200)
              || '; client ' || COALESCE(LISTAGG(DISTINCT e.client_family, ', ') WITHIN GROUP (ORDER BY e.client_family), '-') AS evidence
-    FROM s3_access_logs_enriched e, p
+    FROM s3_access_logs_classified e, p
     WHERE e.operation_class = 'configuration_change' AND e.operation LIKE '%LIFECYCLE%'
       AND COALESCE(e.httpstatus, 0) < 400
       AND NOT REGEXP_LIKE(COALESCE(e.requester, '(anonymous)'), p.allowed_principal_regex)
@@ -210,7 +210,7 @@ USING (
            'operations ' || LISTAGG(DISTINCT e.operation, ', ') WITHIN GROUP (ORDER BY e.operation)
              || '; requests ' || LEFT(LISTAGG(DISTINCT e.request_uri, ', ') WITHIN GROUP (ORDER BY e.request_uri), 200)
              || '; client ' || COALESCE(LISTAGG(DISTINCT e.client_family, ', ') WITHIN GROUP (ORDER BY e.client_family), '-') AS evidence
-    FROM s3_access_logs_enriched e, p
+    FROM s3_access_logs_classified e, p
     WHERE e.operation_class = 'configuration_change' AND e.operation LIKE '%LOGGING%'
       AND COALESCE(e.httpstatus, 0) < 400
       AND NOT REGEXP_LIKE(COALESCE(e.requester, '(anonymous)'), p.allowed_principal_regex)
@@ -248,7 +248,7 @@ USING (
              e.bucket_name, e.requestdatetime, e.bytes_out, e.key_decoded,
              e.requestdatetime >= p.since AS in_window,
              FLOOR(DATEDIFF('second', p.since, e.requestdatetime) / 86400) AS day_index
-      FROM s3_access_logs_enriched e, p
+      FROM s3_access_logs_classified e, p
       WHERE e.bytes_out > 0
         AND e.requestdatetime >= DATEADD('day', -p.baseline_days, p.since)
         AND e.requestdatetime < p.until
@@ -288,7 +288,7 @@ USING (
            'operations ' || LISTAGG(DISTINCT e.operation, ', ') WITHIN GROUP (ORDER BY e.operation)
              || '; requests ' || LEFT(LISTAGG(DISTINCT e.request_uri, ', ') WITHIN GROUP (ORDER BY e.request_uri), 200)
              || '; client ' || COALESCE(LISTAGG(DISTINCT e.client_family, ', ') WITHIN GROUP (ORDER BY e.client_family), '-') AS evidence
-    FROM s3_access_logs_enriched e, p
+    FROM s3_access_logs_classified e, p
     WHERE e.operation_class = 'permission_change'
       AND COALESCE(e.httpstatus, 0) < 400
       AND NOT REGEXP_LIKE(COALESCE(e.requester, '(anonymous)'), p.allowed_principal_regex)
@@ -307,7 +307,7 @@ USING (
            'statuses ' || LISTAGG(DISTINCT e.httpstatus, ', ') WITHIN GROUP (ORDER BY e.httpstatus)
              || '; endpoint ' || COALESCE(MAX(e.endpoint), '-') || '; client ' || COALESCE(MAX(e.client_family), '-')
              || '; signature ' || COALESCE(LISTAGG(DISTINCT e.sigv, ', ') WITHIN GROUP (ORDER BY e.sigv), '-') AS evidence
-    FROM s3_access_logs_enriched e, p
+    FROM s3_access_logs_classified e, p
     WHERE NOT e.is_tls
       AND e.remoteip IS NOT NULL
       AND e.requester_type <> 'aws_service'
@@ -331,7 +331,7 @@ USING (
              || '; auth ' || COALESCE(LISTAGG(DISTINCT e.authtype, ', ') WITHIN GROUP (ORDER BY e.authtype), '-')
              || '; client ' || COALESCE(MAX(e.client_family), '-')
              || '; keys ' || LEFT(COALESCE(LISTAGG(DISTINCT e.key_decoded, ', ') WITHIN GROUP (ORDER BY e.key_decoded), '-'), 200) AS evidence
-    FROM s3_access_logs_enriched e, p
+    FROM s3_access_logs_classified e, p
     WHERE (e.sigv = 'SigV2' OR e.authtype = 'QueryString')
       AND REGEXP_LIKE(e.bucket_name, p.bucket_regex)
       AND NOT REGEXP_LIKE(COALESCE(e.requester, '(anonymous)'), p.allowed_principal_regex)
@@ -350,7 +350,7 @@ USING (
            'operations ' || LISTAGG(DISTINCT e.operation, ', ') WITHIN GROUP (ORDER BY e.operation)
              || '; requests ' || LEFT(LISTAGG(DISTINCT e.request_uri, ', ') WITHIN GROUP (ORDER BY e.request_uri), 200)
              || '; client ' || COALESCE(LISTAGG(DISTINCT e.client_family, ', ') WITHIN GROUP (ORDER BY e.client_family), '-') AS evidence
-    FROM s3_access_logs_enriched e, p
+    FROM s3_access_logs_classified e, p
     WHERE e.operation_class = 'configuration_change' AND e.operation LIKE '%VERSIONING%'
       AND COALESCE(e.httpstatus, 0) < 400
       AND NOT REGEXP_LIKE(COALESCE(e.requester, '(anonymous)'), p.allowed_principal_regex)
