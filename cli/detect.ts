@@ -102,7 +102,22 @@ export function formatFindings(window: Window, results: DetectionResult[]): stri
   return lines.join('\n');
 }
 
-/** One JSON object per finding, with its detection. */
+/**
+ * A TIMESTAMP_TZ as snowflake-sdk hands it over (an object whose JSON is `2026-11-18 10:30:00.000
+ * +0000`, or a Date) → ISO 8601 UTC, so JSON consumers need no Snowflake-specific parsing.
+ */
+export function isoTime(v: unknown): unknown {
+  if (v instanceof Date) return v.toISOString();
+  const text = v !== null && typeof v === 'object' && typeof (v as { toJSON?: unknown }).toJSON === 'function' ? (v as { toJSON: () => unknown }).toJSON() : v;
+  if (typeof text !== 'string') return text ?? null;
+  const m = /^(\d{4}-\d\d-\d\d)[ T](\d\d:\d\d:\d\d(?:\.\d+)?) ?(Z|[+-]\d\d:?\d\d)$/.exec(text);
+  if (!m) return text;
+  const zone = m[3] === 'Z' ? 'Z' : `${m[3]!.slice(0, 3)}:${m[3]!.slice(-2)}`;
+  const t = Date.parse(`${m[1]}T${m[2]}${zone}`);
+  return Number.isNaN(t) ? text : new Date(t).toISOString();
+}
+
+/** One JSON object per finding, with its detection; times in ISO 8601 UTC. */
 export function findingsJson(window: Window, results: DetectionResult[]): unknown {
   return {
     since: window.since.toISOString(),
@@ -112,7 +127,7 @@ export function findingsJson(window: Window, results: DetectionResult[]): unknow
         detection: d.name,
         severity: d.severity,
         technique: d.technique,
-        ...Object.fromEntries(COLUMNS.map((c) => [c.toLowerCase(), r[c] ?? null])),
+        ...Object.fromEntries(COLUMNS.map((c) => [c.toLowerCase(), c.endsWith('_SEEN') ? isoTime(r[c]) : (r[c] ?? null)])),
       })),
     ),
   };

@@ -180,7 +180,12 @@ describe('s3-access-logs detect --local', () => {
       ['bulk-deletion', truth.incident.principal, truth.incident.newIp],
       ['mass-download', truth.incident.principal, truth.incident.newIp],
     ]);
-    expect(out.findings[1]).toMatchObject({ severity: 'high', technique: expect.stringContaining('T1530'), bytes_out: truth.incident.downloadedBytes });
+    expect(out.findings[1]).toMatchObject({
+      severity: 'high',
+      technique: expect.stringContaining('T1530'),
+      bytes_out: truth.incident.downloadedBytes,
+      first_seen: '2026-11-18T02:07:05.000Z',
+    });
   });
 });
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { CliError } from '../../../cli/errors.ts';
-import { detect } from '../../../cli/detect.ts';
+import { detect, isoTime } from '../../../cli/detect.ts';
 import type { Connection } from '../../../shared/snowflake/connection.ts';
 import {
   bindsFor,
@@ -90,4 +90,14 @@ describe('detect: arguments are checked before anything runs', () => {
   it('refuses a parameter no selected detection has', () => refused({ only: ['logs-stopped'], param: ['min_bytes=5'] }, /--param min_bytes: no selected detection/));
   it('refuses a time that is not ISO', () => refused({ since: 'yesterday' }, /--since must be an ISO date/));
   it('refuses since after until', () => refused({ since: '2026-11-18', until: '2026-11-17' }, /--since must be before --until/));
+});
+
+describe('detect --json times', () => {
+  it('turns the timestamps Snowflake returns into ISO 8601 UTC', () => {
+    expect(isoTime({ toJSON: () => '2026-11-18 10:30:00.000 +0000' })).toBe('2026-11-18T10:30:00.000Z');
+    expect(isoTime('2026-11-18 12:30:00.5 +02:00')).toBe('2026-11-18T10:30:00.500Z');
+    expect(isoTime(new Date('2026-11-18T10:30:00Z'))).toBe('2026-11-18T10:30:00.000Z');
+    expect(isoTime(null)).toBeNull();
+    expect(isoTime('not a time')).toBe('not a time');
+  });
 });
