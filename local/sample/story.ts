@@ -79,6 +79,19 @@ const EXTERNAL = 'arn:aws:sts::777788889999:assumed-role/data-sync/exfil-7';
 
 type Who = { requester: string | null; ip: string; ua: string };
 
+interface Ctx {
+  g: Gen;
+  add: (row: AccessLogRow) => void;
+  planted: PlantedFinding[];
+  /** Midnight UTC of the last day, in ms. */
+  last: number;
+  corp: BucketSpec;
+  backups: BucketSpec;
+  website: BucketSpec;
+}
+
+const at = (day: number, h: number, m: number, s = 0) => new Date(day + ((h * 60 + m) * 60 + s) * 1000);
+
 /** Everything planted; `start` is the first day (UTC midnight), incidents happen on the last. */
 export function buildStory(g: Gen, buckets: readonly BucketSpec[], start: Date, days: number): Story {
   const spec = (name: string) => {
@@ -93,47 +106,51 @@ export function buildStory(g: Gen, buckets: readonly BucketSpec[], start: Date, 
     rows.set(row.bucket_name, list);
   };
   const planted: PlantedFinding[] = [];
-  const last = start.getTime() + (days - 1) * 24 * HOUR;
-  const at = (day: number, h: number, m: number, s = 0) => new Date(day + ((h * 60 + m) * 60 + s) * 1000);
-  const r = g.rnd;
-  const corp = spec(CORP);
-  const backups = spec(BACKUPS);
-  const website = spec(WEBSITE);
+  const c: Ctx = { g, add, planted, last: start.getTime() + (days - 1) * 24 * HOUR, corp: spec(CORP), backups: spec(BACKUPS), website: spec(WEBSITE) };
+  for (let d = 0; d < days; d++) dailyLookAlikes(c, start.getTime() + d * 24 * HOUR);
+  lastDayLookAlikes(c);
+  const loggingStops = plantIncidents(c);
+  return { rows, planted, loggingStops };
+}
 
-  // --- Benign look-alikes, every day (the baseline sees them too) ---------------------------------
-  for (let d = 0; d < days; d++) {
-    const day = start.getTime() + d * 24 * HOUR;
-    // A nightly restore test reads ~1.04 GB of dumps from its known host: a big download, but the
-    // same every night (mass-download compares with the principal's own baseline).
-    const verifier: Who = { requester: VERIFIER, ip: '10.0.40.15', ua: UA_SDK };
-    for (let i = 0; i < 8; i++) {
-      const key = `db/nightly/verify/dump-${i + 1}.sql.gz`;
-      const size = 127_000_000 + i * 1_000_000;
-      add(g.request(backups, at(day, 1, 30, i * 40), verifier, 'REST.GET.OBJECT', key, 'GET', `/${key}`, { bytessent: size, objectsize: size, totaltime: r.int(4000, 9000) }));
-    }
-    // The configuration recorder reads every bucket's settings: reads, not changes.
-    const auditor: Who = { requester: AUDITOR, ip: '10.0.7.44', ua: UA_SDK };
-    for (const b of [corp, backups, website]) {
-      for (const [op, q] of [['REST.GET.BUCKETPOLICY', 'policy'], ['REST.GET.LIFECYCLE', 'lifecycle'], ['REST.GET.VERSIONING', 'versioning'], ['REST.GET.LOGGING_STATUS', 'logging'], ['REST.GET.PUBLIC_ACCESS_BLOCK', 'publicAccessBlock']] as const) {
-        add(g.request(b, at(day, 0, 12, r.int(0, 50)), auditor, op, null, 'GET', `/?${q}`, { bytessent: r.int(200, 900) }));
-      }
-    }
-    // The nightly archive job: the only traffic of acme-archive, one log object a day, so a
-    // day without logs is its normal rhythm (logs-stopped compares with each bucket's usual gap).
-    const archiver: Who = { requester: ARCHIVER, ip: '10.0.40.16', ua: UA_SDK };
-    for (let i = 0; i < 12; i++) {
-      const key = `archive/${new Date(day).toISOString().slice(0, 10)}/batch-${i}.tar.zst`;
-      add(g.request(ARCHIVE_BUCKET, at(day, 1, 0, i * 20), archiver, 'REST.PUT.OBJECT', key, 'PUT', `/${key}`, { objectsize: r.int(5_000_000, 9_000_000) }));
-    }
-    // Cache-busting query strings on the public website: a query string, but not a presigned URL.
-    for (let i = 0; i < 6; i++) {
-      add(g.request(website, at(day, 9 + i, r.int(0, 59)), { requester: null, ip: '192.0.2.14', ua: UA_BROWSER }, 'WEBSITE.GET.OBJECT', 'css/site.css', 'GET', '/css/site.css?v=3', {
-        bytessent: 18_211, objectsize: 18_211, ciphersuite: null, endpoint: `${WEBSITE}.s3-website-us-east-1.amazonaws.com`,
-      }));
+/** Benign look-alikes, every day (the baseline sees them too). */
+function dailyLookAlikes(c: Ctx, day: number): void {
+  const { g, add, corp, backups, website } = c;
+  const r = g.rnd;
+  // A nightly restore test reads ~1.04 GB of dumps from its known host: a big download, but the
+  // same every night (mass-download compares with the principal's own baseline).
+  const verifier: Who = { requester: VERIFIER, ip: '10.0.40.15', ua: UA_SDK };
+  for (let i = 0; i < 8; i++) {
+    const key = `db/nightly/verify/dump-${i + 1}.sql.gz`;
+    const size = 127_000_000 + i * 1_000_000;
+    add(g.request(backups, at(day, 1, 30, i * 40), verifier, 'REST.GET.OBJECT', key, 'GET', `/${key}`, { bytessent: size, objectsize: size, totaltime: r.int(4000, 9000) }));
+  }
+  // The configuration recorder reads every bucket's settings: reads, not changes.
+  const auditor: Who = { requester: AUDITOR, ip: '10.0.7.44', ua: UA_SDK };
+  for (const b of [corp, backups, website]) {
+    for (const [op, q] of [['REST.GET.BUCKETPOLICY', 'policy'], ['REST.GET.LIFECYCLE', 'lifecycle'], ['REST.GET.VERSIONING', 'versioning'], ['REST.GET.LOGGING_STATUS', 'logging'], ['REST.GET.PUBLIC_ACCESS_BLOCK', 'publicAccessBlock']] as const) {
+      add(g.request(b, at(day, 0, 12, r.int(0, 50)), auditor, op, null, 'GET', `/?${q}`, { bytessent: r.int(200, 900) }));
     }
   }
+  // The nightly archive job: the only traffic of acme-archive, one log object a day, so a
+  // day without logs is its normal rhythm (logs-stopped compares with each bucket's usual gap).
+  const archiver: Who = { requester: ARCHIVER, ip: '10.0.40.16', ua: UA_SDK };
+  for (let i = 0; i < 12; i++) {
+    const key = `archive/${new Date(day).toISOString().slice(0, 10)}/batch-${i}.tar.zst`;
+    add(g.request(ARCHIVE_BUCKET, at(day, 1, 0, i * 20), archiver, 'REST.PUT.OBJECT', key, 'PUT', `/${key}`, { objectsize: r.int(5_000_000, 9_000_000) }));
+  }
+  // Cache-busting query strings on the public website: a query string, but not a presigned URL.
+  for (let i = 0; i < 6; i++) {
+    add(g.request(website, at(day, 9 + i, r.int(0, 59)), { requester: null, ip: '192.0.2.14', ua: UA_BROWSER }, 'WEBSITE.GET.OBJECT', 'css/site.css', 'GET', '/css/site.css?v=3', {
+      bytessent: 18_211, objectsize: 18_211, ciphersuite: null, endpoint: `${WEBSITE}.s3-website-us-east-1.amazonaws.com`,
+    }));
+  }
+}
 
-  // --- Look-alikes on the last day only ----------------------------------------------------------
+/** Look-alikes on the last day only. */
+function lastDayLookAlikes(c: Ctx): void {
+  const { g, add, last, corp } = c;
+  const r = g.rnd;
   // A retry loop asking 40 times for one missing key: many 404s, but no enumeration.
   for (let i = 0; i < 40; i++) {
     const key = 'curated/orders/orders-2026-11-31.parquet';
@@ -147,7 +164,11 @@ export function buildStory(g: Gen, buckets: readonly BucketSpec[], start: Date, 
   // A denied attempt to change a policy is not a change.
   add(g.request(corp, at(last, 11, 5), { requester: PARTNER, ip: '54.240.197.10', ua: UA_BOTO }, 'REST.PUT.BUCKETPOLICY', null, 'PUT', '/?policy', { httpstatus: 403, errorcode: 'AccessDenied', bytessent: 243 }));
 
-  // --- Planted incidents, last day ---------------------------------------------------------------
+}
+
+/** The planted incidents, last day; returns when logging stops for which bucket. */
+function plantIncidents(c: Ctx): Map<string, number> {
+  const { g, add, planted, last, corp, backups } = c;
   // A compromised operator account weakens the backups: lifecycle expiry, versioning, logging off.
   const ops: Who = { requester: OPS_TEMP, ip: '192.0.2.201', ua: UA_CLI };
   const change = (b: BucketSpec, t: Date, who: Who, op: string, q: string, method = 'PUT') =>
@@ -214,5 +235,5 @@ export function buildStory(g: Gen, buckets: readonly BucketSpec[], start: Date, 
     add(g.request(corp, at(last, 20, i * 3), ext, 'REST.GET.OBJECT', key, 'GET', `/${key}`, { bytessent: size, objectsize: size }));
   }
   planted.push({ detection: 'cross-account-read', bucket: CORP, principal: EXTERNAL, ip: ext.ip, count: 12, bytes: extBytes });
-  return { rows, planted, loggingStops };
+  return loggingStops;
 }
