@@ -58,11 +58,10 @@ function parseParams(pairs: string[] = []): Record<string, string> {
   return out;
 }
 
-/** Runs the selected detections on `conn`; the findings, or null when the table holds no rows. */
-export async function detect(
-  conn: Connection,
-  opts: Pick<DetectOptions, 'since' | 'until' | 'only' | 'param'>,
-): Promise<{ window: Window; results: DetectionResult[] } | null> {
+type Selection = Pick<DetectOptions, 'since' | 'until' | 'only' | 'param'>;
+
+/** Checks the arguments (before anything connects): the detections, parameters and window bounds. */
+export function prepareDetect(opts: Selection) {
   const all = loadDetections();
   const only = opts.only?.flatMap((o) => o.split(',')).filter((o) => o !== '') ?? [];
   const missing = only.filter((o) => !all.some((d) => d.name === o));
@@ -74,6 +73,12 @@ export async function detect(
   const since = instant('--since', opts.since);
   const until = instant('--until', opts.until);
   if (since && until && since >= until) throw new CliError('--since must be before --until.', 2);
+  return { selected, params, since, until };
+}
+
+/** Runs the selected detections on `conn`; the findings, or null when the table holds no rows. */
+export async function detect(conn: Connection, opts: Selection): Promise<{ window: Window; results: DetectionResult[] } | null> {
+  const { selected, params, since, until } = prepareDetect(opts);
   const window = await defaultWindow(conn, since, until);
   if (!window) return null;
   if (window.since >= window.until) throw new CliError(`--since ${opts.since} is after the newest loaded request; pass --until as well.`, 2);
@@ -186,6 +191,7 @@ export function register(program: Command): void {
         process.stdout.write(scheduleTaskSql(loadDetections(), opts.warehouse));
         return;
       }
+      prepareDetect(opts); // a usage error is reported before connecting
       const found = await withConnection(opts, (conn) => detect(conn, opts));
       if (!found) {
         if (opts.json) process.stdout.write(`${JSON.stringify({ since: null, until: null, findings: [] })}\n`);

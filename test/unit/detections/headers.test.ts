@@ -1,4 +1,6 @@
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { CliError } from '../../../cli/errors.ts';
 import { detect, isoTime } from '../../../cli/detect.ts';
@@ -99,5 +101,20 @@ describe('detect --json times', () => {
     expect(isoTime(new Date('2026-11-18T10:30:00Z'))).toBe('2026-11-18T10:30:00.000Z');
     expect(isoTime(null)).toBeNull();
     expect(isoTime('not a time')).toBe('not a time');
+  });
+});
+
+describe('s3-access-logs detect (process)', () => {
+  const bin = new URL('../../../bin/s3-access-logs.mjs', import.meta.url).pathname;
+  it('reports a usage error with exit 2 before looking for a stack or credentials', async () => {
+    const err = (await promisify(execFile)(process.execPath, [bin, 'detect', '--local', '--data-dir', '/nonexistent', '--only', 'nope']).catch((e: unknown) => e)) as { code: number; stderr: string };
+    expect(err.code).toBe(2);
+    expect(err.stderr).toMatch(/^s3-access-logs: no detection named nope; the detections are: /);
+  });
+
+  it('prints the schedule without connecting', async () => {
+    const { stdout } = await promisify(execFile)(process.execPath, [bin, 'detect', '--print-schedule', '--warehouse', 'MY_WH']);
+    expect(stdout).toContain('CREATE OR REPLACE TASK s3_access_logs_detect\n  WAREHOUSE = MY_WH');
+    expect(stdout).toContain('MERGE INTO s3_access_logs_findings');
   });
 });
