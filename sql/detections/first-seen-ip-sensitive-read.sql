@@ -6,7 +6,7 @@
 --   that principal did not use (for any request) in the baseline_days before the window.
 --   Anonymous requests have no principal and are left to anonymous-read-non-public.
 -- param: baseline_days 7  days before the window in which an IP counts as known
--- param: sensitive_key_regex '(finance|hr|legal|secrets?|private)/.*'  decoded keys that are sensitive (full match)
+-- param: sensitive_key_regex '(.*/)?(finance|hr|legal|secrets?|private)/.*'  decoded keys that are sensitive (full match: a folder of that name at any depth)
 -- false positives: travel, a new office or VPN egress, a re-created NAT gateway; a principal with
 --   no history in the baseline (every IP is new) such as a new employee or a new role session.
 -- triage: the principal's known IPs (evidence), the user agent, what else the IP did.

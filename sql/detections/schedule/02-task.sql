@@ -146,7 +146,7 @@ USING (
   SELECT 'first-seen-ip-sensitive-read' AS detection, 'high' AS severity, 'T1530 Data from Cloud Storage (with T1078 Valid Accounts)' AS technique, f.principal, f.source_ip, f.bucket, f.first_seen, f.last_seen, f.requests, f.bytes_out, f.evidence, (DATEADD('day', -1, DATE_TRUNC('day', CURRENT_TIMESTAMP()))) AS window_start, (DATE_TRUNC('day', CURRENT_TIMESTAMP())) AS window_end
   FROM (
     WITH p AS (
-      SELECT (DATEADD('day', -1, DATE_TRUNC('day', CURRENT_TIMESTAMP())))::TIMESTAMP_TZ AS since, (DATE_TRUNC('day', CURRENT_TIMESTAMP()))::TIMESTAMP_TZ AS until, ('7')::NUMBER AS baseline_days, ('(finance|hr|legal|secrets?|private)/.*')::VARCHAR AS sensitive_key_regex
+      SELECT (DATEADD('day', -1, DATE_TRUNC('day', CURRENT_TIMESTAMP())))::TIMESTAMP_TZ AS since, (DATE_TRUNC('day', CURRENT_TIMESTAMP()))::TIMESTAMP_TZ AS until, ('7')::NUMBER AS baseline_days, ('(.*/)?(finance|hr|legal|secrets?|private)/.*')::VARCHAR AS sensitive_key_regex
     ),
     known AS (
       SELECT e.requester, e.remoteip
