@@ -24,6 +24,7 @@ const commands: Record<string, () => Promise<{ register(program: Command): void 
   'setup-snowflake': () => import('./setup-snowflake.ts'),
   'snowflake-local': () => import('./snowflake-local.ts'),
   cost: () => import('./cost.ts'),
+  detect: () => import('./detect.ts'),
 };
 
 /** How a usage error ends: a pointer to the help of the command that was run, not the whole usage. */

@@ -12,7 +12,9 @@
  * stack and the tests use.
  */
 import { readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Command } from 'commander';
 import { ConfigError, loadSnowflakeSource, type SnowflakeSource } from '../shared/config.ts';
 import {
@@ -33,6 +35,8 @@ export interface SetupOptions {
   setup?: boolean;
   publicKey?: string;
   fallback?: boolean;
+  /** Also the optional detection schedule: sql/detections/schedule/*.sql (findings table, task). */
+  schedule?: boolean;
   secret?: string;
   dryRun?: boolean;
   /** Repository root holding sql/ (tests only). */
@@ -52,6 +56,10 @@ export function sqlFilesFor(opts: SetupOptions): string[] {
         .sort()
         .map((f) => path.join(dir, f)),
     );
+  }
+  if (opts.schedule) {
+    const dir = path.join(root, 'sql', 'detections', 'schedule');
+    files.push(...readdirSync(dir).filter((f) => f.endsWith('.sql')).sort().map((f) => path.join(dir, f)));
   }
   return files;
 }
@@ -76,7 +84,19 @@ export function secretRegion(secretId: string): string | undefined {
   return /^arn:[^:]+:secretsmanager:([^:]+):/.exec(secretId)?.[1];
 }
 
-export function resolveSource(opts: SetupOptions, env: NodeJS.ProcessEnv): SnowflakeSource {
+/**
+ * A Secrets Manager client factory for the secret's region. The AWS SDK is required on first use,
+ * not imported with this module, so that `--help` and `--dry-run` do not pay for loading it.
+ */
+export function secretsClientFor(secretId: string): () => SecretsManagerClient {
+  const region = secretRegion(secretId);
+  return () => {
+    const sdk = createRequire(import.meta.url)('@aws-sdk/client-secrets-manager') as typeof import('@aws-sdk/client-secrets-manager');
+    return new sdk.SecretsManagerClient(region ? { region } : {});
+  };
+}
+
+export function resolveSource(opts: Pick<SetupOptions, 'secret'>, env: NodeJS.ProcessEnv): SnowflakeSource {
   if (opts.secret) return { kind: 'secret', secretId: opts.secret };
   const problems: string[] = [];
   const source = loadSnowflakeSource(env, problems);
@@ -95,13 +115,11 @@ export function resolveSource(opts: SetupOptions, env: NodeJS.ProcessEnv): Snowf
  * AWS SDK take a quarter of a second to import, which `--help` and `--dry-run` should not pay.
  */
 export async function snowflakeProvider(source: SnowflakeSource) {
-  const [{ createConnectionProvider, execute }, { credentialsProvider }, { SecretsManagerClient }] = await Promise.all([
+  const [{ createConnectionProvider, execute }, { credentialsProvider }] = await Promise.all([
     import('../shared/snowflake/connection.ts'),
     import('../shared/snowflake/credentials.ts'),
-    import('@aws-sdk/client-secrets-manager'),
   ]);
-  const region = source.kind === 'secret' ? secretRegion(source.secretId) : undefined;
-  const secrets = source.kind === 'secret' ? () => new SecretsManagerClient(region ? { region } : {}) : undefined;
+  const secrets = source.kind === 'secret' ? secretsClientFor(source.secretId) : undefined;
   return { provider: createConnectionProvider(credentialsProvider(source, secrets)), execute };
 }
 
@@ -189,6 +207,7 @@ export function register(program: Command): void {
     .option('--setup', 'apply sql/00-setup.sql instead; run it once, as an administrator (SYSADMIN + SECURITYADMIN)')
     .option('--public-key <file>', `with --setup: set this RSA public key (PEM) on the ${LOADER_USER} user`)
     .option('--fallback', 'also apply sql/fallback/*.sql (the fallback path: stream, UDTF, task; Snowpipe objects stay manual)')
+    .option('--schedule', 'also apply sql/detections/schedule/*.sql: the findings table and the daily detection task (created suspended)')
     .option('--secret <arn>', 'read the credentials from this Secrets Manager secret (default: SNOWFLAKE_SECRET_ARN, else SNOWFLAKE_* variables)')
     .option('--dry-run', 'list the statements without connecting')
     .addHelpText(

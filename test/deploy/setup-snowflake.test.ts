@@ -88,6 +88,9 @@ describe('setup-snowflake', () => {
     expect(withFallback.slice(0, tables.length)).toEqual(tables);
     expect(withFallback.slice(tables.length).every((f) => f.startsWith('fallback/'))).toBe(true);
     expect(base(sqlFilesFor({ setup: true }))).toEqual(['00-setup.sql']);
+    // The detection schedule is opt-in: findings table, then the (suspended) task.
+    expect(tables.some((f) => f.startsWith('detections/'))).toBe(false);
+    expect(base(sqlFilesFor({ schedule: true })).slice(tables.length)).toEqual(['detections/schedule/01-findings.sql', 'detections/schedule/02-task.sql']);
   });
 
   it('--dry-run lists every statement, with the public key redacted, and connects to nothing', async () => {
