@@ -10,7 +10,6 @@
 //
 // The output is written next to dist/cli and renamed into place, so a concurrent run never sees
 // half a build. Usage: node cli/build.mjs
-import { build } from 'esbuild';
 import { renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +18,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const CLI_DIST = path.join(root, 'dist', 'cli');
 
 export async function buildCli() {
+  const { build } = await import('esbuild');
   const tmp = `${CLI_DIST}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
   await build({
@@ -45,6 +45,12 @@ if (isMain) {
   try {
     await buildCli();
   } catch (err) {
+    // Installed without dev dependencies (npm ci --omit=dev): no esbuild, so no compiled CLI.
+    // bin/s3-access-logs.mjs then runs the sources through tsx; an install must not fail for it.
+    if (err?.code === 'ERR_MODULE_NOT_FOUND' && /esbuild/.test(err.message)) {
+      console.error('s3-access-logs: esbuild is not installed, so the CLI was not compiled; it will run from the TypeScript sources (slower to start).');
+      process.exit(0);
+    }
     console.error(`s3-access-logs: building the CLI failed: ${err instanceof Error ? err.message : err}`);
     process.exitCode = 1;
   }
