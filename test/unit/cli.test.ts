@@ -39,6 +39,11 @@ describe.concurrent('s3-access-logs CLI', () => {
     }
   });
 
+  it('runs from the TypeScript sources through tsx when asked (or when dist/cli is missing)', async () => {
+    const r = await cli(['--version'], { ...process.env, S3AL_FROM_SOURCE: '1' });
+    expect(r).toEqual({ code: 0, stdout: `${pkg.version}\n`, stderr: '' });
+  });
+
   it('exits 2 on an unknown command with a pointer to the help, not the whole usage', async () => {
     const r = await cli(['no-such-command']);
     expect(r.code).toBe(2);
