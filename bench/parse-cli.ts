@@ -106,9 +106,13 @@ async function main(): Promise<void> {
     );
     const ratio = (other: string, key: 'wallSeconds' | 'cpuSeconds') =>
       best[other] ? +(best[other]![key] / best.parse![key]).toFixed(2) : null;
+    // Judged on CPU time: on a shared machine the wall times mostly measure the neighbours.
+    const goal = (cpu: number | null, min: number) => (cpu === null ? null : cpu >= min);
+    const udtfCpu = ratio('seedUdtfPython', 'cpuSeconds');
+    const reCpu = ratio('athenaRegexPython', 'cpuSeconds');
     const ratios = {
-      vsSeedUdtf: { wall: ratio('seedUdtfPython', 'wallSeconds'), cpu: ratio('seedUdtfPython', 'cpuSeconds'), goal: '>= 3x' },
-      vsAthenaRegex: { wall: ratio('athenaRegexPython', 'wallSeconds'), cpu: ratio('athenaRegexPython', 'cpuSeconds'), goal: '>= 1.5x' },
+      vsSeedUdtf: { wall: ratio('seedUdtfPython', 'wallSeconds'), cpu: udtfCpu, goal: '>= 3x (CPU time)', met: goal(udtfCpu, 3) },
+      vsAthenaRegex: { wall: ratio('athenaRegexPython', 'wallSeconds'), cpu: reCpu, goal: '>= 1.5x (CPU time)', met: goal(reCpu, 1.5) },
     };
 
     let rss: Record<string, unknown> | null = null;
