@@ -78,7 +78,7 @@ COMMENT = 'S3 access logs fallback path: scratch table of task s3_access_logs_tr
 -- The task. WHEN skips runs (and warehouse time) while the stream is empty. The warehouse is the
 -- one sql/00-setup.sql creates. No overlap: a run that takes longer than 10 minutes delays the next
 -- one instead of racing it on the work tables. The body is a Snowflake Scripting block (no stored
--- procedure, so the loader role needs no CREATE PROCEDURE); each run's counts land in the ledger
+-- procedure, so no role needs CREATE PROCEDURE); each run's counts land in the ledger
 -- rows it claimed (claimid), and TASK_HISTORY shows its state and any error.
 CREATE OR REPLACE TASK s3_access_logs_transformation
   WAREHOUSE = S3_ACCESS_LOGS_WH

@@ -95,7 +95,7 @@ const find = (re: RegExp) => {
 
 describe('sql/fallback files', () => {
   it('are numbered in run order, and each splits into statements of known kinds', () => {
-    expect(applied).toEqual(['01-stream.sql', '02-udtf.sql', '03-task.sql']);
+    expect(applied).toEqual(['01-stream.sql', '02-udtf.sql', '03-task.sql', '04-grants.sql']);
     expect(snowpipe).toEqual(['snowpipe/01-storage-integration.sql', 'snowpipe/02-stage.sql', 'snowpipe/03-pipe.sql']);
     for (const [f, stmts] of Object.entries(all)) {
       expect(stmts.length, f).toBeGreaterThan(0);
