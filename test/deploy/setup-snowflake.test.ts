@@ -117,6 +117,7 @@ describe('grants in sql/: nothing beyond what each role needs', () => {
       ...table(['SELECT', 'INSERT', 'DELETE'], 's3_access_logs_rejects', TASK),
       ...table(['SELECT', 'INSERT', 'DELETE'], 's3_access_logs_task_batch', TASK),
       ...table(['SELECT', 'INSERT', 'DELETE'], 's3_access_logs_task_parsed', TASK),
+      ...table(['SELECT', 'INSERT', 'DELETE'], 's3_access_logs_task_run', TASK),
       `OWNERSHIP ON TASK ${T('s3_access_logs_transformation')} TO ${TASK}`,
     ],
     'fallback/snowpipe/01-storage-integration.sql': [`USAGE ON INTEGRATION S3_INT_S3_ACCESS_LOGS TO ${ADMIN}`],
