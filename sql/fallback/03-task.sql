@@ -17,7 +17,7 @@
 --      consumed whole, however few rows a statement keeps). A plain copy, quick for any backlog.
 --   Then, in ONE transaction (all or nothing; on error the backlog keeps its lines and the next
 --   run retries them), a BOUNDED share of the backlog: whole objects, oldest first, until the run
---   holds max_lines lines (1,000,000; always at least one object). So a large raw backlog is
+--   holds max_lines lines (2,000,000; always at least one object). So a large raw backlog is
 --   worked off over several runs, each far inside the warehouse's 600 s statement timeout,
 --   instead of one run that times out, rolls back and repeats forever:
 --   2. claims, in the ledger s3_access_logs_loads, every object of this share that no path has
@@ -113,7 +113,7 @@ DECLARE
   run_at TIMESTAMP_TZ DEFAULT CURRENT_TIMESTAMP();
   -- Lines per run: at the Python UDTF's pace on an X-Small warehouse, far inside the 600 s
   -- statement timeout (sql/00-setup.sql). Lower it if TASK_HISTORY shows runs near the timeout.
-  max_lines INTEGER DEFAULT 1000000;
+  max_lines INTEGER DEFAULT 2000000;
   staged INTEGER DEFAULT 0;
   claimed INTEGER DEFAULT 0;
   typed INTEGER DEFAULT 0;

@@ -206,7 +206,7 @@ describe('sql/fallback files', () => {
     const task = find(/^CREATE OR REPLACE TASK /);
     const body = norm(task.slice(task.indexOf('$$')).replace(/--[^\n]*/g, ''));
     // 1. The stream (always consumed whole) is copied to the backlog and committed on its own.
-    expect(body).toMatch(/^\$\$ DECLARE .* max_lines INTEGER DEFAULT 1000000; .* BEGIN BEGIN TRANSACTION; INSERT INTO s3_access_logs_task_batch \(logbucket, logkey, logline, raw, loadedat\) SELECT logbucket, logkey, logline, raw, loadedat FROM s3_access_logs_stream .*? staged := SQLROWCOUNT; COMMIT; BEGIN TRANSACTION; /);
+    expect(body).toMatch(/^\$\$ DECLARE .* max_lines INTEGER DEFAULT 2000000; .* BEGIN BEGIN TRANSACTION; INSERT INTO s3_access_logs_task_batch \(logbucket, logkey, logline, raw, loadedat\) SELECT logbucket, logkey, logline, raw, loadedat FROM s3_access_logs_stream .*? staged := SQLROWCOUNT; COMMIT; BEGIN TRANSACTION; /);
     // 2. The share: whole objects, oldest first, until max_lines; the first object always.
     expect(body).toContain('SUM(COUNT(*)) OVER (ORDER BY MIN(loadedat), logbucket, logkey ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS upto');
     expect(body).toContain('WHERE upto - lines < :max_lines;');
