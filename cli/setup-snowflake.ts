@@ -6,8 +6,11 @@
  * Two steps, because they need different credentials:
  *   --setup   sql/00-setup.sql as an administrator: database, warehouse, role, service user,
  *             grants (and, with --public-key, the user's RSA public key).
- *   (default) the table DDL, sql/01-*.sql … sql/09-*.sql, as the pipeline's own user, so that its
- *             role owns the tables. --fallback adds sql/fallback/*.sql.
+ *   (default) the table DDL, sql/01-*.sql … sql/09-*.sql (--fallback adds sql/fallback/*.sql), then
+ *             sql/grants.sql, as the owner role S3_ACCESS_LOGS_ADMIN: it owns every object, and the
+ *             loader role gets only the table privileges sql/grants.sql lists (least privilege:
+ *             the Lambda's key can neither drop nor alter what it writes). So an administrator
+ *             runs it, not the service user.
  * Statement splitting and execution are shared/snowflake/sql-files.ts, the same code the local
  * stack and the tests use.
  */
@@ -16,6 +19,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Command } from 'commander';
+import type { Connection } from '../shared/snowflake/connection.ts';
 import { ConfigError, loadSnowflakeSource, type SnowflakeSource } from '../shared/config.ts';
 import {
   applySqlFiles,
@@ -29,6 +33,8 @@ import { CliError } from './errors.ts';
 
 /** The service user sql/00-setup.sql creates; --public-key sets its key. */
 export const LOADER_USER = 'S3_ACCESS_LOGS_LOADER';
+/** The role sql/00-setup.sql creates to own the schema and its objects; the DDL runs as it. */
+export const OWNER_ROLE = 'S3_ACCESS_LOGS_ADMIN';
 export const SETUP_SQL_FILE = path.join(REPO_ROOT, 'sql', '00-setup.sql');
 
 export interface SetupOptions {
@@ -61,6 +67,8 @@ export function sqlFilesFor(opts: SetupOptions): string[] {
     const dir = path.join(root, 'sql', 'detections', 'schedule');
     files.push(...readdirSync(dir).filter((f) => f.endsWith('.sql')).sort().map((f) => path.join(dir, f)));
   }
+  // Last: the loader's grants name the tables, so they must exist.
+  files.push(path.join(root, 'sql', 'grants.sql'));
   return files;
 }
 
@@ -128,6 +136,19 @@ const firstLine = (sql: string) => {
   return line.length > 90 ? `${line.slice(0, 87)}...` : line;
 };
 
+/** The DDL runs as the owner role, so the objects belong to it and not to whoever connected. */
+async function useOwnerRole(conn: Connection, out: (s: string) => void): Promise<void> {
+  const { execute } = await import('../shared/snowflake/connection.ts');
+  const t0 = performance.now();
+  await execute(conn, `USE ROLE ${OWNER_ROLE}`).catch((err: unknown) => {
+    throw new CliError(
+      `Could not use role ${OWNER_ROLE} (${(err as Error).message}). Run setup-snowflake as an administrator ` +
+        `who holds it (sql/00-setup.sql grants it to SYSADMIN; apply that first with --setup), not as the service user ${LOADER_USER}.`,
+    );
+  });
+  out(`ok  USE ROLE ${OWNER_ROLE}  (${Math.round(performance.now() - t0)} ms)\n`);
+}
+
 export async function setupSnowflake(
   opts: SetupOptions,
   io: { out: (s: string) => void; env?: NodeJS.ProcessEnv } = { out: (s) => process.stdout.write(s) },
@@ -144,6 +165,7 @@ export async function setupSnowflake(
 
   if (opts.dryRun) {
     const listed: AppliedStatement[] = [];
+    if (!opts.setup) io.out(`(session)  USE ROLE ${OWNER_ROLE}\n`);
     for (const file of files) {
       for (const [i, sql] of splitSqlStatements(readFileSync(file, 'utf8')).entries()) {
         const s = { file, index: i + 1, sql };
@@ -167,6 +189,7 @@ export async function setupSnowflake(
       const why = err instanceof ConfigError ? err.problems.join(' ') : (err as Error).message;
       throw new CliError(`Could not connect to Snowflake: ${why}`);
     }
+    if (!opts.setup) await useOwnerRole(conn, io.out);
     const started: AppliedStatement[] = [];
     try {
       applied = await applySqlFiles(conn, files, (s) => {
@@ -201,8 +224,8 @@ export function register(program: Command): void {
   program
     .command('setup-snowflake')
     .description(
-      'Apply the SQL in sql/ to Snowflake, printing each statement: the tables (default), ' +
-        'or with --setup the one-time account setup (role, service user, warehouse, grants).',
+      `Apply the SQL in sql/ to Snowflake, printing each statement: the tables and the loader's grants (default, as role ${OWNER_ROLE}), ` +
+        'or with --setup the one-time account setup (roles, service user, warehouse, database).',
     )
     .option('--setup', 'apply sql/00-setup.sql instead; run it once, as an administrator (SYSADMIN + SECURITYADMIN)')
     .option('--public-key <file>', `with --setup: set this RSA public key (PEM) on the ${LOADER_USER} user`)
