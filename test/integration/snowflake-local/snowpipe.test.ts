@@ -2,7 +2,12 @@
  * snowflake-local's Snowpipe: the project's pipe objects (sql/pipe/) loading staged files from
  * fauxqs on S3 event notifications, through the real AWS SDK and the real snowflake-sdk.
  */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT } from '../../../shared/snowflake/sql-files.ts';
 import { exec } from '../../helpers/snowflake.ts';
 import { csvRecord, startSnowpipe, STAGING_PREFIX, type SnowpipeTest } from '../../helpers/snowpipe.ts';
 
@@ -81,5 +86,111 @@ describe('snowflake-local Snowpipe auto-ingest', () => {
       "SELECT file_name, status, row_count, pipe_name FROM TABLE(INFORMATION_SCHEMA.COPY_HISTORY(TABLE_NAME => 'S3_ACCESS_LOGS', START_TIME => DATEADD(hour, -1, CURRENT_TIMESTAMP()))) WHERE file_name LIKE '%obj1%'",
     );
     expect(history).toEqual([{ FILE_NAME: 'rows/obj1.csv.gz', STATUS: 'Loaded', ROW_COUNT: 2, PIPE_NAME: 'S3_ACCESS_LOGS_ROWS_PIPE' }]);
+  });
+
+  it('loads a file delivered twice, or notified concurrently, once', async () => {
+    await t.stage(`${P}rejects/twice.csv.gz`, [csvRecord(['logs', 'twice', 1, 'r', 'x'])]);
+    await t.idle();
+    await t.notify(`${P}rejects/twice.csv.gz`);
+    await t.idle();
+    // Three notifications in flight at once, one of them carrying the key twice.
+    await t.stage(`${P}rejects/together.csv.gz`, [csvRecord(['logs', 'together', 1, 'r', 'x'])], { notify: false });
+    const key = `${P}rejects/together.csv.gz`;
+    await Promise.all([t.notify(key), t.notify(key, key), t.notify(key)]);
+    await t.idle();
+    const counts = await exec(t.conn, "SELECT logkey, COUNT(*) AS N FROM s3_access_logs_rejects WHERE logkey IN ('twice', 'together') GROUP BY logkey ORDER BY logkey");
+    expect(counts).toEqual([{ LOGKEY: 'together', N: 1 }, { LOGKEY: 'twice', N: 1 }]);
+    const history = await exec(
+      t.conn,
+      "SELECT file_name, status FROM TABLE(INFORMATION_SCHEMA.COPY_HISTORY(TABLE_NAME => 's3_access_logs_rejects', START_TIME => DATEADD(hour, -1, CURRENT_TIMESTAMP()))) ORDER BY file_name",
+    );
+    expect(history.filter((h) => /twice|together/.test(String(h.FILE_NAME)))).toEqual([
+      { FILE_NAME: 'rejects/together.csv.gz', STATUS: 'Loaded' },
+      { FILE_NAME: 'rejects/twice.csv.gz', STATUS: 'Loaded' },
+    ]);
+  });
+
+  it('fails a file with one bad record as a whole, in COPY_HISTORY and in the pipe-loads check', async () => {
+    await t.stage(`${P}rows/bad.csv.gz`, [row({}, 'bad', 1), row({ bytessent: 'lots' }, 'bad', 2), row({}, 'bad', 3)]);
+    await t.stage(`${P}manifests/bad.csv.gz`, [manifest('bad', 3, 0)]);
+    await t.idle();
+    expect(await exec(t.conn, "SELECT COUNT(*) AS N FROM s3_access_logs WHERE logkey = 'bad'")).toEqual([{ N: 0 }]);
+    const [failed] = await exec(
+      t.conn,
+      "SELECT * FROM TABLE(INFORMATION_SCHEMA.COPY_HISTORY(TABLE_NAME => 'S3_ACCESS_LOGS', START_TIME => DATEADD(hour, -1, CURRENT_TIMESTAMP()))) WHERE file_name = 'rows/bad.csv.gz'",
+    );
+    expect(failed).toMatchObject({
+      STATUS: 'Load failed',
+      ROW_COUNT: 0,
+      ERROR_COUNT: 1,
+      FIRST_ERROR_LINE_NUMBER: 2,
+      FIRST_ERROR_COLUMN_NAME: 'BYTESSENT',
+      STAGE_LOCATION: 's3://local-access-logs-staging/pipe/',
+      TABLE_NAME: 'S3_ACCESS_LOGS',
+      PIPE_NAME: 'S3_ACCESS_LOGS_ROWS_PIPE',
+    });
+    expect(String(failed!.FIRST_ERROR_MESSAGE)).toContain('lots');
+
+    const check = await exec(t.conn, readFileSync(path.join(REPO_ROOT, 'sql/checks/pipe-loads.sql'), 'utf8'));
+    expect(check.filter((c) => c.PROBLEM === 'failed_file')).toEqual([
+      expect.objectContaining({ TABLENAME: 'S3_ACCESS_LOGS', FILE_NAME: 's3://local-access-logs-staging/pipe/rows/bad.csv.gz', DETAIL: expect.stringMatching(/^Load failed: .*lots.*\(line 2\)$/) }),
+    ]);
+    expect(check.filter((c) => c.PROBLEM === 'rows_missing')).toEqual([
+      expect.objectContaining({ TABLENAME: 'S3_ACCESS_LOGS', LOGBUCKET: 'logs', LOGKEY: 'bad', EXPECTED: 3, PRESENT: 0 }),
+    ]);
+    expect(check.filter((c) => c.LOGKEY === 'bad' && c.PROBLEM !== 'rows_missing')).toEqual([]);
+    // The earlier tests staged rejects without a manifest: rows the ledger does not know of.
+    expect(check.filter((c) => c.PROBLEM === 'no_ledger_row').map((c) => c.LOGKEY)).toEqual(['together', 'twice']);
+  });
+
+  it('does not load while a pipe is paused, and loads what waited once resumed', async () => {
+    await exec(t.conn, 'ALTER PIPE s3_access_logs_raw_pipe SET PIPE_EXECUTION_PAUSED = TRUE');
+    await t.stage(`${P}raw/paused.csv.gz`, [csvRecord(['logs', 'paused', 1, 'a raw line'])]);
+    await t.idle();
+    expect(await exec(t.conn, "SELECT COUNT(*) AS N FROM s3_access_logs_staging WHERE logkey = 'paused'")).toEqual([{ N: 0 }]);
+    const [paused] = await exec(t.conn, "SELECT SYSTEM$PIPE_STATUS('S3_ACCESS_LOGS.PUBLIC.S3_ACCESS_LOGS_RAW_PIPE') AS S");
+    expect(JSON.parse(String(paused!.S))).toMatchObject({ executionState: 'PAUSED', pendingFileCount: 1 });
+
+    await exec(t.conn, 'ALTER PIPE s3_access_logs_raw_pipe SET PIPE_EXECUTION_PAUSED = FALSE');
+    await t.idle();
+    expect(await exec(t.conn, "SELECT logline, raw FROM s3_access_logs_staging WHERE logkey = 'paused'")).toEqual([{ LOGLINE: 1, RAW: 'a raw line' }]);
+    const [running] = await exec(t.conn, "SELECT SYSTEM$PIPE_STATUS('s3_access_logs_raw_pipe') AS S");
+    expect(JSON.parse(String(running!.S))).toMatchObject({ executionState: 'RUNNING', pendingFileCount: 0, lastIngestedFilePath: 'raw/paused.csv.gz' });
+  });
+
+  it('ignores keys outside every pipe path, other buckets and messages that are not S3 events', async () => {
+    await t.stage(`${P}elsewhere/x.csv.gz`, [csvRecord(['logs', 'elsewhere', 1, 'r', 'x'])]);
+    await t.stage(`other/rejects/x.csv.gz`, [csvRecord(['logs', 'elsewhere', 1, 'r', 'x'])]);
+    await t.aws.sqs.send(new SendMessageCommand({ QueueUrl: t.queueUrl, MessageBody: JSON.stringify({ Service: 'Amazon S3', Event: 's3:TestEvent' }) }));
+    await t.idle();
+    const all = await exec(
+      t.conn,
+      "SELECT COUNT(*) AS N FROM TABLE(INFORMATION_SCHEMA.COPY_HISTORY(TABLE_NAME => 'S3_ACCESS_LOGS_REJECTS', START_TIME => DATEADD(hour, -1, CURRENT_TIMESTAMP()))) WHERE file_name LIKE '%x.csv.gz'",
+    );
+    expect(all).toEqual([{ N: 0 }]);
+    expect(await exec(t.conn, "SELECT COUNT(*) AS N FROM s3_access_logs_rejects WHERE logkey = 'elsewhere'")).toEqual([{ N: 0 }]);
+  });
+});
+
+describe('snowflake-local Snowpipe across a restart', () => {
+  it('keeps pipes, their pause state and load history in the DuckDB file: a re-notified file is skipped', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'snowpipe-restart-'));
+    const t = await startSnowpipe({ dbPath: path.join(dir, 'warehouse.duckdb') });
+    try {
+      await t.stage(`${P}rejects/r.csv.gz`, [csvRecord(['logs', 'restart', 1, 'r', 'x'])]);
+      await t.idle();
+      await exec(t.conn, 'ALTER PIPE s3_access_logs_loads_pipe SET PIPE_EXECUTION_PAUSED = TRUE');
+      await t.restart();
+      await t.notify(`${P}rejects/r.csv.gz`);
+      await t.idle();
+      expect(await exec(t.conn, "SELECT COUNT(*) AS N FROM s3_access_logs_rejects WHERE logkey = 'restart'")).toEqual([{ N: 1 }]);
+      const pipes = await exec(t.conn, "SHOW PIPES LIKE '%loads%'");
+      expect(pipes).toHaveLength(1);
+      const [status] = await exec(t.conn, "SELECT SYSTEM$PIPE_STATUS('s3_access_logs_loads_pipe') AS S");
+      expect(JSON.parse(String(status!.S)).executionState).toBe('PAUSED');
+    } finally {
+      await t.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
