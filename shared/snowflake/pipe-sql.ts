@@ -9,6 +9,8 @@ import type { Connection } from './connection.ts';
 import { applyStatements, fileStatements, REPO_ROOT, type AppliedStatement } from './sql-files.ts';
 
 export const PIPE_STAGE = 's3_access_logs_stage';
+/** The integration sql/pipe/00-storage-integration.sql creates (deployed stages use it). */
+export const STORAGE_INTEGRATION = 's3_access_logs_staging';
 
 export type StagingStage =
   /** Deployed: Snowflake assumes the stack's IAM role through this storage integration. */
@@ -19,6 +21,13 @@ export type StagingStage =
 const S3_URL = /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/(?:[A-Za-z0-9!_.*()=-]+\/)*$/;
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_$]{0,254}$/;
 const KEY_TEXT = /^[A-Za-z0-9/+=._-]{1,256}$/;
+const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[A-Za-z0-9+=,.@_/-]{1,512}$/;
+
+function checkUrl(url: string): void {
+  if (!S3_URL.test(url)) {
+    throw new Error(`The staging URL ${JSON.stringify(url)} is not s3://<bucket>/<prefix>/ (lowercase bucket, prefix empty or ending with "/"); pass the stack's StagingUrl output.`);
+  }
+}
 
 /** `s3://bucket/prefix/` from a bucket and a prefix that ends with `/` (or is empty). */
 export function stagingUrl(bucket: string, prefix: string): string {
@@ -31,9 +40,7 @@ export function stagingUrl(bucket: string, prefix: string): string {
  * print a statement's first line never show them.
  */
 export function stageStatement(stage: StagingStage): string {
-  if (!S3_URL.test(stage.url)) {
-    throw new Error(`The staging URL ${JSON.stringify(stage.url)} is not s3://<bucket>/<prefix>/ (lowercase bucket, prefix empty or ending with "/"); pass the staging bucket and prefix the stack created.`);
-  }
+  checkUrl(stage.url);
   let access: string;
   if ('storageIntegration' in stage) {
     if (!IDENTIFIER.test(stage.storageIntegration)) {
@@ -54,6 +61,21 @@ export function stageStatement(stage: StagingStage): string {
     `  FILE_FORMAT = (FORMAT_NAME = 's3_access_logs_csv')`,
     `  COMMENT = 's3-access-logs (load method pipe): the staging prefix the ingest Lambda writes to'`,
   ].join('\n');
+}
+
+/**
+ * sql/pipe/00-storage-integration.sql with the stack's outputs filled in (ACCOUNTADMIN only).
+ * The values are checked first: DDL takes no binds.
+ */
+export function storageIntegrationStatements(opts: { url: string; roleArn: string }, root: string = REPO_ROOT): AppliedStatement[] {
+  checkUrl(opts.url);
+  if (!ROLE_ARN.test(opts.roleArn)) {
+    throw new Error(`The role ARN ${JSON.stringify(opts.roleArn)} is not arn:aws:iam::<12-digit account>:role/<name>; pass the stack's SnowflakeStagingRoleArn output.`);
+  }
+  return fileStatements([path.join(root, 'sql', 'pipe', '00-storage-integration.sql')]).map((s) => ({
+    ...s,
+    sql: s.sql.replaceAll('<STAGING_ROLE_ARN>', opts.roleArn).replaceAll('<STAGING_URL>', opts.url),
+  }));
 }
 
 /** The statements of the pipe objects, in order; the stage is labelled as generated. */
