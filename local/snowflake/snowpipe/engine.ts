@@ -67,6 +67,7 @@ export class SnowpipeEngine implements Snowpipe, PipeRuntime {
   private pollSeq = 0;
   private waiters: Array<{ after: number; resolve: () => void }> = [];
   private wake: (() => void) | null = null;
+  private receiveError: string | null = null;
   private readonly log: (m: string) => void;
 
   constructor(
@@ -143,9 +144,13 @@ export class SnowpipeEngine implements Snowpipe, PipeRuntime {
       try {
         const r = await this.sqs.send(new ReceiveMessageCommand({ QueueUrl: this.opts.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
         messages = r.Messages ?? [];
+        this.receiveError = null;
       } catch (err) {
         if (this.stopped) break;
-        this.log(`receiving from ${this.opts.queueUrl} failed (${(err as Error).message}); retrying.`);
+        // Said once per distinct failure, not once per poll; idle() still resolves (nothing can be read).
+        const why = (err as Error).message;
+        if (why !== this.receiveError) this.log(`receiving from ${this.opts.queueUrl} failed (${why}); retrying. Check that the queue exists.`);
+        this.receiveError = why;
       }
       await Promise.all(messages.map((m) => this.handle(m)));
       if (messages.length === 0 && !this.running && this.queue.length === 0) this.settle(seq);

@@ -114,10 +114,10 @@ export function selectExpressions(pipe: PipeDef, width: number, file: StagedFile
       const t = src[i]!;
       if (t.kind === 'op' && t.text === '$' && src[i + 1]?.kind === 'num') {
         const n = Number(src[i + 1]!.value);
-        if (n > width) throw columnMissing(n, width);
         // `alias.$1`: drop the alias and its dot.
         if (out.length >= 2 && out[out.length - 1]!.text === '.' && out[out.length - 2]!.value === pipe.alias) out.splice(-2, 2);
-        out.push({ kind: 'qid', text: `"C${n}"`, value: `C${n}`, pos: t.pos });
+        // A field the records do not have is NULL: COPY transformations ignore ERROR_ON_COLUMN_COUNT_MISMATCH.
+        out.push(n > width ? rawToken('NULL') : { kind: 'qid', text: `"C${n}"`, value: `C${n}`, pos: t.pos });
         i++;
       } else if (t.kind === 'word' && t.value.startsWith('METADATA$')) {
         const m = meta[t.value];
@@ -133,10 +133,6 @@ export function selectExpressions(pipe: PipeDef, width: number, file: StagedFile
 const strToken = (v: string): Token => ({ kind: 'str', text: sqlString(v), value: v, pos: 0 });
 /** A token whose text is already DuckDB SQL (ExprTranslator writes a word's value as is). */
 const rawToken = (sql: string): Token => ({ kind: 'word', text: sql, value: sql, pos: 0 });
-
-function columnMissing(n: number, width: number) {
-  return new LoadError(`Field $${n} is referenced by the pipe but the file's records have ${width} field(s).`, 1, null);
-}
 
 class LoadError extends Error {
   constructor(

@@ -158,6 +158,15 @@ describe('snowflake-local Snowpipe auto-ingest', () => {
     expect(JSON.parse(String(running!.S))).toMatchObject({ executionState: 'RUNNING', pendingFileCount: 0, lastIngestedFilePath: 'raw/paused.csv.gz' });
   });
 
+  it('ALTER PIPE ... REFRESH queues the staged files the pipe has not loaded', async () => {
+    await t.stage(`${P}rejects/unnotified.csv.gz`, [csvRecord(['logs', 'unnotified', 1, 'r', 'x'])], { notify: false });
+    const sent = await exec(t.conn, "ALTER PIPE s3_access_logs_rejects_pipe REFRESH PREFIX = 'unnotified'");
+    expect(sent).toEqual([{ File: 'rejects/unnotified.csv.gz', Status: 'SENT' }]);
+    await t.idle();
+    expect(await exec(t.conn, "SELECT COUNT(*) AS N FROM s3_access_logs_rejects WHERE logkey = 'unnotified'")).toEqual([{ N: 1 }]);
+    expect(await exec(t.conn, "ALTER PIPE s3_access_logs_rejects_pipe REFRESH PREFIX = 'unnotified'")).toEqual([]);
+  });
+
   it('ignores keys outside every pipe path, other buckets and messages that are not S3 events', async () => {
     await t.stage(`${P}elsewhere/x.csv.gz`, [csvRecord(['logs', 'elsewhere', 1, 'r', 'x'])]);
     await t.stage(`other/rejects/x.csv.gz`, [csvRecord(['logs', 'elsewhere', 1, 'r', 'x'])]);
