@@ -257,9 +257,7 @@ export class SnowpipeEngine implements Snowpipe, PipeRuntime {
     }
     const fileName = job.key.slice(parseStageUrl(stage.url).prefix.length);
     if (this.catalog.isLoaded(pipe, stage.url, fileName)) return;
-    const fmtRef = this.catalog.fileFormatRef(pipe);
-    const inline = pipe.fileFormat ?? stage.fileFormat;
-    const format = fmtRef ? this.catalog.get('fileFormat', fmtRef)?.options : inline && typeof inline === 'object' && !Array.isArray(inline) ? inline : {};
+    const format = this.catalog.formatOptions(pipe);
     const file = await this.download(job, stage, fileName);
     try {
       let rec: LoadRecord;

@@ -11,7 +11,7 @@
  */
 import { constants as zlibConstants, gunzipSync } from 'node:zlib';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { unsupported } from '../errors.ts';
+import { SnowflakeError, unsupported } from '../errors.ts';
 import { ExprTranslator, type SessionNames } from '../translate.ts';
 import { quoteIdent, sqlString, tokenize, type Token } from '../tokens.ts';
 import type { LoadRecord } from './catalog.ts';
@@ -44,11 +44,14 @@ export function readCsvOptions(format: Options, width: number): string {
   const quote = opt(format, 'FIELD_OPTIONALLY_ENCLOSED_BY');
   const record = opt(format, 'RECORD_DELIMITER') ?? '\n';
   const nullIf = format.NULL_IF;
-  if (record !== '\n') throw unsupported(`RECORD_DELIMITER other than '\\n' in snowflake-local`);
-  if (Array.isArray(nullIf) ? nullIf.length > 0 : nullIf !== undefined) throw unsupported('NULL_IF with values in snowflake-local', 'Use NULL_IF = () and empty unquoted fields for NULL.');
-  if (upper('EMPTY_FIELD_AS_NULL') === 'FALSE') throw unsupported('EMPTY_FIELD_AS_NULL = FALSE in snowflake-local');
+  if (record !== '\n') throw unsupported(`RECORD_DELIMITER other than '\\n'`);
+  if (!Array.isArray(nullIf) || nullIf.length > 0) {
+    // Snowflake's default is NULL_IF = ('\\N'): only an explicit empty list is emulated.
+    throw unsupported(nullIf === undefined ? "NULL_IF's default ('\\N')" : 'NULL_IF with values', 'Write NULL_IF = () and use empty unquoted fields for NULL.');
+  }
+  if (upper('EMPTY_FIELD_AS_NULL') === 'FALSE') throw unsupported('EMPTY_FIELD_AS_NULL = FALSE');
   if ((upper('ESCAPE') ?? 'NONE') !== 'NONE' || (upper('ESCAPE_UNENCLOSED_FIELD') ?? '\\') !== 'NONE') {
-    throw unsupported('ESCAPE / ESCAPE_UNENCLOSED_FIELD other than NONE in snowflake-local');
+    throw unsupported('ESCAPE / ESCAPE_UNENCLOSED_FIELD other than NONE');
   }
   const skip = Number(opt(format, 'SKIP_HEADER') ?? '0');
   const columns = Array.from({ length: width }, (_, i) => `${sqlString(`C${i + 1}`)}: 'VARCHAR'`).join(', ');
@@ -97,13 +100,16 @@ function countFields(text: string, delim: string, quote: string | null): number 
   return null;
 }
 
+/** The metadata columns a pipe's SELECT may use (docs.snowflake.com/en/user-guide/querying-metadata). */
+export const METADATA_COLUMNS = ['METADATA$FILENAME', 'METADATA$FILE_ROW_NUMBER', 'METADATA$START_SCAN_TIME', 'METADATA$FILE_LAST_MODIFIED', 'METADATA$FILE_CONTENT_KEY'] as const;
+
 /** The pipe's SELECT items as DuckDB expressions over the read_csv columns C1…Cn and "__ROW". */
-export function selectExpressions(pipe: PipeDef, width: number, file: StagedFile, names: SessionNames): string[] {
+export function selectExpressions(pipe: PipeDef, width: number, file: StagedFile, names: SessionNames, scanStart: Date): string[] {
   const items = pipe.items ?? Array.from({ length: width }, (_, i) => `$${i + 1}`);
-  const meta: Record<string, Token> = {
+  const meta: Record<(typeof METADATA_COLUMNS)[number], Token> = {
     METADATA$FILENAME: strToken(file.fileName),
     METADATA$FILE_ROW_NUMBER: { kind: 'qid', text: '"__ROW"', value: '__ROW', pos: 0 },
-    METADATA$START_SCAN_TIME: rawToken(`CAST(${sqlString(file.receivedAt.toISOString())} AS TIMESTAMPTZ)`),
+    METADATA$START_SCAN_TIME: rawToken(`CAST(${sqlString(scanStart.toISOString())} AS TIMESTAMPTZ)`),
     METADATA$FILE_LAST_MODIFIED: rawToken(file.lastModified ? `CAST(${sqlString(file.lastModified.toISOString().replace('Z', ''))} AS TIMESTAMP)` : 'NULL'),
     METADATA$FILE_CONTENT_KEY: file.etag ? strToken(file.etag) : rawToken('NULL'),
   };
@@ -120,7 +126,7 @@ export function selectExpressions(pipe: PipeDef, width: number, file: StagedFile
         out.push(n > width ? rawToken('NULL') : { kind: 'qid', text: `"C${n}"`, value: `C${n}`, pos: t.pos });
         i++;
       } else if (t.kind === 'word' && t.value.startsWith('METADATA$')) {
-        const m = meta[t.value];
+        const m = meta[t.value as (typeof METADATA_COLUMNS)[number]];
         if (!m) throw unsupported(t.value);
         if (out.length >= 2 && out[out.length - 1]!.text === '.' && out[out.length - 2]!.value === pipe.alias) out.splice(-2, 2);
         out.push(m);
@@ -184,7 +190,7 @@ export async function loadFile(
       await inTransaction(conn, () => record(rec));
       return rec;
     }
-    exprs = selectExpressions(pipe, width, file, names);
+    exprs = selectExpressions(pipe, width, file, names, new Date());
     if (exprs.length !== cols.length) {
       throw new LoadError(`The pipe selects ${exprs.length} value(s) for ${cols.length} column(s) of ${pipe.target.table}.`, null, null);
     }
@@ -228,7 +234,8 @@ async function diagnose(
 ): Promise<NonNullable<LoadRecord['firstError']>> {
   if (err instanceof LoadError) return { message: err.message, line: err.line, column: err.column };
   const raw = err instanceof Error ? err.message : String(err);
-  const message = raw.split('\n')[0]!;
+  // Snowflake-style errors put the detail on the second line; DuckDB's first line is the error.
+  const message = err instanceof SnowflakeError ? raw.replace(/\s*\n\s*/g, ' ') : raw.split('\n')[0]!;
   const csvLine = /CSV Error on Line: (\d+)/.exec(raw);
   if (csvLine) return { message: raw.replace(/\s+/g, ' ').slice(0, 500), line: Number(csvLine[1]), column: null };
   if (!source) return { message, line: null, column: null };
