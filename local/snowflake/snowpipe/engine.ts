@@ -99,6 +99,8 @@ export class SnowpipeEngine implements Snowpipe, PipeRuntime {
   async stop(): Promise<void> {
     this.stopped = true;
     this.wake?.();
+    // Queued files are not loaded; their messages are not deleted, so they come back on the next start.
+    for (const job of this.queue.splice(0)) job.done();
     await this.loop;
     await this.working;
     this.s3.destroy();
@@ -195,7 +197,7 @@ export class SnowpipeEngine implements Snowpipe, PipeRuntime {
       for (const pipe of this.pipesFor(bucket, key)) loads.push(this.submit(pipe, bucket, key, received));
     }
     await Promise.all(loads);
-    if (message.ReceiptHandle) {
+    if (message.ReceiptHandle && !this.stopped) {
       await this.sqs.send(new DeleteMessageCommand({ QueueUrl: this.opts.queueUrl, ReceiptHandle: message.ReceiptHandle })).catch((err: Error) => {
         this.log(`deleting a handled message failed (${err.message}); it will be redelivered and skipped.`);
       });
