@@ -5,9 +5,13 @@
 --
 -- Output: one row per problem, columns (problem, tablename, file_name, logbucket, logkey, expected,
 -- present, detail):
---   failed_file       COPY_HISTORY of the last 14 days (Snowpipe's load-history window) has a file
---                     whose STATUS is not 'Loaded'; detail = its first error. Fix the cause (table
---                     column, file content), then reload it (see the README, "Load methods").
+--   failed_file       COPY_HISTORY of the last 13 days has a file whose STATUS is not 'Loaded' and
+--                     that did not load later; detail = its first error. Fix the cause (table
+--                     column, file content), then stage the file again (a new notification) or
+--                     ALTER PIPE <pipe> REFRESH PREFIX = '<id>'. Whether Snowpipe retries a path
+--                     whose load failed is not verified on a real account (docs/snowflake-local.md).
+--                     13 days, not 14: COPY_HISTORY takes a START_TIME within its 14-day window.
+--                     Run the check at least weekly so that no failure ages out unseen.
 --   rows_missing      ledger rowcount (parsed) or staged-line count (raw) <> rows present
 --   rejects_missing   ledger rejectcount <> rejects present
 --   no_ledger_row     rows present for an object with no ledger row (its manifest failed to load)
@@ -17,16 +21,16 @@
 
 WITH history AS (
   SELECT 'S3_ACCESS_LOGS' AS tablename, h.* FROM TABLE(INFORMATION_SCHEMA.COPY_HISTORY(
-    TABLE_NAME => 'S3_ACCESS_LOGS', START_TIME => DATEADD(day, -14, CURRENT_TIMESTAMP()))) h
+    TABLE_NAME => 'S3_ACCESS_LOGS', START_TIME => DATEADD(day, -13, CURRENT_TIMESTAMP()))) h
   UNION ALL
   SELECT 'S3_ACCESS_LOGS_REJECTS', h.* FROM TABLE(INFORMATION_SCHEMA.COPY_HISTORY(
-    TABLE_NAME => 'S3_ACCESS_LOGS_REJECTS', START_TIME => DATEADD(day, -14, CURRENT_TIMESTAMP()))) h
+    TABLE_NAME => 'S3_ACCESS_LOGS_REJECTS', START_TIME => DATEADD(day, -13, CURRENT_TIMESTAMP()))) h
   UNION ALL
   SELECT 'S3_ACCESS_LOGS_STAGING', h.* FROM TABLE(INFORMATION_SCHEMA.COPY_HISTORY(
-    TABLE_NAME => 'S3_ACCESS_LOGS_STAGING', START_TIME => DATEADD(day, -14, CURRENT_TIMESTAMP()))) h
+    TABLE_NAME => 'S3_ACCESS_LOGS_STAGING', START_TIME => DATEADD(day, -13, CURRENT_TIMESTAMP()))) h
   UNION ALL
   SELECT 'S3_ACCESS_LOGS_LOADS', h.* FROM TABLE(INFORMATION_SCHEMA.COPY_HISTORY(
-    TABLE_NAME => 'S3_ACCESS_LOGS_LOADS', START_TIME => DATEADD(day, -14, CURRENT_TIMESTAMP()))) h
+    TABLE_NAME => 'S3_ACCESS_LOGS_LOADS', START_TIME => DATEADD(day, -13, CURRENT_TIMESTAMP()))) h
 ),
 ledger AS (
   SELECT logbucket, logkey, mode, rowcount, rejectcount FROM s3_access_logs_loads WHERE claimid LIKE 'pipe:%'
@@ -40,6 +44,8 @@ SELECT 'failed_file' AS problem, h.tablename, h.stage_location || h.file_name AS
          || COALESCE(' (line ' || h.first_error_line_number || ')', '') AS detail
 FROM history h
 WHERE h.status <> 'Loaded'
+  AND NOT EXISTS (SELECT 1 FROM history ok WHERE ok.status = 'Loaded' AND ok.tablename = h.tablename
+                  AND ok.stage_location = h.stage_location AND ok.file_name = h.file_name)
 UNION ALL
 SELECT 'rows_missing', IFF(l.mode = 'raw', 'S3_ACCESS_LOGS_STAGING', 'S3_ACCESS_LOGS'), NULL,
        l.logbucket, l.logkey, l.rowcount, COALESCE(IFF(l.mode = 'raw', s.n, t.n), 0),

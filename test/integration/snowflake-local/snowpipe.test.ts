@@ -141,6 +141,13 @@ describe('snowflake-local Snowpipe auto-ingest', () => {
     expect(check.filter((c) => c.LOGKEY === 'bad' && c.PROBLEM !== 'rows_missing')).toEqual([]);
     // The earlier tests staged rejects without a manifest: rows the ledger does not know of.
     expect(check.filter((c) => c.PROBLEM === 'no_ledger_row').map((c) => c.LOGKEY)).toEqual(['together', 'twice']);
+
+    // Fixed and staged again, the file loads (a failed path is tried again) and the check is clear.
+    await t.stage(`${P}rows/bad.csv.gz`, [row({}, 'bad', 1), row({}, 'bad', 2), row({}, 'bad', 3)]);
+    await t.idle();
+    expect(await exec(t.conn, "SELECT COUNT(*) AS N FROM s3_access_logs WHERE logkey = 'bad'")).toEqual([{ N: 3 }]);
+    const after = await exec(t.conn, readFileSync(path.join(REPO_ROOT, 'sql/checks/pipe-loads.sql'), 'utf8'));
+    expect(after.filter((c) => c.PROBLEM !== 'no_ledger_row')).toEqual([]);
   });
 
   it('does not load while a pipe is paused, and loads what waited once resumed', async () => {
