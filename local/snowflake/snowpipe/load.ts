@@ -72,18 +72,26 @@ export function readCsvOptions(format: Options, width: number): string {
 export function firstRecordWidth(body: Uint8Array, format: Options): number {
   const compression = opt(format, 'COMPRESSION')?.toUpperCase() ?? 'AUTO';
   const gz = compression === 'GZIP' || (compression === 'AUTO' && body[0] === 0x1f && body[1] === 0x8b);
+  const delim = opt(format, 'FIELD_DELIMITER') ?? ',';
+  const quote = opt(format, 'FIELD_OPTIONALLY_ENCLOSED_BY');
   // Decompress only as much as the first record needs: a growing prefix of the file.
   for (let take = 64 << 10; ; take *= 8) {
     const part = body.subarray(0, take);
-    const text = (gz ? gunzipSync(part, { finishFlush: zlibConstants.Z_SYNC_FLUSH }) : Buffer.from(part)).toString('utf8');
-    const n = countFields(text, opt(format, 'FIELD_DELIMITER') ?? ',', opt(format, 'FIELD_OPTIONALLY_ENCLOSED_BY'));
-    if (n !== null || take >= body.length) return n ?? countFields(`${text}\n`, opt(format, 'FIELD_DELIMITER') ?? ',', opt(format, 'FIELD_OPTIONALLY_ENCLOSED_BY'))!;
+    let text: string;
+    try {
+      text = (gz ? gunzipSync(part, { finishFlush: zlibConstants.Z_SYNC_FLUSH }) : Buffer.from(part)).toString('utf8');
+    } catch (err) {
+      throw new LoadError(`The file is not gzip-compressed as its file format says (COMPRESSION = ${compression}): ${(err as Error).message}.`, 1, null);
+    }
+    const { fields, complete } = countFields(text, delim, quote);
+    // An unfinished first record at the end of the file: read_csv then names the error.
+    if (complete || take >= body.length) return fields;
   }
 }
 
-/** Fields of the first record of `text`, or null when its end is not in `text`. */
-function countFields(text: string, delim: string, quote: string | null): number | null {
-  if (text.length === 0) return 0;
+/** Fields of the first record of `text`, and whether its end is in `text`. */
+function countFields(text: string, delim: string, quote: string | null): { fields: number; complete: boolean } {
+  if (text.length === 0) return { fields: 0, complete: true };
   let n = 1;
   let quoted = false;
   for (let i = 0; i < text.length; i++) {
@@ -95,9 +103,9 @@ function countFields(text: string, delim: string, quote: string | null): number 
       }
     } else if (c === quote) quoted = true;
     else if (c === delim) n++;
-    else if (c === '\n') return n;
+    else if (c === '\n') return { fields: n, complete: true };
   }
-  return null;
+  return { fields: n, complete: false };
 }
 
 /** The metadata columns a pipe's SELECT may use (docs.snowflake.com/en/user-guide/querying-metadata). */
