@@ -14,7 +14,7 @@ import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient, type SQSClientC
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { decodeS3Key } from '../../../shared/s3/events.ts';
 import type { LoadRecord, PipeRuntime, SnowpipeCatalog } from './catalog.ts';
-import { loadFile, type StagedFile } from './load.ts';
+import { loadFile, type ColumnCache, type StagedFile } from './load.ts';
 import type { PipeDef, StageDef } from './objects.ts';
 
 export interface SnowpipeOptions {
@@ -75,6 +75,8 @@ export class SnowpipeEngine implements Snowpipe, PipeRuntime {
     private readonly catalog: SnowpipeCatalog,
     private readonly conn: DuckDBConnection,
     private readonly onCommit: () => void,
+    /** The warehouse's table columns, cleared by every DDL (warehouse.ts). */
+    private readonly columnCache: ColumnCache,
   ) {
     this.s3 = new S3Client(opts.s3);
     this.sqs = new SQSClient(opts.sqs);
@@ -83,8 +85,14 @@ export class SnowpipeEngine implements Snowpipe, PipeRuntime {
     catalog.runtime = this;
   }
 
-  static async start(opts: SnowpipeOptions, catalog: SnowpipeCatalog, instance: DuckDBInstance, onCommit: () => void): Promise<SnowpipeEngine> {
-    const engine = new SnowpipeEngine(opts, catalog, await instance.connect(), onCommit);
+  static async start(
+    opts: SnowpipeOptions,
+    catalog: SnowpipeCatalog,
+    instance: DuckDBInstance,
+    onCommit: () => void,
+    columnCache: ColumnCache,
+  ): Promise<SnowpipeEngine> {
+    const engine = new SnowpipeEngine(opts, catalog, await instance.connect(), onCommit, columnCache);
     engine.loop = engine.run();
     return engine;
   }
@@ -265,7 +273,7 @@ export class SnowpipeEngine implements Snowpipe, PipeRuntime {
       let rec: LoadRecord;
       if (!format) rec = failed(file, 'The pipe\'s file format no longer exists (STOPPED_FILE_FORMAT_DROPPED); recreate it.');
       else if ('error' in file) rec = failed(file, file.error);
-      else rec = await loadFile(this.conn, pipe, format, file, (r) => this.catalog.record(pipe, r, this.conn));
+      else rec = await loadFile(this.conn, pipe, format, file, (r) => this.catalog.record(pipe, r, this.conn), this.columnCache);
       if (!format || 'error' in file) await this.catalog.record(pipe, rec);
       this.catalog.committed(pipe, rec);
       this.onCommit();

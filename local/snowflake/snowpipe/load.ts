@@ -158,12 +158,20 @@ class LoadError extends Error {
   }
 }
 
-async function targetColumns(conn: DuckDBConnection, pipe: PipeDef): Promise<Array<{ name: string; type: string }>> {
-  const r = await conn.runAndReadAll(
-    'SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = $1 AND schema_name = $2 AND table_name = $3 ORDER BY column_index',
-    [pipe.target.database, pipe.target.schema, pipe.target.table],
-  );
-  const all = r.getRowsJS().map(([n, t]) => ({ name: String(n), type: String(t) }));
+/** Column names (upper case) and DuckDB types per `DB.SCHEMA.TABLE`: the warehouse's cache, cleared by every DDL. */
+export type ColumnCache = Map<string, Array<{ name: string; type: string }>>;
+
+async function targetColumns(conn: DuckDBConnection, pipe: PipeDef, cache: ColumnCache): Promise<Array<{ name: string; type: string }>> {
+  const key = `${pipe.target.database}.${pipe.target.schema}.${pipe.target.table}`.toUpperCase();
+  let all = cache.get(key);
+  if (!all) {
+    const r = await conn.runAndReadAll(
+      'SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = $1 AND lower(schema_name) = lower($2) AND lower(table_name) = lower($3) ORDER BY column_index',
+      [pipe.target.database, pipe.target.schema, pipe.target.table],
+    );
+    all = r.getRowsJS().map(([n, t]) => ({ name: String(n).toUpperCase(), type: String(t) }));
+    if (all.length) cache.set(key, all);
+  }
   if (!all.length) throw new LoadError(`Table '${pipe.target.database}.${pipe.target.schema}.${pipe.target.table}' does not exist or not authorized.`, null, null);
   if (!pipe.columns) return all;
   return pipe.columns.map((c) => {
@@ -183,6 +191,7 @@ export async function loadFile(
   format: Options,
   file: StagedFile,
   record: (rec: LoadRecord) => Promise<void>,
+  columnCache: ColumnCache,
 ): Promise<LoadRecord> {
   const names: SessionNames = { database: pipe.database, schema: pipe.schema, user: 'SNOWPIPE', role: 'SYSADMIN', warehouse: null };
   const base = { fileName: file.fileName, stageLocation: file.stageLocation, fileSize: file.size, pipeReceivedTime: file.receivedAt.toISOString() };
@@ -192,7 +201,7 @@ export async function loadFile(
   let cols: Array<{ name: string; type: string }> = [];
   try {
     const width = firstRecordWidth(file.body, format);
-    cols = await targetColumns(conn, pipe);
+    cols = await targetColumns(conn, pipe, columnCache);
     if (width === 0) {
       const rec: LoadRecord = { ...base, lastLoadTime: new Date().toISOString(), rowCount: 0, rowParsed: 0, firstError: null, errorCount: 0, status: 'Loaded' };
       await inTransaction(conn, () => record(rec));
