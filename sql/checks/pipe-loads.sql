@@ -18,6 +18,11 @@
 -- Files load independently and in any order, so an object that is still loading (ledger row from
 -- the last few minutes) may show as rows_missing briefly; run the check again after a few minutes.
 -- Run it with any role that can read the tables and see the pipes' history (the loader role).
+-- Cost: one query on the X-Small warehouse; run daily, that is one resume billed at the 60-second
+-- minimum = 1 credit/h x 60 s = 0.0167 credits/day at 1, 10 or 100 GB/day alike (its scans of the
+-- tables finish well inside the minimum at 1 and 10 GB/day; at 100 GB/day narrow the ledger to the
+-- last 14 days). Prices: ../shared/research/loading-and-cost.md (Snowflake Service Consumption
+-- Table, 2026-11). In `pipe` the warehouse is otherwise asleep, so this is the check's whole cost.
 
 WITH history AS (
   SELECT 'S3_ACCESS_LOGS' AS tablename, h.* FROM TABLE(INFORMATION_SCHEMA.COPY_HISTORY(
