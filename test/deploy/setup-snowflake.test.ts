@@ -122,6 +122,13 @@ describe('grants in sql/: nothing beyond what each role needs', () => {
       ...table(['SELECT', 'INSERT', 'DELETE'], 's3_access_logs_task_run', TASK),
       `OWNERSHIP ON TASK ${T('s3_access_logs_transformation')} TO ${TASK}`,
     ],
+    // The detection schedule's task, like the fallback's, runs as its own role: the views it reads and
+    // the findings it merges.
+    'detections/schedule/03-grants.sql': [
+      ...['s3_access_logs_classified', 's3_access_logs_enriched', 's3_access_logs_watermark'].map((v) => `SELECT ON VIEW ${T(v)} TO ${TASK}`),
+      ...table(['SELECT', 'INSERT', 'UPDATE'], 's3_access_logs_findings', TASK),
+      `OWNERSHIP ON TASK ${T('s3_access_logs_detect')} TO ${TASK}`,
+    ],
     'fallback/snowpipe/01-storage-integration.sql': [`USAGE ON INTEGRATION S3_INT_S3_ACCESS_LOGS TO ${ADMIN}`],
   };
   // Any file may let the owner role use a storage integration (the stage it creates needs it).
@@ -197,7 +204,7 @@ describe('setup-snowflake', () => {
     expect(base(sqlFilesFor({ setup: true }))).toEqual(['00-setup.sql']);
     // The detection schedule is opt-in: findings table, then the (suspended) task.
     expect(tables.some((f) => f.startsWith('detections/'))).toBe(false);
-    expect(base(sqlFilesFor({ schedule: true })).slice(tables.length)).toEqual(['detections/schedule/01-findings.sql', 'detections/schedule/02-task.sql', 'grants.sql']);
+    expect(base(sqlFilesFor({ schedule: true })).slice(tables.length, -1)).toEqual(['detections/schedule/01-findings.sql', 'detections/schedule/02-task.sql', 'detections/schedule/03-grants.sql']);
   });
 
   it('--dry-run lists every statement, with the public key redacted, and connects to nothing', async () => {
