@@ -10,7 +10,12 @@
  *             sql/grants.sql, as the owner role S3_ACCESS_LOGS_ADMIN: it owns every object, and the
  *             loader role gets only the table privileges sql/grants.sql lists (least privilege:
  *             the Lambda's key can neither drop nor alter what it writes). So an administrator
- *             runs it, not the service user.
+ *             runs it, not the service user. --staging-url adds the objects of load method `pipe`
+ *             (sql/pipe/: file format, stage, pipes; owned by the same role) and then prints the
+ *             pipes' notification channel.
+ *   --setup --staging-url --staging-role-arn  also creates the storage integration
+ *             (sql/pipe/00-storage-integration.sql, ACCOUNTADMIN) and prints the two values of
+ *             DESC INTEGRATION the next deploy needs (docs/pipe-setup.md).
  * Statement splitting and execution are shared/snowflake/sql-files.ts, the same code the local
  * stack and the tests use.
  */
@@ -21,10 +26,11 @@ import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Command } from 'commander';
 import type { Connection } from '../shared/snowflake/connection.ts';
 import { ConfigError, loadSnowflakeSource, type SnowflakeSource } from '../shared/config.ts';
+import { pipeStatements, STORAGE_INTEGRATION, storageIntegrationStatements } from '../shared/snowflake/pipe-sql.ts';
 import {
-  applySqlFiles,
+  applyStatements,
+  fileStatements,
   REPO_ROOT,
-  splitSqlStatements,
   SqlFileError,
   tableSqlFiles,
   type AppliedStatement,
@@ -45,8 +51,36 @@ export interface SetupOptions {
   schedule?: boolean;
   secret?: string;
   dryRun?: boolean;
+  /** The stack's StagingUrl output (s3://bucket/prefix/): adds the `pipe` objects, or with --setup the integration. */
+  stagingUrl?: string;
+  /** With --setup and --staging-url: the stack's SnowflakeStagingRoleArn output, for the storage integration. */
+  stagingRoleArn?: string;
+  /** The storage integration's name (default s3_access_logs_staging). */
+  storageIntegration?: string;
   /** Repository root holding sql/ (tests only). */
   root?: string;
+}
+
+/** Every statement that runs, in order: the files of sqlFilesFor, then the `pipe` objects or integration. */
+export function statementsFor(opts: SetupOptions): AppliedStatement[] {
+  const root = opts.root ?? REPO_ROOT;
+  const statements = fileStatements(sqlFilesFor(opts));
+  if (opts.stagingRoleArn && !(opts.setup && opts.stagingUrl)) {
+    throw new CliError('--staging-role-arn creates the storage integration and goes with --setup and --staging-url.', 2);
+  }
+  if (!opts.stagingUrl) return statements;
+  try {
+    if (opts.setup) {
+      if (!opts.stagingRoleArn) {
+        throw new CliError('--setup --staging-url creates the storage integration: also pass --staging-role-arn <the stack\'s SnowflakeStagingRoleArn output>.', 2);
+      }
+      return [...statements, ...storageIntegrationStatements({ url: opts.stagingUrl, roleArn: opts.stagingRoleArn, name: opts.storageIntegration }, root)];
+    }
+    return [...statements, ...pipeStatements({ url: opts.stagingUrl, storageIntegration: opts.storageIntegration ?? STORAGE_INTEGRATION }, root)];
+  } catch (err) {
+    if (err instanceof CliError) throw err;
+    throw new CliError((err as Error).message, 2);
+  }
 }
 
 /** Which files run, in order. */
@@ -156,7 +190,7 @@ export async function setupSnowflake(
   if (opts.publicKey && !opts.setup) {
     throw new CliError('--public-key sets the service user\'s key and goes with --setup.', 2);
   }
-  const files = sqlFilesFor(opts);
+  const statements = statementsFor(opts);
   const keyFile = opts.publicKey;
   const alterKey = keyFile
     ? `ALTER USER ${LOADER_USER} SET RSA_PUBLIC_KEY = '${publicKeyBody(readFileSync(keyFile, 'utf8'), keyFile)}'`
@@ -166,12 +200,9 @@ export async function setupSnowflake(
   if (opts.dryRun) {
     const listed: AppliedStatement[] = [];
     if (!opts.setup) io.out(`(session)  USE ROLE ${OWNER_ROLE}\n`);
-    for (const file of files) {
-      for (const [i, sql] of splitSqlStatements(readFileSync(file, 'utf8')).entries()) {
-        const s = { file, index: i + 1, sql };
-        listed.push(s);
-        io.out(`${label(s)}  ${firstLine(sql)}\n`);
-      }
+    for (const s of statements) {
+      listed.push(s);
+      io.out(`${label(s)}  ${firstLine(s.sql)}\n`);
     }
     if (alterKey) io.out(`--public-key  ALTER USER ${LOADER_USER} SET RSA_PUBLIC_KEY = '…'\n`);
     io.out(`${listed.length + (alterKey ? 1 : 0)} statement(s); dry run, nothing executed.\n`);
@@ -192,7 +223,7 @@ export async function setupSnowflake(
     if (!opts.setup) await useOwnerRole(conn, io.out);
     const started: AppliedStatement[] = [];
     try {
-      applied = await applySqlFiles(conn, files, (s) => {
+      applied = await applyStatements(conn, statements, (s) => {
         started.push(s);
         io.out(`ok  ${label(s)}  ${firstLine(s.sql)}  (${Math.round(s.ms ?? 0)} ms)\n`);
       });
@@ -214,10 +245,32 @@ export async function setupSnowflake(
       io.out(`ok  --public-key  ALTER USER ${LOADER_USER} SET RSA_PUBLIC_KEY = '…'  (${Math.round(performance.now() - t0)} ms)\n`);
     }
     io.out(`${applied.length + (alterKey ? 1 : 0)} statement(s) applied.\n`);
+    if (opts.stagingUrl) await reportHandshake(conn, opts, io.out);
     return applied;
   } finally {
     await provider.close();
   }
+}
+
+/** What the next step of the `pipe` handshake needs, read back from Snowflake. */
+async function reportHandshake(conn: Connection, opts: SetupOptions, out: (s: string) => void): Promise<void> {
+  const { execute } = await import('../shared/snowflake/connection.ts');
+  if (opts.setup) {
+    const props = await execute<{ property: string; property_value: string }>(conn, `DESC INTEGRATION ${opts.storageIntegration ?? STORAGE_INTEGRATION}`);
+    const value = (name: string) => props.find((p) => p.property === name)?.property_value ?? '(not shown)';
+    out(
+      `\nNext deploy (docs/pipe-setup.md): --param="snowflakeIamUserArn=${value('STORAGE_AWS_IAM_USER_ARN')}" ` +
+        `--param="snowflakeExternalId=${value('STORAGE_AWS_EXTERNAL_ID')}"\n`,
+    );
+    return;
+  }
+  const pipes = await execute<{ name: string; notification_channel: string | null }>(conn, "SHOW PIPES LIKE 'S3_ACCESS_LOGS_%'");
+  const channels = [...new Set(pipes.map((p) => p.notification_channel).filter(Boolean))];
+  out(
+    channels.length === 1
+      ? `\nNext deploy (docs/pipe-setup.md): --param="snowpipeQueueArn=${channels[0]}"\n`
+      : `\nSHOW PIPES reports ${channels.length} notification channels (${channels.join(', ')}); expected one for the staging bucket.\n`,
+  );
 }
 
 export function register(program: Command): void {
@@ -231,6 +284,9 @@ export function register(program: Command): void {
     .option('--public-key <file>', `with --setup: set this RSA public key (PEM) on the ${LOADER_USER} user`)
     .option('--fallback', 'also apply sql/fallback/*.sql (the fallback path: stream, UDTF, task; Snowpipe objects stay manual)')
     .option('--schedule', 'also apply sql/detections/schedule/*.sql: the findings table and the daily detection task (created suspended)')
+    .option('--staging-url <url>', "load method pipe: the stack's StagingUrl output (s3://bucket/pipe/); adds the file format, stage and pipes (sql/pipe/)")
+    .option('--staging-role-arn <arn>', "with --setup --staging-url: the stack's SnowflakeStagingRoleArn output; creates the storage integration (ACCOUNTADMIN)")
+    .option('--storage-integration <name>', `with --staging-url: the storage integration's name (default ${STORAGE_INTEGRATION})`)
     .option('--secret <arn>', 'read the credentials from this Secrets Manager secret (default: SNOWFLAKE_SECRET_ARN, else SNOWFLAKE_* variables)')
     .option('--dry-run', 'list the statements without connecting')
     .addHelpText(

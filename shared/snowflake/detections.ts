@@ -9,7 +9,11 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { execute, type Connection } from './connection.ts';
+import type { Connection } from './connection.ts';
+
+// snowflake-sdk is loaded when a detection first runs, not with this module: `detect --help` and the
+// CLI's `--help` (which loads every command) would otherwise pay its quarter-second start-up.
+const sdk = () => import('./connection.ts');
 import { REPO_ROOT, splitSqlStatements } from './sql-files.ts';
 
 export interface DetectionParam {
@@ -111,6 +115,7 @@ export interface DetectionResult {
 export async function defaultWindow(conn: Connection, since?: Date, until?: Date): Promise<Window | null> {
   let end = until;
   if (!end) {
+    const { execute } = await sdk();
     const [row] = await execute<{ NEWEST: unknown }>(conn, 'SELECT MAX(requestdatetime) AS newest FROM s3_access_logs');
     if (row?.NEWEST === null || row?.NEWEST === undefined) return null;
     // Exclusive end: one millisecond past the newest request includes it.
@@ -125,6 +130,7 @@ export async function runDetections(
   window: Window,
   overrides: Record<string, string> = {},
 ): Promise<DetectionResult[]> {
+  const { execute } = await sdk();
   const out: DetectionResult[] = [];
   for (const d of detections) {
     const t0 = performance.now();
