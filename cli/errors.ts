@@ -39,3 +39,18 @@ export function describeFileError(file: string, err: unknown): string {
       return `${name} could not be read: ${e?.message ?? String(err)}.`;
   }
 }
+
+/**
+ * The AWS SDK's own words for a missing region or missing credentials (reading a Secrets Manager
+ * secret by name, or invoking a function) replaced by what to do; other messages pass through.
+ */
+export function awsSetupHint(err: unknown): string | undefined {
+  const e = err as { name?: string; message?: string };
+  if (/Region is missing/i.test(e?.message ?? '')) {
+    return 'no AWS region: pass the secret\'s full ARN (it names the region) or set AWS_REGION, or use --local for the stack "npm start" runs.';
+  }
+  if (e?.name === 'CredentialsProviderError' || /Could not load credentials/i.test(e?.message ?? '')) {
+    return 'no AWS credentials to read the secret: configure them (AWS_PROFILE, aws configure or aws sso login), or use --local for the stack "npm start" runs.';
+  }
+  return undefined;
+}

@@ -35,7 +35,7 @@ import {
   tableSqlFiles,
   type AppliedStatement,
 } from '../shared/snowflake/sql-files.ts';
-import { CliError } from './errors.ts';
+import { awsSetupHint, CliError } from './errors.ts';
 
 /** The service user sql/00-setup.sql creates; --public-key sets its key. */
 export const LOADER_USER = 'S3_ACCESS_LOGS_LOADER';
@@ -217,7 +217,7 @@ export async function setupSnowflake(
     try {
       conn = await provider.get();
     } catch (err) {
-      const why = err instanceof ConfigError ? err.problems.join(' ') : (err as Error).message;
+      const why = err instanceof ConfigError ? err.problems.join(' ') : (awsSetupHint(err) ?? (err as Error).message);
       throw new CliError(`Could not connect to Snowflake: ${why}`);
     }
     if (!opts.setup) await useOwnerRole(conn, io.out);

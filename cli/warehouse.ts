@@ -7,7 +7,7 @@
 import type { Command } from 'commander';
 import type { SnowflakeSource } from '../shared/config.ts';
 import type { Binds, Connection } from '../shared/snowflake/connection.ts';
-import { CliError } from './errors.ts';
+import { awsSetupHint, CliError } from './errors.ts';
 import { localStack } from './local-stack.ts';
 
 export interface WarehouseOptions {
@@ -97,7 +97,7 @@ export async function openWarehouse(opts: WarehouseOptions): Promise<Warehouse> 
     conn = await provider.get();
   } catch (err) {
     const { ConfigError } = await import('../shared/config.ts');
-    const why = err instanceof ConfigError ? err.problems.join(' ') : snowflakeErrorMessage(err);
+    const why = err instanceof ConfigError ? err.problems.join(' ') : (awsSetupHint(err) ?? snowflakeErrorMessage(err));
     throw new CliError(`could not connect to Snowflake: ${why}`, 1);
   }
   return {

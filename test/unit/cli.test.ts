@@ -66,6 +66,14 @@ describe.concurrent('s3-access-logs CLI', () => {
     );
   });
 
+  it('query --secret NAME: without a region says how to give one, or to use --local', async () => {
+    const r = await cli(['query', 'SELECT 1', '--secret', 'my-secret'], { ...bareEnv, HOME: home, SNOWFLAKE_ACCOUNT: '' });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      's3-access-logs: could not connect to Snowflake: no AWS region: pass the secret\'s full ARN (it names the region) or set AWS_REGION, or use --local for the stack "npm start" runs.\n',
+    );
+  });
+
   it('snowflake-local defaults to the warehouse file start uses', async () => {
     const r = await cli(['snowflake-local', '--help']);
     expect(r.code).toBe(0);
