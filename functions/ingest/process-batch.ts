@@ -17,7 +17,6 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { Readable } from 'node:stream';
-import { readLogLines } from '../../shared/access-log/index.ts';
 import { isAllowedObject, type IngestConfig } from '../../shared/config.ts';
 import { parseMessageBody, type ObjectRef } from '../../shared/s3/events.ts';
 import { openObject } from '../../shared/s3/objects.ts';
@@ -31,6 +30,7 @@ import {
   type ObjectCounts,
 } from '../../shared/snowflake/loader.ts';
 import { emptySummary, type BatchSummary, type SkipReason } from './observability.ts';
+import { objectLines } from './read-object.ts';
 
 export interface BatchDeps {
   config: IngestConfig;
@@ -260,7 +260,7 @@ export async function processBatch(
         // The budget is reserved in stored bytes, but a gzip object decodes to many times more:
         // once its text outgrows the reservation plus what is left, it is streamed instead.
         let text = 0;
-        for await (const line of readLogLines(counted(opened.body, counter))) {
+        for await (const line of objectLines(counted(opened.body, counter), p.target, config.loadMode, logger, summary)) {
           text += line.raw.length + 1;
           if (text > reserved + budget) {
             opened.body.destroy();
@@ -340,7 +340,7 @@ export async function processBatch(
         }
         const counter = { bytes: 0 };
         const { result, counts } = await loader
-          .loadStreamed(p.target, readLogLines(counted(opened.body, counter)), () => counter.bytes)
+          .loadStreamed(p.target, objectLines(counted(opened.body, counter), p.target, config.loadMode, logger, summary), () => counter.bytes)
           .finally(() => opened.body.destroy());
         if (result === 'loaded') {
           summary.transactions++;
