@@ -20,9 +20,10 @@ export interface ReadOptions {
   /** Told about records of an unknown schema version (loaded all the same). */
   observer?: RecordObserver;
   /**
-   * `text`: a JSON or Parquet record that maps to a row is handed on as the equivalent text log
-   * line (formatLine), not as its JSON. The fallback path's staging table wants that: its UDTF
-   * parses the text format only. Default `record`: the record's own JSON, as rejects keep it.
+   * `text`: a JSON record that maps to a row is handed on as the equivalent text log line
+   * (formatLine), not as its JSON line. The fallback path's staging table wants that: its UDTF parses
+   * the text format only. (A Parquet row that maps is always handed on as its text line; rejects of
+   * either format keep the record's JSON.) Default `record`.
    */
   rawAs?: 'record' | 'text';
   /** Told the detected format before the first line. */
@@ -33,7 +34,7 @@ export async function* readLogRecords(source: ByteSource, options: ReadOptions =
   const { format, gzip, bytes } = await sniff(source);
   options.onFormat?.(format);
   const asText = options.rawAs === 'text';
-  if (format === 'parquet') yield* readParquet(bytes, options.observer, asText);
+  if (format === 'parquet') yield* readParquet(bytes, options.observer);
   else if (format === 'ndjson') yield* readNdjson(bytes, gzip, options.observer, asText);
   else yield* readLogLines(bytes);
 }

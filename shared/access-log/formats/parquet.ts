@@ -76,7 +76,6 @@ function message(err: unknown): string {
 export async function* readParquet(
   bytes: AsyncIterable<Uint8Array>,
   observer?: RecordObserver,
-  asText = false,
   spillBytes = SPILL_BYTES,
 ): AsyncGenerator<ParsedLine> {
   const held = await hold(bytes, spillBytes);
@@ -104,7 +103,9 @@ export async function* readParquet(
       for (let i = 0; i < rows.length; i++) {
         const mapped = mapRecord(rows[i]);
         if (mapped.unknownVersion !== undefined) observer?.unknownSchemaVersion(mapped.unknownVersion);
-        const raw = asText && mapped.result.ok ? formatLine(mapped.result.row) : toJson(rows[i]);
+        // A row's raw is the text line it stands for (what raw mode stages, and a fair size for the
+        // memory budget, cheaper than serialising the record); a reject keeps the record's JSON.
+        const raw = mapped.result.ok ? formatLine(mapped.result.row) : toJson(rows[i]);
         yield { line: rowStart + i + 1, raw, result: mapped.result };
       }
       rowStart = rowEnd;

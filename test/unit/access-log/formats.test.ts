@@ -228,7 +228,7 @@ describe('Parquet', () => {
     for await (const p of readParquet(Readable.from([file]))) inMemory.push(p);
     const spilled: ParsedLine[] = [];
     const chunks = [file.subarray(0, 100), file.subarray(100, 5000), file.subarray(5000)];
-    for await (const p of readParquet(Readable.from(chunks), undefined, false, 1024)) spilled.push(p);
+    for await (const p of readParquet(Readable.from(chunks), undefined, 1024)) spilled.push(p);
     expect(spilled).toEqual(inMemory);
     expect(inMemory).toHaveLength(object.lines.length);
   });
