@@ -58,6 +58,7 @@ export const RECORD_REJECT_REASONS = [
   'missing_field:bucket_name',
   'missing_field:request_time',
   'bad_time',
+  'unsupported_envelope:cloudwatch_logs_subscription',
 ] as const;
 
 const ISO = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})$/;
@@ -128,6 +129,10 @@ function emptyRow(): AccessLogRow {
 /** Maps one decoded record; never throws. */
 export function mapRecord(record: unknown): MappedRecord {
   if (record === null || typeof record !== 'object' || Array.isArray(record)) return { result: reject('not_a_record') };
+  // A CloudWatch Logs subscription (e.g. log group → Firehose → S3) wraps records in envelopes:
+  // not supported (docs/formats.md); the envelope is kept as a reject so nothing is lost silently.
+  if (Array.isArray((record as { logEvents?: unknown }).logEvents) && 'messageType' in record)
+    return { result: reject('unsupported_envelope:cloudwatch_logs_subscription') };
   const row = emptyRow() as unknown as Record<string, unknown>;
   const extra: Record<string, unknown> = {};
   let extraCount = 0;

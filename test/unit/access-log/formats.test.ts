@@ -148,6 +148,8 @@ describe('JSON records: rejects and warnings', () => {
       json({ ...good, bucket_owner_id: null }),
       json({ ...good, bucket_name: null, bucket_arn: null }),
       json(good),
+      json({ messageType: 'DATA_MESSAGE', owner: '111122223333', logGroup: 'g', logStream: 's', logEvents: [{ id: '1', timestamp: 1, message: json(good) }] }),
+      `${json(good)}${json(good)}`,
     ];
     const out = await read(lines.join('\n'));
     expect(out.map((p) => [p.line, p.result.ok ? 'ok' : p.result.reason])).toEqual([
@@ -164,6 +166,8 @@ describe('JSON records: rejects and warnings', () => {
       [12, 'missing_field:bucket_owner_id'],
       [13, 'missing_field:bucket_name'],
       [14, 'ok'],
+      [15, 'unsupported_envelope:cloudwatch_logs_subscription'],
+      [16, 'bad_json'], // Firehose without its newline delimiter concatenates records
     ]);
     expect(out[1]!.raw).toBe(lines[1]);
   });
