@@ -237,3 +237,29 @@ describe('Parquet', () => {
     expect(inMemory).toHaveLength(object.lines.length);
   });
 });
+
+describe('arbitrary bytes (fast-check)', () => {
+  it('readLogRecords yields rows or rejects for any bytes that look like NDJSON or Parquet, never throws', async () => {
+    const fc = (await import('fast-check')).default;
+    const valid = toParquet(generateSample({ seed: 2, days: 1, scale: 0.1 }).objects[0]!);
+    const heads = [Buffer.from('{'), Buffer.from('PAR1'), Buffer.alloc(0)];
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(0, 1, 2, 3),
+        fc.uint8Array({ maxLength: 400 }),
+        fc.integer({ min: 1, max: 64 }),
+        fc.integer({ min: 0, max: valid.length }),
+        async (kind, bytes, size, at) => {
+          // kind 3: a valid Parquet object with random bytes written over part of it.
+          const body = kind === 3 ? Buffer.concat([valid.subarray(0, at), Buffer.from(bytes), valid.subarray(at + bytes.length)]) : Buffer.concat([heads[kind]!, Buffer.from(bytes)]);
+          if (body[0] === 0x1f && body[1] === 0x8b) return; // invalid gzip: an input error by design
+          for (const p of await read(body, {}, size)) {
+            expect(p.line).toBeGreaterThan(0);
+            if (!p.result.ok) expect(p.result.reason).toMatch(/^[a-z_]+(:[a-z_]+)?|^bad_parquet: /);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
