@@ -24,7 +24,7 @@ export async function* objectLines(
   // Only reached when the object was read to its end (an object moved to streaming is counted there).
   if (tally.total === 0) return;
   summary.unknownSchemaVersionRecords += tally.total;
-  logger.warn('Records of an unknown schema_version_id were loaded with the fields this version knows; fields without a column are in extrafields. Check docs/formats.md against the new schema', {
+  logger.warn('Loaded records of an unknown schema_version_id with the fields docs/formats.md maps (the others are in extrafields); check that mapping against the new schema', {
     bucket: object.bucket,
     key: object.key,
     format,

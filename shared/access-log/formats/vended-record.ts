@@ -77,7 +77,8 @@ export function recordTime(v: unknown): string | null {
     ms = Date.parse(v);
     // Date.parse rolls 2026-02-30 over to March: the calendar fields must survive a round trip.
     const back = new Date(Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!));
-    if (back.getUTCDate() !== +m[3]! || back.getUTCHours() !== +m[4]! || back.getUTCMonth() !== +m[2]! - 1) return null;
+    if (back.getUTCMonth() !== +m[2]! - 1 || back.getUTCDate() !== +m[3]! || back.getUTCHours() !== +m[4]!) return null;
+    if (back.getUTCMinutes() !== +m[5]! || back.getUTCSeconds() !== +m[6]!) return null;
   } else return null;
   if (!Number.isFinite(ms)) return null;
   const d = new Date(ms);

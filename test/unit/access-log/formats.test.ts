@@ -144,7 +144,7 @@ describe('JSON records: rejects and warnings', () => {
       json({ ...good, acl_required: 'perhaps' }),
       json({ ...good, request_time: undefined }),
       json({ ...good, request_time: '2019-02-30T00:00:00.000Z' }),
-      json({ ...good, request_time: '06/Feb/2019:00:00:38' }),
+      json({ ...good, request_time: '2019-02-06T00:60:38.000Z' }),
       json({ ...good, bucket_owner_id: null }),
       json({ ...good, bucket_name: null, bucket_arn: null }),
       json(good),
