@@ -207,6 +207,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       LOG_BUCKETS: logBucket,
       LOG_PREFIXES: logPrefix,
       LOG_LEVEL: options.logLevel ?? 'ERROR',
+      LOAD_METHOD: 'insert',
       SNOWFLAKE_ACCOUNT: SNOWFLAKE_LOGIN.account,
       SNOWFLAKE_USERNAME: SNOWFLAKE_LOGIN.username,
       SNOWFLAKE_PASSWORD: SNOWFLAKE_LOGIN.password,
@@ -215,7 +216,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       SNOWFLAKE_ACCESS_URL: snowflake.url,
     });
     const logger = new Logger({ serviceName: 's3-access-logs-ingest', logLevel: config.logLevel });
-    const connections = defaultConnections(config, logger);
+    // The stack always has Snowflake credentials (queries, forced replays), whatever the load method.
+    const connections = defaultConnections(config, logger)!;
     stops.push(() => connections.close());
 
     // The table DDL that ships (sql/01..09), not 00-setup (roles, warehouse) nor the fallback path.

@@ -29,13 +29,14 @@ const config: IngestConfig = {
     kind: 'env',
     credentials: { account: 'local', username: 'local', password: 'local', database: 'S3_ACCESS_LOGS', schema: 'PUBLIC', accessUrl: input.snowflakeUrl },
   },
+  loadMethod: 'insert',
   insertChunkRows: Number(process.env.LOAD_TEST_CHUNK_ROWS ?? INGEST_DEFAULTS.insertChunkRows),
   memoryBudgetBytes: INGEST_DEFAULTS.memoryBudgetMb << 20,
   logLevel: 'SILENT',
   loadMode: 'parsed',
 };
 const s3 = new S3Client({ endpoint: input.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
-const connections = createConnectionProvider(credentialsProvider(config.snowflake));
+const connections = createConnectionProvider(credentialsProvider(config.snowflake!));
 let summary: BatchSummary | undefined;
 const logLevel = (process.env.LOAD_TEST_LOG_LEVEL ?? 'SILENT') as 'SILENT';
 const handle = createIngestHandler({ config, s3, connections, logger: new Logger({ logLevel }), onBatch: (s) => (summary = s) });

@@ -4,7 +4,7 @@ import { ConfigError } from '../../../shared/config.ts';
 describe('Lambda entry', () => {
   it('reads the configuration on first use and fails with one error naming each bad variable', async () => {
     const saved = { ...process.env };
-    for (const k of Object.keys(process.env)) if (/^(LOG_|SNOWFLAKE_|INSERT_|MEMORY_|LOAD_MODE)/.test(k)) delete process.env[k];
+    for (const k of Object.keys(process.env)) if (/^(LOG_|SNOWFLAKE_|INSERT_|MEMORY_|LOAD_|STAGING_)/.test(k)) delete process.env[k];
     process.env.LOAD_MODE = 'turbo';
     try {
       // Importing must not read the environment outside Lambda (tests import createIngestHandler).
@@ -13,7 +13,7 @@ describe('Lambda entry', () => {
       expect(err).toBeInstanceOf(ConfigError);
       const msg = (err as Error).message;
       expect(msg).toContain('LOG_BUCKETS is required');
-      expect(msg).toContain('SNOWFLAKE_SECRET_ARN is required');
+      expect(msg).toContain('STAGING_BUCKET is required with LOAD_METHOD=pipe');
       expect(msg).toContain('LOAD_MODE must be "parsed" or "raw", got "turbo"');
     } finally {
       process.env = saved;
