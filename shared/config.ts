@@ -18,7 +18,7 @@
  * | `MEMORY_BUDGET_MB`       | no       | MiB of log-object bytes one batch may hold in memory, 1..4096, default 8. Parsed rows take about 8-10× their log bytes of heap, so 8 MiB suits a 512 MB function. Objects that do not fit are streamed and committed one per transaction. |
  * | `LOG_LEVEL`              | no       | `DEBUG`, `INFO` (default), `WARN`, `ERROR`, `CRITICAL` or `SILENT` (Powertools levels, any case). |
  * | `LOAD_MODE`              | no       | `parsed` (default): typed rows into `s3_access_logs`, rejects into `s3_access_logs_rejects`. `raw`: every line verbatim into `s3_access_logs_staging` for the fallback task. Switching needs only this variable. Works with both load methods. |
- * | `LOAD_METHOD`            | no       | `pipe` (default): gzip CSV files + a manifest per object under `STAGING_PREFIX` in `STAGING_BUCKET`, loaded by Snowpipe (no Snowflake credentials needed). `insert`: rows and the ledger claim in one Snowflake transaction (needs the Snowflake variables). |
+ * | `LOAD_METHOD`            | no       | `pipe`: gzip CSV files + a manifest per object under `STAGING_PREFIX` in `STAGING_BUCKET`, loaded by Snowpipe (no Snowflake credentials needed). `insert` (default when unset; the deploy sets it from its `loadMethod` parameter): rows and the ledger claim in one Snowflake transaction (needs the Snowflake variables). |
  * | `STAGING_BUCKET`         | in `pipe` | Bucket the staged files are written to (the Snowpipe stage's bucket). |
  * | `STAGING_PREFIX`         | no       | Key prefix of the staged files, ending in `/`, default `pipe/`. |
  *
@@ -74,7 +74,7 @@ export interface StagingLocation {
 }
 
 export const INGEST_DEFAULTS = {
-  loadMethod: 'pipe' as LoadMethod,
+  loadMethod: 'insert' as LoadMethod,
   stagingPrefix: 'pipe/',
   insertChunkRows: 2000,
   maxInsertChunkRows: 3000,

@@ -54,8 +54,8 @@ describe('loadIngestConfig', () => {
     expect(problems({}).join()).toContain('LOG_BUCKETS is required');
   });
 
-  it('defaults to pipe, which needs a staging bucket and no Snowflake credentials', () => {
-    expect(loadIngestConfig({ LOG_BUCKETS: 'my-logs', STAGING_BUCKET: 'my-staging' })).toEqual({
+  it('pipe needs a staging bucket and no Snowflake credentials', () => {
+    expect(loadIngestConfig({ LOG_BUCKETS: 'my-logs', LOAD_METHOD: 'pipe', STAGING_BUCKET: 'my-staging' })).toEqual({
       logBuckets: ['my-logs'],
       logPrefixes: [],
       loadMethod: 'pipe',
@@ -70,11 +70,11 @@ describe('loadIngestConfig', () => {
   });
 
   it('names every bad pipe variable in one error, and checks credentials that are given in pipe', () => {
-    const p = problems({ LOG_BUCKETS: 'my-logs', STAGING_PREFIX: 'no-slash', SNOWFLAKE_ACCOUNT: 'a' });
+    const p = problems({ LOG_BUCKETS: 'my-logs', LOAD_METHOD: 'pipe', STAGING_PREFIX: 'no-slash', SNOWFLAKE_ACCOUNT: 'a' });
     expect(p.join('\n')).toContain('STAGING_BUCKET is required with LOAD_METHOD=pipe');
     expect(p.join('\n')).toContain('STAGING_PREFIX must end with "/"');
     expect(p.join('\n')).toContain('SNOWFLAKE_USERNAME is required');
-    expect(problems({ LOG_BUCKETS: 'my-logs', LOAD_METHOD: 'copy', STAGING_BUCKET: 'Bad_Bucket' })).toEqual([
+    expect(problems({ LOG_BUCKETS: 'my-logs', LOAD_METHOD: 'copy', STAGING_BUCKET: 'Bad_Bucket', SNOWFLAKE_SECRET_ARN: 'arn:x' })).toEqual([
       'LOAD_METHOD must be "pipe" or "insert", got "copy".',
       'STAGING_BUCKET must be a valid S3 bucket name, got "Bad_Bucket".',
     ]);

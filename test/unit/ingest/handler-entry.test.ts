@@ -13,7 +13,7 @@ describe('Lambda entry', () => {
       expect(err).toBeInstanceOf(ConfigError);
       const msg = (err as Error).message;
       expect(msg).toContain('LOG_BUCKETS is required');
-      expect(msg).toContain('STAGING_BUCKET is required with LOAD_METHOD=pipe');
+      expect(msg).toContain('SNOWFLAKE_SECRET_ARN is required');
       expect(msg).toContain('LOAD_MODE must be "parsed" or "raw", got "turbo"');
     } finally {
       process.env = saved;
