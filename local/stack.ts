@@ -23,7 +23,7 @@ import { startBridge, type Bridge } from './bridge.ts';
 import { startPoller, type Poller } from './poller.ts';
 import { generateSample, type SampleOptions, type SampleTruth } from './sample/index.ts';
 import { startSnowflakeLocal, type SnowflakeLocal } from './snowflake/index.ts';
-import { INGEST_DEFAULTS, loadIngestConfig, type LoadMethod, type LogLevel } from '../shared/config.ts';
+import { INGEST_DEFAULTS, loadIngestConfig, type IngestConfig, type LoadMethod, type LogLevel } from '../shared/config.ts';
 import { applyPipeSql, stagingUrl } from '../shared/snowflake/pipe-sql.ts';
 import { pipeLoads, type PipeLoads } from './pipe-loads.ts';
 import { execute, type ConnectionProvider } from '../shared/snowflake/connection.ts';
@@ -88,6 +88,10 @@ export interface Stack {
   /** snowflake-local; its `faults` let tests make statements fail. */
   snowflake: SnowflakeLocal;
   connections: ConnectionProvider;
+  /** The ingest handler's configuration (tests build more handlers like it). */
+  config: IngestConfig;
+  /** Waits until the ingest queue is empty and, in `pipe`, every staged file is announced and handled. */
+  settle(): Promise<void>;
   /** Uploads objects and waits until the pipeline has dealt with every one of them. */
   load(source: LoadSource, onProgress?: (done: number, total: number) => void): Promise<LoadSummary>;
   runQueries(dir?: string): Promise<QueryResult[]>;
@@ -375,15 +379,26 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       await bridge.kick();
     }
 
+    /** Every staged file announced, then every announcement handled by the pipes. */
+    async function pipesIdle(): Promise<void> {
+      await pipeBridge.kick();
+      await snowflake.snowpipe.idle();
+    }
+
     return {
       info,
       aws,
       snowflake,
       connections,
+      config,
+      async settle() {
+        while ((await queueDepth(queueUrl)) > 0) await new Promise((r) => setTimeout(r, 100));
+        await pipesIdle();
+      },
       async load(source, onProgress) {
         const t0 = performance.now();
-        // COPY_HISTORY times are whole milliseconds; start a little early so nothing of this run is missed.
-        const since = new Date(Date.now() - 1000);
+        // Snowpipe's loads of this run: snowflake-local stamps COPY_HISTORY with this process's clock.
+        const since = new Date();
         const before = { ...totals, sent: bridge.sent, dlq: await queueDepth(dlqUrl), deleted: poller.stats.deleted };
         const objects = await collect(source);
         const uploaded = objects.length;
@@ -417,9 +432,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
           method: loadMethod,
         };
         if (loadMethod === 'pipe') {
-          // Every staged file announced, then every announcement handled by the pipes.
-          await pipeBridge.kick();
-          await snowflake.snowpipe.idle();
+          await pipesIdle();
           const loads = await pipeLoads(await connections.get(), since);
           // What reached the tables: a file staged again (a re-run) is skipped by the load history.
           const manifestsFailed = loads.failures.filter((f) => f.table === 's3_access_logs_loads').length;
