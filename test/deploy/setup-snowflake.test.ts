@@ -8,7 +8,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CliError } from '../../cli/errors.ts';
 import { main } from '../../cli/main.ts';
-import { LOADER_USER, publicKeyBody, SETUP_SQL_FILE, setupSnowflake, sqlFilesFor } from '../../cli/setup-snowflake.ts';
+import { LOADER_USER, publicKeyBody, SETUP_SQL_FILE, setupSnowflake, sqlFilesFor, statementsFor } from '../../cli/setup-snowflake.ts';
+import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { startAwsLocal } from '../../local/aws.ts';
 import { splitSqlStatements, tableSqlFiles } from '../../shared/snowflake/sql-files.ts';
 import { execute } from '../../shared/snowflake/connection.ts';
 import { startSnowflakeLocal } from '../../local/snowflake/index.ts';
@@ -136,6 +138,78 @@ describe('setup-snowflake', () => {
     const err3 = await setupSnowflake({}, { out: () => {}, env: { SNOWFLAKE_ACCOUNT: 'acme', SNOWFLAKE_PASSWORD: 'hunter2' } }).catch((e: unknown) => e);
     expect((err3 as CliError).message).toMatch(/SNOWFLAKE_USERNAME is required/);
     expect((err3 as CliError).message).not.toContain('hunter2');
+  });
+});
+
+describe('setup-snowflake for load method pipe', () => {
+  const url = 's3://acme-staging-bucket/pipe/';
+  const roleArn = 'arn:aws:iam::123456789012:role/s3-access-logs-SnowflakeStagingRole-ABC';
+
+  it('--staging-url adds file format, stage (on the storage integration) and the four pipes after the tables', () => {
+    const tables = statementsFor({}).length;
+    const all = statementsFor({ stagingUrl: url });
+    const added = all.slice(tables).map((s) => s.sql);
+    expect(added[0]).toMatch(/^CREATE FILE FORMAT IF NOT EXISTS s3_access_logs_csv\b/);
+    expect(added[1]).toBe(
+      "CREATE STAGE IF NOT EXISTS s3_access_logs_stage\n  URL = 's3://acme-staging-bucket/pipe/'\n  STORAGE_INTEGRATION = s3_access_logs_staging\n" +
+        "  FILE_FORMAT = (FORMAT_NAME = 's3_access_logs_csv')\n  COMMENT = 's3-access-logs (load method pipe): the staging prefix the ingest Lambda writes to'",
+    );
+    expect(added.slice(2).map((s) => /^CREATE PIPE IF NOT EXISTS (\w+)/.exec(s)?.[1])).toEqual([
+      's3_access_logs_rows_pipe', 's3_access_logs_rejects_pipe', 's3_access_logs_raw_pipe', 's3_access_logs_loads_pipe',
+    ]);
+    for (const p of added.slice(2)) {
+      expect(p).toMatch(/AUTO_INGEST = TRUE/);
+      expect(p).toMatch(/ON_ERROR = SKIP_FILE$/);
+      expect(p).toMatch(/METADATA\$START_SCAN_TIME/);
+    }
+  });
+
+  it('--setup --staging-url --staging-role-arn adds the storage integration with the stack outputs filled in', () => {
+    const added = statementsFor({ setup: true, stagingUrl: url, stagingRoleArn: roleArn }).slice(statementsFor({ setup: true }).length).map((s) => s.sql);
+    expect(added).toHaveLength(2);
+    expect(added[0]).toMatch(/^CREATE STORAGE INTEGRATION IF NOT EXISTS s3_access_logs_staging\b/);
+    expect(added[0]).toContain(`STORAGE_AWS_ROLE_ARN = '${roleArn}'`);
+    expect(added[0]).toContain(`STORAGE_ALLOWED_LOCATIONS = ('${url}')`);
+    expect(added[1]).toBe('GRANT USAGE ON INTEGRATION s3_access_logs_staging TO ROLE S3_ACCESS_LOGS_LOADER');
+  });
+
+  it('refuses values that are not a staging URL or a role ARN, and options in the wrong mode, with exit code 2', () => {
+    const fails = (o: Parameters<typeof statementsFor>[0], re: RegExp) => {
+      let err: unknown;
+      try {
+        statementsFor(o);
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(CliError);
+      expect((err as CliError).exitCode).toBe(2);
+      expect((err as CliError).message).toMatch(re);
+    };
+    fails({ stagingUrl: "s3://bucket/pipe/'; DROP TABLE x; --" }, /not s3:\/\/<bucket>\/<prefix>\/.*StagingUrl/);
+    fails({ stagingUrl: 's3://bucket/pipe' }, /not s3:\/\/<bucket>\/<prefix>\//);
+    fails({ setup: true, stagingUrl: url, stagingRoleArn: "arn:aws:iam::1:role/x'" }, /not arn:aws:iam::<12-digit account>:role/);
+    fails({ setup: true, stagingUrl: url }, /also pass --staging-role-arn/);
+    fails({ stagingRoleArn: roleArn }, /goes with --setup and --staging-url/);
+  });
+
+  it('applies the pipe objects to snowflake-local and prints the notification channel for the next deploy; a second run changes nothing', async () => {
+    const aws = await startAwsLocal();
+    const queueUrl = (await aws.sqs.send(new CreateQueueCommand({ QueueName: 'pipes' }))).QueueUrl!;
+    const queueArn = (await aws.sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn!;
+    const client = { endpoint: aws.endpoint, region: aws.region, credentials: aws.credentials };
+    const sf = await startSnowflakeLocal({ port: 0, snowpipe: { s3: { ...client, forcePathStyle: true }, sqs: client, queueUrl, queueArn } });
+    try {
+      const env = { SNOWFLAKE_ACCOUNT: 'local', SNOWFLAKE_USERNAME: 'local', SNOWFLAKE_PASSWORD: 'local', SNOWFLAKE_DATABASE: 'S3_ACCESS_LOGS', SNOWFLAKE_SCHEMA: 'PUBLIC', SNOWFLAKE_ACCESS_URL: sf.url };
+      for (let round = 1; round <= 2; round++) {
+        const lines: string[] = [];
+        const applied = await setupSnowflake({ stagingUrl: url }, { out: (l) => lines.push(l), env });
+        expect(applied.at(-1)!.sql).toMatch(/^CREATE PIPE IF NOT EXISTS s3_access_logs_loads_pipe/);
+        expect(lines.at(-1)).toBe(`\nNext deploy (docs/pipe-setup.md): --param="snowpipeQueueArn=${queueArn}"\n`);
+      }
+    } finally {
+      await sf.stop();
+      await aws.stop();
+    }
   });
 });
 

@@ -41,7 +41,7 @@ describe('ingest of vended JSON and Parquet objects', () => {
     const config = ingestConfig(stack);
     const logger = new CapturingLogger({ logLevel: 'WARN' });
     const summaries: BatchSummary[] = [];
-    const handle = createIngestHandler({ config, s3: stack.aws.s3, connections: createConnectionProvider(credentialsProvider(config.snowflake)), logger, onBatch: (s) => summaries.push(s) });
+    const handle = createIngestHandler({ config, s3: stack.aws.s3, connections: createConnectionProvider(credentialsProvider(config.snowflake!)), logger, onBatch: (s) => summaries.push(s) });
     expect((await handle(eventFor([o]))).batchItemFailures).toEqual([]);
 
     expect(summaries[0]).toMatchObject({ objectsLoaded: 1, rows: 5, rejects: 0, unknownSchemaVersionRecords: 3 });
