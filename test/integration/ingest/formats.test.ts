@@ -1,7 +1,8 @@
 /**
  * A log bucket holding text, vended JSON and vended Parquet objects, loaded by the local stack
  * (local/stack.ts, the code behind `npm start -- --logs DIR`: fauxqs S3+SQS, the notification
- * bridge, the real ingest handler, snowflake-local through snowflake-sdk) with the insert method:
+ * bridge, the real ingest handler, snowflake-local through snowflake-sdk), with each load method
+ * (`insert`: transactions; `pipe`: staged gzip CSV files loaded by snowflake-local's Snowpipe):
  * every object loads completely, exactly once, and TIMESTAMP_TZ keeps the records' milliseconds.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,9 +15,7 @@ import { generateSample } from '../../../local/sample/index.ts';
 import { sampleObjects, SAMPLE_FORMATS } from '../../../local/sample/vended.ts';
 
 let dir: string;
-let stack: Stack;
 const sample = generateSample({ seed: 99, days: 1, scale: 0.3 });
-const sql = async (text: string, binds: Array<string | number> = []) => execute(await stack.connections.get(), text, binds);
 const value = (row: Record<string, unknown>, name: string) => row[name.toUpperCase()] ?? row[name];
 
 beforeAll(async () => {
@@ -29,15 +28,22 @@ beforeAll(async () => {
       writeFileSync(file, o.body);
     }
   }
-  stack = await startStack({ awsPort: 0, snowflakePort: 0, dataDir: path.join(dir, 'data'), logLevel: 'SILENT' });
 }, 120_000);
 
-afterAll(async () => {
-  await stack?.stop();
+afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-describe('a mixed bucket (text, JSON, Parquet) on the local stack', () => {
+describe.each(['insert', 'pipe'] as const)('a mixed bucket (text, JSON, Parquet) on the local stack, load method %s', (loadMethod) => {
+  let stack: Stack;
+  const sql = async (text: string, binds: Array<string | number> = []) => execute(await stack.connections.get(), text, binds);
+  beforeAll(async () => {
+    stack = await startStack({ awsPort: 0, snowflakePort: 0, dataDir: path.join(dir, `data-${loadMethod}`), logLevel: 'SILENT', loadMethod });
+  }, 120_000);
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
   it('loads every object completely, then nothing twice', async () => {
     const objects = sample.objects.length * 3;
     const first = await stack.load({ kind: 'dir', dir: path.join(dir, 'logs') });
