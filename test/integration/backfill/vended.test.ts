@@ -53,8 +53,7 @@ describe('backfill with vended-delivery keys', () => {
       .filter((k) => (k.key.startsWith('logs/2026') ? k.time >= from && k.time < to : k.time + HOUR > from && k.time < to))
       .map((k) => k.key)
       .sort();
-    const sent = aws.server
-      .inspectQueue('ingest-vended')!
+    const sent = (await aws.inspectQueue(QueueUrl!))!
       .messages.ready.map((m) => {
         const parsed = parseMessageBody(m.body);
         if (parsed.kind !== 'objects') throw new Error(m.body);
