@@ -215,6 +215,6 @@ export class PipeSink implements Sink {
 function overwritten(t: LoadTarget, stagedEtag: string, what: string): Error {
   return new Error(
     `s3://${t.bucket}/${t.key} was overwritten after it was staged: its ${what} carry ETag ${stagedEtag} but this event announces ETag ${t.etag}, ` +
-      'so its new lines are not loaded; to replace the loaded rows with the new version, replay the key with force (backfill --force).',
+      'so its new lines are not loaded; to replace the loaded rows with the new version, replay the key with force (backfill --force), which runs through the insert method and so needs Snowflake credentials.',
   );
 }
