@@ -48,6 +48,8 @@ export interface SetupOptions {
   stagingUrl?: string;
   /** With --setup and --staging-url: the stack's SnowflakeStagingRoleArn output, for the storage integration. */
   stagingRoleArn?: string;
+  /** The storage integration's name (default s3_access_logs_staging). */
+  storageIntegration?: string;
   /** Repository root holding sql/ (tests only). */
   root?: string;
 }
@@ -65,9 +67,9 @@ export function statementsFor(opts: SetupOptions): AppliedStatement[] {
       if (!opts.stagingRoleArn) {
         throw new CliError('--setup --staging-url creates the storage integration: also pass --staging-role-arn <the stack\'s SnowflakeStagingRoleArn output>.', 2);
       }
-      return [...statements, ...storageIntegrationStatements({ url: opts.stagingUrl, roleArn: opts.stagingRoleArn }, root)];
+      return [...statements, ...storageIntegrationStatements({ url: opts.stagingUrl, roleArn: opts.stagingRoleArn, name: opts.storageIntegration }, root)];
     }
-    return [...statements, ...pipeStatements({ url: opts.stagingUrl, storageIntegration: STORAGE_INTEGRATION }, root)];
+    return [...statements, ...pipeStatements({ url: opts.stagingUrl, storageIntegration: opts.storageIntegration ?? STORAGE_INTEGRATION }, root)];
   } catch (err) {
     if (err instanceof CliError) throw err;
     throw new CliError((err as Error).message, 2);
@@ -203,7 +205,7 @@ export async function setupSnowflake(
 /** What the next step of the `pipe` handshake needs, read back from Snowflake. */
 async function reportHandshake(conn: Parameters<typeof execute>[0], opts: SetupOptions, out: (s: string) => void): Promise<void> {
   if (opts.setup) {
-    const props = await execute<{ property: string; property_value: string }>(conn, `DESC INTEGRATION ${STORAGE_INTEGRATION}`);
+    const props = await execute<{ property: string; property_value: string }>(conn, `DESC INTEGRATION ${opts.storageIntegration ?? STORAGE_INTEGRATION}`);
     const value = (name: string) => props.find((p) => p.property === name)?.property_value ?? '(not shown)';
     out(
       `\nNext deploy (docs/pipe-setup.md): --param="snowflakeIamUserArn=${value('STORAGE_AWS_IAM_USER_ARN')}" ` +
@@ -232,6 +234,7 @@ export function register(program: Command): void {
     .option('--fallback', 'also apply sql/fallback/*.sql (the fallback path: stream, UDTF, task; Snowpipe objects stay manual)')
     .option('--staging-url <url>', "load method pipe: the stack's StagingUrl output (s3://bucket/pipe/); adds the file format, stage and pipes (sql/pipe/)")
     .option('--staging-role-arn <arn>', "with --setup --staging-url: the stack's SnowflakeStagingRoleArn output; creates the storage integration (ACCOUNTADMIN)")
+    .option('--storage-integration <name>', `with --staging-url: the storage integration's name (default ${STORAGE_INTEGRATION})`)
     .option('--secret <arn>', 'read the credentials from this Secrets Manager secret (default: SNOWFLAKE_SECRET_ARN, else SNOWFLAKE_* variables)')
     .option('--dry-run', 'list the statements without connecting')
     .addHelpText(

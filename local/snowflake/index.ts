@@ -65,9 +65,15 @@ export async function startSnowflakeLocal(opts: SnowflakeLocalOptions = {}): Pro
   }
   const port = (server.address() as AddressInfo).port;
   const engine = opts.snowpipe
-    ? await SnowpipeEngine.start(opts.snowpipe, warehouse.catalog, warehouse.instance, () => {
-        warehouse.commitSeq++;
-      })
+    ? await SnowpipeEngine.start(
+        opts.snowpipe,
+        warehouse.catalog,
+        warehouse.instance,
+        () => {
+          warehouse.commitSeq++;
+        },
+        warehouse.columnCache,
+      )
     : null;
   let stopped: Promise<void> | null = null;
   return {

@@ -23,6 +23,12 @@ const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_$]{0,254}$/;
 const KEY_TEXT = /^[A-Za-z0-9/+=._-]{1,256}$/;
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[A-Za-z0-9+=,.@_/-]{1,512}$/;
 
+function checkIdentifier(name: string): void {
+  if (!IDENTIFIER.test(name)) {
+    throw new Error(`The storage integration name ${JSON.stringify(name)} is not a plain Snowflake identifier (letters, digits, _ and $); pass the name used in CREATE STORAGE INTEGRATION.`);
+  }
+}
+
 function checkUrl(url: string): void {
   if (!S3_URL.test(url)) {
     throw new Error(`The staging URL ${JSON.stringify(url)} is not s3://<bucket>/<prefix>/ (lowercase bucket, prefix empty or ending with "/"); pass the stack's StagingUrl output.`);
@@ -43,9 +49,7 @@ export function stageStatement(stage: StagingStage): string {
   checkUrl(stage.url);
   let access: string;
   if ('storageIntegration' in stage) {
-    if (!IDENTIFIER.test(stage.storageIntegration)) {
-      throw new Error(`The storage integration name ${JSON.stringify(stage.storageIntegration)} is not a plain Snowflake identifier (letters, digits, _ and $); pass the name used in CREATE STORAGE INTEGRATION.`);
-    }
+    checkIdentifier(stage.storageIntegration);
     access = `STORAGE_INTEGRATION = ${stage.storageIntegration}`;
   } else {
     const { awsKeyId, awsSecretKey } = stage.credentials;
@@ -67,14 +71,22 @@ export function stageStatement(stage: StagingStage): string {
  * sql/pipe/00-storage-integration.sql with the stack's outputs filled in (ACCOUNTADMIN only).
  * The values are checked first: DDL takes no binds.
  */
-export function storageIntegrationStatements(opts: { url: string; roleArn: string }, root: string = REPO_ROOT): AppliedStatement[] {
+export function storageIntegrationStatements(
+  opts: { url: string; roleArn: string; name?: string },
+  root: string = REPO_ROOT,
+): AppliedStatement[] {
   checkUrl(opts.url);
   if (!ROLE_ARN.test(opts.roleArn)) {
     throw new Error(`The role ARN ${JSON.stringify(opts.roleArn)} is not arn:aws:iam::<12-digit account>:role/<name>; pass the stack's SnowflakeStagingRoleArn output.`);
   }
+  const name = opts.name ?? STORAGE_INTEGRATION;
+  checkIdentifier(name);
   return fileStatements([path.join(root, 'sql', 'pipe', '00-storage-integration.sql')]).map((s) => ({
     ...s,
-    sql: s.sql.replaceAll('<STAGING_ROLE_ARN>', opts.roleArn).replaceAll('<STAGING_URL>', opts.url),
+    sql: s.sql
+      .replaceAll('<STAGING_ROLE_ARN>', opts.roleArn)
+      .replaceAll('<STAGING_URL>', opts.url)
+      .replace(new RegExp(`\\b${STORAGE_INTEGRATION}\\b`, 'g'), name),
   }));
 }
 

@@ -171,6 +171,11 @@ describe('setup-snowflake for load method pipe', () => {
     expect(added[0]).toContain(`STORAGE_AWS_ROLE_ARN = '${roleArn}'`);
     expect(added[0]).toContain(`STORAGE_ALLOWED_LOCATIONS = ('${url}')`);
     expect(added[1]).toBe('GRANT USAGE ON INTEGRATION s3_access_logs_staging TO ROLE S3_ACCESS_LOGS_LOADER');
+
+    const named = statementsFor({ setup: true, stagingUrl: url, stagingRoleArn: roleArn, storageIntegration: 'acme_int' }).slice(-2).map((s) => s.sql);
+    expect(named[0]).toMatch(/^CREATE STORAGE INTEGRATION IF NOT EXISTS acme_int\b/);
+    expect(named[1]).toBe('GRANT USAGE ON INTEGRATION acme_int TO ROLE S3_ACCESS_LOGS_LOADER');
+    expect(statementsFor({ stagingUrl: url, storageIntegration: 'acme_int' }).find((s) => s.sql.startsWith('CREATE STAGE'))!.sql).toContain('STORAGE_INTEGRATION = acme_int\n');
   });
 
   it('refuses values that are not a staging URL or a role ARN, and options in the wrong mode, with exit code 2', () => {
@@ -190,6 +195,7 @@ describe('setup-snowflake for load method pipe', () => {
     fails({ setup: true, stagingUrl: url, stagingRoleArn: "arn:aws:iam::1:role/x'" }, /not arn:aws:iam::<12-digit account>:role/);
     fails({ setup: true, stagingUrl: url }, /also pass --staging-role-arn/);
     fails({ stagingRoleArn: roleArn }, /goes with --setup and --staging-url/);
+    fails({ stagingUrl: url, storageIntegration: 'x y' }, /not a plain Snowflake identifier/);
   });
 
   it('applies the pipe objects to snowflake-local and prints the notification channel for the next deploy; a second run changes nothing', async () => {

@@ -13,7 +13,8 @@ import { sfError } from '../errors.ts';
 import { tableResult, type ResultSet } from '../results.ts';
 import { quoteIdent, sqlString } from '../tokens.ts';
 import type { SessionNames } from '../translate.ts';
-import { parseSnowpipeStatement, type ObjectKind, type ObjectRef, type PipeDef, type SnowpipeObject, type SnowpipeStatement } from './objects.ts';
+import { readCsvOptions } from './load.ts';
+import { parseSnowpipeStatement, type ObjectKind, type Options, type ObjectRef, type PipeDef, type SnowpipeObject, type SnowpipeStatement } from './objects.ts';
 import type { Token } from '../tokens.ts';
 
 const OBJECTS = 'SNOWFLAKE_LOCAL_SNOWPIPE_OBJECTS';
@@ -219,6 +220,16 @@ export class SnowpipeCatalog {
     if (fmt && !this.get('fileFormat', fmt)) {
       throw sfError('objectMissing', `SQL compilation error:\nFile format '${displayName(fmt)}' does not exist or not authorized.`);
     }
+    // Refuse now, not at the first file, a format whose options the loader does not emulate.
+    readCsvOptions(this.formatOptions(p) ?? {}, 1);
+  }
+
+  /** The CSV options a pipe loads with: its named format, or inline options (its own, else its stage's). */
+  formatOptions(p: PipeDef): Options | undefined {
+    const ref = this.fileFormatRef(p);
+    if (ref) return this.get('fileFormat', ref)?.options;
+    const inline = p.fileFormat ?? this.get('stage', p.stage)?.fileFormat ?? null;
+    return inline && typeof inline === 'object' && !Array.isArray(inline) ? inline : {};
   }
 
   /** The named file format a pipe uses (its own FILE_FORMAT, else its stage's), or null for inline/default options. */

@@ -14,7 +14,7 @@ import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient, type SQSClientC
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { decodeS3Key } from '../../../shared/s3/events.ts';
 import type { LoadRecord, PipeRuntime, SnowpipeCatalog } from './catalog.ts';
-import { loadFile, type StagedFile } from './load.ts';
+import { loadFile, type ColumnCache, type StagedFile } from './load.ts';
 import type { PipeDef, StageDef } from './objects.ts';
 
 export interface SnowpipeOptions {
@@ -75,6 +75,8 @@ export class SnowpipeEngine implements Snowpipe, PipeRuntime {
     private readonly catalog: SnowpipeCatalog,
     private readonly conn: DuckDBConnection,
     private readonly onCommit: () => void,
+    /** The warehouse's table columns, cleared by every DDL (warehouse.ts). */
+    private readonly columnCache: ColumnCache,
   ) {
     this.s3 = new S3Client(opts.s3);
     this.sqs = new SQSClient(opts.sqs);
@@ -83,8 +85,14 @@ export class SnowpipeEngine implements Snowpipe, PipeRuntime {
     catalog.runtime = this;
   }
 
-  static async start(opts: SnowpipeOptions, catalog: SnowpipeCatalog, instance: DuckDBInstance, onCommit: () => void): Promise<SnowpipeEngine> {
-    const engine = new SnowpipeEngine(opts, catalog, await instance.connect(), onCommit);
+  static async start(
+    opts: SnowpipeOptions,
+    catalog: SnowpipeCatalog,
+    instance: DuckDBInstance,
+    onCommit: () => void,
+    columnCache: ColumnCache,
+  ): Promise<SnowpipeEngine> {
+    const engine = new SnowpipeEngine(opts, catalog, await instance.connect(), onCommit, columnCache);
     engine.loop = engine.run();
     return engine;
   }
@@ -99,6 +107,8 @@ export class SnowpipeEngine implements Snowpipe, PipeRuntime {
   async stop(): Promise<void> {
     this.stopped = true;
     this.wake?.();
+    // Queued files are not loaded; their messages are not deleted, so they come back on the next start.
+    for (const job of this.queue.splice(0)) job.done();
     await this.loop;
     await this.working;
     this.s3.destroy();
@@ -195,7 +205,7 @@ export class SnowpipeEngine implements Snowpipe, PipeRuntime {
       for (const pipe of this.pipesFor(bucket, key)) loads.push(this.submit(pipe, bucket, key, received));
     }
     await Promise.all(loads);
-    if (message.ReceiptHandle) {
+    if (message.ReceiptHandle && !this.stopped) {
       await this.sqs.send(new DeleteMessageCommand({ QueueUrl: this.opts.queueUrl, ReceiptHandle: message.ReceiptHandle })).catch((err: Error) => {
         this.log(`deleting a handled message failed (${err.message}); it will be redelivered and skipped.`);
       });
@@ -257,15 +267,13 @@ export class SnowpipeEngine implements Snowpipe, PipeRuntime {
     }
     const fileName = job.key.slice(parseStageUrl(stage.url).prefix.length);
     if (this.catalog.isLoaded(pipe, stage.url, fileName)) return;
-    const fmtRef = this.catalog.fileFormatRef(pipe);
-    const inline = pipe.fileFormat ?? stage.fileFormat;
-    const format = fmtRef ? this.catalog.get('fileFormat', fmtRef)?.options : inline && typeof inline === 'object' && !Array.isArray(inline) ? inline : {};
+    const format = this.catalog.formatOptions(pipe);
     const file = await this.download(job, stage, fileName);
     try {
       let rec: LoadRecord;
       if (!format) rec = failed(file, 'The pipe\'s file format no longer exists (STOPPED_FILE_FORMAT_DROPPED); recreate it.');
       else if ('error' in file) rec = failed(file, file.error);
-      else rec = await loadFile(this.conn, pipe, format, file, (r) => this.catalog.record(pipe, r, this.conn));
+      else rec = await loadFile(this.conn, pipe, format, file, (r) => this.catalog.record(pipe, r, this.conn), this.columnCache);
       if (!format || 'error' in file) await this.catalog.record(pipe, rec);
       this.catalog.committed(pipe, rec);
       this.onCommit();

@@ -11,7 +11,7 @@
  */
 import { constants as zlibConstants, gunzipSync } from 'node:zlib';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { unsupported } from '../errors.ts';
+import { SnowflakeError, unsupported } from '../errors.ts';
 import { ExprTranslator, type SessionNames } from '../translate.ts';
 import { quoteIdent, sqlString, tokenize, type Token } from '../tokens.ts';
 import type { LoadRecord } from './catalog.ts';
@@ -44,11 +44,14 @@ export function readCsvOptions(format: Options, width: number): string {
   const quote = opt(format, 'FIELD_OPTIONALLY_ENCLOSED_BY');
   const record = opt(format, 'RECORD_DELIMITER') ?? '\n';
   const nullIf = format.NULL_IF;
-  if (record !== '\n') throw unsupported(`RECORD_DELIMITER other than '\\n' in snowflake-local`);
-  if (Array.isArray(nullIf) ? nullIf.length > 0 : nullIf !== undefined) throw unsupported('NULL_IF with values in snowflake-local', 'Use NULL_IF = () and empty unquoted fields for NULL.');
-  if (upper('EMPTY_FIELD_AS_NULL') === 'FALSE') throw unsupported('EMPTY_FIELD_AS_NULL = FALSE in snowflake-local');
+  if (record !== '\n') throw unsupported(`RECORD_DELIMITER other than '\\n'`);
+  if (!Array.isArray(nullIf) || nullIf.length > 0) {
+    // Snowflake's default is NULL_IF = ('\\N'): only an explicit empty list is emulated.
+    throw unsupported(nullIf === undefined ? "NULL_IF's default ('\\N')" : 'NULL_IF with values', 'Write NULL_IF = () and use empty unquoted fields for NULL.');
+  }
+  if (upper('EMPTY_FIELD_AS_NULL') === 'FALSE') throw unsupported('EMPTY_FIELD_AS_NULL = FALSE');
   if ((upper('ESCAPE') ?? 'NONE') !== 'NONE' || (upper('ESCAPE_UNENCLOSED_FIELD') ?? '\\') !== 'NONE') {
-    throw unsupported('ESCAPE / ESCAPE_UNENCLOSED_FIELD other than NONE in snowflake-local');
+    throw unsupported('ESCAPE / ESCAPE_UNENCLOSED_FIELD other than NONE');
   }
   const skip = Number(opt(format, 'SKIP_HEADER') ?? '0');
   const columns = Array.from({ length: width }, (_, i) => `${sqlString(`C${i + 1}`)}: 'VARCHAR'`).join(', ');
@@ -69,18 +72,26 @@ export function readCsvOptions(format: Options, width: number): string {
 export function firstRecordWidth(body: Uint8Array, format: Options): number {
   const compression = opt(format, 'COMPRESSION')?.toUpperCase() ?? 'AUTO';
   const gz = compression === 'GZIP' || (compression === 'AUTO' && body[0] === 0x1f && body[1] === 0x8b);
+  const delim = opt(format, 'FIELD_DELIMITER') ?? ',';
+  const quote = opt(format, 'FIELD_OPTIONALLY_ENCLOSED_BY');
   // Decompress only as much as the first record needs: a growing prefix of the file.
   for (let take = 64 << 10; ; take *= 8) {
     const part = body.subarray(0, take);
-    const text = (gz ? gunzipSync(part, { finishFlush: zlibConstants.Z_SYNC_FLUSH }) : Buffer.from(part)).toString('utf8');
-    const n = countFields(text, opt(format, 'FIELD_DELIMITER') ?? ',', opt(format, 'FIELD_OPTIONALLY_ENCLOSED_BY'));
-    if (n !== null || take >= body.length) return n ?? countFields(`${text}\n`, opt(format, 'FIELD_DELIMITER') ?? ',', opt(format, 'FIELD_OPTIONALLY_ENCLOSED_BY'))!;
+    let text: string;
+    try {
+      text = (gz ? gunzipSync(part, { finishFlush: zlibConstants.Z_SYNC_FLUSH }) : Buffer.from(part)).toString('utf8');
+    } catch (err) {
+      throw new LoadError(`The file is not gzip-compressed as its file format says (COMPRESSION = ${compression}): ${(err as Error).message}.`, 1, null);
+    }
+    const { fields, complete } = countFields(text, delim, quote);
+    // An unfinished first record at the end of the file: read_csv then names the error.
+    if (complete || take >= body.length) return fields;
   }
 }
 
-/** Fields of the first record of `text`, or null when its end is not in `text`. */
-function countFields(text: string, delim: string, quote: string | null): number | null {
-  if (text.length === 0) return 0;
+/** Fields of the first record of `text`, and whether its end is in `text`. */
+function countFields(text: string, delim: string, quote: string | null): { fields: number; complete: boolean } {
+  if (text.length === 0) return { fields: 0, complete: true };
   let n = 1;
   let quoted = false;
   for (let i = 0; i < text.length; i++) {
@@ -92,18 +103,21 @@ function countFields(text: string, delim: string, quote: string | null): number 
       }
     } else if (c === quote) quoted = true;
     else if (c === delim) n++;
-    else if (c === '\n') return n;
+    else if (c === '\n') return { fields: n, complete: true };
   }
-  return null;
+  return { fields: n, complete: false };
 }
 
+/** The metadata columns a pipe's SELECT may use (docs.snowflake.com/en/user-guide/querying-metadata). */
+export const METADATA_COLUMNS = ['METADATA$FILENAME', 'METADATA$FILE_ROW_NUMBER', 'METADATA$START_SCAN_TIME', 'METADATA$FILE_LAST_MODIFIED', 'METADATA$FILE_CONTENT_KEY'] as const;
+
 /** The pipe's SELECT items as DuckDB expressions over the read_csv columns C1…Cn and "__ROW". */
-export function selectExpressions(pipe: PipeDef, width: number, file: StagedFile, names: SessionNames): string[] {
+export function selectExpressions(pipe: PipeDef, width: number, file: StagedFile, names: SessionNames, scanStart: Date): string[] {
   const items = pipe.items ?? Array.from({ length: width }, (_, i) => `$${i + 1}`);
-  const meta: Record<string, Token> = {
+  const meta: Record<(typeof METADATA_COLUMNS)[number], Token> = {
     METADATA$FILENAME: strToken(file.fileName),
     METADATA$FILE_ROW_NUMBER: { kind: 'qid', text: '"__ROW"', value: '__ROW', pos: 0 },
-    METADATA$START_SCAN_TIME: rawToken(`CAST(${sqlString(file.receivedAt.toISOString())} AS TIMESTAMPTZ)`),
+    METADATA$START_SCAN_TIME: rawToken(`CAST(${sqlString(scanStart.toISOString())} AS TIMESTAMPTZ)`),
     METADATA$FILE_LAST_MODIFIED: rawToken(file.lastModified ? `CAST(${sqlString(file.lastModified.toISOString().replace('Z', ''))} AS TIMESTAMP)` : 'NULL'),
     METADATA$FILE_CONTENT_KEY: file.etag ? strToken(file.etag) : rawToken('NULL'),
   };
@@ -120,7 +134,7 @@ export function selectExpressions(pipe: PipeDef, width: number, file: StagedFile
         out.push(n > width ? rawToken('NULL') : { kind: 'qid', text: `"C${n}"`, value: `C${n}`, pos: t.pos });
         i++;
       } else if (t.kind === 'word' && t.value.startsWith('METADATA$')) {
-        const m = meta[t.value];
+        const m = meta[t.value as (typeof METADATA_COLUMNS)[number]];
         if (!m) throw unsupported(t.value);
         if (out.length >= 2 && out[out.length - 1]!.text === '.' && out[out.length - 2]!.value === pipe.alias) out.splice(-2, 2);
         out.push(m);
@@ -144,12 +158,20 @@ class LoadError extends Error {
   }
 }
 
-async function targetColumns(conn: DuckDBConnection, pipe: PipeDef): Promise<Array<{ name: string; type: string }>> {
-  const r = await conn.runAndReadAll(
-    'SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = $1 AND schema_name = $2 AND table_name = $3 ORDER BY column_index',
-    [pipe.target.database, pipe.target.schema, pipe.target.table],
-  );
-  const all = r.getRowsJS().map(([n, t]) => ({ name: String(n), type: String(t) }));
+/** Column names (upper case) and DuckDB types per `DB.SCHEMA.TABLE`: the warehouse's cache, cleared by every DDL. */
+export type ColumnCache = Map<string, Array<{ name: string; type: string }>>;
+
+async function targetColumns(conn: DuckDBConnection, pipe: PipeDef, cache: ColumnCache): Promise<Array<{ name: string; type: string }>> {
+  const key = `${pipe.target.database}.${pipe.target.schema}.${pipe.target.table}`.toUpperCase();
+  let all = cache.get(key);
+  if (!all) {
+    const r = await conn.runAndReadAll(
+      'SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = $1 AND lower(schema_name) = lower($2) AND lower(table_name) = lower($3) ORDER BY column_index',
+      [pipe.target.database, pipe.target.schema, pipe.target.table],
+    );
+    all = r.getRowsJS().map(([n, t]) => ({ name: String(n).toUpperCase(), type: String(t) }));
+    if (all.length) cache.set(key, all);
+  }
   if (!all.length) throw new LoadError(`Table '${pipe.target.database}.${pipe.target.schema}.${pipe.target.table}' does not exist or not authorized.`, null, null);
   if (!pipe.columns) return all;
   return pipe.columns.map((c) => {
@@ -169,6 +191,7 @@ export async function loadFile(
   format: Options,
   file: StagedFile,
   record: (rec: LoadRecord) => Promise<void>,
+  columnCache: ColumnCache,
 ): Promise<LoadRecord> {
   const names: SessionNames = { database: pipe.database, schema: pipe.schema, user: 'SNOWPIPE', role: 'SYSADMIN', warehouse: null };
   const base = { fileName: file.fileName, stageLocation: file.stageLocation, fileSize: file.size, pipeReceivedTime: file.receivedAt.toISOString() };
@@ -178,13 +201,13 @@ export async function loadFile(
   let cols: Array<{ name: string; type: string }> = [];
   try {
     const width = firstRecordWidth(file.body, format);
-    cols = await targetColumns(conn, pipe);
+    cols = await targetColumns(conn, pipe, columnCache);
     if (width === 0) {
       const rec: LoadRecord = { ...base, lastLoadTime: new Date().toISOString(), rowCount: 0, rowParsed: 0, firstError: null, errorCount: 0, status: 'Loaded' };
       await inTransaction(conn, () => record(rec));
       return rec;
     }
-    exprs = selectExpressions(pipe, width, file, names);
+    exprs = selectExpressions(pipe, width, file, names, new Date());
     if (exprs.length !== cols.length) {
       throw new LoadError(`The pipe selects ${exprs.length} value(s) for ${cols.length} column(s) of ${pipe.target.table}.`, null, null);
     }
@@ -228,7 +251,8 @@ async function diagnose(
 ): Promise<NonNullable<LoadRecord['firstError']>> {
   if (err instanceof LoadError) return { message: err.message, line: err.line, column: err.column };
   const raw = err instanceof Error ? err.message : String(err);
-  const message = raw.split('\n')[0]!;
+  // Snowflake-style errors put the detail on the second line; DuckDB's first line is the error.
+  const message = err instanceof SnowflakeError ? raw.replace(/\s*\n\s*/g, ' ') : raw.split('\n')[0]!;
   const csvLine = /CSV Error on Line: (\d+)/.exec(raw);
   if (csvLine) return { message: raw.replace(/\s+/g, ' ').slice(0, 500), line: Number(csvLine[1]), column: null };
   if (!source) return { message, line: null, column: null };

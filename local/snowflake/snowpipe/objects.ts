@@ -6,6 +6,7 @@
 import { sfError, unsupported } from '../errors.ts';
 import { isOp, isWord, matchParen, type Token } from '../tokens.ts';
 import { readName, resolveTable, type SessionNames, type TableRef } from '../translate.ts';
+import { METADATA_COLUMNS } from './load.ts';
 
 /** An option value: a literal (string, word or number), a list `( … )`, or nested options `( K = V … )`. */
 export type OptionValue = string | OptionValue[] | { [k: string]: OptionValue };
@@ -189,6 +190,8 @@ function parseCopy(t: Token[], i: number, names: SessionNames, source: string) {
     }
     if (from < 0) throw syntax('syntax error: the SELECT of a COPY needs FROM @stage');
     items = splitItems(t, k + 2, from).map(([a, b]) => source.slice(t[a]!.pos, t[b - 1]!.pos + t[b - 1]!.text.length));
+    const unknown = t.slice(k + 2, from).find((x) => x.kind === 'word' && x.value.startsWith('METADATA$') && !METADATA_COLUMNS.includes(x.value as never));
+    if (unknown) throw unsupported(`The metadata column ${unknown.value}`);
     stageRef = readStageRef(t, from + 1, names);
     let z = stageRef.next;
     if (isWord(t[z], 'AS')) z++;

@@ -5,11 +5,12 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../../shared/snowflake/sql-files.ts';
 import { exec } from '../../helpers/snowflake.ts';
-import { csvRecord, startSnowpipe, STAGING_PREFIX, type SnowpipeTest } from '../../helpers/snowpipe.ts';
+import { csvRecord, startSnowpipe, STAGING_BUCKET, STAGING_PREFIX, type SnowpipeTest } from '../../helpers/snowpipe.ts';
 
 const P = STAGING_PREFIX;
 
@@ -141,6 +142,32 @@ describe('snowflake-local Snowpipe auto-ingest', () => {
     expect(check.filter((c) => c.LOGKEY === 'bad' && c.PROBLEM !== 'rows_missing')).toEqual([]);
     // The earlier tests staged rejects without a manifest: rows the ledger does not know of.
     expect(check.filter((c) => c.PROBLEM === 'no_ledger_row').map((c) => c.LOGKEY)).toEqual(['together', 'twice']);
+
+    // Fixed and staged again, the file loads (a failed path is tried again) and the check is clear.
+    await t.stage(`${P}rows/bad.csv.gz`, [row({}, 'bad', 1), row({}, 'bad', 2), row({}, 'bad', 3)]);
+    await t.idle();
+    expect(await exec(t.conn, "SELECT COUNT(*) AS N FROM s3_access_logs WHERE logkey = 'bad'")).toEqual([{ N: 3 }]);
+    const after = await exec(t.conn, readFileSync(path.join(REPO_ROOT, 'sql/checks/pipe-loads.sql'), 'utf8'));
+    expect(after.filter((c) => c.PROBLEM !== 'no_ledger_row')).toEqual([]);
+  });
+
+  it('records a file it cannot read, decompress or parse as failed, and keeps going', async () => {
+    await t.aws.s3.send(new PutObjectCommand({ Bucket: STAGING_BUCKET, Key: `${P}rejects/not-gzip.csv.gz`, Body: 'plain text, not gzip\n' }));
+    await t.notify(`${P}rejects/not-gzip.csv.gz`, `${P}rejects/missing.csv.gz`);
+    await t.stage(`${P}rejects/open-quote.csv.gz`, ['"logs","k",1,"r","never closed']);
+    await t.stage(`${P}rejects/fine.csv.gz`, [csvRecord(['logs', 'fine', 1, 'r', 'x'])]);
+    await t.idle();
+    const history = await exec(
+      t.conn,
+      "SELECT file_name, status, first_error_message FROM TABLE(INFORMATION_SCHEMA.COPY_HISTORY(TABLE_NAME => 'S3_ACCESS_LOGS_REJECTS', START_TIME => DATEADD(hour, -1, CURRENT_TIMESTAMP()))) WHERE file_name IN ('rejects/not-gzip.csv.gz', 'rejects/missing.csv.gz', 'rejects/open-quote.csv.gz', 'rejects/fine.csv.gz') ORDER BY file_name",
+    );
+    expect(history).toEqual([
+      { FILE_NAME: 'rejects/fine.csv.gz', STATUS: 'Loaded', FIRST_ERROR_MESSAGE: null },
+      { FILE_NAME: 'rejects/missing.csv.gz', STATUS: 'Load failed', FIRST_ERROR_MESSAGE: expect.stringMatching(/^Remote file 's3:\/\/local-access-logs-staging\/pipe\/rejects\/missing\.csv\.gz' could not be read: /) },
+      { FILE_NAME: 'rejects/not-gzip.csv.gz', STATUS: 'Load failed', FIRST_ERROR_MESSAGE: expect.stringMatching(/^The file is not gzip-compressed as its file format says \(COMPRESSION = GZIP\): /) },
+      { FILE_NAME: 'rejects/open-quote.csv.gz', STATUS: 'Load failed', FIRST_ERROR_MESSAGE: expect.stringMatching(/CSV Error on Line: 1/) },
+    ]);
+    expect(await exec(t.conn, "SELECT COUNT(*) AS N FROM s3_access_logs_rejects WHERE logkey IN ('k', 'fine')")).toEqual([{ N: 1 }]);
   });
 
   it('does not load while a pipe is paused, and loads what waited once resumed', async () => {
