@@ -19,6 +19,7 @@ const commands: Record<string, () => Promise<{ register(program: Command): void 
   'setup-snowflake': () => import('./setup-snowflake.ts'),
   'snowflake-local': () => import('./snowflake-local.ts'),
   cost: () => import('./cost.ts'),
+  detect: () => import('./detect.ts'),
 };
 
 export async function main(argv: string[]): Promise<number> {

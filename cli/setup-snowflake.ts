@@ -6,10 +6,12 @@
  * Two steps, because they need different credentials:
  *   --setup   sql/00-setup.sql as an administrator: database, warehouse, role, service user,
  *             grants (and, with --public-key, the user's RSA public key).
- *   (default) the table DDL, sql/01-*.sql … sql/09-*.sql, as the pipeline's own user, so that its
- *             role owns the tables. --fallback adds sql/fallback/*.sql. --staging-url adds the
- *             objects of load method `pipe` (sql/pipe/: file format, stage, pipes) and then prints
- *             the pipes' notification channel.
+ *   (default) the table DDL, sql/01-*.sql … sql/09-*.sql (--fallback adds sql/fallback/*.sql), then
+ *             sql/grants.sql, as the owner role S3_ACCESS_LOGS_ADMIN: it owns every object, and the
+ *             loader role gets only the table privileges sql/grants.sql lists (least privilege:
+ *             the Lambda's key can neither drop nor alter what it writes). So an administrator
+ *             runs it, not the service user. --staging-url adds the objects of load method `pipe`
+ *             (sql/pipe/: file format, stage, pipes) and then prints the pipes' notification channel.
  *   --setup --staging-url --staging-role-arn  also creates the storage integration
  *             (sql/pipe/00-storage-integration.sql, ACCOUNTADMIN) and prints the two values of
  *             DESC INTEGRATION the next deploy needs (docs/pipe-setup.md).
@@ -36,12 +38,16 @@ import { CliError } from './errors.ts';
 
 /** The service user sql/00-setup.sql creates; --public-key sets its key. */
 export const LOADER_USER = 'S3_ACCESS_LOGS_LOADER';
+/** The role sql/00-setup.sql creates to own the schema and its objects; the DDL runs as it. */
+export const OWNER_ROLE = 'S3_ACCESS_LOGS_ADMIN';
 export const SETUP_SQL_FILE = path.join(REPO_ROOT, 'sql', '00-setup.sql');
 
 export interface SetupOptions {
   setup?: boolean;
   publicKey?: string;
   fallback?: boolean;
+  /** Also the optional detection schedule: sql/detections/schedule/*.sql (findings table, task). */
+  schedule?: boolean;
   secret?: string;
   dryRun?: boolean;
   /** The stack's StagingUrl output (s3://bucket/prefix/): adds the `pipe` objects, or with --setup the integration. */
@@ -90,6 +96,12 @@ export function sqlFilesFor(opts: SetupOptions): string[] {
         .map((f) => path.join(dir, f)),
     );
   }
+  if (opts.schedule) {
+    const dir = path.join(root, 'sql', 'detections', 'schedule');
+    files.push(...readdirSync(dir).filter((f) => f.endsWith('.sql')).sort().map((f) => path.join(dir, f)));
+  }
+  // Last: the loader's grants name the tables, so they must exist.
+  files.push(path.join(root, 'sql', 'grants.sql'));
   return files;
 }
 
@@ -108,13 +120,13 @@ export function publicKeyBody(text: string, file: string): string {
   return body;
 }
 
-function secretsClientFor(secretId: string): () => SecretsManagerClient {
+export function secretsClientFor(secretId: string): () => SecretsManagerClient {
   // A full ARN names its region; use it so the command works whatever AWS_REGION says.
   const region = /^arn:[^:]+:secretsmanager:([^:]+):/.exec(secretId)?.[1];
   return () => new SecretsManagerClient(region ? { region } : {});
 }
 
-function resolveSource(opts: SetupOptions, env: NodeJS.ProcessEnv): SnowflakeSource {
+export function resolveSource(opts: Pick<SetupOptions, 'secret'>, env: NodeJS.ProcessEnv): SnowflakeSource {
   if (opts.secret) return { kind: 'secret', secretId: opts.secret };
   const problems: string[] = [];
   const source = loadSnowflakeSource(env, problems);
@@ -133,6 +145,18 @@ const firstLine = (sql: string) => {
   return line.length > 90 ? `${line.slice(0, 87)}...` : line;
 };
 
+/** The DDL runs as the owner role, so the objects belong to it and not to whoever connected. */
+async function useOwnerRole(conn: Parameters<typeof execute>[0], out: (s: string) => void): Promise<void> {
+  const t0 = performance.now();
+  await execute(conn, `USE ROLE ${OWNER_ROLE}`).catch((err: unknown) => {
+    throw new CliError(
+      `Could not use role ${OWNER_ROLE} (${(err as Error).message}). Run setup-snowflake as an administrator ` +
+        `who holds it (sql/00-setup.sql grants it to SYSADMIN; apply that first with --setup), not as the service user ${LOADER_USER}.`,
+    );
+  });
+  out(`ok  USE ROLE ${OWNER_ROLE}  (${Math.round(performance.now() - t0)} ms)\n`);
+}
+
 export async function setupSnowflake(
   opts: SetupOptions,
   io: { out: (s: string) => void; env?: NodeJS.ProcessEnv } = { out: (s) => process.stdout.write(s) },
@@ -149,6 +173,7 @@ export async function setupSnowflake(
 
   if (opts.dryRun) {
     const listed: AppliedStatement[] = [];
+    if (!opts.setup) io.out(`(session)  USE ROLE ${OWNER_ROLE}\n`);
     for (const s of statements) {
       listed.push(s);
       io.out(`${label(s)}  ${firstLine(s.sql)}\n`);
@@ -171,6 +196,7 @@ export async function setupSnowflake(
       const why = err instanceof ConfigError ? err.problems.join(' ') : (err as Error).message;
       throw new CliError(`Could not connect to Snowflake: ${why}`);
     }
+    if (!opts.setup) await useOwnerRole(conn, io.out);
     const started: AppliedStatement[] = [];
     try {
       applied = await applyStatements(conn, statements, (s) => {
@@ -226,8 +252,8 @@ export function register(program: Command): void {
   program
     .command('setup-snowflake')
     .description(
-      'Apply the SQL in sql/ to Snowflake, printing each statement: the tables (default), ' +
-        'or with --setup the one-time account setup (role, service user, warehouse, grants).',
+      `Apply the SQL in sql/ to Snowflake, printing each statement: the tables and the loader's grants (default, as role ${OWNER_ROLE}), ` +
+        'or with --setup the one-time account setup (roles, service user, warehouse, database).',
     )
     .option('--setup', 'apply sql/00-setup.sql instead; run it once, as an administrator (SYSADMIN + SECURITYADMIN)')
     .option('--public-key <file>', `with --setup: set this RSA public key (PEM) on the ${LOADER_USER} user`)
@@ -235,6 +261,7 @@ export function register(program: Command): void {
     .option('--staging-url <url>', "load method pipe: the stack's StagingUrl output (s3://bucket/pipe/); adds the file format, stage and pipes (sql/pipe/)")
     .option('--staging-role-arn <arn>', "with --setup --staging-url: the stack's SnowflakeStagingRoleArn output; creates the storage integration (ACCOUNTADMIN)")
     .option('--storage-integration <name>', `with --staging-url: the storage integration's name (default ${STORAGE_INTEGRATION})`)
+    .option('--schedule', 'also apply sql/detections/schedule/*.sql: the findings table and the daily detection task (created suspended)')
     .option('--secret <arn>', 'read the credentials from this Secrets Manager secret (default: SNOWFLAKE_SECRET_ARN, else SNOWFLAKE_* variables)')
     .option('--dry-run', 'list the statements without connecting')
     .addHelpText(

@@ -201,9 +201,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 
     let snowflake: SnowflakeLocal;
     try {
+      // Only the stack's own login is accepted (snowflake-local takes any login when no user is
+      // configured): the password is no secret, but a mistyped or foreign login fails loudly.
       snowflake = await startSnowflakeLocal({
         port: options.snowflakePort,
         dbPath: path.join(dataDir, DB_FILE),
+        users: [{ name: SNOWFLAKE_LOGIN.username, password: SNOWFLAKE_LOGIN.password }],
         snowpipe: { s3: { ...client, forcePathStyle: true }, sqs: client, queueUrl: pipeQueueUrl, queueArn: pipeQueueArn, pollMs: 50 },
       });
     } catch (err) {

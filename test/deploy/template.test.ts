@@ -61,6 +61,7 @@ const CREATE_PARAMS = {
   maxConcurrency: '3',
   logRetentionDays: '90',
   loadMode: 'raw',
+  noLoadAlarmHours: '12',
 };
 
 const paramArgs = (p: Record<string, string>) => Object.entries(p).map(([k, v]) => `--param=${k}=${v}`);
@@ -381,6 +382,7 @@ describe('sls package, bucketMode=existing (default)', () => {
         'IngestQueueOldestMessageAlarm',
         'IngestErrorsAlarm',
         'BackfillErrorsAlarm',
+        'NoObjectsLoadedAlarm',
       ].sort(),
     );
     // osls's shared default role would give every function every permission.
@@ -600,6 +602,9 @@ describe('sls package, bucketMode=existing (default)', () => {
     expect(arr(r.DependsOn)).toEqual(['IngestQueuePolicy']);
     expect(r.Properties).toEqual({
       ServiceToken: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:s3-access-logs-dev-bucketNotification`,
+      // CloudFormation gives up after 5 minutes without an answer, not the default hour; the
+      // function (with its deadline guard) answers well within that.
+      ServiceTimeout: 300,
       BucketName: 'acme-access-logs',
       QueueArn: INGEST_QUEUE,
       Prefix: 'logs/',
@@ -637,8 +642,29 @@ describe('sls package, bucketMode=existing (default)', () => {
     }
     for (const id of s.ofType('AWS::CloudWatch::Alarm')) {
       expect(alarm(id).AlarmActions, id).toEqual([topic]);
-      expect(alarm(id).TreatMissingData, id).toBe('notBreaching');
+      expect(alarm(id).TreatMissingData, id).toBe(id === 'NoObjectsLoadedAlarm' ? 'breaching' : 'notBreaching');
     }
+    expect(s.resource('LogBucketNotification').Properties.ServiceTimeout).toBeGreaterThan(s.resource('BucketNotificationLambdaFunction').Properties.Timeout);
+  });
+
+  it('alarm: no object loaded for noLoadAlarmHours (default 6) hours, missing data breaching, on this stage\'s ingest metrics', () => {
+    const p = s.resource('NoObjectsLoadedAlarm').Properties;
+    const env = s.resource('IngestLambdaFunction').Properties.Environment.Variables;
+    expect(p).toMatchObject({
+      Namespace: env.POWERTOOLS_METRICS_NAMESPACE,
+      MetricName: 'ObjectsLoaded',
+      // Powertools adds the service name as the `service` dimension of every metric.
+      Dimensions: [{ Name: 'service', Value: env.POWERTOOLS_SERVICE_NAME }],
+      Statistic: 'Sum',
+      Period: 3600,
+      EvaluationPeriods: 6,
+      DatapointsToAlarm: 6,
+      Threshold: 1,
+      ComparisonOperator: 'LessThanThreshold',
+      TreatMissingData: 'breaching',
+    });
+    expect(env.POWERTOOLS_SERVICE_NAME).toBe('s3-access-logs-dev-ingest');
+    expect(p.AlarmDescription).toContain('s3-access-logs-dev-ingest');
   });
 
   it('needs no account-specific value at package time: account, region and partition stay pseudo-parameters', () => {
@@ -669,14 +695,13 @@ describe('sls package, bucketMode=create', () => {
     s = new Stack(create);
   });
 
-  it('creates the logging bucket (SSE-S3, Block Public Access, retained) with the notification, instead of the custom resource', () => {
-    for (const id of ['LogBucketNotification', 'BucketNotificationLambdaFunction', 'BucketNotificationLogGroup', 'BucketNotificationRole', 'AlarmTopic']) {
-      expect(s.active(id), id).toBe(false);
-    }
+  it('creates the logging bucket (SSE-S3, Block Public Access, retained), with no notification of its own', () => {
+    expect(s.active('AlarmTopic')).toBe(false);
     const b = s.resource('LogBucket');
     expect(b.DeletionPolicy).toBe('Retain');
     expect(b.UpdateReplacePolicy).toBe('Retain');
-    expect(arr(b.DependsOn)).toContain('IngestQueuePolicy');
+    // A NotificationConfiguration here would stay on the retained bucket after `sls remove`,
+    // pointing at the deleted queue (and blocking later notification changes on the bucket).
     expect(b.Properties).toEqual({
       BucketName: 'acme-new-access-logs',
       BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
@@ -687,12 +712,34 @@ describe('sls package, bucketMode=create', () => {
         RestrictPublicBuckets: true,
       },
       OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
-      // No logPrefix: every object is a log object, no key filter.
-      NotificationConfiguration: { QueueConfigurations: [{ Event: 's3:ObjectCreated:*', Queue: queueArn('s3-access-logs-dev-ingest') }] },
     });
   });
 
-  it('bucket policy: only the S3 logging service of this account may write', () => {
+  it('the custom resource adds the notification to the created bucket, so `sls remove` takes it off the retained bucket', () => {
+    for (const id of ['LogBucketNotification', 'BucketNotificationLambdaFunction', 'BucketNotificationLogGroup', 'BucketNotificationRole']) {
+      expect(s.active(id), id).toBe(true);
+    }
+    const r = s.resource('LogBucketNotification');
+    expect(arr(r.DependsOn)).toEqual(['IngestQueuePolicy']);
+    // Ref to the bucket: created first, and the entry is removed before the bucket is (not) deleted.
+    expect(create.Resources.LogBucketNotification.Properties.BucketName).toEqual({ 'Fn::If': ['CreateBucket', { Ref: 'LogBucket' }, 'acme-new-access-logs'] });
+    expect(r.Properties).toMatchObject({
+      BucketName: 'acme-new-access-logs',
+      QueueArn: queueArn('s3-access-logs-dev-ingest'),
+      // No logPrefix: every object is a log object, no key filter.
+      Prefix: '',
+      ConfigurationId: 's3-access-logs-dev-ingest',
+      ServiceTimeout: 300,
+    });
+    expect(roleStatements(s, 'BucketNotificationRole').MergeBucketNotification).toEqual({
+      actions: ['s3:GetBucketNotification', 's3:PutBucketNotification'],
+      resources: ['arn:aws:s3:::acme-new-access-logs'],
+    });
+  });
+
+  it('bucket policy: only the S3 logging service of this account may write; kept with the bucket when the stack is removed', () => {
+    expect(s.resource('LogBucketPolicy').DeletionPolicy).toBe('Retain');
+    expect(s.resource('LogBucketPolicy').UpdateReplacePolicy).toBe('Retain');
     expect(s.resource('LogBucketPolicy').Properties).toEqual({
       Bucket: 'acme-new-access-logs',
       PolicyDocument: {
@@ -778,11 +825,13 @@ describe('sls package, bucketMode=create', () => {
   });
 
   it('alarms exist without an e-mail address, with no actions', () => {
-    for (const id of ['DeadLetterQueueNotEmptyAlarm', 'IngestQueueOldestMessageAlarm', 'IngestErrorsAlarm', 'BackfillErrorsAlarm']) {
+    for (const id of ['DeadLetterQueueNotEmptyAlarm', 'IngestQueueOldestMessageAlarm', 'IngestErrorsAlarm', 'BackfillErrorsAlarm', 'NoObjectsLoadedAlarm']) {
       const p = s.resource(id).Properties;
       expect(p.AlarmActions, id).toBeUndefined();
       expect(p.OKActions, id).toBeUndefined();
     }
+    const noLoad = s.resource('NoObjectsLoadedAlarm').Properties;
+    expect([Number(noLoad.EvaluationPeriods), Number(noLoad.DatapointsToAlarm)]).toEqual([12, 12]);
   });
 });
 
@@ -863,6 +912,7 @@ describe('bundles', () => {
       '<EventBridgeConfiguration></EventBridgeConfiguration></NotificationConfiguration>';
     let stored = original;
     const puts: string[] = [];
+    const skipValidation: Array<string | undefined> = [];
     const responses: Json[] = [];
     const server = createServer((req, res) => {
       let body = '';
@@ -871,6 +921,7 @@ describe('bundles', () => {
         if (req.url?.startsWith('/acme-access-logs/?notification')) {
           if (req.method === 'PUT') {
             puts.push(body);
+            skipValidation.push(req.headers['x-amz-skip-destination-validation'] as string | undefined);
             stored = body;
           } else res.setHeader('content-type', 'application/xml');
           res.end(req.method === 'GET' ? stored : '');
@@ -909,6 +960,8 @@ describe('bundles', () => {
     }
     expect(responses.map((r) => r.Status)).toEqual(['SUCCESS', 'SUCCESS']);
     expect(puts).toHaveLength(2);
+    // S3 validates every destination on create (ours must work); removing ours validates nothing.
+    expect(skipValidation).toEqual([undefined, 'true']);
     const [afterCreate, afterDelete] = puts as [string, string];
     expect(afterCreate).toContain(
       `<QueueConfiguration><Queue>${INGEST_QUEUE}</Queue><Event>s3:ObjectCreated:*</Event><Id>s3-access-logs-dev-ingest</Id>` +

@@ -34,6 +34,6 @@ describe('the pipe objects', () => {
     const [integration, grant] = storageIntegrationStatements({ url: 's3://bucket-1/pipe/', roleArn: 'arn:aws:iam::123456789012:role/r' });
     expect(integration!.sql).not.toMatch(/<[A-Z_]+>/);
     expect(integration!.sql).toContain("STORAGE_ALLOWED_LOCATIONS = ('s3://bucket-1/pipe/')");
-    expect(grant!.sql).toBe('GRANT USAGE ON INTEGRATION s3_access_logs_staging TO ROLE S3_ACCESS_LOGS_LOADER');
+    expect(grant!.sql).toBe('GRANT USAGE ON INTEGRATION s3_access_logs_staging TO ROLE S3_ACCESS_LOGS_ADMIN');
   });
 });
