@@ -51,6 +51,8 @@ export class PipeSink implements Sink {
   private forcedSink?: Promise<Sink>;
   /** The forced-replay sink once it opened. */
   private opened?: Sink;
+  /** Settles when the forced load before this one has finished. */
+  private forcedTurn: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly options: PipeSinkOptions) {}
 
@@ -89,7 +91,13 @@ export class PipeSink implements Sink {
     lines: AsyncIterable<ParsedLine>,
     bytes: () => number,
   ): Promise<{ result: ClaimResult; counts: ObjectCounts }> {
-    if (target.force) return (await this.forced(target)).loadStreamed(target, lines, bytes);
+    if (target.force) {
+      // One transaction at a time: the insert sink has one Snowflake session, and objects stream
+      // here four at a time.
+      const run = this.forcedTurn.then(async () => (await this.forced(target)).loadStreamed(target, lines, bytes));
+      this.forcedTurn = run.catch(() => undefined);
+      return run;
+    }
     const { s3, staging, mode } = this.options;
     const names = this.names(target);
     const metadata: Record<string, string> = target.etag ? { etag: target.etag } : {};

@@ -38,6 +38,8 @@ describe('PipeSink (no S3 calls)', () => {
       loadBuffered: async () => new Map(),
       loadStreamed: async (t) => {
         calls.push(`load ${t.key}`);
+        await new Promise((r) => setTimeout(r, 5));
+        calls.push(`done ${t.key}`);
         return { result: 'loaded', counts: { bytes: 0, lines: 0, rows: 0, rejects: 0 } };
       },
       cannotStart: () => 'insert says no',
@@ -45,9 +47,10 @@ describe('PipeSink (no S3 calls)', () => {
       close: async () => 'closed',
     };
     const sink = new PipeSink({ s3, staging: { bucket: 's', prefix: 'pipe/' }, mode: 'parsed', forced: () => insert });
-    await sink.loadStreamed({ ...target, force: true }, empty, () => 0);
-    await sink.loadStreamed({ ...target, key: 'logs/k2', force: true }, empty, () => 0);
-    expect(calls).toEqual(['open', 'load logs/k', 'load logs/k2']);
+    // Started together (the batch streams four objects at once), they run one after the other:
+    // the insert sink's session holds one transaction at a time.
+    await Promise.all(['logs/k', 'logs/k2', 'logs/k3'].map((key) => sink.loadStreamed({ ...target, key, force: true }, empty, () => 0)));
+    expect(calls).toEqual(['open', 'load logs/k', 'done logs/k', 'load logs/k2', 'done logs/k2', 'load logs/k3', 'done logs/k3']);
     expect(sink.cannotStart({ ...target, force: true })).toBe('insert says no');
     expect(sink.stats()).toEqual({ roundTrips: 7, transactions: 2, filesStaged: 0 });
     expect(await sink.close()).toBe('closed');
