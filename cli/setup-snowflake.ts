@@ -11,7 +11,8 @@
  *             loader role gets only the table privileges sql/grants.sql lists (least privilege:
  *             the Lambda's key can neither drop nor alter what it writes). So an administrator
  *             runs it, not the service user. --staging-url adds the objects of load method `pipe`
- *             (sql/pipe/: file format, stage, pipes) and then prints the pipes' notification channel.
+ *             (sql/pipe/: file format, stage, pipes; owned by the same role) and then prints the
+ *             pipes' notification channel.
  *   --setup --staging-url --staging-role-arn  also creates the storage integration
  *             (sql/pipe/00-storage-integration.sql, ACCOUNTADMIN) and prints the two values of
  *             DESC INTEGRATION the next deploy needs (docs/pipe-setup.md).
@@ -258,10 +259,10 @@ export function register(program: Command): void {
     .option('--setup', 'apply sql/00-setup.sql instead; run it once, as an administrator (SYSADMIN + SECURITYADMIN)')
     .option('--public-key <file>', `with --setup: set this RSA public key (PEM) on the ${LOADER_USER} user`)
     .option('--fallback', 'also apply sql/fallback/*.sql (the fallback path: stream, UDTF, task; Snowpipe objects stay manual)')
+    .option('--schedule', 'also apply sql/detections/schedule/*.sql: the findings table and the daily detection task (created suspended)')
     .option('--staging-url <url>', "load method pipe: the stack's StagingUrl output (s3://bucket/pipe/); adds the file format, stage and pipes (sql/pipe/)")
     .option('--staging-role-arn <arn>', "with --setup --staging-url: the stack's SnowflakeStagingRoleArn output; creates the storage integration (ACCOUNTADMIN)")
     .option('--storage-integration <name>', `with --staging-url: the storage integration's name (default ${STORAGE_INTEGRATION})`)
-    .option('--schedule', 'also apply sql/detections/schedule/*.sql: the findings table and the daily detection task (created suspended)')
     .option('--secret <arn>', 'read the credentials from this Secrets Manager secret (default: SNOWFLAKE_SECRET_ARN, else SNOWFLAKE_* variables)')
     .option('--dry-run', 'list the statements without connecting')
     .addHelpText(

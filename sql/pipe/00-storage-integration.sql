@@ -21,5 +21,6 @@ CREATE STORAGE INTEGRATION IF NOT EXISTS s3_access_logs_staging
   STORAGE_ALLOWED_LOCATIONS = ('<STAGING_URL>')
   COMMENT = 's3-access-logs (load method pipe): read access to the staging prefix for stage s3_access_logs_stage';
 
--- The owner role creates the stage on it (setup-snowflake runs the DDL as S3_ACCESS_LOGS_ADMIN) and owns the pipes.
+-- The owner role (S3_ACCESS_LOGS_ADMIN, sql/00-setup.sql) creates the stage on it
+-- (shared/snowflake/pipe-sql.ts) and owns the pipes; the loader role never needs it.
 GRANT USAGE ON INTEGRATION s3_access_logs_staging TO ROLE S3_ACCESS_LOGS_ADMIN;

@@ -7,7 +7,8 @@
 -- default) turns into NULL. ESCAPE_UNENCLOSED_FIELD = NONE: a backslash is data, not an escape.
 -- Integers and booleans (TRUE/FALSE) are unquoted.
 --
--- Applied by `s3-access-logs setup-snowflake --pipe` as the loader role, and by the local stack.
+-- Applied by `s3-access-logs setup-snowflake --staging-url …` as the owner role S3_ACCESS_LOGS_ADMIN
+-- (it owns the tables, so the pipes it owns may load them), and by the local stack.
 -- Idempotent: IF NOT EXISTS (to change an option later, ALTER FILE FORMAT; replacing it would
 -- stop the pipes that use it, STOPPED_FILE_FORMAT_DROPPED).
 

@@ -22,7 +22,8 @@
 --
 -- IF NOT EXISTS, not OR REPLACE: replacing a pipe drops its load history (Snowflake would then load
 -- a re-notified path again). To change a pipe: DROP PIPE, then apply again.
--- Applied by `s3-access-logs setup-snowflake --pipe` as the loader role, and by the local stack.
+-- Applied by `s3-access-logs setup-snowflake --staging-url …` as the owner role S3_ACCESS_LOGS_ADMIN
+-- (it owns the tables, so the pipes it owns may load them), and by the local stack.
 
 CREATE PIPE IF NOT EXISTS s3_access_logs_rows_pipe
   AUTO_INGEST = TRUE
