@@ -8,6 +8,8 @@
  *    memory). Every component runs in this process, so its CPU time (user + system, DuckDB's
  *    threads included) is what each method costs; wall time is also shown but mostly measures the
  *    neighbours on a shared machine.
+ *    And the Lambda side of `pipe` alone (the handler staging files in fauxqs, no Snowpipe), since
+ *    locally the "Snowflake" side runs in the same process and is part of the end-to-end CPU.
  * 2. Memory: the handler with `pipe`, alone in a child process (as in Lambda), on a 200 MB object
  *    and on a 7 MB object of 2-byte lines: its peak RSS (VmHWM), goal < 300 MB.
  * Results (with the machine) go to bench/results/ingest.json.
@@ -22,8 +24,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { SQSEvent } from 'aws-lambda';
+import { createIngestHandler } from '../functions/ingest/handler.ts';
 import { readLogLines } from '../shared/access-log/index.ts';
-import type { LoadMethod } from '../shared/config.ts';
+import { INGEST_DEFAULTS, type IngestConfig, type LoadMethod } from '../shared/config.ts';
+import { notificationBody } from '../shared/s3/events.ts';
 import { startAwsLocal } from '../local/aws.ts';
 import { startStack } from '../local/stack.ts';
 import { runLoadChild } from '../test/integration/ingest/load-child-run.ts';
@@ -90,6 +96,43 @@ async function endToEnd(method: LoadMethod) {
   } finally {
     await stack.stop();
     rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The Lambda side of `pipe` alone: the ingest handler, batches of 10 messages, reading the objects
+ * from fauxqs and staging their files there (fauxqs's CPU is included; no Snowpipe).
+ */
+async function pipeHandlerOnly() {
+  const aws = await startAwsLocal();
+  try {
+    await aws.s3.send(new CreateBucketCommand({ Bucket: 'bench-logs' }));
+    await aws.s3.send(new CreateBucketCommand({ Bucket: 'bench-staging' }));
+    const objects = [];
+    for (const [i, body] of bodies.entries()) objects.push(await upload(aws.s3, 'bench-logs', `logs/${i}`, [body.toString('utf8')]));
+    const config: IngestConfig = {
+      logBuckets: ['bench-logs'],
+      logPrefixes: [],
+      loadMethod: 'pipe',
+      staging: { bucket: 'bench-staging', prefix: 'pipe/' },
+      insertChunkRows: INGEST_DEFAULTS.insertChunkRows,
+      memoryBudgetBytes: INGEST_DEFAULTS.memoryBudgetMb << 20,
+      logLevel: 'SILENT',
+      loadMode: 'parsed',
+    };
+    let lines = 0;
+    const handle = createIngestHandler({ config, s3: aws.s3, logger: new Logger({ logLevel: 'SILENT' }), onBatch: (s) => (lines += s.rows + s.rejects) });
+    const c0 = cpuNow();
+    const w0 = performance.now();
+    for (let i = 0; i < objects.length; i += 10) {
+      const batch = objects.slice(i, i + 10);
+      const r = await handle({ Records: batch.map((o, j) => ({ messageId: `m${i + j}`, body: notificationBody([o]) })) } as SQSEvent);
+      if (r.batchItemFailures.length > 0) throw new Error('the pipe handler failed a message');
+    }
+    if (lines !== totalLines) throw new Error(`the pipe handler staged ${lines} lines, expected ${totalLines}`);
+    return measure(lines, totalBytes, cpuNow() - c0, (performance.now() - w0) / 1000);
+  } finally {
+    await aws.stop();
   }
 }
 
@@ -160,6 +203,8 @@ async function pipeRss() {
 try {
   const parse = await parseAlone();
   process.stderr.write(`bench:ingest: parse ${parse.cpuSeconds} s CPU\n`);
+  const pipeLambda = await pipeHandlerOnly();
+  process.stderr.write(`bench:ingest: pipe handler alone ${pipeLambda.cpuSeconds} s CPU\n`);
   const pipe = await endToEnd('pipe');
   process.stderr.write(`bench:ingest: pipe ${pipe.cpuSeconds} s CPU, ${pipe.wallSeconds} s wall\n`);
   const insert = await endToEnd('insert');
@@ -173,9 +218,11 @@ try {
     bytes: totalBytes,
     lines: totalLines,
     parse,
+    pipeHandlerOnly: pipeLambda,
     pipe,
     insert,
     ratios: {
+      pipeHandlerOnlyVsParseCpu: round(parse.cpuSeconds / pipeLambda.cpuSeconds),
       pipeVsParseCpu: round(parse.cpuSeconds / pipe.cpuSeconds),
       pipeVsInsertCpu: round(insert.cpuSeconds / pipe.cpuSeconds),
       insertVsParseCpu: round(parse.cpuSeconds / insert.cpuSeconds),

@@ -51,6 +51,8 @@ export class PipeSink implements Sink {
   private forcedSink?: Promise<Sink>;
   /** The forced-replay sink once it opened. */
   private opened?: Sink;
+  /** Settles when the forced load before this one has finished. */
+  private forcedTurn: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly options: PipeSinkOptions) {}
 
@@ -89,7 +91,13 @@ export class PipeSink implements Sink {
     lines: AsyncIterable<ParsedLine>,
     bytes: () => number,
   ): Promise<{ result: ClaimResult; counts: ObjectCounts }> {
-    if (target.force) return (await this.forced(target)).loadStreamed(target, lines, bytes);
+    if (target.force) {
+      // One transaction at a time: the insert sink has one Snowflake session, and objects stream
+      // here four at a time.
+      const run = this.forcedTurn.then(async () => (await this.forced(target)).loadStreamed(target, lines, bytes));
+      this.forcedTurn = run.catch(() => undefined);
+      return run;
+    }
     const { s3, staging, mode } = this.options;
     const names = this.names(target);
     const metadata: Record<string, string> = target.etag ? { etag: target.etag } : {};
@@ -215,6 +223,6 @@ export class PipeSink implements Sink {
 function overwritten(t: LoadTarget, stagedEtag: string, what: string): Error {
   return new Error(
     `s3://${t.bucket}/${t.key} was overwritten after it was staged: its ${what} carry ETag ${stagedEtag} but this event announces ETag ${t.etag}, ` +
-      'so its new lines are not loaded; to replace the loaded rows with the new version, replay the key with force (backfill --force).',
+      'so its new lines are not loaded; to replace the loaded rows with the new version, replay the key with force (backfill --force), which runs through the insert method and so needs Snowflake credentials.',
   );
 }

@@ -17,7 +17,11 @@ const QUEUE_SIZE = 2;
 const WRITE_CHUNK = 64 * 1024;
 
 export class StagedFile {
-  private readonly gzip = createGzip();
+  /**
+   * Level 1: about half the CPU of the default level 6 for files ~15% larger. Snowpipe bills text
+   * on its uncompressed size, so only S3 storage (14 days) and transfer see the difference.
+   */
+  private readonly gzip = createGzip({ level: 1 });
   private readonly upload: Upload;
   private readonly done: Promise<void>;
   private pending = '';

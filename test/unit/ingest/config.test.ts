@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, isAllowedObject, loadIngestConfig } from '../../../shared/config.ts';
+import { ConfigError, INGEST_DEFAULTS, isAllowedObject, loadIngestConfig } from '../../../shared/config.ts';
 
 const local = {
   LOG_BUCKETS: 'my-logs',
@@ -60,8 +60,8 @@ describe('loadIngestConfig', () => {
       logPrefixes: [],
       loadMethod: 'pipe',
       staging: { bucket: 'my-staging', prefix: 'pipe/' },
-      insertChunkRows: 2000,
-      memoryBudgetBytes: 8 << 20,
+      insertChunkRows: INGEST_DEFAULTS.insertChunkRows,
+      memoryBudgetBytes: INGEST_DEFAULTS.memoryBudgetMb << 20,
       logLevel: 'INFO',
       loadMode: 'parsed',
     });
