@@ -25,6 +25,7 @@ const commands: Record<string, () => Promise<{ register(program: Command): void 
   'snowflake-local': () => import('./snowflake-local.ts'),
   cost: () => import('./cost.ts'),
   detect: () => import('./detect.ts'),
+  sample: () => import('./sample.ts'),
 };
 
 /** How a usage error ends: a pointer to the help of the command that was run, not the whole usage. */

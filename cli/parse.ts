@@ -7,7 +7,7 @@ import { closeSync, createReadStream, createWriteStream, openSync, readdirSync, 
 import path from 'node:path';
 import type { Writable } from 'node:stream';
 import { Option, type Command } from 'commander';
-import { readLogLineBatches } from '../shared/access-log/index.ts';
+import { readLogRecordBatches, SchemaVersionTally } from '../shared/access-log/formats/index.ts';
 import { CliError, describeFileError } from './errors.ts';
 import { CSV_HEADER, csvField, csvRow, ndjsonRow } from './row-format.ts';
 
@@ -105,6 +105,8 @@ export interface ParseSummary {
   seconds: number;
   /** Inputs with lines of which none parsed: most likely not S3 server access logs. */
   notLogs: Array<{ file: string; lines: number; firstReason: string }>;
+  /** JSON/Parquet records of a schema_version_id the mapping does not know (printed all the same), per version. */
+  unknownSchemaVersions?: Record<string, number>;
 }
 
 async function openRejects(file: string): Promise<{ out: BufferedOut; end(): Promise<void> }> {
@@ -144,8 +146,9 @@ export async function runParse(
     const before = { lines: summary.lines, rows: summary.rows };
     let firstReason = '';
     summary.files++;
+    const versions = new SchemaVersionTally();
     try {
-      for await (const batch of readLogLineBatches(counted(source, total))) {
+      for await (const batch of readLogRecordBatches(counted(source, total), { observer: versions })) {
         summary.lines += batch.length;
         for (let i = 0; i < batch.length; i++) {
           const p = batch[i]!;
@@ -169,6 +172,7 @@ export async function runParse(
     }
     const lines = summary.lines - before.lines;
     if (lines > 0 && summary.rows === before.rows) summary.notLogs.push({ file, lines, firstReason });
+    for (const [v, n] of versions.counts) (summary.unknownSchemaVersions ??= {})[v] = (summary.unknownSchemaVersions[v] ?? 0) + n;
   }
   await out.flush();
   await rejects?.end();
@@ -191,14 +195,19 @@ export function formatSummary(s: ParseSummary): string {
   const rate = s.seconds > 0 ? mb / s.seconds : 0;
   return (
     `parsed ${s.files} file${s.files === 1 ? '' : 's'}: ${s.lines} lines, ${s.rows} rows, ` +
-    `${s.rejects} rejects, ${mb.toFixed(1)} MB in ${s.seconds.toFixed(2)} s (${rate.toFixed(1)} MB/s)`
+    `${s.rejects} rejects, ${mb.toFixed(1)} MB in ${s.seconds.toFixed(2)} s (${rate.toFixed(1)} MB/s)` +
+    (s.unknownSchemaVersions
+      ? `\nwarning: records of unknown schema_version_id ${Object.entries(s.unknownSchemaVersions)
+          .map(([v, n]) => `${v} (${n})`)
+          .join(', ')} were printed with the fields docs/formats.md maps; the others are in extrafields.`
+      : '')
   );
 }
 
 export function register(program: Command): void {
   program
     .command('parse')
-    .description('Parse S3 server access log files (plain or gzip) into typed rows on stdout.')
+    .description('Parse S3 server access log files (text, or CloudWatch Logs vended JSON or Parquet; plain or gzip) into typed rows on stdout.')
     .argument('<inputs...>', 'log files, directories (every file below, sorted), or - for stdin')
     .addOption(new Option('--format <format>', 'output format').choices(['ndjson', 'csv']).default('ndjson'))
     .option('--rejects <file>', 'write rejected lines as NDJSON {logkey, logline, reason, rawline} to FILE')

@@ -6,9 +6,12 @@
  *   ObjectsLoaded, Rows, Rejects, Bytes            per batch, Count/Bytes
  *   ObjectsSkipped{reason}                         duplicate | missing | changed | not-allowed
  *   ObjectsFailed, MessagesFailed                  Count
+ *   ObjectsOverwritten                             Count: keys whose bytes differ from the version loaded (pipe; failed loudly)
+ *   FilesStaged                                    Count: staged files written for Snowpipe (pipe)
  *   BatchDuration                                  Milliseconds
  *   DeliveryLag                                    Seconds: now − newest requestdatetime loaded in the batch
  *   SnowflakeRoundTrips                            Count per batch
+ *   UnknownSchemaVersionRecords                    Count: vended JSON/Parquet records of a schema_version_id not in docs/formats.md (loaded)
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
@@ -26,6 +29,10 @@ export interface BatchSummary {
   objectsLoaded: number;
   skipped: Record<SkipReason, number>;
   objectsFailed: number;
+  /** Of the failed, objects whose key now holds other bytes than the version loaded (pipe). */
+  objectsOverwritten: number;
+  /** Staged files written (pipe: rows/rejects or raw, and the manifest, per object). */
+  filesStaged: number;
   /** Of the duplicates, those found by the claim itself (a concurrent delivery won), not the look-up. */
   claimsLost: number;
   rows: number;
@@ -38,6 +45,8 @@ export interface BatchSummary {
   durationMs: number;
   /** Seconds; undefined when nothing was loaded. */
   deliveryLagSeconds?: number;
+  /** Vended-format records whose schema_version_id the mapping does not know (loaded all the same). */
+  unknownSchemaVersionRecords: number;
 }
 
 export function emptySummary(messages: number): BatchSummary {
@@ -47,6 +56,8 @@ export function emptySummary(messages: number): BatchSummary {
     objectsLoaded: 0,
     skipped: { duplicate: 0, missing: 0, changed: 0, 'not-allowed': 0 },
     objectsFailed: 0,
+    objectsOverwritten: 0,
+    filesStaged: 0,
     claimsLost: 0,
     rows: 0,
     rejects: 0,
@@ -54,6 +65,7 @@ export function emptySummary(messages: number): BatchSummary {
     transactions: 0,
     roundTrips: 0,
     durationMs: 0,
+    unknownSchemaVersionRecords: 0,
   };
 }
 
@@ -75,9 +87,12 @@ export function publishSummary(metrics: Metrics, s: BatchSummary): void {
   metrics.addMetric('Bytes', MetricUnit.Bytes, s.bytes);
   metrics.addMetric('ObjectsFailed', MetricUnit.Count, s.objectsFailed);
   metrics.addMetric('MessagesFailed', MetricUnit.Count, s.failedMessages);
+  metrics.addMetric('ObjectsOverwritten', MetricUnit.Count, s.objectsOverwritten);
+  metrics.addMetric('FilesStaged', MetricUnit.Count, s.filesStaged);
   metrics.addMetric('BatchDuration', MetricUnit.Milliseconds, s.durationMs);
   metrics.addMetric('SnowflakeRoundTrips', MetricUnit.Count, s.roundTrips);
   if (s.deliveryLagSeconds !== undefined) metrics.addMetric('DeliveryLag', MetricUnit.Seconds, s.deliveryLagSeconds);
+  if (s.unknownSchemaVersionRecords > 0) metrics.addMetric('UnknownSchemaVersionRecords', MetricUnit.Count, s.unknownSchemaVersionRecords);
   metrics.publishStoredMetrics();
   for (const [reason, n] of Object.entries(s.skipped)) {
     if (n === 0) continue;
