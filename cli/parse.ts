@@ -7,7 +7,6 @@ import { closeSync, createReadStream, createWriteStream, openSync, readdirSync, 
 import path from 'node:path';
 import type { Writable } from 'node:stream';
 import { Option, type Command } from 'commander';
-import { readLogRecordBatches, SchemaVersionTally } from '../shared/access-log/formats/index.ts';
 import { CliError, describeFileError } from './errors.ts';
 import { CSV_HEADER, csvField, csvRow, ndjsonRow } from './row-format.ts';
 
@@ -132,6 +131,8 @@ export async function runParse(
   stdout: Writable = process.stdout,
 ): Promise<ParseSummary> {
   const files = expandInputs(inputs);
+  // The readers (Parquet's among them) load when there is something to read, not for `--help`.
+  const { readLogRecordBatches, SchemaVersionTally } = await import('../shared/access-log/formats/index.ts');
   const rejects = opts.rejects !== undefined ? await openRejects(opts.rejects) : undefined;
   const out = new BufferedOut(stdout);
   const started = process.hrtime.bigint();
