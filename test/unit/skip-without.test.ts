@@ -4,6 +4,7 @@ import { skipWithout } from '../helpers/corpus.ts';
 describe('skipWithout (the corpus and python3 suites)', () => {
   afterEach(() => {
     vi.unstubAllEnvs();
+    vi.restoreAllMocks();
   });
 
   it('runs a suite whose prerequisite is there', () => {
@@ -12,6 +13,7 @@ describe('skipWithout (the corpus and python3 suites)', () => {
   });
 
   it('skips locally, but fails under CI, when the prerequisite is missing', () => {
+    vi.spyOn(console, 'log').mockImplementation(() => {});
     vi.stubEnv('CI', '');
     expect(skipWithout(false, 'python3')).toBe(true);
     vi.stubEnv('CI', 'true');
