@@ -6,6 +6,7 @@
  *   ObjectsLoaded, Rows, Rejects, Bytes            per batch, Count/Bytes
  *   ObjectsSkipped{reason}                         duplicate | missing | changed | not-allowed
  *   ObjectsFailed, MessagesFailed                  Count
+ *   ObjectsOverwritten                             Count: keys whose ETag differs from the loaded one (messages failed)
  *   BatchDuration                                  Milliseconds
  *   DeliveryLag                                    Seconds: now − newest requestdatetime loaded in the batch
  *   SnowflakeRoundTrips                            Count per batch
@@ -26,6 +27,8 @@ export interface BatchSummary {
   objectsLoaded: number;
   skipped: Record<SkipReason, number>;
   objectsFailed: number;
+  /** Of the failed objects, those re-uploaded with new content after they loaded (see README). */
+  objectsOverwritten: number;
   /** Of the duplicates, those found by the claim itself (a concurrent delivery won), not the look-up. */
   claimsLost: number;
   rows: number;
@@ -47,6 +50,7 @@ export function emptySummary(messages: number): BatchSummary {
     objectsLoaded: 0,
     skipped: { duplicate: 0, missing: 0, changed: 0, 'not-allowed': 0 },
     objectsFailed: 0,
+    objectsOverwritten: 0,
     claimsLost: 0,
     rows: 0,
     rejects: 0,
@@ -74,6 +78,7 @@ export function publishSummary(metrics: Metrics, s: BatchSummary): void {
   metrics.addMetric('Rejects', MetricUnit.Count, s.rejects);
   metrics.addMetric('Bytes', MetricUnit.Bytes, s.bytes);
   metrics.addMetric('ObjectsFailed', MetricUnit.Count, s.objectsFailed);
+  metrics.addMetric('ObjectsOverwritten', MetricUnit.Count, s.objectsOverwritten);
   metrics.addMetric('MessagesFailed', MetricUnit.Count, s.failedMessages);
   metrics.addMetric('BatchDuration', MetricUnit.Milliseconds, s.durationMs);
   metrics.addMetric('SnowflakeRoundTrips', MetricUnit.Count, s.roundTrips);

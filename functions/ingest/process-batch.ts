@@ -27,6 +27,8 @@ import {
   Loader,
   RowBuilder,
   type BufferedObject,
+  verdict,
+  type ClaimResult,
   type LoadTarget,
   type ObjectCounts,
 } from '../../shared/snowflake/loader.ts';
@@ -52,6 +54,12 @@ export const LOCK_TIMEOUT_SECONDS = 120;
  * Lambda killed mid-transaction leaves its session, and the ledger lock, behind.
  */
 export const TRANSACTION_TIME_RESERVE_MS = (LOCK_TIMEOUT_SECONDS + 30) * 1000;
+/**
+ * Every statement must end this long before the Lambda timeout: one still running then is
+ * cancelled and the connection dropped (Session.deadline), which ends the session and rolls its
+ * transaction back while the function is still alive to do it.
+ */
+export const DEADLINE_MARGIN_MS = 5_000;
 
 type Status = 'loaded' | SkipReason | 'failed';
 
@@ -176,6 +184,18 @@ export async function processBatch(
     summary.skipped[reason]++;
     (reason === 'duplicate' ? logger.info : logger.warn).call(logger, message, { ...log(p), reason });
   };
+  /** Overwrite policy: a key re-uploaded after it loaded is never acknowledged unseen (README). */
+  const overwritten = (p: Pending) => {
+    summary.objectsOverwritten++;
+    fail(
+      p,
+      new Error(
+        `s3://${p.target.bucket}/${p.target.key} was re-uploaded with new content (ETag ${p.target.etag}) after an earlier version loaded; ` +
+          'replay it with {"replay":{"force":true}} to replace the loaded rows with the new version',
+      ),
+      'Loading an overwritten object',
+    );
+  };
   const loaded = (p: Pending, counts: ObjectCounts) => {
     p.status = 'loaded';
     p.counts = counts;
@@ -205,6 +225,8 @@ export async function processBatch(
   }
   // The connection check (heartbeat or login) is one round-trip.
   summary.roundTrips = 1;
+  const left = deps.remainingMs?.();
+  if (left !== undefined) session.deadline = now() + left - DEADLINE_MARGIN_MS;
   const loadedAt = new Date(now()).toISOString();
   /** Why no further transaction may start on this session in this invocation, if so. */
   const cannotStart = (): string | undefined => {
@@ -222,7 +244,11 @@ export async function processBatch(
     if (candidates.length > 0) {
       try {
         const done = await loader.alreadyLoaded(candidates.map((p) => p.target));
-        for (const p of candidates) if (done.has(p.id)) skip(p, 'duplicate', 'Object already loaded; acknowledged');
+        for (const p of candidates) {
+          if (!done.has(p.id)) continue;
+          if (verdict(p.target, done.get(p.id)) === 'overwritten') overwritten(p);
+          else skip(p, 'duplicate', 'Object already loaded; acknowledged');
+        }
       } catch (err) {
         logger.warn('Ledger look-up failed; relying on the claim', { error: errorText(err) });
       }
@@ -283,9 +309,11 @@ export async function processBatch(
     });
     await Promise.all(workers);
 
-    const apply = (group: Array<{ p: Pending; obj: BufferedObject }>, results: Map<string, 'loaded' | 'duplicate'>) => {
+    const apply = (group: Array<{ p: Pending; obj: BufferedObject }>, results: Map<string, ClaimResult>) => {
       for (const { p, obj } of group) {
-        if (results.get(p.id) === 'loaded') loaded(p, obj.counts);
+        const result = results.get(p.id);
+        if (result === 'loaded') loaded(p, obj.counts);
+        else if (result === 'overwritten') overwritten(p);
         else {
           summary.claimsLost++;
           skip(p, 'duplicate', 'Object already loaded (claimed by another delivery); acknowledged');
@@ -345,6 +373,8 @@ export async function processBatch(
         if (result === 'loaded') {
           summary.transactions++;
           loaded(p, counts);
+        } else if (result === 'overwritten') {
+          overwritten(p);
         } else {
           summary.claimsLost++;
           skip(p, 'duplicate', 'Object already loaded (claimed by another delivery); acknowledged');
@@ -359,7 +389,7 @@ export async function processBatch(
   } finally {
     summary.roundTrips += session.roundTrips;
     if (session.broken) {
-      logger.warn('Dropping the Snowflake connection: a ROLLBACK failed, so its transaction state is unknown');
+      logger.warn('Dropping the Snowflake connection: a ROLLBACK failed or a statement hit the deadline, so its transaction state is unknown');
       await deps.connections.reset();
     }
   }

@@ -347,6 +347,8 @@ export class Session {
   ): Promise<StatementOutcome> {
     const queryId = randomUUID();
     this.wh.faults.checkStatement(text);
+    const stall = this.wh.faults.statementStall(text);
+    if (stall > 0) await new Promise((resolve) => setTimeout(resolve, stall));
     const keys = bindings ? Object.keys(bindings).map(Number).sort((a, b) => a - b) : [];
     const isArray = keys.some((k) => isArrayBind(bindings![String(k)]!));
     const bindTypes: Record<number, string> = {};

@@ -284,16 +284,23 @@ describe('ingest handler', () => {
   });
 
   it('force replaces the rows and rejects of a loaded object without duplicating', async () => {
-    const { handle } = makeHandler(stack);
+    const { handle, summaries } = makeHandler(stack);
     const v1 = await putLog(stack, 'logs/force/a', [...linesOf([makeRow(1), makeRow(2)]), 'bad line'].join('\n'));
     await handle(eventFor([v1]));
     expect(await count(stack, 's3_access_logs', v1.key)).toBe(2);
     expect(await count(stack, 's3_access_logs_rejects', v1.key)).toBe(1);
 
     const v2 = await putLog(stack, 'logs/force/a', linesOf([makeRow(7), makeRow(8), makeRow(9)]).join('\n'));
-    // Without force, a replay is a duplicate.
-    await handle(eventFor([v2], { force: false, id: 'bf-1' }));
+    // Overwrite policy: without force, a new version of a loaded key fails loudly (never acknowledged
+    // as a duplicate with its new lines unseen), whether it comes as an S3 event or a replay.
+    for (const event of [eventFor([v2]), eventFor([v2], { force: false, id: 'bf-1' })]) {
+      expect((await handle(event)).batchItemFailures).toHaveLength(1);
+      expect(summaries.at(-1)).toMatchObject({ objectsOverwritten: 1, objectsFailed: 1, objectsLoaded: 0 });
+    }
     expect(await count(stack, 's3_access_logs', v1.key)).toBe(2);
+    // The same version again is a plain duplicate.
+    expect((await handle(eventFor([v1]))).batchItemFailures).toEqual([]);
+    expect(summaries.at(-1)!.skipped.duplicate).toBe(1);
     // With force, twice: replaced, never doubled.
     expect((await handle(eventFor([v2], { force: true, id: 'bf-2' }))).batchItemFailures).toEqual([]);
     expect((await handle(eventFor([v2], { force: true, id: 'bf-3' }))).batchItemFailures).toEqual([]);
