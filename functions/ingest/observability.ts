@@ -6,7 +6,8 @@
  *   ObjectsLoaded, Rows, Rejects, Bytes            per batch, Count/Bytes
  *   ObjectsSkipped{reason}                         duplicate | missing | changed | not-allowed
  *   ObjectsFailed, MessagesFailed                  Count
- *   ObjectsOverwritten                             Count: keys whose ETag differs from the loaded one (messages failed)
+ *   ObjectsOverwritten                             Count: keys whose bytes differ from the version loaded (pipe: manifest ETag; insert: ledger ETag; failed loudly)
+ *   FilesStaged                                    Count: staged files written for Snowpipe (pipe)
  *   BatchDuration                                  Milliseconds
  *   DeliveryLag                                    Seconds: now − newest requestdatetime loaded in the batch
  *   SnowflakeRoundTrips                            Count per batch
@@ -27,8 +28,10 @@ export interface BatchSummary {
   objectsLoaded: number;
   skipped: Record<SkipReason, number>;
   objectsFailed: number;
-  /** Of the failed objects, those re-uploaded with new content after they loaded (see README). */
+  /** Of the failed, objects whose key now holds other bytes than the version loaded (both methods). */
   objectsOverwritten: number;
+  /** Staged files written (pipe: rows/rejects or raw, and the manifest, per object). */
+  filesStaged: number;
   /** Of the duplicates, those found by the claim itself (a concurrent delivery won), not the look-up. */
   claimsLost: number;
   rows: number;
@@ -51,6 +54,7 @@ export function emptySummary(messages: number): BatchSummary {
     skipped: { duplicate: 0, missing: 0, changed: 0, 'not-allowed': 0 },
     objectsFailed: 0,
     objectsOverwritten: 0,
+    filesStaged: 0,
     claimsLost: 0,
     rows: 0,
     rejects: 0,
@@ -78,8 +82,9 @@ export function publishSummary(metrics: Metrics, s: BatchSummary): void {
   metrics.addMetric('Rejects', MetricUnit.Count, s.rejects);
   metrics.addMetric('Bytes', MetricUnit.Bytes, s.bytes);
   metrics.addMetric('ObjectsFailed', MetricUnit.Count, s.objectsFailed);
-  metrics.addMetric('ObjectsOverwritten', MetricUnit.Count, s.objectsOverwritten);
   metrics.addMetric('MessagesFailed', MetricUnit.Count, s.failedMessages);
+  metrics.addMetric('ObjectsOverwritten', MetricUnit.Count, s.objectsOverwritten);
+  metrics.addMetric('FilesStaged', MetricUnit.Count, s.filesStaged);
   metrics.addMetric('BatchDuration', MetricUnit.Milliseconds, s.durationMs);
   metrics.addMetric('SnowflakeRoundTrips', MetricUnit.Count, s.roundTrips);
   if (s.deliveryLagSeconds !== undefined) metrics.addMetric('DeliveryLag', MetricUnit.Seconds, s.deliveryLagSeconds);

@@ -1,17 +1,18 @@
 /**
  * One SQS batch → loaded objects → the batch response. Every message ends in exactly one of:
- * acknowledged (its objects were committed, found already loaded, or deliberately skipped) or
+ * acknowledged (its objects were loaded, found already loaded, or deliberately skipped) or
  * listed in `batchItemFailures` (SQS redelivers it; after maxReceiveCount it goes to the DLQ).
  * Errors are caught per object, so one bad object fails only the messages that announced it.
  *
+ * The load method is a sink (shared/snowflake/sink.ts); everything else here is shared by both.
  * Steps:
  * 1. Parse bodies (shared/s3/events); drop test events; skip objects outside LOG_BUCKETS/LOG_PREFIXES.
  *    The same object announced twice in a batch is loaded once (both messages share its outcome).
- * 2. Ask the ledger which objects are already loaded (advisory: saves the S3 reads).
- * 3. Read the other objects whose size fits the memory budget, fully, into bind arrays, and commit
- *    them all in ONE transaction. If that transaction fails, retry them one per transaction, so a
- *    poison object cannot keep the rest of the batch from loading.
- * 4. Stream each object too large for the budget in its own transaction.
+ * 2. Ask the sink which objects are already loaded (advisory: saves the S3 reads).
+ * 3. If the sink takes buffered objects (`insert`): read the objects whose size fits the memory
+ *    budget, fully, into bind arrays, and load them all at once (ONE transaction). If that fails,
+ *    retry them one by one, so a poison object cannot keep the rest of the batch from loading.
+ * 4. Stream every other object through the sink (`insert`: one transaction each; `pipe`: always).
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Logger } from '@aws-lambda-powertools/logger';
@@ -21,45 +22,26 @@ import { readLogLines } from '../../shared/access-log/index.ts';
 import { isAllowedObject, type IngestConfig } from '../../shared/config.ts';
 import { parseMessageBody, type ObjectRef } from '../../shared/s3/events.ts';
 import { openObject } from '../../shared/s3/objects.ts';
-import { Session, type Bind, type ConnectionProvider } from '../../shared/snowflake/connection.ts';
-import {
-  ledgerId,
-  Loader,
-  RowBuilder,
-  type BufferedObject,
-  verdict,
-  type ClaimResult,
-  type LoadTarget,
-  type ObjectCounts,
-} from '../../shared/snowflake/loader.ts';
+import type { Bind, ConnectionProvider } from '../../shared/snowflake/connection.ts';
+import { ledgerId, overwrittenError, RowBuilder, type BufferedObject, type ClaimResult, type LoadTarget, type ObjectCounts } from '../../shared/snowflake/loader.ts';
+import type { Sink } from '../../shared/snowflake/sink.ts';
 import { emptySummary, type BatchSummary, type SkipReason } from './observability.ts';
+import { createSink, type SinkContext } from './sinks.ts';
+
+export { DEADLINE_MARGIN_MS, LOCK_TIMEOUT_SECONDS, TRANSACTION_TIME_RESERVE_MS } from '../../shared/snowflake/insert-sink.ts';
 
 export interface BatchDeps {
   config: IngestConfig;
   s3: S3Client;
-  connections: ConnectionProvider;
+  /** Snowflake connections: needed by the `insert` method (and by `pipe` for forced replays). */
+  connections?: ConnectionProvider;
   logger: Logger;
   now?: () => number;
   /** Milliseconds until the Lambda times out (context.getRemainingTimeInMillis); absent = no limit. */
   remainingMs?: () => number;
+  /** The sink for this batch; default: the one `config.loadMethod` names (tests inject fakes). */
+  sink?: (context: SinkContext) => Sink;
 }
-
-/**
- * How long an ingest session waits for another transaction's lock on the ledger (Snowflake's
- * default is 12 h). A claim stuck behind a dead session then fails and SQS redelivers the message.
- */
-export const LOCK_TIMEOUT_SECONDS = 120;
-/**
- * A transaction is only started with at least this much time left before the Lambda timeout: a
- * Lambda killed mid-transaction leaves its session, and the ledger lock, behind.
- */
-export const TRANSACTION_TIME_RESERVE_MS = (LOCK_TIMEOUT_SECONDS + 30) * 1000;
-/**
- * Every statement must end this long before the Lambda timeout: one still running then is
- * cancelled and the connection dropped (Session.deadline), which ends the session and rolls its
- * transaction back while the function is still alive to do it.
- */
-export const DEADLINE_MARGIN_MS = 5_000;
 
 type Status = 'loaded' | SkipReason | 'failed';
 
@@ -102,19 +84,19 @@ async function* counted(body: Readable, counter: { bytes: number }): AsyncGenera
   }
 }
 
-export async function processBatch(
-  event: SQSEvent,
-  deps: BatchDeps,
-): Promise<{ response: SQSBatchResponse; summary: BatchSummary }> {
-  const { config, logger } = deps;
-  const now = deps.now ?? Date.now;
-  const started = now();
-  const summary = emptySummary(event.Records.length);
-  const failedMessages = new Set<string>();
+/** Runs `work` on every item with at most `n` in flight. */
+async function eachConcurrently<T>(items: T[], n: number, work: (item: T) => Promise<void>): Promise<void> {
+  const queue = [...items];
+  const workers = Array.from({ length: Math.min(n, queue.length) }, async () => {
+    for (let item = queue.shift(); item !== undefined; item = queue.shift()) await work(item);
+  });
+  await Promise.all(workers);
+}
+
+/** Step 1: message bodies → distinct objects to load, each with the messages that announced it. */
+function collectObjects(event: SQSEvent, config: IngestConfig, logger: Logger, summary: BatchSummary, failedMessages: Set<string>): Pending[] {
   const pending = new Map<string, Pending>();
   const refs = new Map<string, ObjectRef>();
-
-  // 1. Bodies → objects.
   for (const record of event.Records) {
     const messageId = record.messageId;
     const parsed = parseMessageBody(record.body);
@@ -154,8 +136,20 @@ export async function processBatch(
       }
     }
   }
+  return [...pending.values()];
+}
 
-  const objects = [...pending.values()];
+export async function processBatch(
+  event: SQSEvent,
+  deps: BatchDeps,
+): Promise<{ response: SQSBatchResponse; summary: BatchSummary }> {
+  const { config, logger } = deps;
+  const now = deps.now ?? Date.now;
+  const started = now();
+  const summary = emptySummary(event.Records.length);
+  const failedMessages = new Set<string>();
+  const objects = collectObjects(event, config, logger, summary, failedMessages);
+
   const finish = () => {
     for (const p of objects) {
       if (p.status === 'failed' || p.status === undefined) {
@@ -184,18 +178,6 @@ export async function processBatch(
     summary.skipped[reason]++;
     (reason === 'duplicate' ? logger.info : logger.warn).call(logger, message, { ...log(p), reason });
   };
-  /** Overwrite policy: a key re-uploaded after it loaded is never acknowledged unseen (README). */
-  const overwritten = (p: Pending) => {
-    summary.objectsOverwritten++;
-    fail(
-      p,
-      new Error(
-        `s3://${p.target.bucket}/${p.target.key} was re-uploaded with new content (ETag ${p.target.etag}) after an earlier version loaded; ` +
-          'replay it with {"replay":{"force":true}} to replace the loaded rows with the new version',
-      ),
-      'Loading an overwritten object',
-    );
-  };
   const loaded = (p: Pending, counts: ObjectCounts) => {
     p.status = 'loaded';
     p.counts = counts;
@@ -210,51 +192,55 @@ export async function processBatch(
       rejects: counts.rejects,
       bytes: counts.bytes,
       mode: config.loadMode,
+      method: sink.method,
       force: p.target.force,
     });
   };
+  /** A result other than `loaded`: another delivery won, or the key holds a newer version (never acknowledged). */
+  const notLoaded = (p: Pending, result: ClaimResult) => {
+    if (result === 'overwritten') {
+      summary.objectsOverwritten++;
+      return fail(p, overwrittenError(p.target), 'Loading an overwritten object');
+    }
+    summary.claimsLost++;
+    skip(p, 'duplicate', 'Object already loaded (claimed by another delivery); acknowledged');
+  };
 
-  let session: Session;
+  const loadedAt = new Date(now()).toISOString();
+  const context: SinkContext = { config, s3: deps.s3, loadedAt };
+  if (deps.connections) context.connections = deps.connections;
+  if (deps.remainingMs) context.remainingMs = deps.remainingMs;
+  let sink: Sink;
   try {
-    session = new Session(await deps.connections.get());
+    sink = (deps.sink ?? createSink)(context);
+    await sink.open();
   } catch (err) {
     logger.error('Cannot connect to Snowflake; every message with an object to load is retried', { error: errorText(err) });
     for (const p of objects) p.status = 'failed';
     summary.objectsFailed += objects.length;
     return finish();
   }
-  // The connection check (heartbeat or login) is one round-trip.
-  summary.roundTrips = 1;
-  const left = deps.remainingMs?.();
-  if (left !== undefined) session.deadline = now() + left - DEADLINE_MARGIN_MS;
-  const loadedAt = new Date(now()).toISOString();
-  /** Why no further transaction may start on this session in this invocation, if so. */
-  const cannotStart = (): string | undefined => {
-    if (session.broken) return 'the Snowflake session is in an unknown transaction state after a failed ROLLBACK';
-    const left = deps.remainingMs?.();
-    if (left !== undefined && left < TRANSACTION_TIME_RESERVE_MS)
-      return `only ${Math.round(left / 1000)} s left before the Lambda timeout`;
-    return undefined;
-  };
-  const loader = new Loader(session, { mode: config.loadMode, chunkRows: config.insertChunkRows, loadedAt });
 
   try {
-    // 2. Advisory ledger look-up (forced replays load regardless).
+    // 2. Advisory look-up (forced replays load regardless).
     const candidates = objects.filter((p) => !p.target.force);
     if (candidates.length > 0) {
       try {
-        const done = await loader.alreadyLoaded(candidates.map((p) => p.target));
+        const found = await sink.check(candidates.map((p) => p.target));
         for (const p of candidates) {
-          if (!done.has(p.id)) continue;
-          if (verdict(p.target, done.get(p.id)) === 'overwritten') overwritten(p);
-          else skip(p, 'duplicate', 'Object already loaded; acknowledged');
+          const verdict = found.get(p.id);
+          if (verdict?.kind === 'duplicate') skip(p, 'duplicate', 'Object already loaded; acknowledged');
+          else if (verdict?.kind === 'failed') {
+            if (verdict.reason === 'overwritten') summary.objectsOverwritten++;
+            fail(p, verdict.error, 'Checking the object');
+          }
         }
       } catch (err) {
         logger.warn('Ledger look-up failed; relying on the claim', { error: errorText(err) });
       }
     }
 
-    // 3. Buffer what fits the memory budget.
+    // 3. Buffer what fits the memory budget (sinks that load many objects at once).
     let budget = config.memoryBudgetBytes;
     const large: Pending[] = [];
     const buffered: Array<{ p: Pending; obj: BufferedObject }> = [];
@@ -304,26 +290,19 @@ export async function processBatch(
         fail(p, err, 'Reading the object');
       }
     };
-    const workers = Array.from({ length: Math.min(READ_CONCURRENCY, queue.length) }, async () => {
-      for (let p = queue.shift(); p; p = queue.shift()) await readOne(p);
-    });
-    await Promise.all(workers);
+    if (sink.buffers) await eachConcurrently(queue, READ_CONCURRENCY, readOne);
+    else large.push(...queue);
 
     const apply = (group: Array<{ p: Pending; obj: BufferedObject }>, results: Map<string, ClaimResult>) => {
       for (const { p, obj } of group) {
-        const result = results.get(p.id);
+        const result = results.get(p.id) ?? 'duplicate';
         if (result === 'loaded') loaded(p, obj.counts);
-        else if (result === 'overwritten') overwritten(p);
-        else {
-          summary.claimsLost++;
-          skip(p, 'duplicate', 'Object already loaded (claimed by another delivery); acknowledged');
-        }
+        else notLoaded(p, result);
       }
     };
     if (buffered.length > 0) {
       try {
-        apply(buffered, await loader.loadBuffered(buffered.map((b) => b.obj)));
-        summary.transactions++;
+        apply(buffered, await sink.loadBuffered(buffered.map((b) => b.obj)));
       } catch (err) {
         if (buffered.length === 1) fail(buffered[0]!.p, err, 'Loading the object');
         else {
@@ -332,14 +311,13 @@ export async function processBatch(
             error: errorText(err),
           });
           for (const b of buffered) {
-            const why = cannotStart();
+            const why = sink.cannotStart(b.p.target);
             if (why) {
               fail(b.p, new Error(why), 'Loading the object');
               continue;
             }
             try {
-              apply([b], await loader.loadBuffered([b.obj]));
-              summary.transactions++;
+              apply([b], await sink.loadBuffered([b.obj]));
             } catch (err2) {
               fail(b.p, err2, 'Loading the object');
             }
@@ -349,49 +327,36 @@ export async function processBatch(
     }
     buffered.length = 0;
 
-    // 4. Large objects: streamed, one transaction each.
-    for (const p of large) {
-      const why = cannotStart();
-      if (why) {
-        fail(p, new Error(why), 'Streaming the object');
-        continue;
-      }
+    // 4. Streamed objects (`insert`: one transaction each).
+    const streamOne = async (p: Pending): Promise<void> => {
+      const why = sink.cannotStart(p.target);
+      if (why) return fail(p, new Error(why), 'Streaming the object');
       try {
         const opened = await openObject(deps.s3, p.target);
-        if (opened.kind === 'missing') {
-          skip(p, 'missing', 'Object no longer exists; skipped');
-          continue;
-        }
-        if (opened.kind === 'changed') {
-          skip(p, 'changed', `Object changed since the event (${opened.message}); skipped, its own event loads it`);
-          continue;
-        }
+        if (opened.kind === 'missing') return skip(p, 'missing', 'Object no longer exists; skipped');
+        if (opened.kind === 'changed')
+          return skip(p, 'changed', `Object changed since the event (${opened.message}); skipped, its own event loads it`);
         const counter = { bytes: 0 };
-        const { result, counts } = await loader
+        const { result, counts } = await sink
           .loadStreamed(p.target, readLogLines(counted(opened.body, counter)), () => counter.bytes)
           .finally(() => opened.body.destroy());
-        if (result === 'loaded') {
-          summary.transactions++;
-          loaded(p, counts);
-        } else if (result === 'overwritten') {
-          overwritten(p);
-        } else {
-          summary.claimsLost++;
-          skip(p, 'duplicate', 'Object already loaded (claimed by another delivery); acknowledged');
-        }
+        if (result === 'loaded') loaded(p, counts);
+        else notLoaded(p, result);
       } catch (err) {
         fail(p, err, 'Streaming the object');
       }
-    }
+    };
+    await eachConcurrently(large, sink.streamConcurrency, streamOne);
   } catch (err) {
     // A bug, not a data problem: objects without an outcome are retried (see finish()).
     logger.error('Unexpected error; undecided messages will be retried', { error: errorText(err) });
   } finally {
-    summary.roundTrips += session.roundTrips;
-    if (session.broken) {
-      logger.warn('Dropping the Snowflake connection: a ROLLBACK failed or a statement hit the deadline, so its transaction state is unknown');
-      await deps.connections.reset();
-    }
+    const stats = sink.stats();
+    summary.roundTrips += stats.roundTrips;
+    summary.transactions += stats.transactions;
+    summary.filesStaged += stats.filesStaged;
+    const warning = await sink.close();
+    if (warning) logger.warn(warning);
   }
 
   let newest: string | undefined;

@@ -160,6 +160,15 @@ export function verdict(target: LoadTarget, storedEtag: string | null | undefine
   return target.etag && storedEtag && target.etag !== storedEtag ? 'overwritten' : 'duplicate';
 }
 
+/** The one-sentence error for an overwritten key: what happened, and what to do. */
+export function overwrittenError(target: LoadTarget, storedEtag?: string | null): Error {
+  return new Error(
+    `s3://${target.bucket}/${target.key} was re-uploaded with new content (ETag ${target.etag ?? 'unknown'}` +
+      `${storedEtag ? `, loaded: ${storedEtag}` : ''}) after an earlier version loaded; replay it with ` +
+      '{"replay":{"force":true}} to replace the loaded rows with the new version.',
+  );
+}
+
 export class Loader {
   constructor(
     readonly session: Session,

@@ -6,7 +6,8 @@ import { processBatch } from '../../../functions/ingest/process-batch.ts';
 import { parseLine, formatLine } from '../../../shared/access-log/index.ts';
 import type { IngestConfig } from '../../../shared/config.ts';
 import { notificationBody } from '../../../shared/s3/events.ts';
-import { RowBuilder } from '../../../shared/snowflake/loader.ts';
+import { ledgerId, RowBuilder } from '../../../shared/snowflake/loader.ts';
+import type { Precheck, Sink } from '../../../shared/snowflake/sink.ts';
 
 const config: IngestConfig = {
   logBuckets: ['my-logs'],
@@ -99,5 +100,57 @@ describe('RowBuilder', () => {
     const b = new RowBuilder({ bucket: 'lb', key: 'lk' }, 'raw', 't');
     expect(b.add({ line: 1, raw: 'junk', result: parseLine('junk') })).toEqual({ reject: false, bind: ['lb', 'lk', 1, 'junk', 't'] });
     expect(b.counts).toMatchObject({ lines: 1, rows: 1, rejects: 0 });
+  });
+});
+
+describe('processBatch through a sink', () => {
+  /** A sink that loads nothing: its look-up decides every object. */
+  const fakeSink = (verdicts: Map<string, Precheck>, opened: { n: number }): Sink => ({
+    method: 'pipe',
+    buffers: false,
+    streamConcurrency: 2,
+    async open() {
+      opened.n++;
+    },
+    async check() {
+      return verdicts;
+    },
+    async loadBuffered() {
+      throw new Error('not used');
+    },
+    async loadStreamed() {
+      throw new Error('not used');
+    },
+    cannotStart: () => undefined,
+    stats: () => ({ roundTrips: 0, transactions: 0, filesStaged: 3 }),
+    async close() {
+      return undefined;
+    },
+  });
+
+  it("acknowledges the sink's duplicates and fails, counted, the objects it says were overwritten", async () => {
+    const opened = { n: 0 };
+    const verdicts = new Map<string, Precheck>([
+      [ledgerId({ bucket: 'my-logs', key: 'logs/a' }), { kind: 'duplicate' }],
+      [ledgerId({ bucket: 'my-logs', key: 'logs/b' }), { kind: 'failed', reason: 'overwritten', error: new Error('b was overwritten') }],
+    ]);
+    const { response, summary } = await processBatch(
+      event([notificationBody([{ bucket: 'my-logs', key: 'logs/a' }]), notificationBody([{ bucket: 'my-logs', key: 'logs/b' }])]),
+      { config, s3: new S3Client({ region: 'us-east-1' }), logger: new Logger({ logLevel: 'SILENT' }), sink: () => fakeSink(verdicts, opened) },
+    );
+    expect(opened.n).toBe(1);
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'm1' }]);
+    expect(summary).toMatchObject({ objectsFailed: 1, objectsOverwritten: 1, filesStaged: 3 });
+    expect(summary.skipped.duplicate).toBe(1);
+  });
+
+  it('fails every message with an object when the sink cannot be created', async () => {
+    const { response } = await processBatch(event([notificationBody([{ bucket: 'my-logs', key: 'logs/a' }])]), {
+      config,
+      s3: new S3Client({ region: 'us-east-1' }),
+      logger: new Logger({ logLevel: 'SILENT' }),
+      // No `connections`: the insert sink cannot exist.
+    });
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'm0' }]);
   });
 });

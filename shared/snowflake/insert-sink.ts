@@ -1,0 +1,108 @@
+/**
+ * The `insert` load method as a sink: one Snowflake session per batch, the Loader's transactions
+ * (ledger claim + array-bind INSERTs, see loader.ts), and the deadline guard those transactions need.
+ */
+import type { ParsedLine } from '../access-log/index.ts';
+import type { LoadMode } from '../config.ts';
+import { Session, type ConnectionProvider } from './connection.ts';
+import { ledgerId, Loader, overwrittenError, verdict, type BufferedObject, type ClaimResult, type LoadTarget, type ObjectCounts } from './loader.ts';
+import type { Precheck, Sink, SinkStats } from './sink.ts';
+
+/**
+ * How long an ingest session waits for another transaction's lock on the ledger (Snowflake's
+ * default is 12 h). A claim stuck behind a dead session then fails and SQS redelivers the message.
+ */
+export const LOCK_TIMEOUT_SECONDS = 120;
+/**
+ * A transaction is only started with at least this much time left before the Lambda timeout: a
+ * Lambda killed mid-transaction leaves its session, and the ledger lock, behind.
+ */
+export const TRANSACTION_TIME_RESERVE_MS = (LOCK_TIMEOUT_SECONDS + 30) * 1000;
+/**
+ * Every statement must end this long before the Lambda timeout: one still running then is
+ * cancelled and the connection dropped (Session.deadline), which ends the session and rolls its
+ * transaction back while the function is still alive to do it.
+ */
+export const DEADLINE_MARGIN_MS = 5_000;
+
+export interface InsertSinkOptions {
+  connections: ConnectionProvider;
+  mode: LoadMode;
+  chunkRows: number;
+  loadedAt: string;
+  /** Milliseconds until the Lambda times out; absent = no limit. */
+  remainingMs?: () => number;
+}
+
+export class InsertSink implements Sink {
+  readonly method = 'insert' as const;
+  readonly buffers = true;
+  /** Streamed objects each hold a transaction (and the ledger lock): one at a time. */
+  readonly streamConcurrency = 1;
+  private session?: Session;
+  private loader?: Loader;
+  private transactions = 0;
+
+  constructor(private readonly options: InsertSinkOptions) {}
+
+  async open(): Promise<void> {
+    const { connections, mode, chunkRows, loadedAt } = this.options;
+    this.session = new Session(await connections.get());
+    const left = this.options.remainingMs?.();
+    if (left !== undefined) this.session.deadline = Date.now() + left - DEADLINE_MARGIN_MS;
+    this.loader = new Loader(this.session, { mode, chunkRows, loadedAt });
+  }
+
+  private get ready(): Loader {
+    if (!this.loader) throw new Error('InsertSink used before open()');
+    return this.loader;
+  }
+
+  async check(targets: LoadTarget[]): Promise<Map<string, Precheck>> {
+    const done = await this.ready.alreadyLoaded(targets);
+    const out = new Map<string, Precheck>();
+    for (const t of targets) {
+      const id = ledgerId(t);
+      if (!done.has(id)) continue;
+      const etag = done.get(id);
+      out.set(id, verdict(t, etag) === 'overwritten' ? { kind: 'failed', reason: 'overwritten', error: overwrittenError(t, etag) } : { kind: 'duplicate' });
+    }
+    return out;
+  }
+
+  async loadBuffered(objects: BufferedObject[]): Promise<Map<string, ClaimResult>> {
+    const results = await this.ready.loadBuffered(objects);
+    this.transactions++;
+    return results;
+  }
+
+  async loadStreamed(
+    target: LoadTarget,
+    lines: AsyncIterable<ParsedLine>,
+    bytes: () => number,
+  ): Promise<{ result: ClaimResult; counts: ObjectCounts }> {
+    const out = await this.ready.loadStreamed(target, lines, bytes);
+    if (out.result === 'loaded') this.transactions++;
+    return out;
+  }
+
+  cannotStart(): string | undefined {
+    if (this.session?.broken) return 'the Snowflake session is in an unknown transaction state after a failed ROLLBACK or a statement cut at the deadline';
+    const left = this.options.remainingMs?.();
+    if (left !== undefined && left < TRANSACTION_TIME_RESERVE_MS)
+      return `only ${Math.round(left / 1000)} s left before the Lambda timeout`;
+    return undefined;
+  }
+
+  stats(): SinkStats {
+    // The connection check (heartbeat or login) is one round-trip.
+    const roundTrips = this.session ? 1 + this.session.roundTrips : 0;
+    return { roundTrips, transactions: this.transactions, filesStaged: 0 };
+  }
+
+  async close(): Promise<string | undefined> {
+    if (!this.session?.broken) return undefined;
+    await this.options.connections.reset().catch(() => {});
+    return 'Dropping the Snowflake connection: a ROLLBACK failed or a statement hit the deadline, so its transaction state is unknown';
+  }
+}
