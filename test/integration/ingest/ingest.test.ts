@@ -258,6 +258,27 @@ describe('ingest handler', () => {
     expect([ledger!.linecount, ledger!.rowcount, ledger!.rejectcount].map(Number)).toEqual([4, 2, 2]);
   });
 
+  it('a CR-only object loads one row per line; a truncated gzip loads its decodable lines plus a truncated_gzip reject', async () => {
+    const { handle } = makeHandler(stack);
+    const cr = await putLog(stack, 'logs/silent/cr-only', linesOf([makeRow(1), makeRow(2), makeRow(3)]).join('\r') + '\r');
+    const text = linesOf(Array.from({ length: 300 }, (_, i) => makeRow(i))).join('\n') + '\n';
+    const gz = gzipSync(Buffer.from(text));
+    const cut = await putLog(stack, 'logs/silent/truncated.gz', gz.subarray(0, Math.floor(gz.length / 2)));
+    expect((await handle(eventFor([cr, cut]))).batchItemFailures).toEqual([]);
+
+    const crRows = await query(stack, 'SELECT requestid, extrafields FROM s3_access_logs WHERE logkey = ? ORDER BY logline', [cr.key]);
+    expect(crRows).toEqual([1, 2, 3].map((i) => ({ requestid: `3E57427F3EXAMPLE${i}`, extrafields: null })));
+
+    const [ledger] = await query(stack, 'SELECT linecount, rowcount, rejectcount FROM s3_access_logs_loads WHERE logkey = ?', [cut.key]);
+    const [lines, rows, rejects] = [ledger!.linecount, ledger!.rowcount, ledger!.rejectcount].map(Number);
+    expect(rows).toBeGreaterThan(50);
+    expect(rows).toBeLessThan(300);
+    expect(lines).toBe(rows! + rejects!);
+    const recorded = await query(stack, 'SELECT logline, reason FROM s3_access_logs_rejects WHERE logkey = ?', [cut.key]);
+    expect(recorded.map((r) => r.reason)).toEqual(['truncated_gzip']);
+    expect(Number(recorded[0]!.logline)).toBe(lines);
+  });
+
   it('skips a missing object and a disallowed bucket or prefix, and acknowledges test events', async () => {
     const { handle, summaries } = makeHandler(stack);
     const gone = await putLog(stack, 'logs/missing/a', linesOf([makeRow(1)]).join('\n'));
