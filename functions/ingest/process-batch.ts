@@ -77,11 +77,18 @@ function later(a: ObjectRef, b: ObjectRef): ObjectRef {
   return b.sequencer.padStart(w, '0') > a.sequencer.padStart(w, '0') ? b : a;
 }
 
-async function* counted(body: Readable, counter: { bytes: number }): AsyncGenerator<Uint8Array> {
+/**
+ * The body's bytes, counted. A body that ends before its Content-Length is an error of the
+ * source (a connection cut without a socket error): it must fail the read, so the message is
+ * retried, and never pass for a truncated gzip, which is recorded as a reject and acknowledged.
+ */
+async function* counted(body: Readable, counter: { bytes: number }, contentLength?: number): AsyncGenerator<Uint8Array> {
   for await (const chunk of body as AsyncIterable<Uint8Array>) {
     counter.bytes += chunk.length;
     yield chunk;
   }
+  if (contentLength !== undefined && counter.bytes < contentLength)
+    throw new Error(`The S3 body ended after ${counter.bytes} of its ${contentLength} bytes; the message will be retried.`);
 }
 
 /** Runs `work` on every item with at most `n` in flight. */
@@ -272,7 +279,7 @@ export async function processBatch(
         // The budget is reserved in stored bytes, but a gzip object decodes to many times more:
         // once its text outgrows the reservation plus what is left, it is streamed instead.
         let text = 0;
-        for await (const line of readLogLines(counted(opened.body, counter))) {
+        for await (const line of readLogLines(counted(opened.body, counter, opened.contentLength))) {
           text += line.raw.length + 1;
           if (text > reserved + budget) {
             opened.body.destroy();
@@ -338,7 +345,7 @@ export async function processBatch(
           return skip(p, 'changed', `Object changed since the event (${opened.message}); skipped, its own event loads it`);
         const counter = { bytes: 0 };
         const { result, counts } = await sink
-          .loadStreamed(p.target, readLogLines(counted(opened.body, counter)), () => counter.bytes)
+          .loadStreamed(p.target, readLogLines(counted(opened.body, counter, opened.contentLength)), () => counter.bytes)
           .finally(() => opened.body.destroy());
         if (result === 'loaded') loaded(p, counts);
         else notLoaded(p, result);
