@@ -346,9 +346,10 @@ export class Session {
     describeOnly: boolean,
   ): Promise<StatementOutcome> {
     const queryId = randomUUID();
-    this.wh.faults.checkStatement(text);
+    // A stall comes first, so a statement can both wait and then fail.
     const stall = this.wh.faults.statementStall(text);
     if (stall > 0) await new Promise((resolve) => setTimeout(resolve, stall));
+    this.wh.faults.checkStatement(text);
     const keys = bindings ? Object.keys(bindings).map(Number).sort((a, b) => a - b) : [];
     const isArray = keys.some((k) => isArrayBind(bindings![String(k)]!));
     const bindTypes: Record<number, string> = {};

@@ -137,11 +137,31 @@ export class Session {
 /** The first word of a statement, for messages that must not quote binds or table contents. */
 const verb = (sql: string): string => sql.trim().split(/\s+/, 1)[0]!.toUpperCase();
 
+/** A connection that belongs to one caller until it calls `release()` or `discard()`. */
+export interface Lease {
+  readonly connection: Connection;
+  /** Back to the pool, for the next `lease()` (after a validity check). */
+  release(): void;
+  /** Its session is in an unknown state: destroy it (ending the session rolls back its transaction). */
+  discard(): Promise<void>;
+}
+
 export interface ConnectionProvider {
-  /** A connected, validated connection. Reused while valid. */
+  /**
+   * A connected, validated connection shared by every caller: for single statements in autocommit
+   * only. A transaction must run on a `lease()`, or a concurrent caller's ROLLBACK or COMMIT would
+   * end it.
+   */
   get(): Promise<Connection>;
-  /** Destroys the cached connection (next get() opens a new one). */
+  /**
+   * A connection for this caller alone (a pooled idle one, validated, or a new one). Concurrent
+   * invocations sharing one provider (the local stack's concurrency) each get their own Snowflake
+   * session; a warm Lambda, one invocation at a time, reuses the same one.
+   */
+  lease(): Promise<Lease>;
+  /** Destroys the shared connection (next get() opens a new one). */
   reset(): Promise<void>;
+  /** Destroys the shared and idle connections; leased ones are destroyed when given back. */
   close(): Promise<void>;
 }
 
@@ -179,7 +199,36 @@ export function createConnectionProvider(
     return conn;
   }
 
+  const idle: Connection[] = [];
+  let closed = false;
+
+  async function lease(): Promise<Lease> {
+    let conn: Connection | undefined;
+    for (let c = idle.pop(); c && !conn; c = idle.pop()) {
+      if (await c.isValidAsync()) conn = c;
+      else await destroy(c);
+    }
+    conn ??= await open();
+    let done = false;
+    const leased = conn;
+    return {
+      connection: leased,
+      release() {
+        if (done) return;
+        done = true;
+        if (closed) void destroy(leased);
+        else idle.push(leased);
+      },
+      async discard() {
+        if (done) return;
+        done = true;
+        await destroy(leased);
+      },
+    };
+  }
+
   return {
+    lease,
     async get() {
       if (current) {
         let conn: Connection | undefined;
@@ -208,7 +257,9 @@ export function createConnectionProvider(
       if (c) await destroy(await c.catch(() => undefined as unknown as Connection)).catch(() => {});
     },
     async close() {
+      closed = true;
       await this.reset();
+      await Promise.all(idle.splice(0).map(destroy));
     },
   };
 }

@@ -4,7 +4,7 @@
  */
 import type { ParsedLine } from '../access-log/index.ts';
 import type { LoadMode } from '../config.ts';
-import { Session, type ConnectionProvider } from './connection.ts';
+import { Session, type ConnectionProvider, type Lease } from './connection.ts';
 import { ledgerId, Loader, overwrittenError, verdict, type BufferedObject, type ClaimResult, type LoadTarget, type ObjectCounts } from './loader.ts';
 import type { Precheck, Sink, SinkStats } from './sink.ts';
 
@@ -39,6 +39,7 @@ export class InsertSink implements Sink {
   readonly buffers = true;
   /** Streamed objects each hold a transaction (and the ledger lock): one at a time. */
   readonly streamConcurrency = 1;
+  private lease?: Lease;
   private session?: Session;
   private loader?: Loader;
   private transactions = 0;
@@ -47,7 +48,9 @@ export class InsertSink implements Sink {
 
   async open(): Promise<void> {
     const { connections, mode, chunkRows, loadedAt } = this.options;
-    this.session = new Session(await connections.get());
+    // A session of its own: a concurrent batch sharing the provider can never end this transaction.
+    this.lease = await connections.lease();
+    this.session = new Session(this.lease.connection);
     const left = this.options.remainingMs?.();
     if (left !== undefined) this.session.deadline = Date.now() + left - DEADLINE_MARGIN_MS;
     this.loader = new Loader(this.session, { mode, chunkRows, loadedAt });
@@ -101,8 +104,11 @@ export class InsertSink implements Sink {
   }
 
   async close(): Promise<string | undefined> {
-    if (!this.session?.broken) return undefined;
-    await this.options.connections.reset().catch(() => {});
+    if (!this.session?.broken) {
+      this.lease?.release();
+      return undefined;
+    }
+    await this.lease?.discard().catch(() => {});
     return 'Dropping the Snowflake connection: a ROLLBACK failed or a statement hit the deadline, so its transaction state is unknown';
   }
 }

@@ -3,6 +3,9 @@
  * snowflake-local (real snowflake-sdk). Each test uses its own keys, so they share one stack.
  */
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { createIngestHandler } from '../../../functions/ingest/handler.ts';
+import { createConnectionProvider } from '../../../shared/snowflake/connection.ts';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseLine, COLUMNS } from '../../../shared/access-log/index.ts';
@@ -10,6 +13,7 @@ import { notificationBody } from '../../../shared/s3/events.ts';
 import {
   count,
   eventFor,
+  ingestConfig,
   LOG_BUCKET,
   linesOf,
   makeHandler,
@@ -179,7 +183,9 @@ describe('ingest handler', () => {
       await putLog(stack, 'logs/rollbackfail/b', linesOf([makeRow(3)]).join('\n')),
     ];
     const event = eventFor(objects);
-    const before = await connections.get();
+    const leased = await connections.lease();
+    const before = leased.connection;
+    leased.release();
     // An insert fails, then so does the ROLLBACK: the session may still hold the claims.
     stack.sf.faults.failStatement(/^\s*INSERT INTO s3_access_logs \(/i);
     stack.sf.faults.failStatement(/^\s*ROLLBACK\b/i);
@@ -188,7 +194,9 @@ describe('ingest handler', () => {
     // Without the guard, the one-object retries would run inside the abandoned transaction, find
     // its claims, acknowledge both messages as duplicates and commit the claims without rows.
     expect(failedIds(res)).toEqual(event.Records.map((r) => r.messageId).sort());
-    expect(await connections.get()).not.toBe(before);
+    const after = await connections.lease();
+    expect(after.connection).not.toBe(before);
+    after.release();
     expect(await count(stack, 's3_access_logs_loads', 'logs/rollbackfail/a')).toBe(0);
 
     expect((await handle(event)).batchItemFailures).toEqual([]);
@@ -385,12 +393,48 @@ describe('ingest handler', () => {
     expect([l!.linecount, l!.rowcount, l!.rejectcount].map(Number)).toEqual([3, 3, 0]);
   });
 
+  it('concurrent invocations of one handler each get their own session: one batch\'s ROLLBACK never ends the other\'s transaction', async () => {
+    // Count logins: one Snowflake session per login.
+    let logins = 0;
+    const connections = createConnectionProvider({
+      get: async () => {
+        logins++;
+        return stack.credentials;
+      },
+      forget() {},
+    });
+    const handle = createIngestHandler({ config: ingestConfig(stack), s3: stack.aws.s3, connections, logger: new Logger({ logLevel: 'SILENT' }) });
+    const a = await putLog(stack, 'logs/concurrent-sessions/a', linesOf([makeRow(1), makeRow(2)]).join('\n'));
+    const b = await putLog(stack, 'logs/concurrent-sessions/b', linesOf([makeRow(3), makeRow(4), makeRow(5)]).join('\n'));
+    // The first INSERT (either batch's) waits, so the other batch's statements arrive meanwhile, then fails.
+    stack.sf.faults.stallStatement(/^\s*INSERT INTO s3_access_logs \(/i, 500);
+    stack.sf.faults.failStatement(/^\s*INSERT INTO s3_access_logs \(/i);
+    const ea = eventFor([a]);
+    const eb = eventFor([b]);
+    const first = await Promise.all([handle(ea), handle(eb)]);
+    stack.sf.faults.clear();
+    expect(logins).toBe(2);
+    expect(first.flatMap((r) => r.batchItemFailures)).toHaveLength(1);
+    // Redeliver both (SQS would redeliver the failed one; a duplicate delivery of the other is harmless),
+    // one at a time: the pooled sessions are reused, no new login.
+    for (const e of [ea, eb]) expect((await handle(e)).batchItemFailures).toEqual([]);
+    expect(logins).toBe(2);
+    expect(await count(stack, 's3_access_logs', a.key)).toBe(2);
+    expect(await count(stack, 's3_access_logs', b.key)).toBe(3);
+    for (const o of [a, b]) {
+      const [l] = await query(stack, 'SELECT linecount, rowcount FROM s3_access_logs_loads WHERE logkey = ?', [o.key]);
+      expect(Number(l!.rowcount)).toBe(Number(l!.linecount));
+    }
+    await connections.close();
+  });
+
   it('reconnects when the cached connection is no longer valid', async () => {
     const h = makeHandler(stack);
     const o1 = await putLog(stack, 'logs/reconnect/a', linesOf([makeRow(1)]).join('\n'));
     await h.handle(eventFor([o1]));
-    const conn = await h.connections.get();
-    await new Promise<void>((r) => conn.destroy(() => r()));
+    const leased = await h.connections.lease();
+    await new Promise<void>((r) => leased.connection.destroy(() => r()));
+    leased.release();
     const o2 = await putLog(stack, 'logs/reconnect/b', linesOf([makeRow(2)]).join('\n'));
     expect((await h.handle(eventFor([o2]))).batchItemFailures).toEqual([]);
     expect(await count(stack, 's3_access_logs', o2.key)).toBe(1);

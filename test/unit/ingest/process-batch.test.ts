@@ -37,6 +37,10 @@ describe('processBatch without objects to load', () => {
           connected = true;
           throw new Error('must not connect');
         },
+        async lease(): Promise<never> {
+          connected = true;
+          throw new Error('must not connect');
+        },
         async reset() {},
         async close() {},
       },
@@ -63,6 +67,9 @@ describe('processBatch without objects to load', () => {
       logger: new Logger({ logLevel: 'SILENT' }),
       connections: {
         async get(): Promise<never> {
+          throw new Error('connection refused');
+        },
+        async lease(): Promise<never> {
           throw new Error('connection refused');
         },
         async reset() {},
