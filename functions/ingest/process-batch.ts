@@ -9,8 +9,8 @@
  * 1. Parse bodies (shared/s3/events); drop test events; skip objects outside LOG_BUCKETS/LOG_PREFIXES.
  *    The same object announced twice in a batch is loaded once (both messages share its outcome).
  * 2. Ask the sink which objects are already loaded (advisory: saves the S3 reads).
- * 3. If the sink takes buffered objects (`insert`): read the objects whose size fits the memory
- *    budget, fully, into bind arrays, and load them all at once (ONE transaction). If that fails,
+ * 3. If the sink takes buffered objects (`insert`): read the objects whose parsed lines fit the
+ *    memory budget (estimated heap, charged line by line across concurrent reads), into bind arrays, and load them all at once (ONE transaction). If that fails,
  *    retry them one by one, so a poison object cannot keep the rest of the batch from loading.
  * 4. Stream every other object through the sink (`insert`: one transaction each; `pipe`: always).
  */
@@ -25,6 +25,7 @@ import { openObject } from '../../shared/s3/objects.ts';
 import type { Bind, ConnectionProvider } from '../../shared/snowflake/connection.ts';
 import { ledgerId, overwrittenError, RowBuilder, type BufferedObject, type ClaimResult, type LoadTarget, type ObjectCounts } from '../../shared/snowflake/loader.ts';
 import type { Sink } from '../../shared/snowflake/sink.ts';
+import { lineCost, MemoryBudget } from './memory-budget.ts';
 import { emptySummary, type BatchSummary, type SkipReason } from './observability.ts';
 import { createSink, type SinkContext } from './sinks.ts';
 
@@ -247,53 +248,48 @@ export async function processBatch(
       }
     }
 
-    // 3. Buffer what fits the memory budget (sinks that load many objects at once).
-    let budget = config.memoryBudgetBytes;
+    // 3. Buffer what fits the memory budget (sinks that load many objects at once). The budget is
+    // charged per parsed line by its estimated heap cost (memory-budget.ts), across all reads.
+    const budget = new MemoryBudget(config.memoryBudgetBytes);
     const large: Pending[] = [];
     const buffered: Array<{ p: Pending; obj: BufferedObject }> = [];
     const queue = objects.filter((p) => p.status === undefined);
     const readOne = async (p: Pending): Promise<void> => {
-      if (p.size !== undefined && p.size > budget) {
+      // Lines cost more heap than their stored bytes: an object whose size alone exceeds what is
+      // left cannot fit, so it is streamed without a first read.
+      if (p.size !== undefined && p.size > budget.available) return void large.push(p);
+      let charged = 0;
+      const spill = () => {
+        budget.giveBack(charged);
         large.push(p);
-        return;
-      }
-      let reserved = p.size ?? 0;
-      budget -= reserved;
+      };
       try {
         const opened = await openObject(deps.s3, p.target);
         if (opened.kind === 'missing') return skip(p, 'missing', 'Object no longer exists; skipped');
         if (opened.kind === 'changed') return skip(p, 'changed', `Object changed since the event (${opened.message}); skipped, its own event loads it`);
-        if (p.size === undefined && opened.contentLength !== undefined) {
-          if (opened.contentLength > budget) {
-            opened.body.destroy();
-            large.push(p);
-            return;
-          }
-          reserved = opened.contentLength;
-          budget -= reserved;
+        if (opened.contentLength !== undefined && opened.contentLength > budget.available) {
+          opened.body.destroy();
+          return spill();
         }
         const counter = { bytes: 0 };
         const builder = new RowBuilder(p.target, config.loadMode, loadedAt);
         const rows: Bind[][] = [];
         const rejects: Bind[][] = [];
-        // The budget is reserved in stored bytes, but a gzip object decodes to many times more:
-        // once its text outgrows the reservation plus what is left, it is streamed instead.
-        let text = 0;
         for await (const line of readLogLines(counted(opened.body, counter, opened.contentLength))) {
-          text += line.raw.length + 1;
-          if (text > reserved + budget) {
+          const cost = lineCost(line.raw);
+          if (!budget.take(cost)) {
+            // Decoded (gzip) or short-line objects outgrow their stored size: stream this one.
             opened.body.destroy();
-            budget += reserved;
-            large.push(p);
-            return;
+            return spill();
           }
+          charged += cost;
           const { bind, reject } = builder.add(line);
           (reject ? rejects : rows).push(bind);
         }
         builder.counts.bytes = counter.bytes;
         buffered.push({ p, obj: { target: p.target, counts: builder.counts, rows, rejects } });
       } catch (err) {
-        budget += reserved;
+        budget.giveBack(charged);
         fail(p, err, 'Reading the object');
       }
     };
