@@ -57,11 +57,13 @@ export function createIngestHandler(deps: IngestDeps): IngestHandler {
  * then fails, and SQS redelivers the message instead of the Lambda timing out.
  * STATEMENT_TIMEOUT_IN_SECONDS (default 2 days) is the server-side backstop of the client's
  * deadline (Session.deadline): no statement outlives the longest possible invocation, even if the
- * client's cancel request is lost.
+ * client's cancel request is lost. ABORT_DETACHED_QUERY: a statement still running when its
+ * client is gone (a Lambda killed mid-MERGE) is aborted 5 minutes later instead of running on.
  */
 export const SESSION_SETUP = [
   `ALTER SESSION SET LOCK_TIMEOUT = ${LOCK_TIMEOUT_SECONDS}`,
   `ALTER SESSION SET STATEMENT_TIMEOUT_IN_SECONDS = ${MAX_INVOCATION_SECONDS}`,
+  'ALTER SESSION SET ABORT_DETACHED_QUERY = TRUE',
 ];
 
 /** A connection provider for the configured Snowflake source. */

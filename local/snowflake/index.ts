@@ -23,6 +23,8 @@ export interface SnowflakeLocalOptions {
   users?: SnowflakeLocalUser[];
   /** How long MERGE/UPDATE/DELETE wait for another transaction's table lock (default 60 s). */
   lockTimeoutMs?: number;
+  /** How long a detached transaction may block another's lock before it is aborted (default 5 min, Snowflake's). */
+  detachedAbortMs?: number;
 }
 
 export interface SnowflakeLocal {
@@ -41,7 +43,7 @@ export class PortInUseError extends Error {
 
 export async function startSnowflakeLocal(opts: SnowflakeLocalOptions = {}): Promise<SnowflakeLocal> {
   const faults = new Faults();
-  const warehouse = await Warehouse.open({ dbPath: opts.dbPath, faults, lockTimeoutMs: opts.lockTimeoutMs });
+  const warehouse = await Warehouse.open({ dbPath: opts.dbPath, faults, lockTimeoutMs: opts.lockTimeoutMs, detachedAbortMs: opts.detachedAbortMs });
   const server = createHttpServer({ warehouse, faults, users: opts.users });
   server.keepAliveTimeout = 5000;
   try {

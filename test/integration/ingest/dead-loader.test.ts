@@ -13,10 +13,12 @@ import { count, eventFor, linesOf, makeHandler, makeRow, putLog, query, startSta
 const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'load-child.ts');
 /** Short, so that a claim stuck behind the dead session fails inside the test instead of waiting. */
 const LOCK_TIMEOUT_MS = 3_000;
+/** Snowflake aborts a detached transaction that blocks a lock after 5 idle minutes; here, 1 s. */
+const DETACHED_ABORT_MS = 1_000;
 
 let stack: Stack;
 beforeAll(async () => {
-  stack = await startStack({ lockTimeoutMs: LOCK_TIMEOUT_MS });
+  stack = await startStack({ lockTimeoutMs: LOCK_TIMEOUT_MS, detachedAbortMs: DETACHED_ABORT_MS });
 });
 afterAll(async () => stack?.stop());
 
@@ -72,6 +74,31 @@ describe('a loader killed mid-transaction', () => {
       expect((await handle(eventFor([dead]))).batchItemFailures).toEqual([]);
       expect(await count(stack, 's3_access_logs', dead.key)).toBe(7);
       expect((await ledger(dead.key)).map((r) => [Number(r.linecount), Number(r.rowcount), Number(r.rejectcount)])).toEqual([[7, 7, 0]]);
+    } finally {
+      await connections.close();
+    }
+  });
+
+  it('between the claim and COMMIT (holding the ledger lock): the others wait at most the detached-abort bound, then load; its object loads once', async () => {
+    const dead = await putRows('logs/dead/mid-claim/victim', 6, 600);
+    // The claim MERGE has run (lock taken); the child dies while its claim SELECT is on the way.
+    stack.sf.faults.stallStatement(/^\s*SELECT logbucket, logkey FROM s3_access_logs_loads WHERE claimid/i, 300);
+    const child = await childStalled(dead);
+    await kill9(child);
+    stack.sf.faults.clear();
+
+    const others = [await putRows('logs/dead/mid-claim/a', 3, 700)];
+    const { handle, connections } = makeHandler(stack);
+    try {
+      // This claim waits on the dead transaction's lock until snowflake-local (as Snowflake does)
+      // aborts it as detached, well inside the lock timeout.
+      expect((await handle(eventFor(others))).batchItemFailures).toEqual([]);
+      expect(await count(stack, 's3_access_logs', others[0]!.key)).toBe(3);
+      expect(await count(stack, 's3_access_logs', dead.key)).toBe(0);
+      expect((await handle(eventFor([dead]))).batchItemFailures).toEqual([]);
+      expect((await handle(eventFor([dead]))).batchItemFailures).toEqual([]);
+      expect(await count(stack, 's3_access_logs', dead.key)).toBe(6);
+      expect((await ledger(dead.key)).map((r) => Number(r.rowcount))).toEqual([6]);
     } finally {
       await connections.close();
     }
