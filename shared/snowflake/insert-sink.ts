@@ -43,12 +43,22 @@ export class InsertSink implements Sink {
   private session?: Session;
   private loader?: Loader;
   private transactions = 0;
+  private earlierRoundTrips = 0;
+  private sessionsDropped = 0;
 
   constructor(private readonly options: InsertSinkOptions) {}
 
   async open(): Promise<void> {
+    await this.connect();
+  }
+
+  /**
+   * A session of its own (a lease): a concurrent batch sharing the provider can never end this
+   * transaction. Its statements end before the invocation's deadline (Session.deadline).
+   */
+  private async connect(): Promise<void> {
     const { connections, mode, chunkRows, loadedAt } = this.options;
-    // A session of its own: a concurrent batch sharing the provider can never end this transaction.
+    if (this.session) this.earlierRoundTrips += 1 + this.session.roundTrips;
     this.lease = await connections.lease();
     this.session = new Session(this.lease.connection);
     const left = this.options.remainingMs?.();
@@ -56,13 +66,23 @@ export class InsertSink implements Sink {
     this.loader = new Loader(this.session, { mode, chunkRows, loadedAt });
   }
 
-  private get ready(): Loader {
-    if (!this.loader) throw new Error('InsertSink used before open()');
-    return this.loader;
+  /**
+   * The loader, on a session in a known state: after a failed ROLLBACK (or a statement cut at the
+   * deadline) the session is dropped, which ends its transaction, and the next load gets a new one,
+   * so one failed ROLLBACK fails one load, not the rest of the batch.
+   */
+  private async ready(): Promise<Loader> {
+    if (!this.loader || !this.session) throw new Error('InsertSink used before open()');
+    if (this.session.broken) {
+      await this.lease?.discard().catch(() => {});
+      this.sessionsDropped++;
+      await this.connect();
+    }
+    return this.loader!;
   }
 
   async check(targets: LoadTarget[]): Promise<Map<string, Precheck>> {
-    const done = await this.ready.alreadyLoaded(targets);
+    const done = await (await this.ready()).alreadyLoaded(targets);
     const out = new Map<string, Precheck>();
     for (const t of targets) {
       const id = ledgerId(t);
@@ -74,7 +94,7 @@ export class InsertSink implements Sink {
   }
 
   async loadBuffered(objects: BufferedObject[]): Promise<Map<string, ClaimResult>> {
-    const results = await this.ready.loadBuffered(objects);
+    const results = await (await this.ready()).loadBuffered(objects);
     this.transactions++;
     return results;
   }
@@ -84,13 +104,12 @@ export class InsertSink implements Sink {
     lines: AsyncIterable<ParsedLine>,
     bytes: () => number,
   ): Promise<{ result: ClaimResult; counts: ObjectCounts }> {
-    const out = await this.ready.loadStreamed(target, lines, bytes);
+    const out = await (await this.ready()).loadStreamed(target, lines, bytes);
     if (out.result === 'loaded') this.transactions++;
     return out;
   }
 
   cannotStart(): string | undefined {
-    if (this.session?.broken) return 'the Snowflake session is in an unknown transaction state after a failed ROLLBACK or a statement cut at the deadline';
     const left = this.options.remainingMs?.();
     if (left !== undefined && left < TRANSACTION_TIME_RESERVE_MS)
       return `only ${Math.round(left / 1000)} s left before the Lambda timeout`;
@@ -99,16 +118,16 @@ export class InsertSink implements Sink {
 
   stats(): SinkStats {
     // The connection check (heartbeat or login) is one round-trip.
-    const roundTrips = this.session ? 1 + this.session.roundTrips : 0;
+    const roundTrips = this.earlierRoundTrips + (this.session ? 1 + this.session.roundTrips : 0);
     return { roundTrips, transactions: this.transactions, filesStaged: 0 };
   }
 
   async close(): Promise<string | undefined> {
-    if (!this.session?.broken) {
-      this.lease?.release();
-      return undefined;
-    }
-    await this.lease?.discard().catch(() => {});
-    return 'Dropping the Snowflake connection: a ROLLBACK failed or a statement hit the deadline, so its transaction state is unknown';
+    const dropped = this.sessionsDropped + (this.session?.broken ? 1 : 0);
+    if (this.session?.broken) await this.lease?.discard().catch(() => {});
+    else this.lease?.release();
+    return dropped === 0
+      ? undefined
+      : `Dropped ${dropped} Snowflake connection(s): a ROLLBACK failed or a statement hit the deadline, so its transaction state was unknown`;
   }
 }

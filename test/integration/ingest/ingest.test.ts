@@ -176,8 +176,8 @@ describe('ingest handler', () => {
     expect(await count(stack, 's3_access_logs', 'logs/commitfail/a')).toBe(3);
   });
 
-  it('a failed ROLLBACK: the session is dropped, nothing is acknowledged on it, and the retry loads everything once', async () => {
-    const { handle, connections } = makeHandler(stack);
+  it('a failed ROLLBACK: the session is dropped (ending its transaction), and the batch goes on, on a new session, each object once', async () => {
+    const { handle, connections, summaries } = makeHandler(stack);
     const objects = [
       await putLog(stack, 'logs/rollbackfail/a', linesOf([makeRow(1), makeRow(2)]).join('\n')),
       await putLog(stack, 'logs/rollbackfail/b', linesOf([makeRow(3)]).join('\n')),
@@ -186,22 +186,23 @@ describe('ingest handler', () => {
     const leased = await connections.lease();
     const before = leased.connection;
     leased.release();
-    // An insert fails, then so does the ROLLBACK: the session may still hold the claims.
+    // An insert fails, then so does the ROLLBACK: the session may still hold the transaction.
     stack.sf.faults.failStatement(/^\s*INSERT INTO s3_access_logs \(/i);
     stack.sf.faults.failStatement(/^\s*ROLLBACK\b/i);
     const res = await handle(event);
     stack.sf.faults.clear();
-    // Without the guard, the one-object retries would run inside the abandoned transaction, find
-    // its claims, acknowledge both messages as duplicates and commit the claims without rows.
-    expect(failedIds(res)).toEqual(event.Records.map((r) => r.messageId).sort());
+    // Without the guard, the one-object retries would run inside the abandoned transaction.
+    // With it, they run on a new session: both load, once.
+    expect(res.batchItemFailures).toEqual([]);
+    expect(summaries.at(-1)!.objectsLoaded).toBe(2);
     const after = await connections.lease();
     expect(after.connection).not.toBe(before);
     after.release();
-    expect(await count(stack, 's3_access_logs_loads', 'logs/rollbackfail/a')).toBe(0);
-
-    expect((await handle(event)).batchItemFailures).toEqual([]);
     expect(await count(stack, 's3_access_logs', 'logs/rollbackfail/a')).toBe(2);
     expect(await count(stack, 's3_access_logs', 'logs/rollbackfail/b')).toBe(1);
+    expect(await count(stack, 's3_access_logs_loads', 'logs/rollbackfail/a')).toBe(1);
+    expect((await handle(event)).batchItemFailures).toEqual([]);
+    expect(await count(stack, 's3_access_logs', 'logs/rollbackfail/a')).toBe(2);
   });
 
   it('starts no transaction too close to the Lambda timeout; those messages are retried', async () => {
