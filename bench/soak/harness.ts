@@ -94,7 +94,7 @@ async function setUp(): Promise<Env> {
     await aws.sqs.send(
       new CreateQueueCommand({
         QueueName: 'soak',
-        Attributes: { VisibilityTimeout: '12', RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: 12 }) },
+        Attributes: { VisibilityTimeout: '12', RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: 10 }) },
       }),
     )
   ).QueueUrl!;
@@ -174,7 +174,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const spawnWorker = (i: number) => {
     workers[i] = spawn(
       process.execPath,
-      ['--import', 'tsx', WORKER, JSON.stringify({ endpoint: env.aws.endpoint, snowflakeUrl: env.sf.url, queueUrl: env.queueUrl, bucket: BUCKET, faultLog, seed: (options.seed ?? 7) * 1000 + ++seq, s3FaultRate: options.s3FaultRate ?? 0.08, concurrency: options.concurrency ?? 2, invocationMs: 200_000 })],
+      ['--import', 'tsx', WORKER, JSON.stringify({ endpoint: env.aws.endpoint, snowflakeUrl: env.sf.url, queueUrl: env.queueUrl, bucket: BUCKET, faultLog, seed: (options.seed ?? 7) * 1000 + ++seq, s3FaultRate: options.s3FaultRate ?? 0.05, concurrency: options.concurrency ?? 2, invocationMs: 200_000 })],
       { stdio: ['ignore', 'ignore', 'inherit'] },
     );
   };
@@ -185,8 +185,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     const n = options.workers ?? 2;
     for (let i = 0; i < n; i++) spawnWorker(i);
     const timeout = started + (options.timeoutMs ?? 20 * 60_000);
-    const killEvery = options.killEveryMs ?? 4_000;
-    const faultEvery = options.faultEveryMs ?? 400;
+    const killEvery = options.killEveryMs ?? 15_000;
+    const faultEvery = options.faultEveryMs ?? 1_500;
     let nextKill = Date.now() + prng.int(killEvery / 2, killEvery * 1.5);
     let nextFault = Date.now() + faultEvery;
     let idleRounds = 0;
