@@ -185,8 +185,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     const n = options.workers ?? 2;
     for (let i = 0; i < n; i++) spawnWorker(i);
     const timeout = started + (options.timeoutMs ?? 20 * 60_000);
-    const killEvery = options.killEveryMs ?? 15_000;
-    const faultEvery = options.faultEveryMs ?? 1_500;
+    const killEvery = options.killEveryMs ?? 6_000;
+    const faultEvery = options.faultEveryMs ?? 400;
     let nextKill = Date.now() + prng.int(killEvery / 2, killEvery * 1.5);
     let nextFault = Date.now() + faultEvery;
     let idleRounds = 0;
