@@ -170,8 +170,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const faults: Record<string, number> = {};
   const count = (k: string) => (faults[k] = (faults[k] ?? 0) + 1);
   const workers: Array<ChildProcess | undefined> = [];
+  const bornAt: number[] = [];
   let seq = 0;
   const spawnWorker = (i: number) => {
+    bornAt[i] = Date.now();
     workers[i] = spawn(
       process.execPath,
       ['--import', 'tsx', WORKER, JSON.stringify({ endpoint: env.aws.endpoint, snowflakeUrl: env.sf.url, queueUrl: env.queueUrl, bucket: BUCKET, faultLog, seed: (options.seed ?? 7) * 1000 + ++seq, s3FaultRate: options.s3FaultRate ?? 0.05, concurrency: options.concurrency ?? 2, invocationMs: 200_000 })],
@@ -195,8 +197,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       // Faults while the queue is busy; the tail drains without them, so the run ends.
       const depth = await queueDepth(env, env.queueUrl);
       const chaos = depth > messages * 0.05;
-      if (chaos && Date.now() >= nextKill) {
-        const i = prng.int(0, n - 1);
+      const i = prng.int(0, n - 1);
+      // Kill a loader that has had time to start and take messages, not one still booting.
+      if (chaos && Date.now() >= nextKill && Date.now() - bornAt[i]! > 3_000) {
         workers[i]?.kill('SIGKILL');
         count('kill_9');
         spawnWorker(i);
