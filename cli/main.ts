@@ -18,6 +18,8 @@ const commands: Record<string, () => Promise<{ register(program: Command): void 
   parity: () => import('./parity.ts'),
   'setup-snowflake': () => import('./setup-snowflake.ts'),
   'snowflake-local': () => import('./snowflake-local.ts'),
+  cost: () => import('./cost.ts'),
+  detect: () => import('./detect.ts'),
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -26,7 +26,8 @@ export function register(program: Command): void {
       }
       let server;
       try {
-        server = await startSnowflakeLocal({ port, ...(opts.memory ? {} : { dbPath: opts.db }) });
+        // The login printed below is the only one accepted.
+        server = await startSnowflakeLocal({ port, users: [{ name: 'local', password: 'local' }], ...(opts.memory ? {} : { dbPath: opts.db }) });
       } catch (err) {
         if (err instanceof PortInUseError) {
           throw new CliError(`port ${port} on 127.0.0.1 is already in use; stop the other process or pass --port <free port> (0 picks one).`, 1);

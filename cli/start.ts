@@ -139,6 +139,13 @@ async function start(opts: StartOptions): Promise<void> {
       out(`== ${r.name}  (sql/queries/${r.file}, ${r.rows.length} row${r.rows.length === 1 ? '' : 's'}, ${Math.round(r.ms)} ms)`);
       out(renderTable(r.columns, r.rows, 15));
     }
+    // The detections (sql/detections/) over the last 24 h of the loaded logs; `detect` prints the same.
+    const { detect, formatFindings } = await import('./detect.ts');
+    const found = await detect(await stack.connections.get(), {});
+    if (found) {
+      out();
+      out(formatFindings(found.window, found.results));
+    }
 
     if (!opts.once) {
       out();

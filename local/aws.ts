@@ -1,25 +1,37 @@
 /**
- * The local AWS stand-in: fauxqs (S3 + SQS) started in-process, with real @aws-sdk clients
- * pointed at it. Path-style S3, because fauxqs answers on 127.0.0.1 and virtual-hosted bucket
- * names would need DNS tricks. Used by the local stack, the CLI's `--local` modes and every test
- * that needs S3 or SQS.
+ * The local AWS stand-in: fauxqs (S3 + SQS) in-process, with real @aws-sdk clients pointed at it.
+ * Path-style S3, because fauxqs answers on 127.0.0.1 and virtual-hosted bucket names would need
+ * DNS tricks. Used by the local stack, the CLI's `--local` modes and every test that needs S3 or SQS.
+ *
+ * Loopback only. fauxqs's `startFauxqs` (1.9.2, and still 2.4.1) always listens on 0.0.0.0, and
+ * its `host` option only names queue URLs: anyone on the network could read the logs or enqueue
+ * forced replays (it accepts any credentials). So the app comes from fauxqs's public `buildApp`
+ * and we call `listen` ourselves, on 127.0.0.1. What `startFauxqs` added on top (inspectQueue)
+ * is fauxqs's read-only HTTP inspection route, `GET /_fauxqs/queues/<name>`.
  *
  * fauxqs does not deliver bucket notifications; `local/` bridges those the way S3 does.
  */
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { startFauxqs, type FauxqsServer } from 'fauxqs';
+import { buildApp, type FauxqsServer } from 'fauxqs';
+
+/** The only interface local listeners bind to. */
+export const LOOPBACK = '127.0.0.1';
+
+/** A queue's messages as fauxqs holds them (ready, delayed, in flight), read without receiving them. */
+export type QueueInspection = NonNullable<ReturnType<FauxqsServer['inspectQueue']>>;
 
 export interface AwsLocal {
   /** e.g. `http://127.0.0.1:40123`; the same endpoint serves S3 and SQS. */
   endpoint: string;
+  port: number;
   region: string;
   /** Dummy credentials: fauxqs accepts any, but the SDK insists on signing. */
   credentials: { accessKeyId: string; secretAccessKey: string };
   s3: S3Client;
   sqs: SQSClient;
-  /** The fauxqs server, for direct setup (createBucket, createQueue, inspectQueue, reset). */
-  server: FauxqsServer;
+  /** A queue's messages (ready, delayed, in flight) without receiving them; undefined if no such queue. */
+  inspectQueue(nameOrUrl: string): Promise<QueueInspection | undefined>;
   stop(): Promise<void>;
 }
 
@@ -36,30 +48,40 @@ export function awsLocalClientConfig(aws: Pick<AwsLocal, 'endpoint' | 'region' |
 
 export async function startAwsLocal(options: AwsLocalOptions = {}): Promise<AwsLocal> {
   const region = options.region ?? 'us-east-1';
-  const server = await startFauxqs({
-    port: options.port ?? 0,
-    host: '127.0.0.1',
-    logger: false,
-    defaultRegion: region,
-  });
-  const endpoint = `http://127.0.0.1:${server.port}`;
+  const app = buildApp({ logger: false, host: LOOPBACK, defaultRegion: region });
+  try {
+    await app.listen({ port: options.port ?? 0, host: LOOPBACK });
+  } catch (err) {
+    await app.close().catch(() => undefined);
+    throw err;
+  }
+  const address = app.server.address();
+  if (!address || typeof address === 'string') throw new Error('fauxqs is not listening on a TCP port.');
+  const endpoint = `http://${LOOPBACK}:${address.port}`;
   const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
   const s3 = new S3Client({ endpoint, region, credentials, forcePathStyle: true });
   const sqs = new SQSClient({ endpoint, region, credentials });
   let stopped = false;
   return {
     endpoint,
+    port: address.port,
     region,
     credentials,
     s3,
     sqs,
-    server,
+    async inspectQueue(nameOrUrl) {
+      const name = nameOrUrl.split('/').pop()!;
+      const res = await fetch(`${endpoint}/_fauxqs/queues/${encodeURIComponent(name)}`);
+      if (res.status === 404) return undefined;
+      if (!res.ok) throw new Error(`fauxqs could not inspect queue ${name}: HTTP ${res.status}.`);
+      return (await res.json()) as QueueInspection;
+    },
     async stop() {
       if (stopped) return;
       stopped = true;
       s3.destroy();
       sqs.destroy();
-      await server.stop();
+      await app.close();
     },
   };
 }

@@ -178,7 +178,13 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 
     let snowflake: SnowflakeLocal;
     try {
-      snowflake = await startSnowflakeLocal({ port: options.snowflakePort, dbPath: path.join(dataDir, DB_FILE) });
+      // Only the stack's own login is accepted (snowflake-local takes any login when no user is
+      // configured): the password is no secret, but a mistyped or foreign login fails loudly.
+      snowflake = await startSnowflakeLocal({
+        port: options.snowflakePort,
+        dbPath: path.join(dataDir, DB_FILE),
+        users: [{ name: SNOWFLAKE_LOGIN.username, password: SNOWFLAKE_LOGIN.password }],
+      });
     } catch (err) {
       throw (
         portError(err, '--snowflake-port', options.snowflakePort) ??

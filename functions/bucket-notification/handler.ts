@@ -16,7 +16,12 @@ import { findConflict, hasEntry, normalize, withEntry, withoutEntry, type OwnEnt
 /** Where the bucket's configuration lives; S3 in Lambda, a map in tests. */
 export interface NotificationStore {
   get(bucket: string): Promise<NotificationConfiguration>;
-  put(bucket: string, config: NotificationConfiguration): Promise<void>;
+  /**
+   * `skipDestinationValidation`: S3 normally sends a test message to EVERY destination of the
+   * configuration before accepting it, so one broken destination of another team (or a queue
+   * deleted long ago) blocks any change. Removing our entry validates nothing of ours, so it skips.
+   */
+  put(bucket: string, config: NotificationConfiguration, options?: { skipDestinationValidation?: boolean }): Promise<void>;
 }
 
 export interface ResourceProperties {
@@ -34,9 +39,13 @@ export function s3Store(s3: S3Client): NotificationStore {
       const out = await s3.send(new GetBucketNotificationConfigurationCommand({ Bucket: bucket }));
       return normalize(out);
     },
-    async put(bucket, config) {
+    async put(bucket, config, options) {
       await s3.send(
-        new PutBucketNotificationConfigurationCommand({ Bucket: bucket, NotificationConfiguration: config }),
+        new PutBucketNotificationConfigurationCommand({
+          Bucket: bucket,
+          NotificationConfiguration: config,
+          ...(options?.skipDestinationValidation ? { SkipDestinationValidation: true } : {}),
+        }),
       );
     },
   };
@@ -109,35 +118,59 @@ async function addEntry(store: NotificationStore, p: ResourceProperties, replace
   });
 }
 
-async function removeEntry(store: NotificationStore, p: ResourceProperties, log: Log): Promise<void> {
+const errorName = (err: unknown) => (err as { name?: string })?.name;
+const isAccessDenied = (err: unknown) =>
+  errorName(err) === 'AccessDenied' || (err as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode === 403;
+
+/**
+ * Removing our entry must never wedge a stack delete: a bucket that is gone has nothing to remove,
+ * and a bucket we may no longer touch (a bucket policy, SCP or permissions boundary now denies it)
+ * will not let a retry through either. Both end the delete successfully with a warning that names
+ * the entry to remove by hand; anything else (throttling, a network error) fails, and the delete
+ * can be retried.
+ */
+async function removeEntry(store: NotificationStore, p: ResourceProperties, log: Log): Promise<string | undefined> {
+  const leftBehind = (err: unknown) => {
+    const reason =
+      `Could not remove notification entry "${p.ConfigurationId}" from bucket ${p.BucketName} (access denied: ` +
+      `${(err as Error)?.message ?? String(err)}); the stack is removed, but remove that entry by hand with ` +
+      `aws s3api put-bucket-notification-configuration, or it keeps pointing at the deleted queue.`;
+    log(reason, { level: 'WARN', bucket: p.BucketName, configurationId: p.ConfigurationId });
+    return reason;
+  };
   let current: NotificationConfiguration;
   try {
     current = await store.get(p.BucketName);
   } catch (err) {
-    // Nothing to clean up when the bucket is gone; failing here would wedge the stack delete.
-    if ((err as { name?: string }).name === 'NoSuchBucket') {
+    if (errorName(err) === 'NoSuchBucket') {
       log('bucket no longer exists; nothing to remove', { bucket: p.BucketName });
-      return;
+      return undefined;
     }
+    if (isAccessDenied(err)) return leftBehind(err);
     throw explainS3Error(err, p.BucketName);
   }
-  if (!hasEntry(current, p.ConfigurationId)) return;
-  await store.put(p.BucketName, withoutEntry(current, p.ConfigurationId)).catch((err: unknown) => {
+  if (!hasEntry(current, p.ConfigurationId)) return undefined;
+  try {
+    await store.put(p.BucketName, withoutEntry(current, p.ConfigurationId), { skipDestinationValidation: true });
+  } catch (err) {
+    if (errorName(err) === 'NoSuchBucket') return undefined;
+    if (isAccessDenied(err)) return leftBehind(err);
     throw explainS3Error(err, p.BucketName);
-  });
+  }
+  return undefined;
 }
 
-/** Applies the event; returns the physical resource id to report. */
+/** Applies the event; returns the physical resource id to report (and a warning, if any). */
 export async function applyEvent(
   event: CloudFormationCustomResourceEvent,
   store: NotificationStore,
   log: Log,
-): Promise<string> {
+): Promise<{ id: string; warning?: string }> {
   switch (event.RequestType) {
     case 'Create': {
       const p = readProperties(event.ResourceProperties);
       await addEntry(store, p);
-      return physicalId(p);
+      return { id: physicalId(p) };
     }
     case 'Update': {
       const p = readProperties(event.ResourceProperties);
@@ -145,45 +178,78 @@ export async function applyEvent(
       // Same bucket: swap the entry in one write. Another bucket: add it there; CloudFormation
       // then deletes the old physical resource, which removes the entry from the old bucket.
       await addEntry(store, p, old.BucketName === p.BucketName ? old.ConfigurationId : undefined);
-      return physicalId(p);
+      return { id: physicalId(p) };
     }
     case 'Delete': {
       let p: ResourceProperties;
       try {
         p = readProperties(event.ResourceProperties);
       } catch {
-        return event.PhysicalResourceId; // a create that never got far enough to add anything
+        return { id: event.PhysicalResourceId }; // a create that never got far enough to add anything
       }
       // A failed Create reports a placeholder id; nothing of ours was written then.
       if (event.PhysicalResourceId !== physicalId(p)) {
         log('delete of a resource that was never created; nothing to remove', {
           physicalResourceId: event.PhysicalResourceId,
         });
-        return event.PhysicalResourceId;
+        return { id: event.PhysicalResourceId };
       }
-      await removeEntry(store, p, log);
-      return event.PhysicalResourceId;
+      const warning = await removeEntry(store, p, log);
+      return warning ? { id: event.PhysicalResourceId, warning } : { id: event.PhysicalResourceId };
     }
   }
 }
 
 export type Respond = (url: string, body: CloudFormationCustomResourceResponse) => Promise<void>;
 
+/** How long the answer to CloudFormation may take; the guard keeps this much of the Lambda's time. */
+export const RESPONSE_RESERVE_MS = 10_000;
+
 /** PUT the result to CloudFormation's pre-signed S3 URL. */
 export const respondOverHttp: Respond = async (url, body) => {
   const json = JSON.stringify(body);
   // The URL is pre-signed without a content type; sending one would break the signature.
-  const res = await fetch(url, { method: 'PUT', body: json, headers: { 'content-type': '' } });
+  const res = await fetch(url, {
+    method: 'PUT',
+    body: json,
+    headers: { 'content-type': '' },
+    signal: AbortSignal.timeout(RESPONSE_RESERVE_MS - 1_000),
+  });
   if (!res.ok) throw new Error(`CloudFormation response upload failed: HTTP ${res.status}`);
 };
 
 const defaultLog: Log = (message, fields) =>
   console.log(JSON.stringify({ level: 'INFO', message, ...fields }));
 
+class DeadlineError extends Error {}
+
+/** `work`, or a DeadlineError once `ms` have passed, whichever comes first. */
+async function beforeDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new DeadlineError()), Math.max(0, ms));
+  });
+  try {
+    return await Promise.race([work, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The Lambda context's clock; tests pass their own. */
+export interface Clock {
+  getRemainingTimeInMillis(): number;
+}
+
+/**
+ * The handler always answers CloudFormation, and before the Lambda times out: the work races a
+ * deadline RESPONSE_RESERVE_MS before the end of the invocation, and the answer itself has that
+ * reserve. (Without an answer, CloudFormation would wait for the resource's ServiceTimeout.)
+ */
 export function createBucketNotificationHandler(deps: { store: NotificationStore; respond?: Respond; log?: Log }) {
   const respond = deps.respond ?? respondOverHttp;
   const log = deps.log ?? defaultLog;
-  return async (event: CloudFormationCustomResourceEvent): Promise<void> => {
+  return async (event: CloudFormationCustomResourceEvent, clock?: Clock): Promise<void> => {
     const base = {
       StackId: event.StackId,
       RequestId: event.RequestId,
@@ -194,15 +260,28 @@ export function createBucketNotificationHandler(deps: { store: NotificationStore
       logicalResourceId: event.LogicalResourceId,
       bucket: (event.ResourceProperties as Record<string, unknown> | undefined)?.BucketName,
     });
+    const budget = clock ? clock.getRemainingTimeInMillis() - RESPONSE_RESERVE_MS : Number.POSITIVE_INFINITY;
     let body: CloudFormationCustomResourceResponse;
     try {
-      const id = await applyEvent(event, deps.store, log);
-      body = { ...base, Status: 'SUCCESS', PhysicalResourceId: id };
+      const work = applyEvent(event, deps.store, log);
+      const { id, warning } = Number.isFinite(budget) ? await beforeDeadline(work, budget) : await work;
+      body = { ...base, Status: 'SUCCESS', PhysicalResourceId: id, ...(warning ? { Reason: warning.slice(0, 1000) } : {}) };
     } catch (err) {
-      const reason = err instanceof Error ? err.message : String(err);
+      const reason =
+        err instanceof DeadlineError
+          ? `The ${event.RequestType} of the notification entry did not finish before the function's time ran out (S3 did not answer in time); nothing may have changed. Retry the deployment or removal.`
+          : err instanceof Error
+            ? err.message
+            : String(err);
       log('custom resource failed', { reason });
+      // A create cut short may still have written the entry: report the real id, so that the
+      // rollback's Delete removes it. Any other failed create wrote nothing.
       const fallbackId =
-        event.RequestType === 'Create' ? `failed-${event.RequestId}` : event.PhysicalResourceId;
+        event.RequestType !== 'Create'
+          ? event.PhysicalResourceId
+          : err instanceof DeadlineError
+            ? physicalId(readProperties(event.ResourceProperties))
+            : `failed-${event.RequestId}`;
       // CloudFormation shows Reason in the stack events; keep it within its 4 KB response limit.
       body = { ...base, Status: 'FAILED', Reason: reason.slice(0, 1000), PhysicalResourceId: fallbackId };
     }
@@ -210,9 +289,12 @@ export function createBucketNotificationHandler(deps: { store: NotificationStore
   };
 }
 
-let lambdaHandler: ((event: CloudFormationCustomResourceEvent) => Promise<void>) | undefined;
+let lambdaHandler: ReturnType<typeof createBucketNotificationHandler> | undefined;
 
-export const handler = async (event: CloudFormationCustomResourceEvent): Promise<void> => {
-  lambdaHandler ??= createBucketNotificationHandler({ store: s3Store(new S3Client({})) });
-  await lambdaHandler(event);
+export const handler = async (event: CloudFormationCustomResourceEvent, context: Clock): Promise<void> => {
+  // Bounded S3 calls: a hung connection must not eat the whole invocation.
+  lambdaHandler ??= createBucketNotificationHandler({
+    store: s3Store(new S3Client({ maxAttempts: 3, requestHandler: { connectionTimeout: 5_000, requestTimeout: 20_000 } })),
+  });
+  await lambdaHandler(event, context);
 };

@@ -1,6 +1,7 @@
 import type { AccessLogRow } from '../../shared/access-log/columns.ts';
 import { formatLine } from '../../shared/access-log/index.ts';
 import { Prng } from './prng.ts';
+import { ARCHIVE_BUCKET, buildStory, incidentFindings, type PlantedFinding } from './story.ts';
 
 /**
  * A deterministic, realistic sample of S3 server access logs, with its ground truth.
@@ -68,6 +69,8 @@ export interface SampleTruth {
   rows: number;
   rejects: number;
   incident: PlantedIncident;
+  /** What each detection must find (local/sample/story.ts). */
+  planted: PlantedFinding[];
 }
 
 export interface Sample {
@@ -134,7 +137,7 @@ const PAYROLL_KEYS = Array.from({ length: 24 }, (_, i) => {
 const SITE_KEYS = ['index.html', 'about/index.html', 'css/site.css', 'js/app.js', 'img/logo.png', 'img/team%20photo.jpg', 'docs/getting-started.html'];
 const ASSET_KEYS = ['fonts/inter.woff2', 'downloads/installer-1.4.2.dmg', 'downloads/installer-1.4.2.exe', 'media/promo.mp4', 'data/open-dataset.csv'];
 
-interface BucketSpec {
+export interface BucketSpec {
   name: string;
   owner: string;
   /** Mean requests per hour of background traffic. */
@@ -145,7 +148,7 @@ interface BucketSpec {
 }
 
 /** Builds rows; one instance per sample so everything draws from the same seeded stream. */
-class Gen {
+export class Gen {
   constructor(readonly rnd: Prng) {}
 
   base(bucket: BucketSpec, t: Date): AccessLogRow {
@@ -510,7 +513,9 @@ export function generateSample(options: SampleOptions = {}): Sample {
   let incident: PlantedIncident | undefined;
   const usedNames = new Set<string>();
 
-  for (const bucket of BUCKETS) {
+  // The detections' incidents and look-alikes draw from their own stream (see story.ts).
+  const story = buildStory(new Gen(new Prng(`${seed}/story`)), BUCKETS, start, days);
+  for (const bucket of [...BUCKETS, ARCHIVE_BUCKET]) {
     const incidentDay = bucket.name === INCIDENT_BUCKET ? new Date(start.getTime() + (days - 1) * 24 * HOUR) : null;
     let planted: AccessLogRow[] = [];
     if (incidentDay) {
@@ -527,6 +532,9 @@ export function generateSample(options: SampleOptions = {}): Sample {
       const rows: AccessLogRow[] = [];
       for (let i = 0; i < count; i++) rows.push(bucket.make.call(bucket, g, new Date(w + Math.floor(rnd.next() * bucket.window * HOUR))));
       rows.push(...planted.filter((row) => inWindow(row, w, end)));
+      rows.push(...(story.rows.get(bucket.name) ?? []).filter((row) => inWindow(row, w, end)));
+      const stop = story.loggingStops.get(bucket.name);
+      if (stop !== undefined) rows.splice(0, rows.length, ...rows.filter((row) => Date.parse(row.requestdatetime) < stop));
       if (rows.length === 0) continue;
       rows.sort((a, b) => a.requestdatetime.localeCompare(b.requestdatetime));
 
@@ -562,7 +570,7 @@ export function generateSample(options: SampleOptions = {}): Sample {
     (acc, o) => ({ lines: acc.lines + o.lines.length, rows: acc.rows + o.rows, rejects: acc.rejects + o.rejects }),
     { lines: 0, rows: 0, rejects: 0 },
   );
-  return { objects, truth: { seed, objects: objects.length, ...totals, incident } };
+  return { objects, truth: { seed, objects: objects.length, ...totals, incident, planted: [...incidentFindings(incident), ...story.planted] } };
 }
 
 function inWindow(row: AccessLogRow, from: number, to: number): boolean {

@@ -8,11 +8,13 @@ import type { AddressInfo } from 'node:net';
 import type { SnowflakeLocalUser } from './auth.ts';
 import { Faults } from './faults.ts';
 import { createHttpServer } from './server.ts';
+import { SnowpipeEngine, type Snowpipe, type SnowpipeOptions } from './snowpipe/engine.ts';
 import { Warehouse } from './warehouse.ts';
 
 export type { SnowflakeLocalUser } from './auth.ts';
 export { Faults } from './faults.ts';
 export { publicKeyFingerprint } from './auth.ts';
+export type { Snowpipe, SnowpipeOptions } from './snowpipe/engine.ts';
 
 export interface SnowflakeLocalOptions {
   /** TCP port on 127.0.0.1; 0 (the default) picks a free one. */
@@ -25,12 +27,20 @@ export interface SnowflakeLocalOptions {
   lockTimeoutMs?: number;
   /** How long a detached transaction may block another's lock before it is aborted (default 5 min, Snowflake's). */
   detachedAbortMs?: number;
+  /**
+   * Snowpipe auto-ingest: poll this SQS queue for S3 event notifications and load the files into
+   * the pipes whose stage covers them (docs/snowflake-local.md, "Snowpipe"). Without it, pipes can
+   * be created and shown but nothing loads.
+   */
+  snowpipe?: SnowpipeOptions;
 }
 
 export interface SnowflakeLocal {
   url: string;
   port: number;
   faults: Faults;
+  /** The auto-ingest engine; without the snowpipe option, idle() resolves at once (nothing listens). */
+  snowpipe: Pick<Snowpipe, 'idle'>;
   stop(): Promise<void>;
 }
 
@@ -56,13 +66,26 @@ export async function startSnowflakeLocal(opts: SnowflakeLocalOptions = {}): Pro
     throw err;
   }
   const port = (server.address() as AddressInfo).port;
+  const engine = opts.snowpipe
+    ? await SnowpipeEngine.start(
+        opts.snowpipe,
+        warehouse.catalog,
+        warehouse.instance,
+        () => {
+          warehouse.commitSeq++;
+        },
+        warehouse.columnCache,
+      )
+    : null;
   let stopped: Promise<void> | null = null;
   return {
     url: `http://127.0.0.1:${port}`,
     port,
     faults,
+    snowpipe: { idle: () => (engine ? engine.idle() : Promise.resolve()) },
     stop: () =>
       (stopped ??= (async () => {
+        await engine?.stop();
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeAllConnections();

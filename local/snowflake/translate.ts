@@ -5,6 +5,7 @@
  * here with a clear error instead of succeeding with different behaviour.
  */
 import { SnowflakeError, sfError, unsupported } from './errors.ts';
+import { snowpipeKind } from './snowpipe/objects.ts';
 import {
   type Token,
   isOp,
@@ -34,6 +35,8 @@ export type MergeCounter = 'inserted' | 'updated' | 'deleted';
 
 export type Plan =
   | { kind: 'txn'; op: 'begin' | 'commit' | 'rollback' }
+  /** File formats, stages, pipes (snowpipe/objects.ts): run by the Snowpipe catalog. */
+  | { kind: 'snowpipe'; tokens: Token[]; show: boolean }
   | { kind: 'use'; database?: string; schema?: string; other?: string }
   | { kind: 'alterSession'; set: Record<string, string>; unset: string[] }
   | { kind: 'createDatabase'; name: string; orReplace: boolean; ifNotExists: boolean }
@@ -79,6 +82,13 @@ export interface TranslateOptions {
   /** Snowflake bind types by 1-based position, for casts in array mode. */
   bindTypes?: Record<number, string>;
   bindCount?: number;
+  /** SYSTEM$PIPE_STATUS and COPY_HISTORY (snowpipe/catalog.ts); absent = refused. */
+  snowpipe?: SnowpipeSql;
+}
+
+export interface SnowpipeSql {
+  pipeStatus(pipeName: string, names: SessionNames): string;
+  copyHistorySql(args: Record<string, string>, tableName: string | null, db: string, names: SessionNames): string;
 }
 
 const REFUSED_CREATE = new Set([
@@ -467,6 +477,14 @@ export class ExprTranslator {
           } else out.push(tok.text);
           break;
         case 'word': {
+          if (tok.value === 'SYSTEM$PIPE_STATUS' && isOp(t[i + 1], '(')) {
+            i = this.pipeStatus(out, i);
+            break;
+          }
+          if (tok.value === 'TABLE' && isOp(t[i + 1], '(') && this.copyHistoryAt(i + 2)) {
+            i = this.copyHistory(out, i);
+            break;
+          }
           if (tok.value.includes('$') && isOp(t[i + 1], '(')) throw unsupported(`${tok.value}()`);
           const isCall = isOp(t[i + 1], '(') && !isOp(t[i - 1], '.');
           if (isCall && (tok.value === 'CAST' || tok.value === 'TRY_CAST')) {
@@ -551,6 +569,43 @@ export class ExprTranslator {
     return out.join(' ');
   }
 
+  /** SYSTEM$PIPE_STATUS('<pipe>') → the status JSON as a string literal. */
+  private pipeStatus(out: string[], i: number): number {
+    const t = this.tokens;
+    const close = matchParen(t, i + 1);
+    const arg = t[i + 2];
+    if (close !== i + 3 || arg?.kind !== 'str') throw sfError('syntax', "SQL compilation error:\nSYSTEM$PIPE_STATUS takes the pipe's name as one string literal.");
+    if (!this.opts.snowpipe) throw unsupported('SYSTEM$PIPE_STATUS');
+    out.push(sqlString(this.opts.snowpipe.pipeStatus(arg.value, this.opts.names)));
+    return close;
+  }
+
+  /** Index of COPY_HISTORY in `[db.]INFORMATION_SCHEMA.COPY_HISTORY(` / `COPY_HISTORY(` at t[k], or 0. */
+  private copyHistoryAt(k: number): number {
+    const t = this.tokens;
+    while ((t[k]?.kind === 'word' || t[k]?.kind === 'qid') && isOp(t[k + 1], '.')) k += 2;
+    return isWord(t[k], 'COPY_HISTORY') && isOp(t[k + 1], '(') ? k : 0;
+  }
+
+  /** TABLE([db.][INFORMATION_SCHEMA.]COPY_HISTORY(NAME => value, ...)) → a subquery over the load history. */
+  private copyHistory(out: string[], i: number): number {
+    const t = this.tokens;
+    const at = this.copyHistoryAt(i + 2);
+    const qualifier = t.slice(i + 2, at).filter((x) => x.kind === 'word' || x.kind === 'qid').map((x) => x.value);
+    const db = qualifier.length >= 2 ? qualifier[0]! : this.opts.names.database;
+    const close = matchParen(t, at + 1);
+    const args: Record<string, string> = {};
+    let tableName: string | null = null;
+    for (const [a, b] of close === at + 2 ? [] : splitTopLevel(t, at + 2, close)) {
+      if (t[a]?.kind !== 'word' || !isOp(t[a + 1], '=>')) throw sfError('syntax', 'SQL compilation error:\nCOPY_HISTORY takes named arguments: NAME => value.');
+      args[t[a]!.value] = this.range([a + 2, b]);
+      if (t[a]!.value === 'TABLE_NAME' && b - a === 3 && t[a + 2]!.kind === 'str') tableName = t[a + 2]!.value;
+    }
+    if (!this.opts.snowpipe || !db) throw unsupported('COPY_HISTORY');
+    out.push(this.opts.snowpipe.copyHistorySql(args, tableName, db, this.opts.names));
+    return matchParen(t, i + 1);
+  }
+
   /**
    * `col:a.b[0]` → json_extract(col, '$.a.b[0]'); with a `::type` cast the value is extracted as
    * text first, so `v:name::string` gives `abc` and not `"abc"`, as in Snowflake.
@@ -627,6 +682,7 @@ export function translateStatement(t: Token[], opts: TranslateOptions, sourceTex
   const w0 = t[0]?.kind === 'word' ? t[0].value : '';
   const w1 = t[1]?.kind === 'word' ? t[1].value : '';
   const x = new ExprTranslator(t, opts);
+  if (snowpipeKind(t)) return { kind: 'snowpipe', tokens: t, show: w0 === 'SHOW' };
   switch (w0) {
     case 'BEGIN':
     case 'START':
@@ -691,7 +747,9 @@ export function translateStatement(t: Token[], opts: TranslateOptions, sourceTex
       throw unsupported(`${w0} (stored procedures and tasks)`);
     case 'GRANT':
     case 'REVOKE':
-      throw unsupported(`${w0} (access control)`);
+      // No roles here (USE ROLE is accepted the same way): the grants that setup-snowflake applies
+      // after the DDL run, and change nothing.
+      return { kind: 'use', other: 'grant' };
     case 'EXPLAIN':
       return { kind: 'exec', type: 'query', statementTypeId: STATEMENT_TYPE.select, sql: x.all() };
   }

@@ -30,6 +30,7 @@ import {
 import { SnowflakeError, fromDuckDB, sfError, unsupported } from './errors.ts';
 import type { Faults } from './faults.ts';
 import { TableLocks } from './locks.ts';
+import { SnowpipeCatalog } from './snowpipe/catalog.ts';
 import { countsResult, encodeResult, statusResult, tableResult, type ResultSet } from './results.ts';
 import { SqlSyntaxError, quoteIdent, splitStatements, sqlString, tokenize } from './tokens.ts';
 import { STATEMENT_TYPE, normalizeTimestampText, translateStatement, type Plan, type TableRef } from './translate.ts';
@@ -121,6 +122,8 @@ export class Warehouse {
     private readonly dbPath: string | undefined,
     readonly faults: Faults,
     lockTimeoutMs: number,
+    /** File formats, stages, pipes and their load history (snowpipe/). */
+    readonly catalog: SnowpipeCatalog,
   ) {
     this.locks = new TableLocks(lockTimeoutMs);
   }
@@ -129,7 +132,8 @@ export class Warehouse {
     // DuckDB here has no ICU extension: its time zone is UTC, as on a Snowflake account with TIMEZONE = 'UTC'.
     const instance = await DuckDBInstance.create(':memory:');
     const admin = await instance.connect();
-    const wh = new Warehouse(instance, admin, opts.dbPath ? path.resolve(opts.dbPath) : undefined, opts.faults, opts.lockTimeoutMs ?? 60_000);
+    const catalog = await SnowpipeCatalog.open(instance);
+    const wh = new Warehouse(instance, admin, opts.dbPath ? path.resolve(opts.dbPath) : undefined, opts.faults, opts.lockTimeoutMs ?? 60_000, catalog);
     if (opts.detachedAbortMs !== undefined) wh.detachedAbortMs = opts.detachedAbortMs;
     if (wh.dbPath) {
       fs.mkdirSync(path.dirname(wh.dbPath), { recursive: true });
@@ -164,6 +168,7 @@ export class Warehouse {
     const file = this.fileFor(name);
     await this.admin.run(`ATTACH ${sqlString(file ?? ':memory:')} AS ${quoteIdent(name)}`);
     await this.admin.run(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(name)}.${quoteIdent(DEFAULT_SCHEMA)}`);
+    await this.catalog.attachDatabase(name);
     this.databases.set(name, file);
   }
 
@@ -192,6 +197,7 @@ export class Warehouse {
       throw sfError('objectMissing', `SQL compilation error:\nDatabase '${name}' does not exist or not authorized.`);
     }
     for (const s of this.sessions) if (s.database === name) await s.forgetDatabase();
+    this.catalog.forgetDatabase(name);
     await this.admin.run(`DETACH ${quoteIdent(name)}`);
     const file = this.databases.get(name);
     this.databases.delete(name);
@@ -221,6 +227,7 @@ export class Warehouse {
 
   async close(): Promise<void> {
     for (const s of [...this.sessions]) await s.close();
+    this.catalog.close();
     for (const name of [...this.databases.keys()]) {
       await this.admin.run(`DETACH ${quoteIdent(name)}`).catch(() => undefined);
     }
@@ -412,6 +419,7 @@ export class Session {
         bindMode: keys.length === 0 ? 'none' : isArray ? 'array' : 'scalar',
         bindTypes,
         bindCount: keys.length ? keys[keys.length - 1] : 0,
+        snowpipe: this.wh.catalog,
       },
       text,
     );
@@ -481,6 +489,12 @@ export class Session {
         return { result: await this.describe(plan.table), statementTypeId: STATEMENT_TYPE.select };
       case 'show':
         return { result: await this.show(plan), statementTypeId: STATEMENT_TYPE.select };
+      case 'snowpipe': {
+        if (!plan.show) await this.commitImplicitly();
+        const names = { database: this.database, schema: this.schema, user: this.user, role: this.role, warehouse: this.warehouse };
+        const result = await this.wh.catalog.execute(plan.tokens, names, text);
+        return { result, statementTypeId: plan.show ? STATEMENT_TYPE.select : STATEMENT_TYPE.ddl };
+      }
       case 'exec':
         return this.exec(plan, text, bindings, keys, isArray);
     }

@@ -97,26 +97,37 @@ export class SqlFileError extends Error {
  * Runs every statement of `files`, in the order given, stopping at the first failure (thrown as
  * `SqlFileError` naming file and statement). `onStatement` is called after each statement ran.
  */
-export async function applySqlFiles(
+export function applySqlFiles(
   conn: Connection,
   files: string[],
   onStatement?: (s: AppliedStatement) => void,
 ): Promise<AppliedStatement[]> {
+  return applyStatements(conn, fileStatements(files), onStatement);
+}
+
+/** The statements of `files`, in order, each with its file and position. */
+export function fileStatements(files: string[]): AppliedStatement[] {
+  return files.flatMap((file) => splitSqlStatements(readFileSync(file, 'utf8')).map((sql, i) => ({ file, index: i + 1, sql })));
+}
+
+/** Runs statements in order (see applySqlFiles); for statements that are generated, not read from a file. */
+export async function applyStatements(
+  conn: Connection,
+  statements: AppliedStatement[],
+  onStatement?: (s: AppliedStatement) => void,
+): Promise<AppliedStatement[]> {
   const applied: AppliedStatement[] = [];
-  for (const file of files) {
-    const statements = splitSqlStatements(readFileSync(file, 'utf8'));
-    for (const [i, sql] of statements.entries()) {
-      const s: AppliedStatement = { file, index: i + 1, sql };
-      const t0 = performance.now();
-      try {
-        await execute(conn, sql);
-      } catch (err) {
-        throw new SqlFileError(file, i + 1, sql, err);
-      }
-      s.ms = performance.now() - t0;
-      applied.push(s);
-      onStatement?.(s);
+  for (const st of statements) {
+    const s: AppliedStatement = { file: st.file, index: st.index, sql: st.sql };
+    const t0 = performance.now();
+    try {
+      await execute(conn, s.sql);
+    } catch (err) {
+      throw new SqlFileError(s.file, s.index, s.sql, err);
     }
+    s.ms = performance.now() - t0;
+    applied.push(s);
+    onStatement?.(s);
   }
   return applied;
 }

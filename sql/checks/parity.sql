@@ -2,9 +2,17 @@
 -- same typed rows as the Lambda's TypeScript parser, on the customer's own data?
 --
 -- Input: raw lines in s3_access_logs_staging of objects the Lambda typed (ledger mode 'parsed').
--- To have such lines, let Snowpipe stage objects alongside the Lambda for a while: resume the pipe
--- (snowpipe/03-pipe.sql) but keep the task suspended. The task would not load them anyway (the ledger says
--- the Lambda typed them), so this is safe. Locally, `s3-access-logs parity --local` runs the same
+-- To have such lines while the Lambda runs, let the fallback pipe (snowpipe/03-pipe.sql) stage
+-- recent objects with ALTER PIPE ... REFRESH, with NO S3 notification pointing at the pipe: S3
+-- refuses a second ObjectCreated rule on the same prefix as the stack's, and REFRESH needs none.
+-- Keep the task suspended; it would not load them anyway (the ledger says the Lambda typed them):
+--   ALTER PIPE s3_access_logs_pipe SET PIPE_EXECUTION_PAUSED = FALSE;
+--   -- paused for more than 14 days (the usual case): it is stale, and only this resumes it:
+--   SELECT SYSTEM$PIPE_FORCE_RESUME('s3_access_logs_pipe', 'STALENESS_CHECK_OVERRIDE');
+--   ALTER PIPE s3_access_logs_pipe REFRESH PREFIX = '2026-11-20';   -- keys of one day, path relative to the stage (last 7 days only)
+--   ... wait until SYSTEM$PIPE_STATUS('s3_access_logs_pipe') shows pendingFileCount 0, then:
+--   ALTER PIPE s3_access_logs_pipe SET PIPE_EXECUTION_PAUSED = TRUE;
+-- (sql/fallback/README.md, "Parity".) Locally, `s3-access-logs parity --local` runs the same
 -- comparison against the embedded stack.
 --
 -- Output: one row per metric (metric, value):

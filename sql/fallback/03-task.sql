@@ -11,32 +11,50 @@
 -- OFF BY DEFAULT: Snowflake creates tasks suspended, and CREATE OR REPLACE below leaves it
 -- suspended again when this file is re-applied (resume it again if you are on the fallback path).
 --
--- What one run does, in ONE transaction (all or nothing; on error the stream keeps its rows and
--- the next run retries them):
---   1. copies the new staging rows out of the stream (that DML is what consumes the stream),
---      one row per (logbucket, logkey, logline), the latest, even if an object was staged twice;
---   2. claims, in the ledger s3_access_logs_loads, every object of the batch that no path has
+-- What one run does, in TWO transactions:
+--   1. (its own transaction) copies the new staging rows out of the stream into the backlog
+--      s3_access_logs_task_batch (that DML is what consumes the stream: a stream is always
+--      consumed whole, however few rows a statement keeps). A plain copy, quick for any backlog.
+--   Then, in ONE transaction (all or nothing; on error the backlog keeps its lines and the next
+--   run retries them), a BOUNDED share of the backlog: whole objects, oldest first, until the run
+--   holds max_lines lines (2,000,000; always at least one object). So a large raw backlog is
+--   worked off over several runs, each far inside the warehouse's 600 s statement timeout,
+--   instead of one run that times out, rolls back and repeats forever:
+--   2. claims, in the ledger s3_access_logs_loads, every object of this share that no path has
 --      typed yet: objects with no ledger row (staged by Snowpipe) get a row with mode 'task',
 --      objects the Lambda staged in raw mode (mode 'raw') move to mode 'task'. Objects already
 --      typed (mode 'parsed' or 'task') are left alone: their staged lines are not loaded again.
 --      The claim is a MERGE with this run's claimid, like the Lambda's, so the two paths
 --      serialise on the ledger and an object is never loaded by both;
---   3. runs parse_s3_access_logs once over the claimed objects' lines;
+--   3. runs parse_s3_access_logs once over the claimed objects' lines, one row per (logbucket,
+--      logkey, logline), the latest staged, even if an object was staged twice;
 --   4. inserts parsed lines into s3_access_logs with explicit conversions and lineage, and
 --      unparseable lines into s3_access_logs_rejects (none is dropped);
---   5. records line, row and reject counts in the claimed ledger rows.
+--   5. records line, row and reject counts in the claimed ledger rows;
+--   6. removes this share's lines from the backlog (typed now, or typed before by another path).
+-- The backlog drains as new lines trigger runs (every 10 minutes while lines are staged). If
+-- staging stops with lines left in s3_access_logs_task_batch, drain it as sql/fallback/README.md
+-- says (the WHEN condition only sees the stream).
 -- Claimed objects first lose any typed rows and rejects they still have. A forced raw replay
 -- already deletes them on the Lambda side; this keeps the task correct on its own.
 
--- Work tables of one run (emptied at the start of each run). TRANSIENT: no fail-safe storage for
--- scratch data. IF NOT EXISTS: idempotent.
+-- Work tables. TRANSIENT: no fail-safe storage for data the stream or the staging table still
+-- hold. IF NOT EXISTS: idempotent (the ALTER adds the column to a backlog table created before it).
 CREATE TRANSIENT TABLE IF NOT EXISTS s3_access_logs_task_batch (
   logbucket  VARCHAR NOT NULL,
   logkey     VARCHAR NOT NULL,
   logline    NUMBER(38,0) NOT NULL,
-  raw        VARCHAR NOT NULL
+  raw        VARCHAR NOT NULL,
+  loadedat   TIMESTAMP_TZ
 )
-COMMENT = 'S3 access logs fallback path: scratch table of task s3_access_logs_transformation (staged lines of the current run).';
+COMMENT = 'S3 access logs fallback path: backlog of task s3_access_logs_transformation (staged lines taken from the stream, not transformed yet).';
+ALTER TABLE s3_access_logs_task_batch ADD COLUMN IF NOT EXISTS loadedat TIMESTAMP_TZ;
+
+CREATE TRANSIENT TABLE IF NOT EXISTS s3_access_logs_task_run (
+  logbucket  VARCHAR NOT NULL,
+  logkey     VARCHAR NOT NULL
+)
+COMMENT = 'S3 access logs fallback path: scratch table of task s3_access_logs_transformation (objects of the current run).';
 
 CREATE TRANSIENT TABLE IF NOT EXISTS s3_access_logs_task_parsed (
   logbucket        VARCHAR NOT NULL,
@@ -78,7 +96,7 @@ COMMENT = 'S3 access logs fallback path: scratch table of task s3_access_logs_tr
 -- The task. WHEN skips runs (and warehouse time) while the stream is empty. The warehouse is the
 -- one sql/00-setup.sql creates. No overlap: a run that takes longer than 10 minutes delays the next
 -- one instead of racing it on the work tables. The body is a Snowflake Scripting block (no stored
--- procedure, so the loader role needs no CREATE PROCEDURE); each run's counts land in the ledger
+-- procedure, so no role needs CREATE PROCEDURE); each run's counts land in the ledger
 -- rows it claimed (claimid), and TASK_HISTORY shows its state and any error.
 CREATE OR REPLACE TASK s3_access_logs_transformation
   WAREHOUSE = S3_ACCESS_LOGS_WH
@@ -93,27 +111,43 @@ $$
 DECLARE
   claim_id VARCHAR DEFAULT UUID_STRING();
   run_at TIMESTAMP_TZ DEFAULT CURRENT_TIMESTAMP();
+  -- Lines per run: at the Python UDTF's pace on an X-Small warehouse, far inside the 600 s
+  -- statement timeout (sql/00-setup.sql). Lower it if TASK_HISTORY shows runs near the timeout.
+  max_lines INTEGER DEFAULT 2000000;
   staged INTEGER DEFAULT 0;
   claimed INTEGER DEFAULT 0;
   typed INTEGER DEFAULT 0;
   rejected INTEGER DEFAULT 0;
   summary VARCHAR;
 BEGIN
+  -- 1. New lines into the backlog. Reading the stream in a DML statement consumes it at COMMIT.
   BEGIN TRANSACTION;
-
-  -- 1. This run's lines. Reading the stream in a DML statement consumes it at COMMIT.
-  DELETE FROM s3_access_logs_task_batch;
-  INSERT INTO s3_access_logs_task_batch (logbucket, logkey, logline, raw)
-    SELECT logbucket, logkey, logline, raw
+  INSERT INTO s3_access_logs_task_batch (logbucket, logkey, logline, raw, loadedat)
+    SELECT logbucket, logkey, logline, raw, loadedat
     FROM s3_access_logs_stream
     WHERE METADATA$ACTION = 'INSERT'
     QUALIFY ROW_NUMBER() OVER (PARTITION BY logbucket, logkey, logline ORDER BY loadedat DESC) = 1;
   staged := SQLROWCOUNT;
+  COMMIT;
+
+  BEGIN TRANSACTION;
+  -- This run's share of the backlog: whole objects, oldest first, while the lines before an
+  -- object stay under max_lines (so the first object is always taken, however large).
+  DELETE FROM s3_access_logs_task_run;
+  INSERT INTO s3_access_logs_task_run (logbucket, logkey)
+    SELECT logbucket, logkey
+    FROM (
+      SELECT logbucket, logkey, COUNT(*) AS lines,
+             SUM(COUNT(*)) OVER (ORDER BY MIN(loadedat), logbucket, logkey ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS upto
+      FROM s3_access_logs_task_batch
+      GROUP BY logbucket, logkey
+    )
+    WHERE upto - lines < :max_lines;
 
   -- 2. The claim, first write to the ledger in this transaction (it holds the ledger lock until
   --    COMMIT, so a concurrent Lambda claim of the same object waits and then finds this row).
   MERGE INTO s3_access_logs_loads t
-  USING (SELECT DISTINCT logbucket, logkey FROM s3_access_logs_task_batch) s
+  USING s3_access_logs_task_run s
   ON t.logbucket = s.logbucket AND t.logkey = s.logkey
   WHEN MATCHED AND t.mode = 'raw' THEN UPDATE SET
     mode = 'task', claimid = :claim_id, loadedat = :run_at
@@ -149,6 +183,7 @@ BEGIN
     FROM s3_access_logs_task_batch b
     JOIN s3_access_logs_loads l ON l.logbucket = b.logbucket AND l.logkey = b.logkey
     WHERE l.claimid = :claim_id
+    QUALIFY ROW_NUMBER() OVER (PARTITION BY b.logbucket, b.logkey, b.logline ORDER BY b.loadedat DESC) = 1
   ) c,
   TABLE(parse_s3_access_logs(c.raw)) p;
 
@@ -216,6 +251,11 @@ BEGIN
       GROUP BY logbucket, logkey
     ) s
     WHERE t.logbucket = s.logbucket AND t.logkey = s.logkey AND t.claimid = :claim_id;
+
+  -- 6. This share leaves the backlog, claimed or not (an object another path typed is done).
+  DELETE FROM s3_access_logs_task_batch
+    USING s3_access_logs_task_run r
+    WHERE s3_access_logs_task_batch.logbucket = r.logbucket AND s3_access_logs_task_batch.logkey = r.logkey;
 
   COMMIT;
   -- What the run did, when the block is run by hand (the ledger rows hold the same counts).

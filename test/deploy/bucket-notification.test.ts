@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createBucketNotificationHandler,
   explainS3Error,
+  RESPONSE_RESERVE_MS,
   type NotificationStore,
 } from '../../functions/bucket-notification/handler.ts';
 import { findConflict, withEntry, withoutEntry } from '../../functions/bucket-notification/merge.ts';
@@ -138,17 +139,21 @@ describe('custom resource handler', () => {
   function memoryStore(initial: Record<string, NotificationConfiguration>): NotificationStore & {
     buckets: Record<string, NotificationConfiguration>;
     puts: number;
+    skipped: boolean[];
   } {
     const store = {
       buckets: structuredClone(initial),
       puts: 0,
+      /** skipDestinationValidation of each put, in order. */
+      skipped: [] as boolean[],
       async get(bucket: string) {
         const c = store.buckets[bucket];
         if (!c) throw Object.assign(new Error('The specified bucket does not exist'), { name: 'NoSuchBucket' });
         return structuredClone(c);
       },
-      async put(bucket: string, config: NotificationConfiguration) {
+      async put(bucket: string, config: NotificationConfiguration, options?: { skipDestinationValidation?: boolean }) {
         store.puts++;
+        store.skipped.push(options?.skipDestinationValidation === true);
         store.buckets[bucket] = structuredClone(config);
       },
     };
@@ -256,6 +261,79 @@ describe('custom resource handler', () => {
       ResourceProperties: { ...common, ...props },
     } as CloudFormationCustomResourceEvent);
     expect(responses.at(-1)!.body.Status).toBe('SUCCESS');
+  });
+
+  const deleteEvent = () =>
+    ({
+      ...common,
+      ResponseURL: url,
+      RequestType: 'Delete',
+      PhysicalResourceId: `logs-bucket/${entry.id}`,
+      ResourceProperties: { ...common, ...props },
+    }) as CloudFormationCustomResourceEvent;
+  const s3Error = (name: string, status: number) =>
+    Object.assign(new Error(`${name} from S3`), { name, $metadata: { httpStatusCode: status } });
+
+  it('validates destinations when adding the entry, and skips validation when removing it (another destination may be broken)', async () => {
+    const store = memoryStore({ 'logs-bucket': existingConfig() });
+    const handle = createBucketNotificationHandler({ store, log: quiet });
+    await handle({ ...common, ResponseURL: url, RequestType: 'Create', ResourceProperties: { ...common, ...props } } as CloudFormationCustomResourceEvent);
+    await handle(deleteEvent());
+    expect(responses.at(-1)!.body.Status).toBe('SUCCESS');
+    expect(store.skipped).toEqual([false, true]);
+    expect(store.buckets['logs-bucket']).toEqual(existingConfig());
+  });
+
+  it('delete ends successfully, with the entry named for removal by hand, when S3 denies access to the bucket', async () => {
+    for (const failing of ['get', 'put'] as const) {
+      const store = memoryStore({ 'logs-bucket': withEntry(existingConfig(), entry) });
+      const logged: string[] = [];
+      store[failing] = async () => {
+        throw s3Error('AccessDenied', 403);
+      };
+      const handle = createBucketNotificationHandler({ store, log: (m) => logged.push(m) });
+      await handle(deleteEvent());
+      const body = responses.at(-1)!.body;
+      expect(body, failing).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: `logs-bucket/${entry.id}` });
+      expect(body.Reason).toMatch(new RegExp(`remove notification entry "${entry.id}" from bucket logs-bucket .*by hand`));
+      expect(logged.some((m) => m.includes(entry.id) && m.includes('access denied'))).toBe(true);
+    }
+  });
+
+  it('delete succeeds when the bucket disappears between reading and writing its configuration', async () => {
+    const store = memoryStore({ 'logs-bucket': withEntry(existingConfig(), entry) });
+    store.put = async () => {
+      throw s3Error('NoSuchBucket', 404);
+    };
+    await createBucketNotificationHandler({ store, log: quiet })(deleteEvent());
+    expect(responses.at(-1)!.body.Status).toBe('SUCCESS');
+  });
+
+  it('delete fails (and can be retried) on an error that a retry may cure', async () => {
+    const store = memoryStore({ 'logs-bucket': withEntry(existingConfig(), entry) });
+    store.put = async () => {
+      throw s3Error('SlowDown', 503);
+    };
+    await createBucketNotificationHandler({ store, log: quiet })(deleteEvent());
+    expect(responses.at(-1)!.body).toMatchObject({ Status: 'FAILED', Reason: 'SlowDown from S3' });
+  });
+
+  it('answers CloudFormation before the function times out when S3 never answers', async () => {
+    const hung: NotificationStore = { get: () => new Promise(() => {}), put: () => new Promise(() => {}) };
+    const handle = createBucketNotificationHandler({ store: hung, log: quiet });
+    // 50 ms of work left before the response reserve: the guard must answer, not wait for S3.
+    const clock = { getRemainingTimeInMillis: () => RESPONSE_RESERVE_MS + 50 };
+    for (const ev of [
+      { ...common, ResponseURL: url, RequestType: 'Create', ResourceProperties: { ...common, ...props } },
+      deleteEvent(),
+    ] as CloudFormationCustomResourceEvent[]) {
+      await handle(ev, clock);
+      const body = responses.at(-1)!.body;
+      expect(body.Status).toBe('FAILED');
+      expect(body.Reason).toMatch(new RegExp(`^The ${ev.RequestType} of the notification entry did not finish before the function's time ran out`));
+      // A create cut short may have written the entry: the real id lets the rollback's Delete remove it.
+      expect(body.PhysicalResourceId).toBe(`logs-bucket/${entry.id}`);
+    }
   });
 
   it('fails with a clear reason when a property is missing', async () => {

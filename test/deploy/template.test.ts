@@ -34,14 +34,25 @@ const REGION = 'us-east-1';
 const SECRET = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:snowflake/s3-access-logs-AbCdEf`;
 const KMS_KEY = `arn:aws:kms:${REGION}:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
 
+// Defaults otherwise: loadMethod=pipe, before the handshake (placeholder trust, no notification).
 const EXISTING_PARAMS = {
   logBucket: 'acme-access-logs',
   logPrefix: 'logs/',
   snowflakeSecretArn: SECRET,
   alarmEmail: 'ops@example.com',
 };
+// The pipe handshake's values (docs/pipe-setup.md), as DESC INTEGRATION and SHOW PIPES show them.
+const SNOWFLAKE_IAM_USER = 'arn:aws:iam::210987654321:user/abc1-s-p2ss1234';
+const SNOWFLAKE_EXTERNAL_ID = 'MYACCOUNT_SFCRole=2_abcdefg=';
+const SNOWPIPE_QUEUE = 'arn:aws:sqs:us-east-1:210987654321:sf-snowpipe-AIDAEXAMPLE-abcdefghijk';
+// bucketMode=create, loadMethod=insert, and the handshake done (a team that went back from pipe
+// to insert keeps the bucket, the role and its trust: switching back is one parameter).
 const CREATE_PARAMS = {
   logBucket: 'acme-new-access-logs',
+  loadMethod: 'insert',
+  snowflakeIamUserArn: SNOWFLAKE_IAM_USER,
+  snowflakeExternalId: SNOWFLAKE_EXTERNAL_ID,
+  snowpipeQueueArn: SNOWPIPE_QUEUE,
   snowflakeSecretArn: SECRET,
   bucketMode: 'create',
   secretKmsKeyArn: KMS_KEY,
@@ -50,6 +61,7 @@ const CREATE_PARAMS = {
   maxConcurrency: '3',
   logRetentionDays: '90',
   loadMode: 'raw',
+  noLoadAlarmHours: '12',
 };
 
 const paramArgs = (p: Record<string, string>) => Object.entries(p).map(([k, v]) => `--param=${k}=${v}`);
@@ -182,6 +194,8 @@ class Stack {
         return p.FunctionName;
       case 'AWS::S3::Bucket':
         return p.BucketName ?? `${id.toLowerCase()}-generated`;
+      case 'AWS::IAM::Role':
+        return id;
       case 'AWS::SNS::Topic':
         return `arn:aws:sns:${REGION}:${ACCOUNT}:${p.TopicName}`;
       default:
@@ -197,6 +211,7 @@ class Stack {
     if (r.Type === 'AWS::SQS::Queue' && attr === 'QueueName') return p.QueueName;
     if (r.Type === 'AWS::Lambda::Function' && attr === 'Arn') return `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${p.FunctionName}`;
     if (r.Type === 'AWS::IAM::Role' && attr === 'Arn') return `arn:aws:iam::${ACCOUNT}:role/${id}`;
+    if (r.Type === 'AWS::S3::Bucket' && attr === 'Arn') return `arn:aws:s3:::${this.ref(id)}`;
     throw new Error(`GetAtt ${id}.${attr} not modelled`);
   }
   render(v: Json): Json {
@@ -273,6 +288,63 @@ const queueArn = (name: string) => `arn:aws:sqs:${REGION}:${ACCOUNT}:${name}`;
 const INGEST_QUEUE = queueArn('s3-access-logs-dev-ingest');
 const DLQ = queueArn('s3-access-logs-dev-ingest-dlq');
 const BACKFILL_FN = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:s3-access-logs-dev-backfill`;
+// The stack names the staging bucket (no BucketName): Stack.ref renders it as `<id>-generated`.
+const STAGING_BUCKET = 'stagingbucket-generated';
+const STAGING_BUCKET_ARN = `arn:aws:s3:::${STAGING_BUCKET}`;
+// Until pipe-sink's config loader (LOAD_METHOD, STAGING_*) is merged, the pipe environment is
+// checked key by key only; once shared/config.ts reads LOAD_METHOD, it must also pass validation.
+const CONFIG_KNOWS_LOAD_METHOD = readFileSync(path.join(ROOT, 'shared/config.ts'), 'utf8').includes('LOAD_METHOD');
+
+/** The staging bucket in both methods (the notification comes with the handshake's third parameter). */
+const STAGING_BUCKET_PROPERTIES: Json = {
+  BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+  PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+  OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
+  LifecycleConfiguration: {
+    Rules: [
+      { Id: 'expire-staged-files', Status: 'Enabled', Prefix: 'pipe/', ExpirationInDays: 14, AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } },
+    ],
+  },
+};
+const STAGING_BUCKET_POLICY: Json = {
+  Bucket: STAGING_BUCKET,
+  PolicyDocument: {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'DenyInsecureTransport',
+        Effect: 'Deny',
+        Principal: '*',
+        Action: 's3:*',
+        Resource: [STAGING_BUCKET_ARN, `${STAGING_BUCKET_ARN}/*`],
+        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+      },
+    ],
+  },
+};
+/** What Snowflake documents for loading from an S3 stage, scoped to the staging prefix. */
+const SNOWFLAKE_ROLE_POLICIES: Json = {
+  Description: 'Assumed by the Snowflake storage integration to read files staged for Snowpipe.',
+  Policies: [
+    {
+      PolicyName: 'read-staged-files',
+      PolicyDocument: {
+        Version: '2012-10-17',
+        Statement: [
+          { Sid: 'ReadStagedFiles', Effect: 'Allow', Action: ['s3:GetObject', 's3:GetObjectVersion'], Resource: `${STAGING_BUCKET_ARN}/pipe/*` },
+          {
+            Sid: 'ListStagedFiles',
+            Effect: 'Allow',
+            Action: 's3:ListBucket',
+            Resource: STAGING_BUCKET_ARN,
+            Condition: { StringLike: { 's3:prefix': ['pipe/*'] } },
+          },
+          { Sid: 'LocateStagingBucket', Effect: 'Allow', Action: 's3:GetBucketLocation', Resource: STAGING_BUCKET_ARN },
+        ],
+      },
+    },
+  ],
+};
 
 // ------------------------------------------------------------------------------- tests
 
@@ -302,15 +374,19 @@ describe('sls package, bucketMode=existing (default)', () => {
         'IngestRole',
         'BackfillRole',
         'BucketNotificationRole',
+        'StagingBucket',
+        'StagingBucketPolicy',
+        'SnowflakeStagingRole',
         'AlarmTopic',
         'DeadLetterQueueNotEmptyAlarm',
         'IngestQueueOldestMessageAlarm',
         'IngestErrorsAlarm',
         'BackfillErrorsAlarm',
+        'NoObjectsLoadedAlarm',
       ].sort(),
     );
     // osls's shared default role would give every function every permission.
-    expect(s.ofType('AWS::IAM::Role').sort()).toEqual(['BackfillRole', 'BucketNotificationRole', 'IngestRole']);
+    expect(s.ofType('AWS::IAM::Role').sort()).toEqual(['BackfillRole', 'BucketNotificationRole', 'IngestRole', 'SnowflakeStagingRole']);
     expect(s.ofType('AWS::IAM::Policy')).toEqual([]);
     expect(s.ofType('AWS::IAM::ManagedPolicy')).toEqual([]);
   });
@@ -409,11 +485,18 @@ describe('sls package, bucketMode=existing (default)', () => {
 
   it('function environments pass the functions\' own configuration validation', () => {
     const ingestEnv = s.resource('IngestLambdaFunction').Properties.Environment.Variables;
-    const ingest = loadIngestConfig(ingestEnv);
-    expect(ingest.logBuckets).toEqual(['acme-access-logs']);
-    expect(ingest.logPrefixes).toEqual(['logs/']);
-    expect(ingest.snowflake).toEqual({ kind: 'secret', secretId: SECRET });
-    expect(ingest.loadMode).toBe('parsed');
+    // pipe (the default): staging location, and no Snowflake secret at all.
+    expect(ingestEnv).toMatchObject({ LOAD_METHOD: 'pipe', STAGING_BUCKET: STAGING_BUCKET, STAGING_PREFIX: 'pipe/', LOAD_MODE: 'parsed' });
+    expect(ingestEnv.SNOWFLAKE_SECRET_ARN).toBeUndefined();
+    if (CONFIG_KNOWS_LOAD_METHOD) {
+      const ingest = loadIngestConfig(ingestEnv) as ReturnType<typeof loadIngestConfig> & Record<string, unknown>;
+      expect(ingest.logBuckets).toEqual(['acme-access-logs']);
+      expect(ingest.logPrefixes).toEqual(['logs/']);
+      expect(ingest.loadMode).toBe('parsed');
+      expect(ingest.loadMethod).toBe('pipe');
+      expect(ingest.staging).toEqual({ bucket: STAGING_BUCKET, prefix: 'pipe/' });
+      expect(ingest.snowflake).toBeUndefined();
+    }
     const backfill = loadBackfillConfig({ ...s.resource('BackfillLambdaFunction').Properties.Environment.Variables, AWS_REGION: REGION });
     expect(backfill.logBucket).toBe('acme-access-logs');
     expect(backfill.logPrefix).toBe('logs/');
@@ -425,7 +508,7 @@ describe('sls package, bucketMode=existing (default)', () => {
     );
   });
 
-  it('IAM: ingest may read log objects under the prefix (and tell a missing one), the secret and its queue; nothing else', () => {
+  it('IAM (pipe): ingest reads log objects under the prefix, writes and HEADs staged files under pipe/ only, no Snowflake secret', () => {
     expect(roleStatements(s, 'IngestRole')).toEqual({
       Logs: logs('ingest'),
       ConsumeIngestQueue: {
@@ -435,7 +518,49 @@ describe('sls package, bucketMode=existing (default)', () => {
       ReadLogObjects: { actions: ['s3:GetObject'], resources: ['arn:aws:s3:::acme-access-logs/logs/*'] },
       // So that a deleted object is NoSuchKey (skipped), not AccessDenied (retried into the DLQ).
       TellMissingLogObjects: { actions: ['s3:ListBucket'], resources: ['arn:aws:s3:::acme-access-logs'] },
-      ReadSnowflakeSecret: { actions: ['secretsmanager:GetSecretValue'], resources: [SECRET] },
+      // PUT (multipart included: CreateMultipartUpload/UploadPart/Complete are s3:PutObject), abort a
+      // failed multipart upload, HEAD/GET a manifest; only under the staging prefix.
+      StageFiles: {
+        actions: ['s3:AbortMultipartUpload', 's3:GetObject', 's3:PutObject'],
+        resources: [`${STAGING_BUCKET_ARN}/pipe/*`],
+      },
+      // So that HEAD of a manifest not yet written is 404 (stage the object), not 403.
+      TellMissingManifests: { actions: ['s3:ListBucket'], resources: [STAGING_BUCKET_ARN] },
+    });
+  });
+
+  it('pipe staging bucket: SSE-S3, Block Public Access, TLS only, staged files expire after 14 days; no notification before the handshake', () => {
+    const b = s.resource('StagingBucket');
+    expect(b.DeletionPolicy).toBe('Retain');
+    expect(b.Properties).toEqual(STAGING_BUCKET_PROPERTIES);
+    expect(s.resource('StagingBucketPolicy').Properties).toEqual(STAGING_BUCKET_POLICY);
+  });
+
+  it('pipe: the role Snowflake assumes reads only the staging prefix, and before the handshake trusts only this account (external ID 0000)', () => {
+    expect(s.resource('SnowflakeStagingRole').Properties).toEqual({
+      ...SNOWFLAKE_ROLE_POLICIES,
+      AssumeRolePolicyDocument: {
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Sid: 'HandshakePending',
+            Effect: 'Allow',
+            Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` },
+            Action: 'sts:AssumeRole',
+            Condition: { StringEquals: { 'sts:ExternalId': '0000' } },
+          },
+        ],
+      },
+    });
+  });
+
+  it('outputs: what the handshake needs (role ARN, stage URL), and the load method', () => {
+    const out = Object.fromEntries(Object.entries(existing.Outputs).map(([k, v]) => [k, s.render(v).Value]));
+    expect(out).toMatchObject({
+      LoadMethod: 'pipe',
+      StagingBucketName: STAGING_BUCKET,
+      StagingUrl: `s3://${STAGING_BUCKET}/pipe/`,
+      SnowflakeStagingRoleArn: `arn:aws:iam::${ACCOUNT}:role/SnowflakeStagingRole`,
     });
   });
 
@@ -477,6 +602,9 @@ describe('sls package, bucketMode=existing (default)', () => {
     expect(arr(r.DependsOn)).toEqual(['IngestQueuePolicy']);
     expect(r.Properties).toEqual({
       ServiceToken: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:s3-access-logs-dev-bucketNotification`,
+      // CloudFormation gives up after 5 minutes without an answer, not the default hour; the
+      // function (with its deadline guard) answers well within that.
+      ServiceTimeout: 300,
       BucketName: 'acme-access-logs',
       QueueArn: INGEST_QUEUE,
       Prefix: 'logs/',
@@ -514,8 +642,29 @@ describe('sls package, bucketMode=existing (default)', () => {
     }
     for (const id of s.ofType('AWS::CloudWatch::Alarm')) {
       expect(alarm(id).AlarmActions, id).toEqual([topic]);
-      expect(alarm(id).TreatMissingData, id).toBe('notBreaching');
+      expect(alarm(id).TreatMissingData, id).toBe(id === 'NoObjectsLoadedAlarm' ? 'breaching' : 'notBreaching');
     }
+    expect(s.resource('LogBucketNotification').Properties.ServiceTimeout).toBeGreaterThan(s.resource('BucketNotificationLambdaFunction').Properties.Timeout);
+  });
+
+  it('alarm: no object loaded for noLoadAlarmHours (default 6) hours, missing data breaching, on this stage\'s ingest metrics', () => {
+    const p = s.resource('NoObjectsLoadedAlarm').Properties;
+    const env = s.resource('IngestLambdaFunction').Properties.Environment.Variables;
+    expect(p).toMatchObject({
+      Namespace: env.POWERTOOLS_METRICS_NAMESPACE,
+      MetricName: 'ObjectsLoaded',
+      // Powertools adds the service name as the `service` dimension of every metric.
+      Dimensions: [{ Name: 'service', Value: env.POWERTOOLS_SERVICE_NAME }],
+      Statistic: 'Sum',
+      Period: 3600,
+      EvaluationPeriods: 6,
+      DatapointsToAlarm: 6,
+      Threshold: 1,
+      ComparisonOperator: 'LessThanThreshold',
+      TreatMissingData: 'breaching',
+    });
+    expect(env.POWERTOOLS_SERVICE_NAME).toBe('s3-access-logs-dev-ingest');
+    expect(p.AlarmDescription).toContain('s3-access-logs-dev-ingest');
   });
 
   it('needs no account-specific value at package time: account, region and partition stay pseudo-parameters', () => {
@@ -526,20 +675,33 @@ describe('sls package, bucketMode=existing (default)', () => {
   });
 });
 
+describe('sls package, an unknown loadMethod', () => {
+  it('fails naming the parameter, instead of deploying a stack that loads nowhere', async () => {
+    const dir = path.join(work, 'bad-load-method');
+    const [cmd, args] = offline(path.join(ROOT, 'node_modules/.bin/sls'), ['package', '--package', dir, ...paramArgs({ ...EXISTING_PARAMS, loadMethod: 'snowpipe' })]);
+    const err = await run(cmd, args, { cwd: ROOT, env: { ...offlineEnv(), S3AL_DIST_DIR: DIST }, maxBuffer: 16 << 20 }).then(
+      () => undefined,
+      (e: { stdout: string; stderr: string }) => e,
+    );
+    expect(err, 'sls package must fail').toBeDefined();
+    expect(`${err!.stdout}${err!.stderr}`).toContain('Cannot resolve variable at "custom.loadMethod"');
+    expect(existsSync(path.join(dir, 'cloudformation-template-update-stack.json'))).toBe(false);
+  }, 120_000);
+});
+
 describe('sls package, bucketMode=create', () => {
   let s: Stack;
   beforeAll(() => {
     s = new Stack(create);
   });
 
-  it('creates the logging bucket (SSE-S3, Block Public Access, retained) with the notification, instead of the custom resource', () => {
-    for (const id of ['LogBucketNotification', 'BucketNotificationLambdaFunction', 'BucketNotificationLogGroup', 'BucketNotificationRole', 'AlarmTopic']) {
-      expect(s.active(id), id).toBe(false);
-    }
+  it('creates the logging bucket (SSE-S3, Block Public Access, retained), with no notification of its own', () => {
+    expect(s.active('AlarmTopic')).toBe(false);
     const b = s.resource('LogBucket');
     expect(b.DeletionPolicy).toBe('Retain');
     expect(b.UpdateReplacePolicy).toBe('Retain');
-    expect(arr(b.DependsOn)).toContain('IngestQueuePolicy');
+    // A NotificationConfiguration here would stay on the retained bucket after `sls remove`,
+    // pointing at the deleted queue (and blocking later notification changes on the bucket).
     expect(b.Properties).toEqual({
       BucketName: 'acme-new-access-logs',
       BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
@@ -550,12 +712,34 @@ describe('sls package, bucketMode=create', () => {
         RestrictPublicBuckets: true,
       },
       OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
-      // No logPrefix: every object is a log object, no key filter.
-      NotificationConfiguration: { QueueConfigurations: [{ Event: 's3:ObjectCreated:*', Queue: queueArn('s3-access-logs-dev-ingest') }] },
     });
   });
 
-  it('bucket policy: only the S3 logging service of this account may write', () => {
+  it('the custom resource adds the notification to the created bucket, so `sls remove` takes it off the retained bucket', () => {
+    for (const id of ['LogBucketNotification', 'BucketNotificationLambdaFunction', 'BucketNotificationLogGroup', 'BucketNotificationRole']) {
+      expect(s.active(id), id).toBe(true);
+    }
+    const r = s.resource('LogBucketNotification');
+    expect(arr(r.DependsOn)).toEqual(['IngestQueuePolicy']);
+    // Ref to the bucket: created first, and the entry is removed before the bucket is (not) deleted.
+    expect(create.Resources.LogBucketNotification.Properties.BucketName).toEqual({ 'Fn::If': ['CreateBucket', { Ref: 'LogBucket' }, 'acme-new-access-logs'] });
+    expect(r.Properties).toMatchObject({
+      BucketName: 'acme-new-access-logs',
+      QueueArn: queueArn('s3-access-logs-dev-ingest'),
+      // No logPrefix: every object is a log object, no key filter.
+      Prefix: '',
+      ConfigurationId: 's3-access-logs-dev-ingest',
+      ServiceTimeout: 300,
+    });
+    expect(roleStatements(s, 'BucketNotificationRole').MergeBucketNotification).toEqual({
+      actions: ['s3:GetBucketNotification', 's3:PutBucketNotification'],
+      resources: ['arn:aws:s3:::acme-new-access-logs'],
+    });
+  });
+
+  it('bucket policy: only the S3 logging service of this account may write; kept with the bucket when the stack is removed', () => {
+    expect(s.resource('LogBucketPolicy').DeletionPolicy).toBe('Retain');
+    expect(s.resource('LogBucketPolicy').UpdateReplacePolicy).toBe('Retain');
     expect(s.resource('LogBucketPolicy').Properties).toEqual({
       Bucket: 'acme-new-access-logs',
       PolicyDocument: {
@@ -590,13 +774,21 @@ describe('sls package, bucketMode=create', () => {
     });
   });
 
-  it('IAM: with no prefix the whole bucket is the log bucket; a customer-managed secret key adds kms:Decrypt on that key only', () => {
-    const ingest = roleStatements(s, 'IngestRole');
-    expect(ingest.ReadLogObjects).toEqual({ actions: ['s3:GetObject'], resources: ['arn:aws:s3:::acme-new-access-logs/*'] });
-    expect(ingest.DecryptSnowflakeSecret).toEqual({ actions: ['kms:Decrypt'], resources: [KMS_KEY] });
-    expect(Object.keys(ingest).sort()).toEqual(
-      ['ConsumeIngestQueue', 'DecryptSnowflakeSecret', 'Logs', 'ReadLogObjects', 'ReadSnowflakeSecret', 'TellMissingLogObjects'],
-    );
+  it('IAM (insert): ingest reads the secret (and its customer-managed key), has no access to the staging bucket; no prefix = whole bucket', () => {
+    expect(roleStatements(s, 'IngestRole')).toEqual({
+      Logs: logs('ingest'),
+      ConsumeIngestQueue: {
+        actions: ['sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage'],
+        resources: [INGEST_QUEUE],
+      },
+      ReadLogObjects: { actions: ['s3:GetObject'], resources: ['arn:aws:s3:::acme-new-access-logs/*'] },
+      TellMissingLogObjects: { actions: ['s3:ListBucket'], resources: ['arn:aws:s3:::acme-new-access-logs'] },
+      ReadSnowflakeSecret: { actions: ['secretsmanager:GetSecretValue'], resources: [SECRET] },
+      DecryptSnowflakeSecret: { actions: ['kms:Decrypt'], resources: [KMS_KEY] },
+    });
+    const env = s.resource('IngestLambdaFunction').Properties.Environment.Variables;
+    expect(env).toMatchObject({ LOAD_METHOD: 'insert', SNOWFLAKE_SECRET_ARN: SECRET });
+    if (CONFIG_KNOWS_LOAD_METHOD) expect((loadIngestConfig(env) as unknown as Record<string, unknown>).loadMethod).toBe('insert');
     const backfill = roleStatements(s, 'BackfillRole');
     expect(backfill.ListLogObjects).toEqual({ actions: ['s3:ListBucket'], resources: ['arn:aws:s3:::acme-new-access-logs'] });
     expect(backfill.DecryptSnowflakeSecret).toEqual({ actions: ['kms:Decrypt'], resources: [KMS_KEY] });
@@ -605,12 +797,41 @@ describe('sls package, bucketMode=create', () => {
     );
   });
 
+  it('after the handshake: the role trusts only Snowflake\'s IAM user with the external ID; staged files are announced to the pipes\' queue', () => {
+    expect(s.resource('SnowflakeStagingRole').Properties).toEqual({
+      ...SNOWFLAKE_ROLE_POLICIES,
+      AssumeRolePolicyDocument: {
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Sid: 'SnowflakeStorageIntegration',
+            Effect: 'Allow',
+            Principal: { AWS: SNOWFLAKE_IAM_USER },
+            Action: 'sts:AssumeRole',
+            Condition: { StringEquals: { 'sts:ExternalId': SNOWFLAKE_EXTERNAL_ID } },
+          },
+        ],
+      },
+    });
+    expect(s.resource('StagingBucket').Properties).toEqual({
+      ...STAGING_BUCKET_PROPERTIES,
+      NotificationConfiguration: {
+        QueueConfigurations: [
+          { Event: 's3:ObjectCreated:*', Queue: SNOWPIPE_QUEUE, Filter: { S3Key: { Rules: [{ Name: 'prefix', Value: 'pipe/' }] } } },
+        ],
+      },
+    });
+    expect(s.resource('StagingBucketPolicy').Properties).toEqual(STAGING_BUCKET_POLICY);
+  });
+
   it('alarms exist without an e-mail address, with no actions', () => {
-    for (const id of ['DeadLetterQueueNotEmptyAlarm', 'IngestQueueOldestMessageAlarm', 'IngestErrorsAlarm', 'BackfillErrorsAlarm']) {
+    for (const id of ['DeadLetterQueueNotEmptyAlarm', 'IngestQueueOldestMessageAlarm', 'IngestErrorsAlarm', 'BackfillErrorsAlarm', 'NoObjectsLoadedAlarm']) {
       const p = s.resource(id).Properties;
       expect(p.AlarmActions, id).toBeUndefined();
       expect(p.OKActions, id).toBeUndefined();
     }
+    const noLoad = s.resource('NoObjectsLoadedAlarm').Properties;
+    expect([Number(noLoad.EvaluationPeriods), Number(noLoad.DatapointsToAlarm)]).toEqual([12, 12]);
   });
 });
 
@@ -691,6 +912,7 @@ describe('bundles', () => {
       '<EventBridgeConfiguration></EventBridgeConfiguration></NotificationConfiguration>';
     let stored = original;
     const puts: string[] = [];
+    const skipValidation: Array<string | undefined> = [];
     const responses: Json[] = [];
     const server = createServer((req, res) => {
       let body = '';
@@ -699,6 +921,7 @@ describe('bundles', () => {
         if (req.url?.startsWith('/acme-access-logs/?notification')) {
           if (req.method === 'PUT') {
             puts.push(body);
+            skipValidation.push(req.headers['x-amz-skip-destination-validation'] as string | undefined);
             stored = body;
           } else res.setHeader('content-type', 'application/xml');
           res.end(req.method === 'GET' ? stored : '');
@@ -737,6 +960,8 @@ describe('bundles', () => {
     }
     expect(responses.map((r) => r.Status)).toEqual(['SUCCESS', 'SUCCESS']);
     expect(puts).toHaveLength(2);
+    // S3 validates every destination on create (ours must work); removing ours validates nothing.
+    expect(skipValidation).toEqual([undefined, 'true']);
     const [afterCreate, afterDelete] = puts as [string, string];
     expect(afterCreate).toContain(
       `<QueueConfiguration><Queue>${INGEST_QUEUE}</Queue><Event>s3:ObjectCreated:*</Event><Id>s3-access-logs-dev-ingest</Id>` +
@@ -781,7 +1006,9 @@ describe('bundles', () => {
       const event = { Records: [record('m1', key), record('m2', key), record('m3', 'logs/deleted-meanwhile')] };
 
       const deployed = new Stack(existing).resource('IngestLambdaFunction').Properties.Environment.Variables as Record<string, string>;
-      const { SNOWFLAKE_SECRET_ARN: _secret, ...env } = deployed;
+      // The insert method (this test loads through Snowflake); the pipe path is the pipe e2e tests'.
+      const { SNOWFLAKE_SECRET_ARN: _secret, ...deployedEnv } = deployed;
+      const env = { ...deployedEnv, LOAD_METHOD: 'insert' };
       const script = `const { handler } = await import(${JSON.stringify(path.join(DIST, 'ingest/index.mjs'))});
         for (let i = 0; i < 2; i++) process.stdout.write(JSON.stringify(await handler(JSON.parse(process.argv[1]))) + '\\n');`;
       const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script, JSON.stringify(event)], {

@@ -103,6 +103,13 @@ describe('s3-access-logs start (e2e)', () => {
     expect(actions.indexOf(incident.newIp)).toBeGreaterThan(actions.indexOf(incident.usualIp));
     expect(section(first.stdout, 'Access denied errors').length).toBeGreaterThan(3);
     expect(section(first.stdout, 'Anonymous requests').join('\n')).toContain('WEBSITE.GET.OBJECT');
+    // It ends with the findings: every planted incident, named by principal and IP, and nothing else.
+    const findings = first.stdout.slice(first.stdout.indexOf('Findings for '));
+    for (const p of truth.planted) {
+      const found = section(findings, `${p.detection}  (`).join('\n');
+      for (const part of [p.principal, p.ip, p.bucket]) if (part) expect(found, p.detection).toContain(part);
+    }
+    expect(findings).toContain(`\n${truth.planted.length} findings from 13 detections.`);
     // The stack file is removed on a clean stop.
     expect(existsSync(path.join(dataDir, 'stack.json'))).toBe(false);
   });

@@ -5,7 +5,7 @@
 -- the Lambda's raw mode (LOAD_MODE=raw) do not use it: they read S3 themselves.
 --
 -- RUN AS ACCOUNTADMIN, once (only account administrators may create integrations); the other
--- files run as the loader role (S3_ACCESS_LOGS_LOADER, sql/00-setup.sql). From the quickstart
+-- files run as the owner role (S3_ACCESS_LOGS_ADMIN, sql/00-setup.sql), which then owns the stage and pipe. From the quickstart
 -- (../shared/seed). Replace the placeholders first:
 --   <AWS_ACCOUNT_NUMBER>, <RoleName>  the IAM role Snowflake assumes
 --   <BUCKET_NAME>, <PREFIX>           the access-log bucket and prefix, no leading/trailing slash
@@ -23,5 +23,5 @@ CREATE STORAGE INTEGRATION IF NOT EXISTS s3_int_s3_access_logs
   STORAGE_ALLOWED_LOCATIONS = ('s3://<BUCKET_NAME>/<PREFIX>/')
   COMMENT = 'S3 access logs fallback path: read access for stage s3_access_logs. Needed only when Snowpipe stages raw lines.';
 
--- The loader role creates the stage on it (snowpipe/02-stage.sql).
-GRANT USAGE ON INTEGRATION s3_int_s3_access_logs TO ROLE S3_ACCESS_LOGS_LOADER;
+-- The owner role creates the stage on it (snowpipe/02-stage.sql).
+GRANT USAGE ON INTEGRATION s3_int_s3_access_logs TO ROLE S3_ACCESS_LOGS_ADMIN;

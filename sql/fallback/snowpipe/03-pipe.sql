@@ -5,7 +5,10 @@
 -- Lambda runs, use its raw mode (LOAD_MODE=raw) instead: it stages the same lines with the same
 -- lineage, through the same exactly-once ledger, without a second S3 notification.
 -- To enable: point an S3 event notification (ObjectCreated) at the pipe's notification_channel
--- (SHOW PIPES), then ALTER PIPE s3_access_logs_pipe SET PIPE_EXECUTION_PAUSED = FALSE;
+-- (SHOW PIPES; S3 refuses it while the stack's own entry covers the same prefix: remove that
+-- first), then ALTER PIPE s3_access_logs_pipe SET PIPE_EXECUTION_PAUSED = FALSE; a pipe paused for
+-- more than 14 days is stale and resumes only with
+-- SELECT SYSTEM$PIPE_FORCE_RESUME('s3_access_logs_pipe', 'STALENESS_CHECK_OVERRIDE');
 -- To load objects written while it was off: ALTER PIPE s3_access_logs_pipe REFRESH;
 --
 -- OFF BY DEFAULT, twice over: nothing notifies the pipe until you add that notification, and the

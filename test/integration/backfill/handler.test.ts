@@ -96,7 +96,7 @@ describe('backfill Lambda handler', () => {
     const expected = expectedSelection(fixtures, Date.parse(from) - HOUR, Date.parse(to) + 6 * HOUR);
     expect(second.selected).toBe(expected.size);
     expect(second.enqueued).toBe(expected.size);
-    const queued = aws.server.inspectQueue('handler-ingest')!.messages.ready.map((m) => JSON.parse(m.body).Records[0].s3.object.key as string);
+    const queued = (await aws.inspectQueue('handler-ingest'))!.messages.ready.map((m) => JSON.parse(m.body).Records[0].s3.object.key as string);
     expect(queued).toHaveLength(expected.size);
     expect(new Set(queued)).toEqual(expected);
     warn.mockRestore();

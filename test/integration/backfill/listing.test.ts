@@ -44,8 +44,8 @@ async function newQueue(name = 'ingest'): Promise<string> {
 }
 
 /** Every message on a queue, read without consuming it. */
-function queuedKeys(queueUrl: string): string[] {
-  const q = aws.server.inspectQueue(queueUrl.split('/').pop()!)!;
+async function queuedKeys(queueUrl: string): Promise<string[]> {
+  const q = (await aws.inspectQueue(queueUrl))!;
   return q.messages.ready.map((m) => {
     const parsed = parseMessageBody(m.body);
     if (parsed.kind !== 'objects') throw new Error(`unexpected message ${m.body}`);
@@ -118,7 +118,7 @@ describe('backfill listing and selection (5,000 objects, both layouts, 7 days)',
       keyTimeTo: new Date(WINDOW_TO).toISOString(),
     });
 
-    const keys = queuedKeys(queueUrl);
+    const keys = await queuedKeys(queueUrl);
     expect(keys.length).toBe(expected.size);
     expect(new Set(keys)).toEqual(expected);
     console.log(
@@ -148,11 +148,11 @@ describe('backfill listing and selection (5,000 objects, both layouts, 7 days)',
 
     const dry = (await runBackfill(deps, { from: FROM, to: TO, dryRun: true }, budgetContext())) as BackfillSummary;
     expect(dry).toMatchObject({ selected: expected.length, alreadyLoaded: loaded.size, enqueued: expected.length - loaded.size, dryRun: true });
-    expect(queuedKeys(queueUrl)).toEqual([]);
+    expect(await queuedKeys(queueUrl)).toEqual([]);
 
     const real = (await runBackfill(deps, { from: FROM, to: TO }, budgetContext())) as BackfillSummary;
     expect(real.alreadyLoaded).toBe(loaded.size);
-    const keys = queuedKeys(queueUrl);
+    const keys = await queuedKeys(queueUrl);
     expect(new Set(keys)).toEqual(new Set(expected.filter((k) => !loaded.has(k))));
     expect(keys.length).toBe(expected.length - loaded.size);
 
@@ -163,8 +163,8 @@ describe('backfill listing and selection (5,000 objects, both layouts, 7 days)',
     expect([...forcedExpected].filter((k) => loaded.has(k)).length).toBeGreaterThan(0);
     const forced = (await runBackfill({ ...deps, config: settings({ queueUrl: forcedQueue }) }, { from: FROM, to: shortTo, force: true }, budgetContext())) as BackfillSummary;
     expect(forced).toMatchObject({ selected: forcedExpected.size, alreadyLoaded: 0, enqueued: forcedExpected.size, force: true });
-    expect(new Set(queuedKeys(forcedQueue))).toEqual(forcedExpected);
-    const body = aws.server.inspectQueue(forcedQueue.split('/').pop()!)!.messages.ready[0]!.body;
+    expect(new Set(await queuedKeys(forcedQueue))).toEqual(forcedExpected);
+    const body = (await aws.inspectQueue(forcedQueue))!.messages.ready[0]!.body;
     expect(JSON.parse(body).replay).toEqual({ force: true, id: forced.id });
   });
 
@@ -173,7 +173,7 @@ describe('backfill listing and selection (5,000 objects, both layouts, 7 days)',
     const deps = collectingDeps({ config: settings({ queueUrl }), s3: aws.s3, sqs: aws.sqs, ledger: setLedger(new Set()), logger: quietLogger });
     const s = (await runBackfill(deps, { from: FROM, to: TO, maxObjects: 25 }, budgetContext())) as BackfillSummary;
     expect(s).toMatchObject({ selected: 25, enqueued: 25, truncated: true });
-    expect(queuedKeys(queueUrl)).toHaveLength(25);
+    expect(await queuedKeys(queueUrl)).toHaveLength(25);
   });
 
   it('continues across three invocations without losing or duplicating an object', async () => {
@@ -202,7 +202,7 @@ describe('backfill listing and selection (5,000 objects, both layouts, 7 days)',
     const last = summaries.at(-1)!;
     expect(last).toMatchObject({ selected: expected.size, enqueued: expected.size, id: 'backfill-req-cont' });
 
-    const keys = queuedKeys(queueUrl);
+    const keys = await queuedKeys(queueUrl);
     expect(keys.length).toBe(expected.size); // nothing duplicated
     expect(new Set(keys)).toEqual(expected); // nothing lost
   });
@@ -239,7 +239,7 @@ describe('backfill listing and selection (5,000 objects, both layouts, 7 days)',
       (payload.continuation as { s3Token: string }).s3Token = 'stale';
       const last = (await runBackfill(deps, payload, budgetContext())) as BackfillSummary;
       expect(last).toMatchObject({ done: true, selected: expected.size, enqueued: expected.size });
-      const keys = queuedKeys(queueUrl);
+      const keys = await queuedKeys(queueUrl);
       expect(keys.length).toBe(expected.size);
       expect(new Set(keys)).toEqual(expected);
     } finally {
@@ -252,11 +252,11 @@ describe('backfill listing and selection (5,000 objects, both layouts, 7 days)',
     const deps = collectingDeps({ config: settings({ queueUrl }), s3: aws.s3, sqs: aws.sqs, ledger: setLedger(new Set()), logger: quietLogger });
     await runBackfill(deps, { from: FROM, to: TO }, budgetContext(30, 'req-retry'));
     const continuation = deps.continued[0]!;
-    const before = aws.server.inspectQueue(queueUrl.split('/').pop()!)!.messages.ready.length;
+    const before = (await aws.inspectQueue(queueUrl))!.messages.ready.length;
     // Invocation 2 twice (a Lambda retry), each cut short the same way.
     await runBackfill(deps, continuation, budgetContext(30));
     await runBackfill(deps, continuation, budgetContext(30));
-    const ready = aws.server.inspectQueue(queueUrl.split('/').pop()!)!.messages.ready.slice(before);
+    const ready = (await aws.inspectQueue(queueUrl))!.messages.ready.slice(before);
     const half = ready.length / 2;
     expect(half).toBeGreaterThan(0);
     const attrs = ready.map((m) => m.messageAttributes?.backfillDedupKey?.StringValue);
@@ -286,9 +286,9 @@ describe('DLQ redrive', () => {
 
     const s = (await runBackfill(deps, { redriveDlq: true }, budgetContext())) as RedriveSummary;
     expect(s).toMatchObject({ redriveDlq: true, moved: 23, failed: 0, done: true });
-    const dlq = aws.server.inspectQueue(dlqUrl.split('/').pop()!)!;
+    const dlq = (await aws.inspectQueue(dlqUrl))!;
     expect(dlq.messages.ready.length + dlq.messages.inflight.length).toBe(0);
-    const moved = aws.server.inspectQueue(queueUrl.split('/').pop()!)!.messages.ready.map((m) => m.body);
+    const moved = (await aws.inspectQueue(queueUrl))!.messages.ready.map((m) => m.body);
     expect(moved.sort()).toEqual([...bodies].sort());
   });
 

@@ -95,7 +95,7 @@ const find = (re: RegExp) => {
 
 describe('sql/fallback files', () => {
   it('are numbered in run order, and each splits into statements of known kinds', () => {
-    expect(applied).toEqual(['01-stream.sql', '02-udtf.sql', '03-task.sql']);
+    expect(applied).toEqual(['01-stream.sql', '02-udtf.sql', '03-task.sql', '04-grants.sql']);
     expect(snowpipe).toEqual(['snowpipe/01-storage-integration.sql', 'snowpipe/02-stage.sql', 'snowpipe/03-pipe.sql']);
     for (const [f, stmts] of Object.entries(all)) {
       expect(stmts.length, f).toBeGreaterThan(0);
@@ -198,8 +198,52 @@ describe('sql/fallback files', () => {
     expect(firstWords(listAt(body, body.indexOf('(', rej)))).toEqual(ddlColumns('s3_access_logs_rejects'));
     expect(body.slice(rej, body.indexOf(';', rej))).toMatch(/reject_reason, raw, :run_at\s+FROM s3_access_logs_task_parsed\s+WHERE reject_reason IS NOT NULL$/);
 
-    // The UDTF runs over the claimed objects' lines only.
-    expect(body).toMatch(/WHERE l\.claimid = :claim_id\s+\) c,\s+TABLE\(parse_s3_access_logs\(c\.raw\)\) p;/);
+    // The UDTF runs over the claimed objects' lines only, the latest staged copy of each line.
+    expect(body).toMatch(/WHERE l\.claimid = :claim_id\s+QUALIFY ROW_NUMBER\(\) OVER \(PARTITION BY b\.logbucket, b\.logkey, b\.logline ORDER BY b\.loadedat DESC\) = 1\s+\) c,\s+TABLE\(parse_s3_access_logs\(c\.raw\)\) p;/);
+  });
+
+  it('task: a run\'s work is bounded; the stream goes to the backlog in its own transaction, a bounded share is transformed', () => {
+    const task = find(/^CREATE OR REPLACE TASK /);
+    const body = norm(task.slice(task.indexOf('$$')).replace(/--[^\n]*/g, ''));
+    // 1. The stream (always consumed whole) is copied to the backlog and committed on its own.
+    expect(body).toMatch(/^\$\$ DECLARE .* max_lines INTEGER DEFAULT 2000000; .* BEGIN BEGIN TRANSACTION; INSERT INTO s3_access_logs_task_batch \(logbucket, logkey, logline, raw, loadedat\) SELECT logbucket, logkey, logline, raw, loadedat FROM s3_access_logs_stream .*? staged := SQLROWCOUNT; COMMIT; BEGIN TRANSACTION; /);
+    // 2. The share: whole objects, oldest first, until max_lines; the first object always.
+    expect(body).toContain('SUM(COUNT(*)) OVER (ORDER BY MIN(loadedat), logbucket, logkey ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS upto');
+    expect(body).toContain('WHERE upto - lines < :max_lines;');
+    // Only the share is claimed, and it leaves the backlog in the same transaction as its rows.
+    expect(body).toContain('MERGE INTO s3_access_logs_loads t USING s3_access_logs_task_run s ON');
+    const second = body.slice(body.indexOf('COMMIT; BEGIN TRANSACTION;'));
+    expect(second.indexOf('DELETE FROM s3_access_logs_task_batch USING s3_access_logs_task_run r')).toBeGreaterThan(second.indexOf('INSERT INTO s3_access_logs_rejects'));
+    expect(second.indexOf('DELETE FROM s3_access_logs_task_batch USING')).toBeLessThan(second.lastIndexOf('COMMIT;'));
+    // No statement empties the backlog wholesale any more (that lost every line beyond one run).
+    expect(body).not.toMatch(/DELETE FROM s3_access_logs_task_batch;/);
+  });
+});
+
+describe('fallback and parity instructions', () => {
+  const readme = read('sql/fallback/README.md');
+  const parity = read('sql/checks/parity.sql');
+
+  it('never tell to notify Snowpipe next to the Lambda on the same prefix (S3 refuses overlapping rules); parity uses REFRESH', () => {
+    for (const [name, text] of [['README', readme], ['parity.sql', parity]] as const) {
+      expect(text, name).not.toMatch(/alongside the Lambda|next to the Lambda \(pipe on/);
+      expect(text, name).toMatch(/REFRESH PREFIX = '\d{4}-\d{2}-\d{2}'/);
+      expect(text, name).toMatch(/no S3\s+notification pointing at the pipe|NO S3 notification pointing at the pipe/i);
+    }
+    expect(readme).toMatch(/S3 refuses it while the\s+stack's own entry/);
+  });
+
+  it('resume a stale pipe (paused > 14 days, the usual case) with SYSTEM$PIPE_FORCE_RESUME and STALENESS_CHECK_OVERRIDE', () => {
+    const resume = "SELECT SYSTEM$PIPE_FORCE_RESUME('s3_access_logs_pipe', 'STALENESS_CHECK_OVERRIDE');";
+    for (const [name, text] of [['README', readme], ['parity.sql', parity], ['03-pipe.sql', read('sql/fallback/snowpipe/03-pipe.sql')]] as const) {
+      expect(text.replace(/\n--\s*/g, ' '), name).toContain(resume);
+    }
+  });
+
+  it('say how to drain a backlog larger than one task run', () => {
+    expect(readme).toContain('ALTER TASK s3_access_logs_transformation REMOVE WHEN;');
+    expect(readme).toContain("ALTER TASK s3_access_logs_transformation MODIFY WHEN SYSTEM$STREAM_HAS_DATA('s3_access_logs_stream');");
+    expect(readme).toContain('SELECT COUNT(*) FROM s3_access_logs_task_batch');
   });
 });
 

@@ -102,17 +102,17 @@ describe('snowflake-local basics through snowflake-sdk', () => {
   it('refuses what it cannot emulate with a clear error', async () => {
     for (const sql of [
       'create stage s3_stage',
-      "create pipe p as copy into t from @s",
+      "create pipe p as copy into t from @s pattern = '.*'",
       'create stream s on table basics',
       "create task t schedule = '10 minute' as select 1",
       'create storage integration i type = external_stage',
-      "create file format ff type = csv",
+      "create file format ff type = json",
       "create function f(x varchar) returns varchar language python runtime_version = '3.11' handler = 'h' as $$def h(x): return x$$",
       'copy into basics from @s3_stage',
       "put file:///tmp/x @~",
       'execute task t',
       'begin let x := 1; return x; end',
-      'select system$pipe_status(\'p\')',
+      'select system$stream_has_data(\'s\')',
       'select * from table(flatten(input => parse_json(\'[1]\')))',
     ]) {
       await expect(exec(conn, sql), sql).rejects.toMatchObject({ code: '000002', sqlState: '0A000', message: expect.stringContaining('not supported by snowflake-local') });

@@ -1,0 +1,26 @@
+-- name: versioning-changed
+-- title: Versioning configuration changed (may be suspended)
+-- severity: medium
+-- technique: T1485 Data Destruction (and T1490 Inhibit System Recovery)
+-- finds: Successful PUTs of a bucket's versioning configuration. Suspending versioning removes the
+--   safety net against overwrite and deletion; the log does not say whether it was enabled or
+--   suspended, so confirm the state (GetBucketVersioning or CloudTrail). Reads are not changes.
+-- param: allowed_principal_regex ''  principals never reported (full match), e.g. your infrastructure-as-code role
+-- false positives: enabling versioning (same operation); MFA-delete setup; a new bucket's first setup.
+-- triage: the request (evidence) and the principal's other actions around it; the bucket's
+--   current configuration (the access log does not record the request body).
+WITH p AS (
+  SELECT :1::TIMESTAMP_TZ AS since, :2::TIMESTAMP_TZ AS until, :3::VARCHAR AS allowed_principal_regex
+)
+SELECT e.requester AS principal, e.remoteip AS source_ip, e.bucket_name AS bucket,
+       MIN(e.requestdatetime) AS first_seen, MAX(e.requestdatetime) AS last_seen, COUNT(*) AS requests, 0 AS bytes_out,
+       'operations ' || LISTAGG(DISTINCT e.operation, ', ') WITHIN GROUP (ORDER BY e.operation)
+         || '; requests ' || LEFT(LISTAGG(DISTINCT e.request_uri, ', ') WITHIN GROUP (ORDER BY e.request_uri), 200)
+         || '; client ' || COALESCE(LISTAGG(DISTINCT e.client_family, ', ') WITHIN GROUP (ORDER BY e.client_family), '-') AS evidence
+FROM s3_access_logs_classified e, p
+WHERE e.operation_class = 'configuration_change' AND e.operation LIKE '%VERSIONING%'
+  AND COALESCE(e.httpstatus, 0) < 400
+  AND NOT REGEXP_LIKE(COALESCE(e.requester, '(anonymous)'), p.allowed_principal_regex)
+  AND e.requestdatetime >= p.since AND e.requestdatetime < p.until
+GROUP BY e.requester, e.remoteip, e.bucket_name
+ORDER BY first_seen;
