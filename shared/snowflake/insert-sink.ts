@@ -14,8 +14,9 @@ import type { Precheck, Sink, SinkStats } from './sink.ts';
  */
 export const LOCK_TIMEOUT_SECONDS = 120;
 /**
- * A transaction is only started with at least this much time left before the Lambda timeout: a
- * Lambda killed mid-transaction leaves its session, and the ledger lock, behind.
+ * A retry or streamed transaction is only started with at least this much time left before the
+ * Lambda timeout: enough for its claim to wait out a full LOCK_TIMEOUT and still commit. (Were it
+ * to run out of time anyway, the deadline cancels it and drops the session: it never commits late.)
  */
 export const TRANSACTION_TIME_RESERVE_MS = (LOCK_TIMEOUT_SECONDS + 30) * 1000;
 /**
