@@ -21,6 +21,7 @@ interface StartOptions {
   json?: boolean;
   seed: string;
   logLevel: string;
+  loadMethod: string;
 }
 
 function port(flag: string) {
@@ -42,6 +43,7 @@ export function register(program: Command): void {
     .option('--seed <seed>', 'seed of the generated sample', '20261116')
     .option('--once', 'exit after the summary and the queries')
     .option('--json', 'print the summary as JSON on the last line of stdout')
+    .option('--load-method <method>', 'pipe (staged files loaded by Snowpipe) or insert (Snowflake transactions)', 'pipe')
     .option('--log-level <level>', 'ingest log level (DEBUG, INFO, WARN, ERROR, SILENT); its JSON lines go to stdout', 'ERROR')
     .action(async (opts: StartOptions) => {
       await start(opts);
@@ -55,6 +57,8 @@ async function start(opts: StartOptions): Promise<void> {
   if (!['DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'SILENT'].includes(level)) {
     throw new CliError(`--log-level must be DEBUG, INFO, WARN, ERROR or SILENT, got "${opts.logLevel}".`, 2);
   }
+  const method = opts.loadMethod.toLowerCase();
+  if (method !== 'pipe' && method !== 'insert') throw new CliError(`--load-method must be pipe or insert, got "${opts.loadMethod}".`, 2);
   // Imported here so that `--help` stays fast.
   const { startStack, listLogFiles, StackError, STACK_FILE } = await import('../local/stack.ts');
   const seed = /^\d+$/.test(opts.seed) ? Number(opts.seed) : opts.seed;
@@ -68,6 +72,7 @@ async function start(opts: StartOptions): Promise<void> {
       awsPort: opts.awsPort,
       snowflakePort: opts.snowflakePort,
       dataDir: opts.dataDir,
+      loadMethod: method,
       logLevel: level as LogLevel,
       onBatch: (s) => {
         // After the first load, report what arrives later (files dropped into the log bucket).
@@ -102,6 +107,11 @@ async function start(opts: StartOptions): Promise<void> {
     out(`s3-access-logs local stack (started in ${seconds(performance.now() - t0)})`);
     out(`  S3 + SQS   ${info.awsEndpoint}  (fauxqs)`);
     out(`  Snowflake  ${info.snowflakeUrl}  (snowflake-local, ${path.join(opts.dataDir, 'snowflake.duckdb')})`);
+    out(
+      method === 'pipe'
+        ? `  Load       pipe: staged files in s3://${info.stagingBucket}/${info.stagingPrefix}, loaded by Snowpipe (auto-ingest)`
+        : '  Load       insert: rows and the ledger claim in one Snowflake transaction per batch',
+    );
     if (opts.logs) out(`Loading the files in ${opts.logs} into s3://${info.logBucket}/${info.logPrefix}`);
     else out(`Loading a generated sample (seed ${seed}) into s3://${info.logBucket}/${info.logPrefix}`);
 
@@ -130,8 +140,16 @@ async function start(opts: StartOptions): Promise<void> {
     out(`  objects  ${fmt(summary.objects)}  loaded`);
     out(`  rows     ${fmt(summary.rows)}`);
     out(`  rejects  ${fmt(summary.rejects)}  (lines that are not access log records, kept in s3_access_logs_rejects)`);
-    out(`  skipped  ${fmt(summary.skipped)}  (already loaded: the ledger makes loads exactly-once)`);
+    out(
+      method === 'pipe'
+        ? `  skipped  ${fmt(summary.skipped)}  (already loaded: manifests and Snowpipe's load history make loads exactly-once)`
+        : `  skipped  ${fmt(summary.skipped)}  (already loaded: the ledger makes loads exactly-once)`,
+    );
     out(`  dlq      ${fmt(summary.dlq)}  (messages in the dead-letter queue)`);
+    if (summary.files) {
+      out(`  files    ${fmt(summary.files.loaded)}  staged files loaded by Snowpipe, ${fmt(summary.files.failed)} failed${summary.files.failed ? ' (below; see sql/checks/pipe-loads.sql)' : ''}`);
+      for (const f of summary.files.failures) out(`    FAILED ${f.file} → ${f.table}: ${f.error}`);
+    }
 
     const results = await stack.runQueries();
     for (const r of results) {
@@ -159,7 +177,8 @@ async function start(opts: StartOptions): Promise<void> {
       out(`  stack file      ${path.join(opts.dataDir, STACK_FILE)}  (used by backfill --local, parity --local)`);
     }
     if (opts.json) {
-      out(JSON.stringify({ objects: summary.objects, rows: summary.rows, rejects: summary.rejects, skipped: summary.skipped, dlq: summary.dlq }));
+      const files = summary.files ? { filesLoaded: summary.files.loaded, filesFailed: summary.files.failed } : {};
+      out(JSON.stringify({ objects: summary.objects, rows: summary.rows, rejects: summary.rejects, skipped: summary.skipped, dlq: summary.dlq, method, ...files }));
     }
     if (!opts.once) {
       live = true;

@@ -25,6 +25,10 @@ export interface StackInfo {
   logPrefix: string;
   queueUrl: string;
   dlqUrl: string;
+  /** How the ingest loads (absent in stack files of older versions: insert). */
+  loadMethod?: 'pipe' | 'insert';
+  stagingBucket?: string;
+  stagingPrefix?: string;
   pid: number;
   dataDir: string;
   snowflake: { account: string; username: string; database: string; schema: string };

@@ -2,8 +2,10 @@
  * The whole pipeline on embedded stand-ins, wired exactly as in AWS:
  *
  *   log object → fauxqs S3 → notification bridge → fauxqs SQS (RedrivePolicy → DLQ)
- *     → poller (Lambda's SQS event-source mapping) → the real ingest handler
- *     → snowflake-sdk → snowflake-local (DuckDB file under the data dir)
+ *     → poller (Lambda's SQS event-source mapping) → the real ingest handler, then by load method:
+ *       pipe:   staged files → fauxqs S3 (staging bucket) → notification bridge → the pipes' SQS
+ *               queue → snowflake-local's Snowpipe (auto-ingest) → DuckDB
+ *       insert: snowflake-sdk → snowflake-local (DuckDB file under the data dir)
  *
  * `startStack` brings everything up, applies the table DDL and writes `<data-dir>/stack.json` so
  * `backfill --local` and `parity --local` can find the running stack. `load` uploads the sample
@@ -21,7 +23,9 @@ import { startBridge, type Bridge } from './bridge.ts';
 import { startPoller, type Poller } from './poller.ts';
 import { generateSample, type SampleOptions, type SampleTruth } from './sample/index.ts';
 import { startSnowflakeLocal, type SnowflakeLocal } from './snowflake/index.ts';
-import { loadIngestConfig, type LogLevel } from '../shared/config.ts';
+import { INGEST_DEFAULTS, loadIngestConfig, type IngestConfig, type LoadMethod, type LogLevel } from '../shared/config.ts';
+import { applyPipeSql, stagingUrl } from '../shared/snowflake/pipe-sql.ts';
+import { pipeLoads, type PipeLoads } from './pipe-loads.ts';
 import { execute, type ConnectionProvider } from '../shared/snowflake/connection.ts';
 import { REPO_ROOT, applySqlFiles, splitSqlStatements, tableSqlFiles } from '../shared/snowflake/sql-files.ts';
 import { createIngestHandler, defaultConnections } from '../functions/ingest/handler.ts';
@@ -37,6 +41,8 @@ export interface StackOptions {
   dataDir: string;
   logBucket?: string;
   logPrefix?: string;
+  /** `pipe` (default): staged files loaded by snowflake-local's Snowpipe; `insert`: transactions. */
+  loadMethod?: LoadMethod;
   /** Lambda-like settings of the event-source mapping and the queue. */
   batchSize?: number;
   batchingWindowMs?: number;
@@ -63,6 +69,9 @@ export interface LoadSummary {
   /** Messages in the DLQ. */
   dlq: number;
   ms: number;
+  method: LoadMethod;
+  /** `pipe`: staged files Snowpipe loaded and failed during this load (failed ones listed). */
+  files?: { loaded: number; failed: number; failures: PipeLoads['failures'] };
 }
 
 export interface QueryResult {
@@ -79,6 +88,10 @@ export interface Stack {
   /** snowflake-local; its `faults` let tests make statements fail. */
   snowflake: SnowflakeLocal;
   connections: ConnectionProvider;
+  /** The ingest handler's configuration (tests build more handlers like it). */
+  config: IngestConfig;
+  /** Waits until the ingest queue is empty and, in `pipe`, every staged file is announced and handled. */
+  settle(): Promise<void>;
   /** Uploads objects and waits until the pipeline has dealt with every one of them. */
   load(source: LoadSource, onProgress?: (done: number, total: number) => void): Promise<LoadSummary>;
   runQueries(dir?: string): Promise<QueryResult[]>;
@@ -88,6 +101,7 @@ export interface Stack {
 export type LoadSource = { kind: 'sample'; options?: SampleOptions } | { kind: 'dir'; dir: string };
 
 const DB_FILE = 'snowflake.duckdb';
+export const STAGING_BUCKET = 'local-access-logs-staging';
 
 /** Fails early, before anything starts, if `--logs` cannot be read. Returns the files found. */
 export function listLogFiles(dir: string): string[] {
@@ -176,6 +190,15 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     }
     stops.push(() => aws.stop());
 
+    // The pipes' notification channel: the staging bucket's ObjectCreated events go here (bridged,
+    // as S3 would send them), and snowflake-local's Snowpipe consumes them.
+    const loadMethod = options.loadMethod ?? 'pipe';
+    const stagingPrefix = INGEST_DEFAULTS.stagingPrefix;
+    await aws.s3.send(new CreateBucketCommand({ Bucket: STAGING_BUCKET }));
+    const pipeQueueUrl = (await aws.sqs.send(new CreateQueueCommand({ QueueName: 'snowpipe-notifications' }))).QueueUrl!;
+    const pipeQueueArn = (await aws.sqs.send(new GetQueueAttributesCommand({ QueueUrl: pipeQueueUrl, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn!;
+    const client = { endpoint: aws.endpoint, region: aws.region, credentials: aws.credentials };
+
     let snowflake: SnowflakeLocal;
     try {
       // Only the stack's own login is accepted (snowflake-local takes any login when no user is
@@ -184,6 +207,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         port: options.snowflakePort,
         dbPath: path.join(dataDir, DB_FILE),
         users: [{ name: SNOWFLAKE_LOGIN.username, password: SNOWFLAKE_LOGIN.password }],
+        snowpipe: { s3: { ...client, forcePathStyle: true }, sqs: client, queueUrl: pipeQueueUrl, queueArn: pipeQueueArn, pollMs: 50 },
       });
     } catch (err) {
       throw (
@@ -213,6 +237,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       LOG_BUCKETS: logBucket,
       LOG_PREFIXES: logPrefix,
       LOG_LEVEL: options.logLevel ?? 'ERROR',
+      LOAD_METHOD: loadMethod,
+      STAGING_BUCKET: STAGING_BUCKET,
+      STAGING_PREFIX: stagingPrefix,
       SNOWFLAKE_ACCOUNT: SNOWFLAKE_LOGIN.account,
       SNOWFLAKE_USERNAME: SNOWFLAKE_LOGIN.username,
       SNOWFLAKE_PASSWORD: SNOWFLAKE_LOGIN.password,
@@ -221,7 +248,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       SNOWFLAKE_ACCESS_URL: snowflake.url,
     });
     const logger = new Logger({ serviceName: 's3-access-logs-ingest', logLevel: config.logLevel });
-    const connections = defaultConnections(config, logger);
+    // The stack always has Snowflake credentials (queries, forced replays), whatever the load method.
+    const connections = defaultConnections(config, logger)!;
     stops.push(() => connections.close());
 
     // The table DDL that ships (sql/01..09), not 00-setup (roles, warehouse) nor the fallback path.
@@ -229,16 +257,24 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     try {
       conn = await connections.get();
       await applySqlFiles(conn, tableSqlFiles());
+      // The pipe objects that ship (sql/pipe/), on a stage over the local staging bucket.
+      await applyPipeSql(conn, {
+        url: stagingUrl(STAGING_BUCKET, stagingPrefix),
+        credentials: { awsKeyId: aws.credentials.accessKeyId, awsSecretKey: aws.credentials.secretAccessKey },
+      });
     } catch (err) {
       throw new StackError(`cannot set up the warehouse in ${path.join(dataDir, DB_FILE)}: ${reason(err)}. The data dir may be corrupt: move it away, or pass another --data-dir.`);
     }
 
     const totals = { objects: 0, rows: 0, rejects: 0, skipped: 0 };
+    let stagingBridge: Bridge | undefined;
     const onBatch = (s: BatchSummary) => {
       totals.objects += s.objectsLoaded;
       totals.rows += s.rows;
       totals.rejects += s.rejects;
       totals.skipped += Object.values(s.skipped).reduce((a, b) => a + b, 0);
+      // Staged files announce themselves at once, as S3's notification would.
+      if (s.filesStaged > 0) stagingBridge?.kick().catch((err) => options.onError?.(err));
       options.onBatch?.(s);
     };
     const handler = createIngestHandler({ config, s3: aws.s3, connections, logger, onBatch });
@@ -264,6 +300,17 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       ...(options.onError ? { onError: options.onError } : {}),
     });
     stops.push(() => bridge.stop());
+    stagingBridge = startBridge({
+      s3: aws.s3,
+      sqs: aws.sqs,
+      bucket: STAGING_BUCKET,
+      prefix: stagingPrefix,
+      queueUrl: pipeQueueUrl,
+      region: aws.region,
+      ...(options.onError ? { onError: options.onError } : {}),
+    });
+    const pipeBridge = stagingBridge;
+    stops.push(() => pipeBridge.stop());
 
     const info: StackInfo = {
       awsEndpoint: aws.endpoint,
@@ -273,6 +320,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       logPrefix,
       queueUrl,
       dlqUrl,
+      loadMethod,
+      stagingBucket: STAGING_BUCKET,
+      stagingPrefix,
       pid: process.pid,
       dataDir,
       snowflake: { account: SNOWFLAKE_LOGIN.account, username: SNOWFLAKE_LOGIN.username, database: SNOWFLAKE_LOGIN.database, schema: SNOWFLAKE_LOGIN.schema },
@@ -332,13 +382,26 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       await bridge.kick();
     }
 
+    /** Every staged file announced, then every announcement handled by the pipes. */
+    async function pipesIdle(): Promise<void> {
+      await pipeBridge.kick();
+      await snowflake.snowpipe.idle();
+    }
+
     return {
       info,
       aws,
       snowflake,
       connections,
+      config,
+      async settle() {
+        while ((await queueDepth(queueUrl)) > 0) await new Promise((r) => setTimeout(r, 100));
+        await pipesIdle();
+      },
       async load(source, onProgress) {
         const t0 = performance.now();
+        // Snowpipe's loads of this run: snowflake-local stamps COPY_HISTORY with this process's clock.
+        const since = new Date();
         const before = { ...totals, sent: bridge.sent, dlq: await queueDepth(dlqUrl), deleted: poller.stats.deleted };
         const objects = await collect(source);
         const uploaded = objects.length;
@@ -361,15 +424,27 @@ export async function startStack(options: StackOptions): Promise<Stack> {
           await new Promise((r) => setTimeout(r, 100));
         }
         await uploading;
-        return {
+        const summary: LoadSummary = {
           uploaded,
           objects: totals.objects - before.objects,
           rows: totals.rows - before.rows,
           rejects: totals.rejects - before.rejects,
           skipped: totals.skipped - before.skipped,
           dlq: await queueDepth(dlqUrl),
-          ms: performance.now() - t0,
+          ms: 0,
+          method: loadMethod,
         };
+        if (loadMethod === 'pipe') {
+          await pipesIdle();
+          const loads = await pipeLoads(await connections.get(), since);
+          // What reached the tables: a file staged again (a re-run) is skipped by the load history.
+          const manifestsFailed = loads.failures.filter((f) => f.table === 's3_access_logs_loads').length;
+          summary.skipped += Math.max(0, summary.objects - loads.objects - manifestsFailed);
+          Object.assign(summary, { objects: loads.objects, rows: loads.rows, rejects: loads.rejects });
+          summary.files = { loaded: loads.files.loaded, failed: loads.files.failed, failures: loads.failures };
+        }
+        summary.ms = performance.now() - t0;
+        return summary;
       },
       async runQueries(dir = path.join(REPO_ROOT, 'sql', 'queries')) {
         const conn = await connections.get();

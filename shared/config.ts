@@ -17,13 +17,20 @@
  * | `INSERT_CHUNK_ROWS`      | no       | Rows per INSERT round-trip, 1..3000, default 2000. 3000 × 32 columns stays under the SDK's 100 000-bind threshold, above which it would upload binds to a stage instead of sending them inline. |
  * | `MEMORY_BUDGET_MB`       | no       | MiB of heap one batch's buffered rows may take, 1..4096, default 32: each parsed line is charged its estimated heap cost (160 B + 3 B per character, functions/ingest/memory-budget.ts) across all concurrent reads, so 32 MiB (about 10 MB of typical log text) suits a 512 MB function. Objects that do not fit are streamed and committed one per transaction. |
  * | `LOG_LEVEL`              | no       | `DEBUG`, `INFO` (default), `WARN`, `ERROR`, `CRITICAL` or `SILENT` (Powertools levels, any case). |
- * | `LOAD_MODE`              | no       | `parsed` (default): typed rows into `s3_access_logs`, rejects into `s3_access_logs_rejects`. `raw`: every line verbatim into `s3_access_logs_staging` for the fallback task. Switching needs only this variable. |
+ * | `LOAD_MODE`              | no       | `parsed` (default): typed rows into `s3_access_logs`, rejects into `s3_access_logs_rejects`. `raw`: every line verbatim into `s3_access_logs_staging` for the fallback task. Switching needs only this variable. Works with both load methods. |
+ * | `LOAD_METHOD`            | no       | `pipe`: gzip CSV files + a manifest per object under `STAGING_PREFIX` in `STAGING_BUCKET`, loaded by Snowpipe (no Snowflake credentials needed). `insert` (default when unset; the deploy sets it from its `loadMethod` parameter): rows and the ledger claim in one Snowflake transaction (needs the Snowflake variables). |
+ * | `STAGING_BUCKET`         | in `pipe` | Bucket the staged files are written to (the Snowpipe stage's bucket). |
+ * | `STAGING_PREFIX`         | no       | Key prefix of the staged files, ending in `/`, default `pipe/`. |
+ *
+ * In `pipe`, the Snowflake variables are optional: when set, forced replays (`replay.force`) are
+ * loaded through `insert`, which can replace rows; without them a forced replay fails with a message.
  *
  * Powertools also reads `POWERTOOLS_SERVICE_NAME` and `POWERTOOLS_METRICS_NAMESPACE` (defaults
  * `s3-access-logs-ingest` / `S3AccessLogs`).
  */
 
 export type LoadMode = 'parsed' | 'raw';
+export type LoadMethod = 'pipe' | 'insert';
 export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'CRITICAL' | 'SILENT';
 
 /** Snowflake credentials as the Secrets Manager secret holds them (and as env vars map onto them). */
@@ -49,14 +56,26 @@ export interface IngestConfig {
   logBuckets: string[];
   /** Empty: any key of an allowed bucket. */
   logPrefixes: string[];
-  snowflake: SnowflakeSource;
+  /** Required in `insert`; in `pipe` only used for forced replays. */
+  snowflake?: SnowflakeSource;
+  loadMethod: LoadMethod;
+  /** Where `pipe` writes staged files; set whenever loadMethod is `pipe`. */
+  staging?: StagingLocation;
   insertChunkRows: number;
   memoryBudgetBytes: number;
   logLevel: LogLevel;
   loadMode: LoadMode;
 }
 
+export interface StagingLocation {
+  bucket: string;
+  /** Ends with `/`. */
+  prefix: string;
+}
+
 export const INGEST_DEFAULTS = {
+  loadMethod: 'insert' as LoadMethod,
+  stagingPrefix: 'pipe/',
   insertChunkRows: 2000,
   maxInsertChunkRows: 3000,
   memoryBudgetMb: 32,
@@ -233,12 +252,38 @@ function logLevelOf(env: Env, problems: string[]): LogLevel {
   return INGEST_DEFAULTS.logLevel;
 }
 
+/** LOAD_METHOD, STAGING_BUCKET and STAGING_PREFIX, validated together. */
+function loadMethodOf(env: Env, problems: string[]): { loadMethod: LoadMethod; staging?: StagingLocation } {
+  let loadMethod = INGEST_DEFAULTS.loadMethod;
+  const raw = present(env, 'LOAD_METHOD');
+  if (raw !== undefined) {
+    const lower = raw.toLowerCase();
+    if (lower === 'pipe' || lower === 'insert') loadMethod = lower;
+    else problems.push(`LOAD_METHOD must be "pipe" or "insert", got "${raw}".`);
+  }
+  const bucket = present(env, 'STAGING_BUCKET');
+  const prefix = present(env, 'STAGING_PREFIX') ?? INGEST_DEFAULTS.stagingPrefix;
+  if (bucket !== undefined && !BUCKET.test(bucket))
+    problems.push(`STAGING_BUCKET must be a valid S3 bucket name, got "${bucket}".`);
+  if (!prefix.endsWith('/') || prefix.startsWith('/') || prefix.length > 512)
+    problems.push(`STAGING_PREFIX must end with "/", must not start with "/" and must be under 512 characters, got "${prefix}".`);
+  if (loadMethod !== 'pipe') return { loadMethod };
+  if (bucket === undefined) {
+    problems.push('STAGING_BUCKET is required with LOAD_METHOD=pipe: the bucket Snowpipe loads the staged files from (or set LOAD_METHOD=insert).');
+    return { loadMethod };
+  }
+  return { loadMethod, staging: { bucket, prefix } };
+}
+
 /** Reads and validates the ingest Lambda's configuration; throws one `ConfigError` naming every bad variable. */
 export function loadIngestConfig(env: Env = process.env): IngestConfig {
   const problems: string[] = [];
   const { logBuckets, logPrefixes } = logLocations(env, problems);
+  const { loadMethod, staging } = loadMethodOf(env, problems);
 
-  const snowflake = loadSnowflakeSource(env, problems);
+  // In `pipe` the credentials are optional (forced replays only): absent is fine, invalid is not.
+  const snowflakeGiven = present(env, 'SNOWFLAKE_SECRET_ARN') !== undefined || Object.values(ENV_NAMES).some((n) => present(env, n) !== undefined);
+  const snowflake = loadMethod === 'insert' || snowflakeGiven ? loadSnowflakeSource(env, problems) : undefined;
 
   const insertChunkRows = integer(
     env,
@@ -260,16 +305,19 @@ export function loadIngestConfig(env: Env = process.env): IngestConfig {
     else problems.push(`LOAD_MODE must be "parsed" or "raw", got "${rawMode}".`);
   }
 
-  if (problems.length > 0 || !snowflake) throw new ConfigError(problems);
-  return {
+  if (problems.length > 0) throw new ConfigError(problems);
+  const config: IngestConfig = {
     logBuckets,
     logPrefixes,
-    snowflake,
+    loadMethod,
     insertChunkRows,
     memoryBudgetBytes: memoryBudgetMb * 1024 * 1024,
     logLevel,
     loadMode,
   };
+  if (snowflake) config.snowflake = snowflake;
+  if (staging) config.staging = staging;
+  return config;
 }
 
 /** Whether a notification's object may be loaded under this configuration. */

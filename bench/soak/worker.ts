@@ -84,6 +84,7 @@ const config: IngestConfig = {
   memoryBudgetBytes: INGEST_DEFAULTS.memoryBudgetMb << 20,
   logLevel: 'SILENT',
   loadMode: 'parsed',
+  loadMethod: 'insert',
 };
 const logger = new Logger({ logLevel: (process.env.SOAK_LOG_LEVEL ?? 'SILENT') as 'SILENT' });
 const handle = createIngestHandler({ config, s3, connections: defaultConnections(config, logger), logger });

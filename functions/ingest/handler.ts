@@ -22,7 +22,8 @@ const MAX_INVOCATION_SECONDS = 900;
 export interface IngestDeps {
   config: IngestConfig;
   s3: S3Client;
-  connections: ConnectionProvider;
+  /** Snowflake connections; absent in `pipe` without credentials (forced replays then fail). */
+  connections?: ConnectionProvider;
   logger?: Logger;
   /** Omit to skip EMF output (tests); the Lambda entry always publishes. */
   metrics?: Metrics;
@@ -40,7 +41,8 @@ export type IngestHandler = (
 export function createIngestHandler(deps: IngestDeps): IngestHandler {
   const logger = deps.logger ?? createLogger(deps.config.logLevel);
   return async (event, context) => {
-    const batchDeps: BatchDeps = { config: deps.config, s3: deps.s3, connections: deps.connections, logger };
+    const batchDeps: BatchDeps = { config: deps.config, s3: deps.s3, logger };
+    if (deps.connections) batchDeps.connections = deps.connections;
     if (deps.now) batchDeps.now = deps.now;
     if (context) batchDeps.remainingMs = () => context.getRemainingTimeInMillis();
     const { response, summary } = await processBatch(event, batchDeps);
@@ -66,8 +68,9 @@ export const SESSION_SETUP = [
   'ALTER SESSION SET ABORT_DETACHED_QUERY = TRUE',
 ];
 
-/** A connection provider for the configured Snowflake source. */
-export function defaultConnections(config: IngestConfig, logger?: Logger): ConnectionProvider {
+/** A connection provider for the configured Snowflake source (none configured: undefined, `pipe` only). */
+export function defaultConnections(config: IngestConfig, logger?: Logger): ConnectionProvider | undefined {
+  if (!config.snowflake) return undefined;
   return createConnectionProvider(credentialsProvider(config.snowflake), {
     async onConnect(conn) {
       for (const sql of SESSION_SETUP) {
@@ -85,13 +88,10 @@ function fromEnvironment(): IngestHandler {
   // Throws ConfigError naming every bad variable: the cold start fails visibly, before any message is taken.
   const config = loadIngestConfig(process.env);
   const logger = createLogger(config.logLevel);
-  return createIngestHandler({
-    config,
-    s3: new S3Client({}),
-    connections: defaultConnections(config, logger),
-    logger,
-    metrics: createMetrics(),
-  });
+  const deps: IngestDeps = { config, s3: new S3Client({}), logger, metrics: createMetrics() };
+  const connections = defaultConnections(config, logger);
+  if (connections) deps.connections = connections;
+  return createIngestHandler(deps);
 }
 
 // In Lambda, configuration errors surface at init; imported elsewhere (tests), nothing runs.

@@ -5,6 +5,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { IngestConfig } from '../../shared/config.ts';
 import type { ConnectionProvider } from '../../shared/snowflake/connection.ts';
 import { InsertSink } from '../../shared/snowflake/insert-sink.ts';
+import { PipeSink, type PipeSinkOptions } from '../../shared/snowflake/pipe/sink.ts';
 import type { Sink } from '../../shared/snowflake/sink.ts';
 
 /** What a sink may use, per batch. */
@@ -31,5 +32,12 @@ function insertSink(c: SinkContext): InsertSink {
 }
 
 export function createSink(c: SinkContext): Sink {
-  return insertSink(c);
+  const { config } = c;
+  if (config.loadMethod === 'insert') return insertSink(c);
+  if (!config.staging) throw new Error('The pipe load method needs a staging location (STAGING_BUCKET); none was configured.');
+  const options: PipeSinkOptions = { s3: c.s3, staging: config.staging, mode: config.loadMode };
+  // Forced replays replace rows, which only a transaction can do: through insert, when configured.
+  if (c.connections) options.forced = () => insertSink(c);
+  if (c.remainingMs) options.remainingMs = c.remainingMs;
+  return new PipeSink(options);
 }

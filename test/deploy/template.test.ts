@@ -291,9 +291,6 @@ const BACKFILL_FN = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:s3-access-logs
 // The stack names the staging bucket (no BucketName): Stack.ref renders it as `<id>-generated`.
 const STAGING_BUCKET = 'stagingbucket-generated';
 const STAGING_BUCKET_ARN = `arn:aws:s3:::${STAGING_BUCKET}`;
-// Until pipe-sink's config loader (LOAD_METHOD, STAGING_*) is merged, the pipe environment is
-// checked key by key only; once shared/config.ts reads LOAD_METHOD, it must also pass validation.
-const CONFIG_KNOWS_LOAD_METHOD = readFileSync(path.join(ROOT, 'shared/config.ts'), 'utf8').includes('LOAD_METHOD');
 
 /** The staging bucket in both methods (the notification comes with the handshake's third parameter). */
 const STAGING_BUCKET_PROPERTIES: Json = {
@@ -488,15 +485,13 @@ describe('sls package, bucketMode=existing (default)', () => {
     // pipe (the default): staging location, and no Snowflake secret at all.
     expect(ingestEnv).toMatchObject({ LOAD_METHOD: 'pipe', STAGING_BUCKET: STAGING_BUCKET, STAGING_PREFIX: 'pipe/', LOAD_MODE: 'parsed' });
     expect(ingestEnv.SNOWFLAKE_SECRET_ARN).toBeUndefined();
-    if (CONFIG_KNOWS_LOAD_METHOD) {
-      const ingest = loadIngestConfig(ingestEnv) as ReturnType<typeof loadIngestConfig> & Record<string, unknown>;
-      expect(ingest.logBuckets).toEqual(['acme-access-logs']);
-      expect(ingest.logPrefixes).toEqual(['logs/']);
-      expect(ingest.loadMode).toBe('parsed');
-      expect(ingest.loadMethod).toBe('pipe');
-      expect(ingest.staging).toEqual({ bucket: STAGING_BUCKET, prefix: 'pipe/' });
-      expect(ingest.snowflake).toBeUndefined();
-    }
+    const ingest = loadIngestConfig(ingestEnv);
+    expect(ingest.logBuckets).toEqual(['acme-access-logs']);
+    expect(ingest.logPrefixes).toEqual(['logs/']);
+    expect(ingest.loadMode).toBe('parsed');
+    expect(ingest.loadMethod).toBe('pipe');
+    expect(ingest.staging).toEqual({ bucket: STAGING_BUCKET, prefix: 'pipe/' });
+    expect(ingest.snowflake).toBeUndefined();
     const backfill = loadBackfillConfig({ ...s.resource('BackfillLambdaFunction').Properties.Environment.Variables, AWS_REGION: REGION });
     expect(backfill.logBucket).toBe('acme-access-logs');
     expect(backfill.logPrefix).toBe('logs/');
@@ -788,7 +783,7 @@ describe('sls package, bucketMode=create', () => {
     });
     const env = s.resource('IngestLambdaFunction').Properties.Environment.Variables;
     expect(env).toMatchObject({ LOAD_METHOD: 'insert', SNOWFLAKE_SECRET_ARN: SECRET });
-    if (CONFIG_KNOWS_LOAD_METHOD) expect((loadIngestConfig(env) as unknown as Record<string, unknown>).loadMethod).toBe('insert');
+    expect(loadIngestConfig(env).loadMethod).toBe('insert');
     const backfill = roleStatements(s, 'BackfillRole');
     expect(backfill.ListLogObjects).toEqual({ actions: ['s3:ListBucket'], resources: ['arn:aws:s3:::acme-new-access-logs'] });
     expect(backfill.DecryptSnowflakeSecret).toEqual({ actions: ['kms:Decrypt'], resources: [KMS_KEY] });

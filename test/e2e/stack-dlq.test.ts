@@ -25,6 +25,8 @@ describe('local stack: a warehouse that keeps failing', () => {
       awsPort: 0,
       snowflakePort: 0,
       dataDir: tempDir('data'),
+      // Statement faults of the insert method; pipe's failure modes are in test/e2e/pipe.test.ts.
+      loadMethod: 'insert',
       visibilityTimeoutSeconds: 1,
       maxReceiveCount: 2,
       batchingWindowMs: 100,

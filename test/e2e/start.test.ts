@@ -72,8 +72,9 @@ describe('s3-access-logs start (e2e)', () => {
     expect(first.stderr).not.toMatch(/\n\s+at /); // no stack trace
     expect(first.code, first.stderr).toBe(0);
     const summary = lastJson(first.stdout);
-    expect(Object.keys(summary)).toEqual(['objects', 'rows', 'rejects', 'skipped', 'dlq']);
-    expect(summary).toEqual({ objects: truth.objects, rows: truth.rows, rejects: truth.rejects, skipped: 0, dlq: 0 });
+    expect(Object.keys(summary)).toEqual(['objects', 'rows', 'rejects', 'skipped', 'dlq', 'method', 'filesLoaded', 'filesFailed']);
+    // pipe (the default): rows, rejects and manifest of every object, each a staged file Snowpipe loaded.
+    expect(summary).toEqual({ objects: truth.objects, rows: truth.rows, rejects: truth.rejects, skipped: 0, dlq: 0, method: 'pipe', filesLoaded: 3 * truth.objects, filesFailed: 0 });
     expect(summary.rows + summary.rejects).toBe(truth.lines);
 
     const { incident } = truth;
@@ -118,9 +119,13 @@ describe('s3-access-logs start (e2e)', () => {
     expect(first?.code).toBe(0);
     const second = await run(['start', '--once', '--json', '--aws-port', '0', '--snowflake-port', '0', '--data-dir', dataDir]);
     expect(second.code, second.stderr).toBe(0);
-    expect(lastJson(second.stdout)).toEqual({ objects: 0, rows: 0, rejects: 0, skipped: truth.objects, dlq: 0 });
+    expect(lastJson(second.stdout)).toEqual({ objects: 0, rows: 0, rejects: 0, skipped: truth.objects, dlq: 0, method: 'pipe', filesLoaded: 0, filesFailed: 0 });
     // The queries still see exactly one copy.
     expect(section(second.stdout, 'Who deleted which object').length).toBe(3);
+    // insert on the same data dir finds every object in the ledger the manifests filled.
+    const third = await run(['start', '--once', '--json', '--aws-port', '0', '--snowflake-port', '0', '--data-dir', dataDir, '--load-method', 'insert']);
+    expect(third.code, third.stderr).toBe(0);
+    expect(lastJson(third.stdout)).toEqual({ objects: 0, rows: 0, rejects: 0, skipped: truth.objects, dlq: 0, method: 'insert' });
   });
 
   it('loads --logs files; lines that are not log records become rejects', async () => {
@@ -132,7 +137,7 @@ describe('s3-access-logs start (e2e)', () => {
     writeFileSync(path.join(logs, 'sub dir', 'mixed.log'), `${formatLine(good)}\nnot a log line\n\n${formatLine({ ...good, requestid: 'X1' })}\r\n`);
     const r = await run(['start', '--once', '--json', '--aws-port', '0', '--snowflake-port', '0', '--data-dir', tempDir('data2'), '--logs', logs]);
     expect(r.code, r.stderr).toBe(0);
-    expect(lastJson(r.stdout)).toEqual({ objects: 2, rows: one.rows + 2, rejects: one.rejects + 1, skipped: 0, dlq: 0 });
+    expect(lastJson(r.stdout)).toEqual({ objects: 2, rows: one.rows + 2, rejects: one.rejects + 1, skipped: 0, dlq: 0, method: 'pipe', filesLoaded: 6, filesFailed: 0 });
   });
 
   it('fails with one clear message and exit 1 on a port in use, an unreadable --logs, a corrupt data dir', async () => {

@@ -77,6 +77,7 @@ export function ingestConfig(stack: Stack, overrides: Partial<IngestConfig> = {}
     logBuckets: [LOG_BUCKET],
     logPrefixes: ['logs/'],
     snowflake: { kind: 'env', credentials: stack.credentials },
+    loadMethod: 'insert',
     insertChunkRows: 2000,
     memoryBudgetBytes: 32 << 20,
     logLevel: 'SILENT',
@@ -93,7 +94,7 @@ export interface TestHandler {
 
 export function makeHandler(stack: Stack, overrides: Partial<IngestConfig> = {}): TestHandler {
   const config = ingestConfig(stack, overrides);
-  const connections = createConnectionProvider(credentialsProvider(config.snowflake));
+  const connections = createConnectionProvider(credentialsProvider(config.snowflake!));
   const summaries: BatchSummary[] = [];
   const handle = createIngestHandler({
     config,

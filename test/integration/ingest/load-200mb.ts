@@ -13,20 +13,15 @@ import {
   CreateMultipartUploadCommand,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { build } from 'esbuild';
+import { writeFileSync } from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { formatLine } from '../../../shared/access-log/index.ts';
 import { count, LOG_BUCKET, makeRow, query, startStack } from './fixtures.ts';
+import { runLoadChild } from './load-child-run.ts';
 
 const TARGET_BYTES = Number(process.env.LOAD_TEST_MB ?? 200) * 1024 * 1024;
 const RSS_LIMIT_MB = 300;
 const PART_BYTES = 8 * 1024 * 1024;
-const here = path.dirname(fileURLToPath(import.meta.url));
 
 const stack = await startStack();
 let exitCode = 1;
@@ -63,38 +58,13 @@ try {
   const uploadSeconds = (performance.now() - t0) / 1000;
   const object = { bucket: LOG_BUCKET, key, size, etag: done.ETag!.replace(/"/g, '') };
 
-  // Bundle the child like build.mjs bundles the Lambda, and run it with plain node.
-  const bundleDir = mkdtempSync(path.join(os.tmpdir(), 'ingest-load-'));
-  const childFile = path.join(bundleDir, 'child.mjs');
-  await build({
-    entryPoints: [path.join(here, 'load-child.ts')],
-    outfile: childFile,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    logLevel: 'error',
-    banner: {
-      js: [
-        "import { createRequire as __cr } from 'node:module';",
-        "import { fileURLToPath as __fu } from 'node:url';",
-        "import { dirname as __dn } from 'node:path';",
-        'const require = __cr(import.meta.url);',
-        'const __filename = __fu(import.meta.url);',
-        'const __dirname = __dn(__filename);',
-      ].join('\n'),
-    },
-  });
-  const { stdout } = await promisify(execFile)(
-    process.execPath,
-    [...(process.env.LOAD_TEST_NODE_ARGS ?? '').split(' ').filter(Boolean), childFile, JSON.stringify({ endpoint: stack.aws.endpoint, snowflakeUrl: stack.sf.url, object })],
-    { maxBuffer: 16 << 20 },
+  // The child is bundled like build.mjs bundles the Lambda, and run with plain node.
+  const { log, report: child } = await runLoadChild(
+    { endpoint: stack.aws.endpoint, snowflakeUrl: stack.sf.url, object },
+    (process.env.LOAD_TEST_NODE_ARGS ?? '').split(' ').filter(Boolean),
   );
-  rmSync(bundleDir, { recursive: true, force: true });
-  const childLines = stdout.trim().split('\n');
   // Anything before the result line is the handler's own log (LOAD_TEST_LOG_LEVEL): pass it on.
-  if (childLines.length > 1) process.stderr.write(childLines.slice(0, -1).join('\n') + '\n');
-  const child = JSON.parse(childLines.pop()!);
+  if (log.length > 0) process.stderr.write(log.join('\n') + '\n');
   const rows = await count(stack, 's3_access_logs', key);
   const [ledger] = await query(stack, 'SELECT linecount, rowcount, rejectcount FROM s3_access_logs_loads WHERE logkey = ?', [key]);
   const result = {

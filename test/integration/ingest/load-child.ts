@@ -1,6 +1,6 @@
 /**
- * Child process of load-200mb.ts: runs the ingest handler once against the parent's fauxqs and
- * snowflake-local and reports its own peak RSS, so the measurement covers the loader alone (the
+ * Child process of load-200mb.ts and bench/ingest.ts: runs the ingest handler once against the
+ * parent's fauxqs (and snowflake-local, in `insert`) and reports its own peak RSS, so the measurement covers the loader alone (the
  * emulators, which hold the object and the rows, live in the parent). The parent runs it as an
  * esbuild bundle with plain `node`, as Lambda runs the function: no tsx loader thread in the RSS.
  * Input: JSON in argv[2]. Output: one JSON line on stdout. Linux only (/proc/self/status).
@@ -15,30 +15,30 @@ import { createConnectionProvider } from '../../../shared/snowflake/connection.t
 import { credentialsProvider } from '../../../shared/snowflake/credentials.ts';
 import { notificationBody } from '../../../shared/s3/events.ts';
 import type { SQSEvent } from 'aws-lambda';
+import type { LoadChildInput } from './load-child-run.ts';
 
-const input = JSON.parse(process.argv[2]!) as {
-  endpoint: string;
-  snowflakeUrl: string;
-  object: { bucket: string; key: string; size: number; etag: string };
-};
+const input = JSON.parse(process.argv[2]!) as LoadChildInput;
 
 const config: IngestConfig = {
   logBuckets: [input.object.bucket],
   logPrefixes: [],
-  snowflake: {
-    kind: 'env',
-    credentials: { account: 'local', username: 'local', password: 'local', database: 'S3_ACCESS_LOGS', schema: 'PUBLIC', accessUrl: input.snowflakeUrl },
-  },
+  loadMethod: input.staging ? 'pipe' : 'insert',
   insertChunkRows: Number(process.env.LOAD_TEST_CHUNK_ROWS ?? INGEST_DEFAULTS.insertChunkRows),
   memoryBudgetBytes: INGEST_DEFAULTS.memoryBudgetMb << 20,
   logLevel: 'SILENT',
   loadMode: 'parsed',
 };
+if (input.snowflakeUrl)
+  config.snowflake = {
+    kind: 'env',
+    credentials: { account: 'local', username: 'local', password: 'local', database: 'S3_ACCESS_LOGS', schema: 'PUBLIC', accessUrl: input.snowflakeUrl },
+  };
+if (input.staging) config.staging = input.staging;
 const s3 = new S3Client({ endpoint: input.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
-const connections = createConnectionProvider(credentialsProvider(config.snowflake));
+const connections = config.snowflake ? createConnectionProvider(credentialsProvider(config.snowflake)) : undefined;
 let summary: BatchSummary | undefined;
 const logLevel = (process.env.LOAD_TEST_LOG_LEVEL ?? 'SILENT') as 'SILENT';
-const handle = createIngestHandler({ config, s3, connections, logger: new Logger({ logLevel }), onBatch: (s) => (summary = s) });
+const handle = createIngestHandler({ config, s3, ...(connections ? { connections } : {}), logger: new Logger({ logLevel }), onBatch: (s) => (summary = s) });
 
 // Peak of each memory figure, sampled, to tell heap from buffers when RSS is high.
 const peak = { rss: 0, heapUsed: 0, heapTotal: 0, external: 0, arrayBuffers: 0 };
@@ -62,7 +62,7 @@ const vmHwmMb = Math.round(Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/s
 const gc = (globalThis as { gc?: () => void }).gc;
 gc?.();
 const retainedHeapMb = gc ? Math.round(process.memoryUsage().heapUsed / 1048576) : undefined;
-await connections.close();
+await connections?.close();
 process.stdout.write(
   JSON.stringify({ response, summary, seconds, maxRssMb: process.resourceUsage().maxRSS / 1024, vmHwmMb, peakMb: peak, retainedHeapMb, rssAtStartMb, rssTimeline }) + '\n',
 );

@@ -28,6 +28,7 @@ const config: IngestConfig = {
   memoryBudgetBytes: INGEST_DEFAULTS.memoryBudgetMb << 20,
   logLevel: 'SILENT',
   loadMode: 'parsed',
+  loadMethod: 'insert',
 };
 const s3 = new S3Client({ endpoint: input.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
 

@@ -15,6 +15,7 @@ const config: IngestConfig = {
   logBuckets: ['my-logs'],
   logPrefixes: ['logs/'],
   snowflake: { kind: 'env', credentials: { account: 'a', username: 'u', password: 'p', database: 'D', schema: 'S' } },
+  loadMethod: 'insert',
   insertChunkRows: 10,
   memoryBudgetBytes: 1 << 20,
   logLevel: 'SILENT',
