@@ -1,6 +1,7 @@
 /**
- * `npm run soak [-- --objects N --seed S --out FILE]`: the soak (bench/soak/harness.ts) at full
- * size, for the `insert` load method; prints the figures and writes them to bench/results/soak.json.
+ * `npm run soak [-- --method insert|pipe --objects N --seed S --out FILE]`: the soak
+ * (bench/soak/harness.ts) at full size; prints the figures and writes them to
+ * bench/results/soak.json (insert) or bench/results/soak-pipe.json (pipe).
  * Exits 1 when anything was lost, duplicated, dead-lettered or broke the ledger invariant.
  */
 import { writeFileSync } from 'node:fs';
@@ -11,12 +12,14 @@ const { values } = parseArgs({
   options: {
     objects: { type: 'string', default: '1000' },
     seed: { type: 'string', default: '7' },
-    out: { type: 'string', default: 'bench/results/soak.json' },
+    method: { type: 'string', default: 'insert' },
+    out: { type: 'string' },
   },
 });
-const report = await runSoak({ objects: Number(values.objects), seed: Number(values.seed), log: (l) => console.error(l) });
-const result = { method: 'insert', ranAt: new Date().toISOString(), node: process.version, ...report };
-writeFileSync(values.out!, JSON.stringify(result, null, 2) + '\n');
+const method = values.method === 'pipe' ? 'pipe' : 'insert';
+const report = await runSoak({ objects: Number(values.objects), seed: Number(values.seed), method, log: (l) => console.error(l) });
+const result = { method, ranAt: new Date().toISOString(), node: process.version, ...report };
+writeFileSync(values.out ?? (method === 'pipe' ? 'bench/results/soak-pipe.json' : 'bench/results/soak.json'), JSON.stringify(result, null, 2) + '\n');
 console.log(JSON.stringify(result, null, 2));
 const bad = report.lost + report.duplicates + report.dlq + report.ledgerInvariantViolations;
 process.exit(bad === 0 ? 0 : 1);

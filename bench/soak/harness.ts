@@ -25,18 +25,24 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import snowflake from 'snowflake-sdk';
 import { startAwsLocal, type AwsLocal } from '../../local/aws.ts';
+import { startBridge, type Bridge } from '../../local/bridge.ts';
 import { Prng } from '../../local/sample/prng.ts';
 import { startSnowflakeLocal, type SnowflakeLocal } from '../../local/snowflake/index.ts';
 import { notificationBody } from '../../shared/s3/events.ts';
 import { configureSnowflakeSdk, execute } from '../../shared/snowflake/connection.ts';
 import { applySqlFiles, tableSqlFiles } from '../../shared/snowflake/sql-files.ts';
+import { applyPipeSql, stagingUrl } from '../../shared/snowflake/pipe-sql.ts';
 import { soakObjects, type SoakObject } from './objects.ts';
 
 const WORKER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'worker.ts');
 const BUCKET = 'soak-logs';
+const STAGING_BUCKET = 'soak-staging';
+const STAGING_PREFIX = 'pipe/';
 
 export interface SoakOptions {
   objects: number;
+  /** `insert` (default): transactions; `pipe`: staged files that snowflake-local's Snowpipe loads. */
+  method?: 'insert' | 'pipe';
   seed?: number;
   /** Loader processes, each running `concurrency` batches at once. */
   workers?: number;
@@ -77,16 +83,35 @@ interface Env {
   db: snowflake.Connection;
   queueUrl: string;
   dlqUrl: string;
+  /** `pipe`: announces staged files to the pipes' queue, as S3's notification would. */
+  stagingBridge?: Bridge;
 }
 
-async function setUp(): Promise<Env> {
+async function setUp(method: 'insert' | 'pipe'): Promise<Env> {
   configureSnowflakeSdk();
   const aws = await startAwsLocal();
+  const client = { endpoint: aws.endpoint, region: aws.region, credentials: aws.credentials };
+  await aws.s3.send(new CreateBucketCommand({ Bucket: STAGING_BUCKET }));
+  const pipeQueueUrl = (await aws.sqs.send(new CreateQueueCommand({ QueueName: 'soak-snowpipe' }))).QueueUrl!;
+  const pipeQueueArn = (await aws.sqs.send(new GetQueueAttributesCommand({ QueueUrl: pipeQueueUrl, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn!;
   // Snowflake's detached-transaction abort (5 min) and lock timeout, scaled down to the soak's pace.
-  const sf = await startSnowflakeLocal({ port: 0, lockTimeoutMs: 8_000, detachedAbortMs: 3_000 });
+  const sf = await startSnowflakeLocal({
+    port: 0,
+    lockTimeoutMs: 8_000,
+    detachedAbortMs: 3_000,
+    ...(method === 'pipe' ? { snowpipe: { s3: { ...client, forcePathStyle: true }, sqs: client, queueUrl: pipeQueueUrl, queueArn: pipeQueueArn, pollMs: 50 } } : {}),
+  });
   const db = snowflake.createConnection({ accessUrl: sf.url, account: 'local', username: 'local', password: 'local', database: 'S3_ACCESS_LOGS', schema: 'PUBLIC' });
   await db.connectAsync();
   await applySqlFiles(db, tableSqlFiles());
+  let stagingBridge: Bridge | undefined;
+  if (method === 'pipe') {
+    await applyPipeSql(db, {
+      url: stagingUrl(STAGING_BUCKET, STAGING_PREFIX),
+      credentials: { awsKeyId: aws.credentials.accessKeyId, awsSecretKey: aws.credentials.secretAccessKey },
+    });
+    stagingBridge = startBridge({ s3: aws.s3, sqs: aws.sqs, bucket: STAGING_BUCKET, prefix: STAGING_PREFIX, queueUrl: pipeQueueUrl, region: aws.region, intervalMs: 300 });
+  }
   await aws.s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
   const dlqUrl = (await aws.sqs.send(new CreateQueueCommand({ QueueName: 'soak-dlq' }))).QueueUrl!;
   const dlqArn = (await aws.sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn!;
@@ -98,7 +123,7 @@ async function setUp(): Promise<Env> {
       }),
     )
   ).QueueUrl!;
-  return { aws, sf, db, queueUrl, dlqUrl };
+  return { aws, sf, db, queueUrl, dlqUrl, ...(stagingBridge ? { stagingBridge } : {}) };
 }
 
 async function upload(env: Env, objects: SoakObject[], prng: Prng): Promise<number> {
@@ -163,7 +188,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const started = Date.now();
   const log = options.log ?? (() => {});
   const prng = new Prng(options.seed ?? 7);
-  const env = await setUp();
+  const method = options.method ?? 'insert';
+  const env = await setUp(method);
   const dir = mkdtempSync(path.join(tmpdir(), 'soak-'));
   const faultLog = path.join(dir, 'faults.log');
   writeFileSync(faultLog, '');
@@ -176,7 +202,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     bornAt[i] = Date.now();
     workers[i] = spawn(
       process.execPath,
-      ['--import', 'tsx', WORKER, JSON.stringify({ endpoint: env.aws.endpoint, snowflakeUrl: env.sf.url, queueUrl: env.queueUrl, bucket: BUCKET, faultLog, seed: (options.seed ?? 7) * 1000 + ++seq, s3FaultRate: options.s3FaultRate ?? 0.05, concurrency: options.concurrency ?? 2, invocationMs: 200_000 })],
+      ['--import', 'tsx', WORKER, JSON.stringify({ endpoint: env.aws.endpoint, snowflakeUrl: env.sf.url, queueUrl: env.queueUrl, bucket: BUCKET, faultLog, seed: (options.seed ?? 7) * 1000 + ++seq, method, staging: { bucket: STAGING_BUCKET, prefix: STAGING_PREFIX }, s3FaultRate: options.s3FaultRate ?? 0.05, concurrency: options.concurrency ?? 2, invocationMs: 200_000 })],
       { stdio: ['ignore', 'ignore', 'inherit'] },
     );
   };
@@ -205,7 +231,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         spawnWorker(i);
         nextKill = Date.now() + prng.int(killEvery / 2, killEvery * 1.5);
       }
-      if (chaos && Date.now() >= nextFault) {
+      // Snowflake faults hit the insert method's statements; in pipe the Lambda never talks to
+      // Snowflake (Snowpipe's own retries are Snowflake's), so pipe gets kills and S3 faults.
+      if (chaos && method === 'insert' && Date.now() >= nextFault) {
         count(injectSnowflakeFault(env.sf, prng));
         nextFault = Date.now() + prng.int(faultEvery / 2, faultEvery * 1.5);
       }
@@ -213,12 +241,19 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       idleRounds = depth === 0 ? idleRounds + 1 : 0;
       if (idleRounds >= 20) break;
     }
+    if (env.stagingBridge) {
+      // Every staged file announced, then every announcement loaded by the pipes.
+      env.sf.faults.clear();
+      await env.stagingBridge.kick();
+      await env.sf.snowpipe.idle();
+    }
     for (const line of readFileSync(faultLog, 'utf8').split('\n')) if (line) count(line);
     const report = await audit(env, objects, messages, faults);
     report.seconds = Math.round((Date.now() - started) / 1000);
     return report;
   } finally {
     for (const w of workers) w?.kill('SIGKILL');
+    await env.stagingBridge?.stop();
     await new Promise<void>((r) => env.db.destroy(() => r()));
     await env.sf.stop();
     await env.aws.stop();

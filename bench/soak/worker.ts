@@ -28,6 +28,8 @@ const input = JSON.parse(process.argv[2]!) as {
   concurrency: number;
   /** The "Lambda timeout" each invocation gets (its deadline). */
   invocationMs: number;
+  method: 'insert' | 'pipe';
+  staging: { bucket: string; prefix: string };
 };
 
 const prng = new Prng(input.seed);
@@ -84,7 +86,8 @@ const config: IngestConfig = {
   memoryBudgetBytes: INGEST_DEFAULTS.memoryBudgetMb << 20,
   logLevel: 'SILENT',
   loadMode: 'parsed',
-  loadMethod: 'insert',
+  loadMethod: input.method,
+  ...(input.method === 'pipe' ? { staging: input.staging } : {}),
 };
 const logger = new Logger({ logLevel: (process.env.SOAK_LOG_LEVEL ?? 'SILENT') as 'SILENT' });
 const handle = createIngestHandler({ config, s3, connections: defaultConnections(config, logger), logger });
