@@ -18,7 +18,6 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { Readable } from 'node:stream';
-import { readLogLines } from '../../shared/access-log/index.ts';
 import { isAllowedObject, type IngestConfig } from '../../shared/config.ts';
 import { parseMessageBody, type ObjectRef } from '../../shared/s3/events.ts';
 import { openObject } from '../../shared/s3/objects.ts';
@@ -27,6 +26,7 @@ import { ledgerId, overwrittenError, RowBuilder, type BufferedObject, type Claim
 import type { Sink } from '../../shared/snowflake/sink.ts';
 import { lineCost, MemoryBudget } from './memory-budget.ts';
 import { emptySummary, type BatchSummary, type SkipReason } from './observability.ts';
+import { objectLines } from './read-object.ts';
 import { createSink, type SinkContext } from './sinks.ts';
 
 export { DEADLINE_MARGIN_MS, LOCK_TIMEOUT_SECONDS, TRANSACTION_TIME_RESERVE_MS } from '../../shared/snowflake/insert-sink.ts';
@@ -275,7 +275,7 @@ export async function processBatch(
         const builder = new RowBuilder(p.target, config.loadMode, loadedAt);
         const rows: Bind[][] = [];
         const rejects: Bind[][] = [];
-        for await (const line of readLogLines(counted(opened.body, counter, opened.contentLength))) {
+        for await (const line of objectLines(counted(opened.body, counter, opened.contentLength), p.target, config.loadMode, logger, summary)) {
           const cost = lineCost(line.raw);
           if (!budget.take(cost)) {
             // Decoded (gzip) or short-line objects outgrow their stored size: stream this one.
@@ -341,7 +341,7 @@ export async function processBatch(
           return skip(p, 'changed', `Object changed since the event (${opened.message}); skipped, its own event loads it`);
         const counter = { bytes: 0 };
         const { result, counts } = await sink
-          .loadStreamed(p.target, readLogLines(counted(opened.body, counter, opened.contentLength)), () => counter.bytes)
+          .loadStreamed(p.target, objectLines(counted(opened.body, counter, opened.contentLength), p.target, config.loadMode, logger, summary), () => counter.bytes)
           .finally(() => opened.body.destroy());
         if (result === 'loaded') loaded(p, counts);
         else notLoaded(p, result);
