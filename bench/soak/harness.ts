@@ -52,6 +52,11 @@ export interface SoakOptions {
   /** Mean milliseconds between Snowflake faults. */
   faultEveryMs?: number;
   s3FaultRate?: number;
+  /**
+   * The queue's maxReceiveCount (default 10). Under a slow machine, time-based faults hit a larger
+   * share of attempts, so a test that must not depend on machine speed raises it.
+   */
+  maxReceiveCount?: number;
   /** Give up (and report what is missing) after this long. */
   timeoutMs?: number;
   log?: (line: string) => void;
@@ -87,7 +92,7 @@ interface Env {
   stagingBridge?: Bridge;
 }
 
-async function setUp(method: 'insert' | 'pipe'): Promise<Env> {
+async function setUp(method: 'insert' | 'pipe', maxReceiveCount: number): Promise<Env> {
   configureSnowflakeSdk();
   const aws = await startAwsLocal();
   const client = { endpoint: aws.endpoint, region: aws.region, credentials: aws.credentials };
@@ -119,7 +124,7 @@ async function setUp(method: 'insert' | 'pipe'): Promise<Env> {
     await aws.sqs.send(
       new CreateQueueCommand({
         QueueName: 'soak',
-        Attributes: { VisibilityTimeout: '12', RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: 10 }) },
+        Attributes: { VisibilityTimeout: '12', RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount }) },
       }),
     )
   ).QueueUrl!;
@@ -189,7 +194,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const log = options.log ?? (() => {});
   const prng = new Prng(options.seed ?? 7);
   const method = options.method ?? 'insert';
-  const env = await setUp(method);
+  const env = await setUp(method, options.maxReceiveCount ?? 10);
   const dir = mkdtempSync(path.join(tmpdir(), 'soak-'));
   const faultLog = path.join(dir, 'faults.log');
   writeFileSync(faultLog, '');
