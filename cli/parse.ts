@@ -104,6 +104,8 @@ export interface ParseSummary {
   seconds: number;
   /** Inputs with lines of which none parsed: most likely not S3 server access logs. */
   notLogs: Array<{ file: string; lines: number; firstReason: string }>;
+  /** Gzip inputs cut short or corrupt: their decodable lines were parsed, the damage is a reject. */
+  damagedGzip: Array<{ file: string; reason: 'truncated_gzip' | 'corrupt_gzip'; line: number }>;
   /** JSON/Parquet records of a schema_version_id the mapping does not know (printed all the same), per version. */
   unknownSchemaVersions?: Record<string, number>;
 }
@@ -137,7 +139,7 @@ export async function runParse(
   const out = new BufferedOut(stdout);
   const started = process.hrtime.bigint();
   const total = { bytes: 0 };
-  const summary: ParseSummary = { files: 0, lines: 0, rows: 0, rejects: 0, bytes: 0, seconds: 0, notLogs: [] };
+  const summary: ParseSummary = { files: 0, lines: 0, rows: 0, rejects: 0, bytes: 0, seconds: 0, notLogs: [], damagedGzip: [] };
   const csv = opts.format === 'csv';
   if (csv) out.push(CSV_HEADER);
 
@@ -160,6 +162,7 @@ export async function runParse(
           } else {
             summary.rejects++;
             firstReason ||= r.reason;
+            if (r.reason === 'truncated_gzip' || r.reason === 'corrupt_gzip') summary.damagedGzip.push({ file, reason: r.reason, line: p.line });
             rejects?.out.push(`${JSON.stringify({ logkey: file, logline: p.line, reason: r.reason, rawline: p.raw })}\n`);
           }
         }
@@ -172,7 +175,8 @@ export async function runParse(
       throw new CliError(describeFileError(file, err), 1);
     }
     const lines = summary.lines - before.lines;
-    if (lines > 0 && summary.rows === before.rows) summary.notLogs.push({ file, lines, firstReason });
+    const damaged = summary.damagedGzip.at(-1)?.file === file;
+    if (lines > 0 && summary.rows === before.rows && !damaged) summary.notLogs.push({ file, lines, firstReason });
     for (const [v, n] of versions.counts) (summary.unknownSchemaVersions ??= {})[v] = (summary.unknownSchemaVersions[v] ?? 0) + n;
   }
   await out.flush();
@@ -180,6 +184,16 @@ export async function runParse(
   summary.bytes = total.bytes;
   summary.seconds = Number(process.hrtime.bigint() - started) / 1e9;
   return summary;
+}
+
+/** The stderr warning for a gzip input that is cut short or corrupt (the Lambda loads it the same way). */
+export function damagedGzipWarning(d: ParseSummary['damagedGzip'][number]): string {
+  const name = d.file === '-' ? 'standard input' : d.file;
+  const what = d.reason === 'truncated_gzip' ? 'is a truncated gzip file (it ends before its compressed data does)' : 'is a gzip file whose compressed data is corrupt';
+  return (
+    `warning: ${name} ${what}: the lines before the damage were parsed, and line ${d.line} is a ${d.reason} reject; ` +
+    'fetch the file again to get the rest.'
+  );
 }
 
 /** The stderr warning for an input that yielded only rejects. */
@@ -214,6 +228,7 @@ export function register(program: Command): void {
     .option('--rejects <file>', 'write rejected lines as NDJSON {logkey, logline, reason, rawline} to FILE')
     .action(async (inputs: string[], opts: { format: Format; rejects?: string }) => {
       const summary = await runParse(inputs, opts);
+      for (const d of summary.damagedGzip) process.stderr.write(`s3-access-logs: ${damagedGzipWarning(d)}\n`);
       for (const n of summary.notLogs) process.stderr.write(`s3-access-logs: ${notLogWarning(n)}\n`);
       process.stderr.write(`${formatSummary(summary)}\n`);
     });

@@ -96,19 +96,27 @@ describe.concurrent('s3-access-logs parse', () => {
     expect(r.stdout).toBe('');
   });
 
-  it('exits 1 naming a corrupt gzip input, in words', async () => {
-    const file = path.join(dir, 'corrupt.gz');
-    const r = await cli(['parse', file]);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toBe(`s3-access-logs: ${file} starts like a gzip file but its compressed data is corrupt; fetch it again or leave it out.\n`);
+  it('records a corrupt gzip input as a reject after its decodable lines (as the Lambda does)', async () => {
+    const rejects = path.join(dir, 'corrupt-rejects.ndjson');
+    const r = await cli(['parse', path.join(dir, 'corrupt.gz'), '--rejects', rejects]);
+    expect(r.code).toBe(0);
+    const recorded = readFileSync(rejects, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { reason: string });
+    // 30 bytes of a member, then bytes that zlib reads as deflate until they run out, or rejects.
+    expect(recorded.at(-1)!.reason).toMatch(/^(corrupt|truncated)_gzip$/);
+    // ... and says so in words, never as Z_DATA_ERROR.
+    expect(r.stderr).toMatch(new RegExp(`s3-access-logs: warning: ${path.join(dir, 'corrupt.gz').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is a (truncated gzip file|gzip file whose compressed data is corrupt)`));
+    expect(r.stderr).not.toMatch(/Z_BUF_ERROR|Z_DATA_ERROR/);
   });
 
-  it('exits 1 naming a truncated gzip input, in words', async () => {
+  it('parses a truncated gzip input up to the cut and says so in words', async () => {
     const file = path.join(dir, 'truncated.gz');
     const r = await cli(['parse', file]);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toContain(`s3-access-logs: ${file} is a truncated gzip file (it ends before its compressed data does); fetch it again or leave it out.\n`);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(
+      new RegExp(`s3-access-logs: warning: ${file.replace(/[.*+?^\${}()|[\]\\]/g, '\\$&')} is a truncated gzip file \\(it ends before its compressed data does\\): the lines before the damage were parsed, and line \\d+ is a truncated_gzip reject; fetch the file again to get the rest\\.\n`),
+    );
     expect(r.stderr).not.toMatch(/Z_BUF_ERROR|Z_DATA_ERROR/);
+    expect(r.stdout.trim().split('\n').length).toBeGreaterThan(0);
   });
 
   it('warns when an input yields only rejects, and still exits 0', async () => {
