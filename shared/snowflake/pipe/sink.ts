@@ -153,15 +153,16 @@ export class PipeSink implements Sink {
         // ISO instants of one shape: string order is time order.
         if (counts.newestRequest === undefined || t > counts.newestRequest) counts.newestRequest = t;
       }
+      // Synchronous appends; a promise only when a file has text worth handing on.
       if (raw) {
         counts.rows++;
-        await main.write(records.raw(line));
+        if (main.append(records.raw(line))) await main.flush();
       } else if (r.ok) {
         counts.rows++;
-        await main.write(records.row(line as ParsedLine & { result: typeof r }));
+        if (main.append(records.row(line as ParsedLine & { result: typeof r }))) await main.flush();
       } else {
         counts.rejects++;
-        await rejects!.write(records.reject(line, r.reason));
+        if (rejects!.append(records.reject(line, r.reason))) await rejects!.flush();
       }
     }
     return counts;
