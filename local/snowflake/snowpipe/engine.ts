@@ -13,7 +13,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
-import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient, type SQSClientConfig } from '@aws-sdk/client-sqs';
+import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient, type SQSClientConfig } from '@aws-sdk/client-sqs';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { decodeS3Key } from '../../../shared/s3/events.ts';
 import type { LoadRecord, PipeRuntime, SnowpipeCatalog } from './catalog.ts';
@@ -174,6 +174,7 @@ export class SnowpipeEngine implements Snowpipe, PipeRuntime {
         this.receiveError = why;
       }
       await Promise.all(messages.map((m) => this.handle(m)));
+      await this.deleteHandled(messages);
       if (messages.length === 0 && this.running.length === 0 && this.queue.length === 0) this.settle(seq);
       if (messages.length === 0 && !this.stopped) {
         await new Promise<void>((resolve) => {
@@ -216,11 +217,17 @@ export class SnowpipeEngine implements Snowpipe, PipeRuntime {
       for (const pipe of this.pipesFor(bucket, key)) loads.push(this.submit(pipe, bucket, key, received, r.s3?.object?.size ?? 0));
     }
     await Promise.all(loads);
-    if (message.ReceiptHandle && !this.stopped) {
-      await this.sqs.send(new DeleteMessageCommand({ QueueUrl: this.opts.queueUrl, ReceiptHandle: message.ReceiptHandle })).catch((err: Error) => {
-        this.log(`deleting a handled message failed (${err.message}); it will be redelivered and skipped.`);
-      });
-    }
+  }
+
+  /** Deletes the messages of one receive once all their files are handled: one request for up to 10. */
+  private async deleteHandled(messages: Array<{ ReceiptHandle?: string }>): Promise<void> {
+    const entries = messages.flatMap((m, i) => (m.ReceiptHandle ? [{ Id: String(i), ReceiptHandle: m.ReceiptHandle }] : []));
+    if (entries.length === 0 || this.stopped) return;
+    const why = await this.sqs.send(new DeleteMessageBatchCommand({ QueueUrl: this.opts.queueUrl, Entries: entries })).then(
+      (r) => (r.Failed?.length ? r.Failed.map((f) => f.Message ?? f.Code).join('; ') : null),
+      (err: Error) => err.message,
+    );
+    if (why) this.log(`deleting handled messages failed (${why}); they will be redelivered and skipped.`);
   }
 
   /** Auto-ingest pipes whose stage URL + path cover s3://bucket/key. */
