@@ -20,6 +20,7 @@ const commands: Record<string, () => Promise<{ register(program: Command): void 
   'snowflake-local': () => import('./snowflake-local.ts'),
   cost: () => import('./cost.ts'),
   detect: () => import('./detect.ts'),
+  sample: () => import('./sample.ts'),
 };
 
 export async function main(argv: string[]): Promise<number> {

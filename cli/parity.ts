@@ -290,7 +290,7 @@ async function rawLinesFromS3(
   s3Config: { endpoint: string; region: string },
 ): Promise<RawLine[]> {
   const { S3Client, GetObjectCommand } = await import('@aws-sdk/client-s3');
-  const { readLogLines } = await import('../shared/access-log/index.ts');
+  const { readLogRecords } = await import('../shared/access-log/formats/index.ts');
   const s3 = new S3Client({ ...s3Config, forcePathStyle: true, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
   const out: RawLine[] = [];
   try {
@@ -299,7 +299,8 @@ async function rawLinesFromS3(
       const bucket = String(o.LOGBUCKET);
       const key = String(o.LOGKEY);
       const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-      for await (const p of readLogLines(res.Body as AsyncIterable<Uint8Array>)) out.push({ logbucket: bucket, logkey: key, logline: p.line, raw: p.raw });
+      // As raw mode stages them: JSON/Parquet records as their text line (the UDTF reads text only).
+      for await (const p of readLogRecords(res.Body as AsyncIterable<Uint8Array>, { rawAs: 'text' })) out.push({ logbucket: bucket, logkey: key, logline: p.line, raw: p.raw });
     }
   } finally {
     s3.destroy();

@@ -7,7 +7,8 @@ import { closeSync, createReadStream, createWriteStream, openSync, readdirSync, 
 import path from 'node:path';
 import type { Writable } from 'node:stream';
 import { Option, type Command } from 'commander';
-import { COLUMNS, readLogLines, type AccessLogRow } from '../shared/access-log/index.ts';
+import { COLUMNS, type AccessLogRow } from '../shared/access-log/index.ts';
+import { readLogRecords, SchemaVersionTally } from '../shared/access-log/formats/index.ts';
 import { CliError } from './errors.ts';
 
 type Format = 'ndjson' | 'csv';
@@ -114,6 +115,8 @@ export interface ParseSummary {
   rejects: number;
   bytes: number;
   seconds: number;
+  /** JSON/Parquet records of a schema_version_id the mapping does not know (printed all the same), per version. */
+  unknownSchemaVersions?: Record<string, number>;
 }
 
 export async function runParse(
@@ -143,8 +146,9 @@ export async function runParse(
     const source = file === '-' ? process.stdin : createReadStream(file);
     const fileJson = JSON.stringify(file);
     summary.files++;
+    const versions = new SchemaVersionTally();
     try {
-      for await (const p of readLogLines(counted(source, total))) {
+      for await (const p of readLogRecords(counted(source, total), { observer: versions })) {
         summary.lines++;
         if (p.result.ok) {
           summary.rows++;
@@ -163,6 +167,7 @@ export async function runParse(
       const e = err as NodeJS.ErrnoException;
       throw new CliError(`cannot read input ${file}: ${e.code ?? e.message}`, 1);
     }
+    for (const [v, n] of versions.counts) (summary.unknownSchemaVersions ??= {})[v] = (summary.unknownSchemaVersions[v] ?? 0) + n;
   }
   await out.flush();
   if (rejectsOut && rejectsStream) {
@@ -179,14 +184,19 @@ export function formatSummary(s: ParseSummary): string {
   const rate = s.seconds > 0 ? mb / s.seconds : 0;
   return (
     `parsed ${s.files} file${s.files === 1 ? '' : 's'}: ${s.lines} lines, ${s.rows} rows, ` +
-    `${s.rejects} rejects, ${mb.toFixed(1)} MB in ${s.seconds.toFixed(2)} s (${rate.toFixed(1)} MB/s)`
+    `${s.rejects} rejects, ${mb.toFixed(1)} MB in ${s.seconds.toFixed(2)} s (${rate.toFixed(1)} MB/s)` +
+    (s.unknownSchemaVersions
+      ? `\nwarning: records of unknown schema_version_id ${Object.entries(s.unknownSchemaVersions)
+          .map(([v, n]) => `${v} (${n})`)
+          .join(', ')} were printed with the fields docs/formats.md maps; the others are in extrafields.`
+      : '')
   );
 }
 
 export function register(program: Command): void {
   program
     .command('parse')
-    .description('Parse S3 server access log files (plain or gzip) into typed rows on stdout.')
+    .description('Parse S3 server access log files (text, or CloudWatch Logs vended JSON or Parquet; plain or gzip) into typed rows on stdout.')
     .argument('<inputs...>', 'log files, directories (every file below, sorted), or - for stdin')
     .addOption(new Option('--format <format>', 'output format').choices(['ndjson', 'csv']).default('ndjson'))
     .option('--rejects <file>', 'write rejected lines as NDJSON {logkey, logline, reason, rawline} to FILE')

@@ -9,7 +9,14 @@
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import { SendMessageBatchCommand, type SQSClient, type SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
-import { keyInRange, parseLogKey, partitionedListingPrefixes, simpleListingPrefixes, type TimeRange } from '../../shared/s3/key-layouts.ts';
+import {
+  keyInRange,
+  parseLogKey,
+  partitionedListingPrefixes,
+  simpleListingPrefixes,
+  vendedListingPrefixes,
+  type TimeRange,
+} from '../../shared/s3/key-layouts.ts';
 import { Lister, type ListedObject } from '../../shared/s3/listing.ts';
 import { decodeState, emptyTotals, encodeState, type ContinuationState, type Totals } from './continuation.ts';
 import type { Ledger } from './ledger.ts';
@@ -99,15 +106,21 @@ export function paddingInfo(config: Pick<BackfillSettings, 'paddingBeforeMs' | '
   return info;
 }
 
-/** The listing plan: date prefixes per layout when there is a range, else the whole prefix. */
+/**
+ * The listing plan: date prefixes per layout when there is a range, else the whole prefix.
+ * `partitionRoots` counts the roots of both foldered layouts (partitioned and vended delivery).
+ */
 async function plan(lister: Lister, prefix: string, window: TimeRange | undefined) {
   if (!window) return { prefixes: [prefix], partitionRoots: 0 };
-  const roots = await lister.partitionRoots(prefix);
+  const top = await lister.topFolders(prefix);
+  const roots = await lister.partitionRoots(prefix, top);
+  const vended = await lister.vendedRoots(prefix, top);
   const prefixes = [
     ...simpleListingPrefixes(prefix, window),
     ...roots.flatMap((root) => partitionedListingPrefixes(root, window)),
+    ...vended.flatMap((v) => vendedListingPrefixes(v.root, v.hive, window)),
   ];
-  return { prefixes, partitionRoots: roots.length };
+  return { prefixes, partitionRoots: roots.length + vended.length };
 }
 
 async function sendBatch(deps: BackfillDeps, entries: SendMessageBatchRequestEntry[]): Promise<void> {

@@ -11,6 +11,7 @@
  *   BatchDuration                                  Milliseconds
  *   DeliveryLag                                    Seconds: now − newest requestdatetime loaded in the batch
  *   SnowflakeRoundTrips                            Count per batch
+ *   UnknownSchemaVersionRecords                    Count: vended JSON/Parquet records of a schema_version_id not in docs/formats.md (loaded)
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
@@ -44,6 +45,8 @@ export interface BatchSummary {
   durationMs: number;
   /** Seconds; undefined when nothing was loaded. */
   deliveryLagSeconds?: number;
+  /** Vended-format records whose schema_version_id the mapping does not know (loaded all the same). */
+  unknownSchemaVersionRecords: number;
 }
 
 export function emptySummary(messages: number): BatchSummary {
@@ -62,6 +65,7 @@ export function emptySummary(messages: number): BatchSummary {
     transactions: 0,
     roundTrips: 0,
     durationMs: 0,
+    unknownSchemaVersionRecords: 0,
   };
 }
 
@@ -88,6 +92,7 @@ export function publishSummary(metrics: Metrics, s: BatchSummary): void {
   metrics.addMetric('BatchDuration', MetricUnit.Milliseconds, s.durationMs);
   metrics.addMetric('SnowflakeRoundTrips', MetricUnit.Count, s.roundTrips);
   if (s.deliveryLagSeconds !== undefined) metrics.addMetric('DeliveryLag', MetricUnit.Seconds, s.deliveryLagSeconds);
+  if (s.unknownSchemaVersionRecords > 0) metrics.addMetric('UnknownSchemaVersionRecords', MetricUnit.Count, s.unknownSchemaVersionRecords);
   metrics.publishStoredMetrics();
   for (const [reason, n] of Object.entries(s.skipped)) {
     if (n === 0) continue;

@@ -18,7 +18,6 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { Readable } from 'node:stream';
-import { readLogLines } from '../../shared/access-log/index.ts';
 import { isAllowedObject, type IngestConfig } from '../../shared/config.ts';
 import { parseMessageBody, type ObjectRef } from '../../shared/s3/events.ts';
 import { openObject } from '../../shared/s3/objects.ts';
@@ -26,6 +25,7 @@ import type { Bind, ConnectionProvider } from '../../shared/snowflake/connection
 import { ledgerId, RowBuilder, type BufferedObject, type LoadTarget, type ObjectCounts } from '../../shared/snowflake/loader.ts';
 import type { Sink } from '../../shared/snowflake/sink.ts';
 import { emptySummary, type BatchSummary, type SkipReason } from './observability.ts';
+import { objectLines } from './read-object.ts';
 import { createSink, type SinkContext } from './sinks.ts';
 
 export { LOCK_TIMEOUT_SECONDS, TRANSACTION_TIME_RESERVE_MS } from '../../shared/snowflake/insert-sink.ts';
@@ -267,7 +267,7 @@ export async function processBatch(
         // The budget is reserved in stored bytes, but a gzip object decodes to many times more:
         // once its text outgrows the reservation plus what is left, it is streamed instead.
         let text = 0;
-        for await (const line of readLogLines(counted(opened.body, counter))) {
+        for await (const line of objectLines(counted(opened.body, counter), p.target, config.loadMode, logger, summary)) {
           text += line.raw.length + 1;
           if (text > reserved + budget) {
             opened.body.destroy();
@@ -332,7 +332,7 @@ export async function processBatch(
           return skip(p, 'changed', `Object changed since the event (${opened.message}); skipped, its own event loads it`);
         const counter = { bytes: 0 };
         const { result, counts } = await sink
-          .loadStreamed(p.target, readLogLines(counted(opened.body, counter)), () => counter.bytes)
+          .loadStreamed(p.target, objectLines(counted(opened.body, counter), p.target, config.loadMode, logger, summary), () => counter.bytes)
           .finally(() => opened.body.destroy());
         if (result === 'loaded') loaded(p, counts);
         else lost(p);

@@ -39,6 +39,8 @@ export interface SnowflakeLocal {
   faults: Faults;
   /** The auto-ingest engine; without the snowpipe option, idle() resolves at once (nothing listens). */
   snowpipe: Pick<Snowpipe, 'idle'>;
+  /** Statements waiting for another transaction's table lock right now. */
+  lockWaiters(): number;
   stop(): Promise<void>;
 }
 
@@ -81,6 +83,7 @@ export async function startSnowflakeLocal(opts: SnowflakeLocalOptions = {}): Pro
     port,
     faults,
     snowpipe: { idle: () => (engine ? engine.idle() : Promise.resolve()) },
+    lockWaiters: () => warehouse.locks.waiting(),
     stop: () =>
       (stopped ??= (async () => {
         await engine?.stop();

@@ -66,4 +66,11 @@ export class TableLocks {
   heldBy(owner: number): string[] {
     return [...this.holders].filter(([, h]) => h === owner).map(([k]) => k);
   }
+
+  /** Statements waiting for a lock right now (tests wait for this instead of sleeping). */
+  waiting(): number {
+    let n = 0;
+    for (const q of this.queues.values()) n += q.length;
+    return n;
+  }
 }

@@ -8,9 +8,14 @@
  * The time in a simple key, and in a partitioned key with PartitionDateSource=DeliveryTime, is the
  * delivery time of the object. With PartitionDateSource=EventTime the key carries the day the events
  * happened and its time is 00-00-00: such an object holds events from that whole UTC day.
+ *
+ * A third layout comes from CloudWatch Logs vended delivery to S3 (JSON or Parquet records, see
+ * docs/formats.md): [prefix]…/YYYY/MM/DD/HH/file, or with Hive-compatible paths
+ * […/]year=YYYY/month=MM/day=DD/hour=HH/file, whatever the folders before the date (the delivery's
+ * suffix path). Its hour folder is taken to cover one hour of the object's time.
  */
 
-export type KeyLayout = 'simple' | 'partitioned';
+export type KeyLayout = 'simple' | 'partitioned' | 'vended';
 
 export interface ParsedLogKey {
   layout: KeyLayout;
@@ -25,6 +30,8 @@ export interface ParsedLogKey {
   account?: string;
   region?: string;
   sourceBucket?: string;
+  /** How long after `time` the object's events may lie (vended: the hour folder); default per wholeDay. */
+  spanMs?: number;
 }
 
 const DAY_MS = 86_400_000;
@@ -66,7 +73,7 @@ export function parseLogKey(key: string, prefix = ''): ParsedLogKey | null {
   }
 
   const part = PARTITIONED.exec(rest);
-  if (!part) return null;
+  if (!part) return parseVendedKey(rest);
   const [, account, region, sourceBucket, py, pm, pd, fileName] = part as unknown as string[];
   const file = FILE_NAME.exec(fileName!);
   if (!file) return null;
@@ -96,7 +103,7 @@ export interface TimeRange {
  */
 export function keyInRange(parsed: ParsedLogKey, range: TimeRange): boolean {
   const start = parsed.time.getTime();
-  const end = parsed.wholeDay ? start + DAY_MS : start + 1;
+  const end = start + (parsed.spanMs ?? (parsed.wholeDay ? DAY_MS : 1));
   return start < range.to.getTime() && end > range.from.getTime();
 }
 
@@ -164,3 +171,33 @@ export function partitionedListingPrefixes(root: string, range: TimeRange): stri
 export const SIMPLE_YEAR = /^(\d{4})-/;
 /** A partitioned root's first level: a 12-digit account id folder. */
 export const ACCOUNT_FOLDER = /^\d{12}\/$/;
+
+const HOUR_MS = 3_600_000;
+const VENDED = /^(?:[^/]+\/)*?(\d{4})\/(\d{2})\/(\d{2})\/(\d{2})\/[^/]+$/;
+const VENDED_HIVE = /^(?:[^/]+\/)*?year=(\d{4})\/month=(\d{2})\/day=(\d{2})\/hour=(\d{2})\/[^/]+$/;
+
+/** A vended-delivery key (relative to the prefix): the hour its date folders name. */
+function parseVendedKey(rest: string): ParsedLogKey | null {
+  const m = VENDED_HIVE.exec(rest) ?? VENDED.exec(rest);
+  if (!m) return null;
+  const time = utc(m[1]!, m[2]!, m[3]!, m[4]!);
+  return time ? { layout: 'vended', time, wholeDay: false, spanMs: HOUR_MS } : null;
+}
+
+/** A vended root's year folder: `YYYY/` or, with Hive-compatible paths, `year=YYYY/`. */
+export const VENDED_YEAR_FOLDER = /^(year=)?\d{4}\/$/;
+
+/**
+ * Listing prefixes for vended keys under one root (the folder holding the year folders), in its
+ * folder style: `rootYYYY/MM/DD/` or `rootyear=YYYY/month=MM/day=DD/` and their year/month forms.
+ */
+export function vendedListingPrefixes(root: string, hive: boolean, range: TimeRange): string[] {
+  if (!hive) return partitionedListingPrefixes(root, range);
+  return calendarUnits(range).map((u) =>
+    u.kind === 'year'
+      ? `${root}year=${u.y}/`
+      : u.kind === 'month'
+        ? `${root}year=${u.y}/month=${pad2(u.m)}/`
+        : `${root}year=${u.y}/month=${pad2(u.m)}/day=${pad2(u.d)}/`,
+  );
+}

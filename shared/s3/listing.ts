@@ -3,7 +3,7 @@
  * round trip, so the backfill reports how many it made).
  */
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { ACCOUNT_FOLDER, SIMPLE_YEAR } from './key-layouts.ts';
+import { ACCOUNT_FOLDER, SIMPLE_YEAR, VENDED_YEAR_FOLDER } from './key-layouts.ts';
 
 export interface ListedObject {
   key: string;
@@ -79,22 +79,56 @@ export class Lister {
   }
 
   /**
-   * The partitioned-layout source roots (`prefix` + `account/region/bucket/`) under `prefix`.
+   * The partitioned-layout source roots (`prefix` + `account/region/bucket/`) under `prefix`;
+   * `top` is topFolders(prefix) when the caller has it already.
+   */
+  async partitionRoots(prefix: string, top?: string[]): Promise<string[]> {
+    const accounts = (top ?? (await this.topFolders(prefix))).filter((p) => ACCOUNT_FOLDER.test(p.slice(prefix.length)));
+    const roots: string[] = [];
+    for (const account of accounts.sort()) {
+      for (const region of (await this.folders(account)).sort()) {
+        roots.push(...(await this.folders(region)).sort());
+      }
+    }
+    return roots;
+  }
+
+  /**
+   * The vended-delivery roots under `prefix`: folders that hold year folders (`YYYY/` or
+   * `year=YYYY/`), found by walking down from the top folders that are not partitioned-layout
+   * accounts, at most `maxDepth` levels (the delivery's suffix path is a few folders deep).
+   */
+  async vendedRoots(prefix: string, top: string[], maxDepth = 8): Promise<Array<{ root: string; hive: boolean }>> {
+    const found = new Map<string, boolean>();
+    let level = top.filter((p) => !ACCOUNT_FOLDER.test(p.slice(prefix.length)));
+    for (let depth = 1; depth <= maxDepth && level.length > 0; depth++) {
+      const next: string[] = [];
+      for (const folder of level.sort()) {
+        const children = await this.folders(folder);
+        const years = children.filter((c) => VENDED_YEAR_FOLDER.test(c.slice(folder.length)));
+        if (years.length > 0) found.set(folder, years.some((c) => c.slice(folder.length).startsWith('year=')));
+        next.push(...children.filter((c) => !VENDED_YEAR_FOLDER.test(c.slice(folder.length))));
+      }
+      level = next;
+    }
+    return [...found].map(([root, hive]) => ({ root, hive }));
+  }
+
+  /**
+   * Every folder one level below `prefix`.
    *
    * Simple-layout keys can share the prefix and would come back as thousands of plain entries in a
    * delimited listing. They all start `prefixYYYY-`, so when one shows up the listing restarts just
    * after that year's block (StartAfter `prefixYYYY.`: '.' sorts right after '-'), which costs one
    * call per year of simple keys instead of one per 1,000 keys.
    */
-  async partitionRoots(prefix: string): Promise<string[]> {
-    const accounts: string[] = [];
+  async topFolders(prefix: string): Promise<string[]> {
+    const folders: string[] = [];
     let token: string | undefined;
     let startAfter: string | undefined;
     for (;;) {
       const page = await this.page({ prefix, delimiter: '/', continuationToken: token, startAfter });
-      for (const p of page.commonPrefixes) {
-        if (ACCOUNT_FOLDER.test(p.slice(prefix.length)) && !accounts.includes(p)) accounts.push(p);
-      }
+      for (const p of page.commonPrefixes) if (!folders.includes(p)) folders.push(p);
       if (!page.nextToken) break;
       const lastSimple = [...page.objects].reverse().find((o) => SIMPLE_YEAR.test(o.key.slice(prefix.length)));
       if (lastSimple) {
@@ -110,12 +144,6 @@ export class Lister {
       token = page.nextToken;
       startAfter = undefined;
     }
-    const roots: string[] = [];
-    for (const account of accounts.sort()) {
-      for (const region of (await this.folders(account)).sort()) {
-        roots.push(...(await this.folders(region)).sort());
-      }
-    }
-    return roots;
+    return folders;
   }
 }

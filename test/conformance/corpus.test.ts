@@ -15,10 +15,10 @@ import {
   corpusDir,
   corpusLines,
   corpusLogFiles,
+  skipWithout,
 } from '../helpers/corpus.ts';
 
-const available = corpusAvailable();
-if (!available) console.log(`skipped: corpus not found (${corpusDir})`);
+const available = !skipWithout(corpusAvailable(), `the log corpus (${corpusDir})`);
 
 function rowOf(file: string, line: number): AccessLogRow {
   const raw = corpusLines(file)[line - 1];

@@ -12,6 +12,19 @@ export const seedDir = path.resolve(repoRoot, '../shared/seed');
 
 export const corpusAvailable = (): boolean => existsSync(corpusDir);
 
+/**
+ * Whether a suite that needs `what` (the corpus, python3) must be skipped. A clone without it skips
+ * with a line saying so; with `CI` set the missing prerequisite is an error instead, so a CI run
+ * that cannot check the corpus fails rather than passing with the suite silently skipped.
+ */
+export function skipWithout(available: boolean, what: string): boolean {
+  if (available) return false;
+  if (process.env.CI)
+    throw new Error(`${what} is not available and CI is set: provide it in the CI image (or unset CI to skip these tests locally).`);
+  console.log(`skipped: ${what} not available`);
+  return true;
+}
+
 /** Every `*.log` file of the corpus, sorted. */
 export function corpusLogFiles(): string[] {
   return readdirSync(corpusDir)

@@ -25,9 +25,10 @@ import {
   type ParityLine,
   type ParityReport,
 } from '../../cli/parity.ts';
+import { skipWithout } from '../helpers/corpus.ts';
 
 const CORPUS = path.resolve(REPO_ROOT, '../shared/corpus');
-const corpusFound = existsSync(CORPUS);
+const corpusFound = !skipWithout(existsSync(CORPUS), `the log corpus (${CORPUS})`);
 
 /**
  * Every known difference between the UDTF and the TypeScript parser, with its explanation. A
@@ -95,7 +96,6 @@ describe.skipIf(!corpusFound)(`corpus parity${corpusFound ? '' : ' (skipped: cor
     expect(report.lines).toBe(lines.length);
   });
 });
-if (!corpusFound) console.log('fallback-udtf corpus parity skipped: corpus not found at', CORPUS);
 
 // Generated lines: rows the way S3 writes them, then broken ones.
 const printable = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:=+%&?@,;()[]{}*!$\'~'.split('');

@@ -8,13 +8,12 @@
 import { describe, expect, it } from 'vitest';
 import { generateLines } from '../../bench/generate-lines.ts';
 import { parseLine, type AccessLogRow } from '../../shared/access-log/index.ts';
-import { corpusAvailable, corpusLines, corpusLogFiles, seedDir } from '../helpers/corpus.ts';
+import { corpusAvailable, corpusDir, corpusLines, corpusLogFiles, seedDir, skipWithout } from '../helpers/corpus.ts';
 import { SEED_COLUMNS, python3Available, runSeedUdtf, typeSeedRow } from '../../bench/seed-udtf.ts';
 
-const haveCorpus = corpusAvailable();
-const havePython = python3Available();
-if (!haveCorpus) console.log('skipped: corpus not found');
-if (!havePython) console.log('skipped: python3 not found (needed to run the seed UDTF)');
+const skip =
+  skipWithout(corpusAvailable(), `the log corpus (${corpusDir})`) ||
+  skipWithout(python3Available(), 'python3 (needed to run the seed UDTF)');
 
 const REASON = {
   uaDoubledQuote:
@@ -95,7 +94,7 @@ function compare(items: Array<{ id: string; line: string }>): Comparison {
   return out;
 }
 
-describe.skipIf(!haveCorpus || !havePython)('parity with the seed UDTF', () => {
+describe.skipIf(skip)('parity with the seed UDTF', () => {
   it('corpus: agrees on every line both accept, except the listed, explained differences', () => {
     const items = corpusLogFiles().flatMap((f) => corpusLines(f).map((line, i) => ({ id: `${f}:${i + 1}`, line })));
     const r = compare(items);

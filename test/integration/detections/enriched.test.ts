@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COLUMNS, formatLine, parseLine, type AccessLogRow } from '../../../shared/access-log/index.ts';
 import { applySqlFiles, tableSqlFiles } from '../../../shared/snowflake/sql-files.ts';
-import { corpusAvailable, corpusLines, corpusLogFiles } from '../../helpers/corpus.ts';
+import { corpusAvailable, corpusDir, corpusLines, corpusLogFiles, skipWithout } from '../../helpers/corpus.ts';
 import { exec, startSnowflake, type Connection, type TestSnowflake } from '../../helpers/snowflake.ts';
 
 let sf: TestSnowflake;
@@ -162,7 +162,7 @@ describe('s3_access_logs_enriched on constructed lines', () => {
   });
 });
 
-describe.skipIf(!corpusAvailable())('s3_access_logs_enriched on the corpus', () => {
+describe.skipIf(skipWithout(corpusAvailable(), `the log corpus (${corpusDir})`))('s3_access_logs_enriched on the corpus', () => {
   const expectedClass: Record<string, string> = {
     'REST.GET.OBJECT': 'read', 'REST.HEAD.OBJECT': 'read', 'WEBSITE.GET.OBJECT': 'read', 'REST.COPY.OBJECT_GET': 'read',
     'REST.GET.BUCKET': 'list',

@@ -16,10 +16,24 @@ afterAll(async () => {
 });
 
 const count = async (c: Connection, sql: string, binds?: unknown[]) => Number(Object.values((await exec(c, sql, binds))[0]!)[0]);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** The ingest loader's shape: claim the ledger key, write rows, commit; skip when the claim fails. */
-async function load(c: Connection, key: string, writer: string, rows: number, pauseMs = 0): Promise<boolean> {
+/** Resolves once `n` statements wait for a table lock (an event, not a guess at how long it takes). */
+async function lockWaiters(n: number): Promise<void> {
+  while (sf.server.lockWaiters() < n) await new Promise((r) => setImmediate(r));
+}
+
+/** A promise and the function that resolves it. */
+function signal(): { promise: Promise<void>; fire: () => void } {
+  let fire!: () => void;
+  const promise = new Promise<void>((r) => (fire = r));
+  return { promise, fire };
+}
+
+/**
+ * The ingest loader's shape: claim the ledger key, write rows, commit; skip when the claim fails.
+ * `afterClaim` runs while the claim is held (the transaction still open).
+ */
+async function load(c: Connection, key: string, writer: string, rows: number, afterClaim?: () => Promise<void>): Promise<boolean> {
   await exec(c, 'begin');
   const claim = await exec<Record<string, number>>(
     c,
@@ -33,7 +47,7 @@ async function load(c: Connection, key: string, writer: string, rows: number, pa
     await exec(c, 'rollback');
     return false;
   }
-  if (pauseMs) await sleep(pauseMs);
+  if (afterClaim) await afterClaim();
   await exec(
     c,
     'insert into items (logbucket, logkey, n, writer) values (?, ?, ?, ?)',
@@ -92,12 +106,20 @@ describe('snowflake-local transactions', () => {
 
   it('lets exactly one of two racing loaders claim a key; the loser sees the winner and writes nothing', async () => {
     // A holds the claim while B's MERGE on the same table must wait for A's COMMIT.
-    const first = load(a, 'race-1', 'a', 100, 400);
-    await sleep(100);
-    const t0 = Date.now();
-    const second = load(b, 'race-1', 'b', 100);
+    const events: string[] = [];
+    const claimed = signal();
+    const release = signal();
+    const first = load(a, 'race-1', 'a', 100, async () => {
+      claimed.fire();
+      await release.promise;
+    }).then((won) => (events.push('A committed'), won));
+    await claimed.promise;
+    const second = load(b, 'race-1', 'b', 100).then((won) => (events.push('B finished'), won));
+    await lockWaiters(1);
+    events.push('B waits for the lock');
+    release.fire();
     const [wonA, wonB] = await Promise.all([first, second]);
-    expect(Date.now() - t0).toBeGreaterThanOrEqual(200);
+    expect(events).toEqual(['B waits for the lock', 'A committed', 'B finished']);
     expect([wonA, wonB]).toEqual([true, false]);
     expect(await exec(b, "select writer, count(*) as c from items where logkey = 'race-1' group by writer")).toEqual([{ WRITER: 'a', C: 100 }]);
     expect(await count(b, "select count(*) from ledger where logkey = 'race-1'")).toBe(1);
@@ -142,7 +164,7 @@ describe('snowflake-local transactions', () => {
     await exec(a, 'begin');
     await exec(a, "update ledger set rows = rows + 10 where logkey = 'upd'");
     const pending = execStatement(b, "update ledger set rows = rows * 2 where logkey = 'upd'");
-    await sleep(200);
+    await lockWaiters(1);
     await exec(a, 'commit');
     await pending;
     expect(await exec(a, "select rows from ledger where logkey = 'upd'")).toEqual([{ ROWS: 22 }]);
