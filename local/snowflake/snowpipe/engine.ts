@@ -41,6 +41,8 @@ export interface Snowpipe {
 /** Files of one pipe loaded in one transaction, at most; and at most this many notified bytes. */
 const BATCH_FILES = 32;
 const BATCH_BYTES = 64 << 20;
+/** Receives whose files are still loading, at most; the loop keeps receiving meanwhile so batches fill. */
+const RECEIVES_IN_FLIGHT = 10;
 /** Downloads in flight at once while preparing a batch. */
 const DOWNLOADS = 4;
 
@@ -79,6 +81,8 @@ export class SnowpipeEngine implements Snowpipe, PipeRuntime {
   private waiters: Array<{ after: number; resolve: () => void }> = [];
   private wake: (() => void) | null = null;
   private receiveError: string | null = null;
+  /** Received messages whose files are not all handled yet (deleted once they are). */
+  private readonly inFlight = new Set<Promise<void>>();
   private readonly log: (m: string) => void;
 
   constructor(
@@ -122,6 +126,7 @@ export class SnowpipeEngine implements Snowpipe, PipeRuntime {
     for (const job of this.queue.splice(0)) job.done();
     await this.loop;
     await this.working;
+    await Promise.all(this.inFlight);
     this.s3.destroy();
     this.sqs.destroy();
     this.conn.closeSync();
@@ -173,9 +178,13 @@ export class SnowpipeEngine implements Snowpipe, PipeRuntime {
         if (why !== this.receiveError) this.log(`receiving from ${this.opts.queueUrl} failed (${why}); retrying. Check that the queue exists.`);
         this.receiveError = why;
       }
-      await Promise.all(messages.map((m) => this.handle(m)));
-      await this.deleteHandled(messages);
-      if (messages.length === 0 && this.running.length === 0 && this.queue.length === 0) this.settle(seq);
+      if (messages.length > 0) {
+        const handled = Promise.all(messages.map((m) => this.handle(m))).then(() => this.deleteHandled(messages));
+        this.inFlight.add(handled);
+        void handled.finally(() => this.inFlight.delete(handled));
+        if (this.inFlight.size >= RECEIVES_IN_FLIGHT) await Promise.race(this.inFlight);
+      }
+      if (messages.length === 0 && this.inFlight.size === 0 && this.running.length === 0 && this.queue.length === 0) this.settle(seq);
       if (messages.length === 0 && !this.stopped) {
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, this.opts.pollMs ?? 100);
