@@ -15,7 +15,7 @@
  * | `SNOWFLAKE_SECRET_ARN`   | one of   | ARN (or name) of the Secrets Manager secret holding the Snowflake credentials as JSON: `account, username, privateKey` or `password`, `role, warehouse, database, schema` (optional `privateKeyPassphrase`, `accessUrl`). Used in AWS. |
  * | `SNOWFLAKE_ACCOUNT`, `SNOWFLAKE_USERNAME`, `SNOWFLAKE_PASSWORD` or `SNOWFLAKE_PRIVATE_KEY`, `SNOWFLAKE_DATABASE`, `SNOWFLAKE_SCHEMA` | … or these | Credentials from the environment, for local runs. Optional with them: `SNOWFLAKE_ROLE`, `SNOWFLAKE_WAREHOUSE`, `SNOWFLAKE_PRIVATE_KEY_PASSPHRASE`, `SNOWFLAKE_ACCESS_URL` (e.g. snowflake-local's `http://127.0.0.1:PORT`). |
  * | `INSERT_CHUNK_ROWS`      | no       | Rows per INSERT round-trip, 1..3000, default 2000. 3000 × 32 columns stays under the SDK's 100 000-bind threshold, above which it would upload binds to a stage instead of sending them inline. |
- * | `MEMORY_BUDGET_MB`       | no       | MiB of log-object bytes one batch may hold in memory, 1..4096, default 8. Parsed rows take about 8-10× their log bytes of heap, so 8 MiB suits a 512 MB function. Objects that do not fit are streamed and committed one per transaction. |
+ * | `MEMORY_BUDGET_MB`       | no       | MiB of heap one batch's buffered rows may take, 1..4096, default 32: each parsed line is charged its estimated heap cost (160 B + 3 B per character, functions/ingest/memory-budget.ts) across all concurrent reads, so 32 MiB (about 10 MB of typical log text) suits a 512 MB function. Objects that do not fit are streamed and committed one per transaction. |
  * | `LOG_LEVEL`              | no       | `DEBUG`, `INFO` (default), `WARN`, `ERROR`, `CRITICAL` or `SILENT` (Powertools levels, any case). |
  * | `LOAD_MODE`              | no       | `parsed` (default): typed rows into `s3_access_logs`, rejects into `s3_access_logs_rejects`. `raw`: every line verbatim into `s3_access_logs_staging` for the fallback task. Switching needs only this variable. Works with both load methods. |
  * | `LOAD_METHOD`            | no       | `pipe`: gzip CSV files + a manifest per object under `STAGING_PREFIX` in `STAGING_BUCKET`, loaded by Snowpipe (no Snowflake credentials needed). `insert` (default when unset; the deploy sets it from its `loadMethod` parameter): rows and the ledger claim in one Snowflake transaction (needs the Snowflake variables). |
@@ -78,7 +78,7 @@ export const INGEST_DEFAULTS = {
   stagingPrefix: 'pipe/',
   insertChunkRows: 2000,
   maxInsertChunkRows: 3000,
-  memoryBudgetMb: 8,
+  memoryBudgetMb: 32,
   logLevel: 'INFO' as LogLevel,
   loadMode: 'parsed' as LoadMode,
 };

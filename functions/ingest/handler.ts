@@ -16,6 +16,9 @@ import { credentialsProvider } from '../../shared/snowflake/credentials.ts';
 import { createLogger, createMetrics, publishSummary, type BatchSummary } from './observability.ts';
 import { LOCK_TIMEOUT_SECONDS, processBatch, type BatchDeps } from './process-batch.ts';
 
+/** Lambda's maximum timeout. */
+const MAX_INVOCATION_SECONDS = 900;
+
 export interface IngestDeps {
   config: IngestConfig;
   s3: S3Client;
@@ -54,8 +57,16 @@ export function createIngestHandler(deps: IngestDeps): IngestHandler {
  * Session settings for every new Snowflake connection. LOCK_TIMEOUT bounds how long a claim waits
  * behind another transaction on the ledger (default 12 h): a claim stuck behind a dead session
  * then fails, and SQS redelivers the message instead of the Lambda timing out.
+ * STATEMENT_TIMEOUT_IN_SECONDS (default 2 days) is the server-side backstop of the client's
+ * deadline (Session.deadline): no statement outlives the longest possible invocation, even if the
+ * client's cancel request is lost. ABORT_DETACHED_QUERY: a statement still running when its
+ * client is gone (a Lambda killed mid-MERGE) is aborted 5 minutes later instead of running on.
  */
-export const SESSION_SETUP = [`ALTER SESSION SET LOCK_TIMEOUT = ${LOCK_TIMEOUT_SECONDS}`];
+export const SESSION_SETUP = [
+  `ALTER SESSION SET LOCK_TIMEOUT = ${LOCK_TIMEOUT_SECONDS}`,
+  `ALTER SESSION SET STATEMENT_TIMEOUT_IN_SECONDS = ${MAX_INVOCATION_SECONDS}`,
+  'ALTER SESSION SET ABORT_DETACHED_QUERY = TRUE',
+];
 
 /** A connection provider for the configured Snowflake source (none configured: undefined, `pipe` only). */
 export function defaultConnections(config: IngestConfig, logger?: Logger): ConnectionProvider | undefined {

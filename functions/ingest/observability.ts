@@ -6,7 +6,7 @@
  *   ObjectsLoaded, Rows, Rejects, Bytes            per batch, Count/Bytes
  *   ObjectsSkipped{reason}                         duplicate | missing | changed | not-allowed
  *   ObjectsFailed, MessagesFailed                  Count
- *   ObjectsOverwritten                             Count: keys whose bytes differ from the version loaded (pipe; failed loudly)
+ *   ObjectsOverwritten                             Count: keys whose bytes differ from the version loaded (pipe: manifest ETag; insert: ledger ETag; failed loudly)
  *   FilesStaged                                    Count: staged files written for Snowpipe (pipe)
  *   BatchDuration                                  Milliseconds
  *   DeliveryLag                                    Seconds: now − newest requestdatetime loaded in the batch
@@ -29,7 +29,7 @@ export interface BatchSummary {
   objectsLoaded: number;
   skipped: Record<SkipReason, number>;
   objectsFailed: number;
-  /** Of the failed, objects whose key now holds other bytes than the version loaded (pipe). */
+  /** Of the failed, objects whose key now holds other bytes than the version loaded (both methods). */
   objectsOverwritten: number;
   /** Staged files written (pipe: rows/rejects or raw, and the manifest, per object). */
   filesStaged: number;

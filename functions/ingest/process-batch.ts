@@ -9,8 +9,8 @@
  * 1. Parse bodies (shared/s3/events); drop test events; skip objects outside LOG_BUCKETS/LOG_PREFIXES.
  *    The same object announced twice in a batch is loaded once (both messages share its outcome).
  * 2. Ask the sink which objects are already loaded (advisory: saves the S3 reads).
- * 3. If the sink takes buffered objects (`insert`): read the objects whose size fits the memory
- *    budget, fully, into bind arrays, and load them all at once (ONE transaction). If that fails,
+ * 3. If the sink takes buffered objects (`insert`): read the objects whose parsed lines fit the
+ *    memory budget (estimated heap, charged line by line across concurrent reads), into bind arrays, and load them all at once (ONE transaction). If that fails,
  *    retry them one by one, so a poison object cannot keep the rest of the batch from loading.
  * 4. Stream every other object through the sink (`insert`: one transaction each; `pipe`: always).
  */
@@ -22,13 +22,14 @@ import { isAllowedObject, type IngestConfig } from '../../shared/config.ts';
 import { parseMessageBody, type ObjectRef } from '../../shared/s3/events.ts';
 import { openObject } from '../../shared/s3/objects.ts';
 import type { Bind, ConnectionProvider } from '../../shared/snowflake/connection.ts';
-import { ledgerId, RowBuilder, type BufferedObject, type LoadTarget, type ObjectCounts } from '../../shared/snowflake/loader.ts';
+import { ledgerId, overwrittenError, RowBuilder, type BufferedObject, type ClaimResult, type LoadTarget, type ObjectCounts } from '../../shared/snowflake/loader.ts';
 import type { Sink } from '../../shared/snowflake/sink.ts';
+import { lineCost, MemoryBudget } from './memory-budget.ts';
 import { emptySummary, type BatchSummary, type SkipReason } from './observability.ts';
 import { objectLines } from './read-object.ts';
 import { createSink, type SinkContext } from './sinks.ts';
 
-export { LOCK_TIMEOUT_SECONDS, TRANSACTION_TIME_RESERVE_MS } from '../../shared/snowflake/insert-sink.ts';
+export { DEADLINE_MARGIN_MS, LOCK_TIMEOUT_SECONDS, TRANSACTION_TIME_RESERVE_MS } from '../../shared/snowflake/insert-sink.ts';
 
 export interface BatchDeps {
   config: IngestConfig;
@@ -77,11 +78,18 @@ function later(a: ObjectRef, b: ObjectRef): ObjectRef {
   return b.sequencer.padStart(w, '0') > a.sequencer.padStart(w, '0') ? b : a;
 }
 
-async function* counted(body: Readable, counter: { bytes: number }): AsyncGenerator<Uint8Array> {
+/**
+ * The body's bytes, counted. A body that ends before its Content-Length is an error of the
+ * source (a connection cut without a socket error): it must fail the read, so the message is
+ * retried, and never pass for a truncated gzip, which is recorded as a reject and acknowledged.
+ */
+async function* counted(body: Readable, counter: { bytes: number }, contentLength?: number): AsyncGenerator<Uint8Array> {
   for await (const chunk of body as AsyncIterable<Uint8Array>) {
     counter.bytes += chunk.length;
     yield chunk;
   }
+  if (contentLength !== undefined && counter.bytes < contentLength)
+    throw new Error(`The S3 body ended after ${counter.bytes} of its ${contentLength} bytes; the message will be retried.`);
 }
 
 /** Runs `work` on every item with at most `n` in flight. */
@@ -196,7 +204,12 @@ export async function processBatch(
       force: p.target.force,
     });
   };
-  const lost = (p: Pending) => {
+  /** A result other than `loaded`: another delivery won, or the key holds a newer version (never acknowledged). */
+  const notLoaded = (p: Pending, result: ClaimResult) => {
+    if (result === 'overwritten') {
+      summary.objectsOverwritten++;
+      return fail(p, overwrittenError(p.target), 'Loading an overwritten object');
+    }
     summary.claimsLost++;
     skip(p, 'duplicate', 'Object already loaded (claimed by another delivery); acknowledged');
   };
@@ -235,63 +248,59 @@ export async function processBatch(
       }
     }
 
-    // 3. Buffer what fits the memory budget (sinks that load many objects at once).
-    let budget = config.memoryBudgetBytes;
+    // 3. Buffer what fits the memory budget (sinks that load many objects at once). The budget is
+    // charged per parsed line by its estimated heap cost (memory-budget.ts), across all reads.
+    const budget = new MemoryBudget(config.memoryBudgetBytes);
     const large: Pending[] = [];
     const buffered: Array<{ p: Pending; obj: BufferedObject }> = [];
     const queue = objects.filter((p) => p.status === undefined);
     const readOne = async (p: Pending): Promise<void> => {
-      if (p.size !== undefined && p.size > budget) {
+      // Lines cost more heap than their stored bytes: an object whose size alone exceeds what is
+      // left cannot fit, so it is streamed without a first read.
+      if (p.size !== undefined && p.size > budget.available) return void large.push(p);
+      let charged = 0;
+      const spill = () => {
+        budget.giveBack(charged);
         large.push(p);
-        return;
-      }
-      let reserved = p.size ?? 0;
-      budget -= reserved;
+      };
       try {
         const opened = await openObject(deps.s3, p.target);
         if (opened.kind === 'missing') return skip(p, 'missing', 'Object no longer exists; skipped');
         if (opened.kind === 'changed') return skip(p, 'changed', `Object changed since the event (${opened.message}); skipped, its own event loads it`);
-        if (p.size === undefined && opened.contentLength !== undefined) {
-          if (opened.contentLength > budget) {
-            opened.body.destroy();
-            large.push(p);
-            return;
-          }
-          reserved = opened.contentLength;
-          budget -= reserved;
+        if (opened.contentLength !== undefined && opened.contentLength > budget.available) {
+          opened.body.destroy();
+          return spill();
         }
         const counter = { bytes: 0 };
         const builder = new RowBuilder(p.target, config.loadMode, loadedAt);
         const rows: Bind[][] = [];
         const rejects: Bind[][] = [];
-        // The budget is reserved in stored bytes, but a gzip object decodes to many times more:
-        // once its text outgrows the reservation plus what is left, it is streamed instead.
-        let text = 0;
-        for await (const line of objectLines(counted(opened.body, counter), p.target, config.loadMode, logger, summary)) {
-          text += line.raw.length + 1;
-          if (text > reserved + budget) {
+        for await (const line of objectLines(counted(opened.body, counter, opened.contentLength), p.target, config.loadMode, logger, summary)) {
+          const cost = lineCost(line.raw);
+          if (!budget.take(cost)) {
+            // Decoded (gzip) or short-line objects outgrow their stored size: stream this one.
             opened.body.destroy();
-            budget += reserved;
-            large.push(p);
-            return;
+            return spill();
           }
+          charged += cost;
           const { bind, reject } = builder.add(line);
           (reject ? rejects : rows).push(bind);
         }
         builder.counts.bytes = counter.bytes;
         buffered.push({ p, obj: { target: p.target, counts: builder.counts, rows, rejects } });
       } catch (err) {
-        budget += reserved;
+        budget.giveBack(charged);
         fail(p, err, 'Reading the object');
       }
     };
     if (sink.buffers) await eachConcurrently(queue, READ_CONCURRENCY, readOne);
     else large.push(...queue);
 
-    const apply = (group: Array<{ p: Pending; obj: BufferedObject }>, results: Map<string, 'loaded' | 'duplicate'>) => {
+    const apply = (group: Array<{ p: Pending; obj: BufferedObject }>, results: Map<string, ClaimResult>) => {
       for (const { p, obj } of group) {
-        if (results.get(p.id) === 'loaded') loaded(p, obj.counts);
-        else lost(p);
+        const result = results.get(p.id) ?? 'duplicate';
+        if (result === 'loaded') loaded(p, obj.counts);
+        else notLoaded(p, result);
       }
     };
     if (buffered.length > 0) {
@@ -332,10 +341,10 @@ export async function processBatch(
           return skip(p, 'changed', `Object changed since the event (${opened.message}); skipped, its own event loads it`);
         const counter = { bytes: 0 };
         const { result, counts } = await sink
-          .loadStreamed(p.target, objectLines(counted(opened.body, counter), p.target, config.loadMode, logger, summary), () => counter.bytes)
+          .loadStreamed(p.target, objectLines(counted(opened.body, counter, opened.contentLength), p.target, config.loadMode, logger, summary), () => counter.bytes)
           .finally(() => opened.body.destroy());
         if (result === 'loaded') loaded(p, counts);
-        else lost(p);
+        else notLoaded(p, result);
       } catch (err) {
         fail(p, err, 'Streaming the object');
       }

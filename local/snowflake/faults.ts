@@ -5,6 +5,9 @@
  *       the 2nd statement (counted from now) whose SQL text matches fails with that Snowflake
  *       error, before it runs; `times` (default 1) makes it fail that many matching statements in
  *       a row from the Nth on.
+ *   faults.stallStatement(/INSERT INTO s3_access_logs /i, 30_000, { nth: 1 })
+ *       the 1st matching statement (counted from now) waits 30 s before it runs, as a long
+ *       INSERT or COMMIT would: the moment to kill a client "mid-statement" (the log says when).
  *   faults.unavailable(2000, { status: 503, path: /query-request/ })
  *       every HTTP request (matching `path`) is answered with `status` for the next 2000 ms.
  *   faults.loseResponses(1, { path: /query-request/ })
@@ -33,6 +36,14 @@ interface StatementRule {
   error: SnowflakeError;
 }
 
+interface StallRule {
+  pattern: RegExp;
+  seen: number;
+  nth: number;
+  remaining: number;
+  ms: number;
+}
+
 interface HttpRule {
   kind: 'unavailable' | 'lose' | 'latency';
   path: RegExp;
@@ -43,7 +54,7 @@ interface HttpRule {
 }
 
 export interface FaultEvent {
-  kind: 'statement' | 'unavailable' | 'lose' | 'latency';
+  kind: 'statement' | 'stall' | 'unavailable' | 'lose' | 'latency';
   detail: string;
   at: number;
 }
@@ -52,6 +63,7 @@ const toRegExp = (p: RegExp | string): RegExp => (typeof p === 'string' ? new Re
 
 export class Faults {
   private statements: StatementRule[] = [];
+  private stalls: StallRule[] = [];
   private http: HttpRule[] = [];
   readonly log: FaultEvent[] = [];
 
@@ -69,6 +81,10 @@ export class Faults {
     });
   }
 
+  stallStatement(pattern: RegExp | string, ms: number, opts: { nth?: number; times?: number } = {}): void {
+    this.stalls.push({ pattern: toRegExp(pattern), seen: 0, nth: opts.nth ?? 1, remaining: opts.times ?? 1, ms });
+  }
+
   unavailable(forMs: number, opts: { status?: number; path?: RegExp } = {}): void {
     this.http.push({ kind: 'unavailable', path: opts.path ?? /.*/, until: Date.now() + forMs, remaining: Infinity, status: opts.status ?? 503, ms: 0 });
   }
@@ -83,6 +99,7 @@ export class Faults {
 
   clear(): void {
     this.statements = [];
+    this.stalls = [];
     this.http = [];
   }
 
@@ -97,6 +114,21 @@ export class Faults {
         throw rule.error;
       }
     }
+  }
+
+  /** @internal How long this statement must wait before it runs (0: not at all). */
+  statementStall(sql: string): number {
+    let ms = 0;
+    for (const rule of this.stalls) {
+      if (rule.remaining <= 0 || !rule.pattern.test(sql)) continue;
+      rule.seen++;
+      if (rule.seen >= rule.nth) {
+        rule.remaining--;
+        ms += rule.ms;
+        this.log.push({ kind: 'stall', detail: sql.slice(0, 120), at: Date.now() });
+      }
+    }
+    return ms;
   }
 
   /** @internal What to do with an incoming HTTP request. */

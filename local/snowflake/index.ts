@@ -25,6 +25,8 @@ export interface SnowflakeLocalOptions {
   users?: SnowflakeLocalUser[];
   /** How long MERGE/UPDATE/DELETE wait for another transaction's table lock (default 60 s). */
   lockTimeoutMs?: number;
+  /** How long a detached transaction may block another's lock before it is aborted (default 5 min, Snowflake's). */
+  detachedAbortMs?: number;
   /**
    * Snowpipe auto-ingest: poll this SQS queue for S3 event notifications and load the files into
    * the pipes whose stage covers them (docs/snowflake-local.md, "Snowpipe"). Without it, pipes can
@@ -53,7 +55,7 @@ export class PortInUseError extends Error {
 
 export async function startSnowflakeLocal(opts: SnowflakeLocalOptions = {}): Promise<SnowflakeLocal> {
   const faults = new Faults();
-  const warehouse = await Warehouse.open({ dbPath: opts.dbPath, faults, lockTimeoutMs: opts.lockTimeoutMs });
+  const warehouse = await Warehouse.open({ dbPath: opts.dbPath, faults, lockTimeoutMs: opts.lockTimeoutMs, detachedAbortMs: opts.detachedAbortMs });
   const server = createHttpServer({ warehouse, faults, users: opts.users });
   server.keepAliveTimeout = 5000;
   try {

@@ -16,22 +16,33 @@ export class TableLocks {
 
   constructor(private readonly timeoutMs: number) {}
 
-  /** Resolves once `owner` holds `key`; true if it had to wait for another owner. */
-  async acquire(key: string, owner: number, statement: string): Promise<boolean> {
+  /**
+   * Resolves once `owner` holds `key`; true if it had to wait for another owner. While it waits,
+   * `onWait(holder)` is called every `checkMs` (the warehouse aborts a detached holder there).
+   */
+  async acquire(key: string, owner: number, statement: string, onWait?: (holder: number) => void, checkMs = 500): Promise<boolean> {
     const holder = this.holders.get(key);
     if (holder === undefined || holder === owner) {
       this.holders.set(key, owner);
       return false;
     }
     await new Promise<void>((resolve, reject) => {
+      const check = onWait
+        ? setInterval(() => {
+            const h = this.holders.get(key);
+            if (h !== undefined && h !== owner) onWait(h);
+          }, checkMs)
+        : undefined;
       const waiter: Waiter = {
         owner,
         grant: () => {
           clearTimeout(timer);
+          clearInterval(check);
           resolve();
         },
       };
       const timer = setTimeout(() => {
+        clearInterval(check);
         const q = this.queues.get(key) ?? [];
         const at = q.indexOf(waiter);
         if (at >= 0) q.splice(at, 1);

@@ -76,9 +76,18 @@ export interface WarehouseOptions {
   dbPath?: string;
   faults: Faults;
   lockTimeoutMs?: number;
+  /** See Warehouse.detachedAbortMs (default 5 minutes, Snowflake's). */
+  detachedAbortMs?: number;
 }
 
 export class Warehouse {
+  /**
+   * Snowflake's rule for a transaction left open by a session that went away (detached): once it
+   * blocks another transaction's lock and has been idle this long, it is aborted and rolled back
+   * (docs.snowflake.com/en/sql-reference/transactions#aborting-transactions: 5 minutes). Here,
+   * idle = no statement of its session running or received for that long.
+   */
+  detachedAbortMs = 5 * 60_000;
   readonly locks: TableLocks;
   /** Bumped on every commit that may have written; a locking statement compares it to its snapshot. */
   commitSeq = 0;
@@ -125,6 +134,7 @@ export class Warehouse {
     const admin = await instance.connect();
     const catalog = await SnowpipeCatalog.open(instance);
     const wh = new Warehouse(instance, admin, opts.dbPath ? path.resolve(opts.dbPath) : undefined, opts.faults, opts.lockTimeoutMs ?? 60_000, catalog);
+    if (opts.detachedAbortMs !== undefined) wh.detachedAbortMs = opts.detachedAbortMs;
     if (wh.dbPath) {
       fs.mkdirSync(path.dirname(wh.dbPath), { recursive: true });
       await wh.attach(DEFAULT_DATABASE);
@@ -206,6 +216,11 @@ export class Warehouse {
     return session;
   }
 
+  /** Called while a statement waits for a lock `holder` has: aborts the holder's transaction if it is detached. */
+  abortIfDetached(holder: number): void {
+    for (const s of this.sessions) if (s.id === holder && s.idleMs() >= this.detachedAbortMs) void s.abortDetached(this.detachedAbortMs);
+  }
+
   forget(session: Session): void {
     this.sessions.delete(session);
   }
@@ -255,6 +270,9 @@ export class Session {
   readonly token = randomUUID();
   readonly masterToken = randomUUID();
   lastUsed = Date.now();
+  private running = 0;
+  /** Set when the transaction was aborted as detached: its statements fail until the client ends it. */
+  private aborted: string | null = null;
   private txn: Txn | null = null;
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
@@ -307,6 +325,20 @@ export class Session {
     }));
   }
 
+  /** How long no statement of this session has been running or received. */
+  idleMs(): number {
+    return this.running > 0 ? 0 : Date.now() - this.lastUsed;
+  }
+
+  /** Snowflake's abort of a detached transaction that blocks another (Warehouse.detachedAbortMs). */
+  abortDetached(afterMs: number): Promise<void> {
+    return this.serialize(async () => {
+      if (!this.txn || this.idleMs() < afterMs) return;
+      await this.rollback();
+      this.aborted = `Transaction aborted: it blocked another transaction's lock while its session was idle for more than ${Math.round(afterMs / 1000)} s (detached); end it with ROLLBACK.`;
+    });
+  }
+
   /** Cancels the statement running on this session (DuckDB raises an interrupt error). */
   interrupt(): void {
     this.conn.interrupt();
@@ -324,6 +356,21 @@ export class Session {
     describeOnly = false,
   ): Promise<StatementOutcome[]> {
     this.lastUsed = Date.now();
+    this.running++;
+    try {
+      return await this.executeAll(sqlText, bindings, requestParams, describeOnly);
+    } finally {
+      this.running--;
+      this.lastUsed = Date.now();
+    }
+  }
+
+  private async executeAll(
+    sqlText: string,
+    bindings: Record<string, Binding> | undefined,
+    requestParams: Record<string, unknown> | undefined,
+    describeOnly: boolean,
+  ): Promise<StatementOutcome[]> {
     let statements;
     try {
       statements = splitStatements(tokenize(sqlText), sqlText);
@@ -333,6 +380,10 @@ export class Session {
     }
     if (statements.length === 0) throw sfError('syntax', 'SQL compilation error:\nEmpty SQL statement.');
     const [f0, f1] = statements[0]!.tokens;
+    if (this.aborted) {
+      if (f0?.value !== 'ROLLBACK') throw sfError('internal', this.aborted);
+      this.aborted = null;
+    }
     if (f0?.value === 'DECLARE' || (f0?.value === 'BEGIN' && f1 && !['TRANSACTION', 'WORK', 'NAME'].includes(f1.value))) {
       // A Snowflake Scripting block contains semicolons; say what it is rather than count statements.
       throw unsupported('Snowflake Scripting blocks (DECLARE/BEGIN ... END)');
@@ -353,6 +404,9 @@ export class Session {
     describeOnly: boolean,
   ): Promise<StatementOutcome> {
     const queryId = randomUUID();
+    // A stall comes first, so a statement can both wait and then fail.
+    const stall = this.wh.faults.statementStall(text);
+    if (stall > 0) await new Promise((resolve) => setTimeout(resolve, stall));
     this.wh.faults.checkStatement(text);
     const keys = bindings ? Object.keys(bindings).map(Number).sort((a, b) => a - b) : [];
     const isArray = keys.some((k) => isArrayBind(bindings![String(k)]!));
@@ -471,7 +525,7 @@ export class Session {
     const write = plan.type !== 'query';
     const txn = this.txn;
     if (plan.lock) {
-      const waited = await this.wh.locks.acquire(lockKey(plan.lock), this.id, text);
+      const waited = await this.wh.locks.acquire(lockKey(plan.lock), this.id, text, (holder) => this.wh.abortIfDetached(holder));
       void waited;
     }
     try {

@@ -16,10 +16,12 @@
 import type { AccessLogRow, ParseResult } from './columns.ts';
 import { S3_TIME_LENGTH, s3TimeCodesToIso } from './time.ts';
 
-/** Every reason parseLine can give, so consumers can group rejects. */
+/** Every reject reason (parseLine's, and readLogLines' for lines and gzip streams), so consumers can group rejects. */
 export const REJECT_REASONS = [
   'too_few_fields',
   'line_too_long',
+  'truncated_gzip',
+  'corrupt_gzip',
   'bad_time',
   'bad_request_uri',
   'bad_referrer',

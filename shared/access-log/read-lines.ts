@@ -2,10 +2,17 @@
  * Bytes of a log object → numbered, parsed lines, streaming: memory stays bounded by the chunk
  * size and the longest line, whatever the object size.
  *
- * Handles gzip (detected by its magic bytes, not the key name), a UTF-8 BOM, `\r\n`, lines split
- * across chunks (including inside a multi-byte character), a last line without a newline, and
- * invalid UTF-8 (decoded with U+FFFD so the line is still parsed or rejected). Blank lines are
- * skipped but still counted, so line numbers match the file.
+ * Handles gzip (detected by its magic bytes, not the key name), a UTF-8 BOM, `\n`, `\r\n` and lone
+ * `\r` line ends, lines split across chunks (including inside a multi-byte character or between
+ * `\r` and `\n`), a last line without a newline, and invalid UTF-8 (decoded with U+FFFD so the
+ * line is still parsed or rejected). Blank lines are skipped but still counted, so line numbers
+ * match the file.
+ *
+ * A gzip stream that ends early, or holds bytes that are not gzip after (or inside) a member, is
+ * not an exception: its decodable lines are read, and one more line, a reject with reason
+ * `truncated_gzip` or `corrupt_gzip` (raw: the incomplete line it cut, if any), records the
+ * corruption, so the object completes instead of failing on every attempt. An error of the
+ * source itself (an S3 body cut mid-stream) still throws: retrying it can succeed.
  */
 import type { Readable } from 'node:stream';
 import { Readable as ReadableStream } from 'node:stream';
@@ -18,6 +25,15 @@ import { parseLine } from './parse-line.ts';
 export const MAX_LINE_CHARS = 1 << 20;
 const LINE_TOO_LONG: ParseResult = Object.freeze({ ok: false, reason: 'line_too_long' }) as ParseResult;
 
+/** Reject reasons for a gzip stream that cannot be decoded to its end. */
+export type GzipCorruption = 'truncated_gzip' | 'corrupt_gzip';
+
+/** zlib's error for input that ends inside a member (Z_BUF_ERROR) or is not valid gzip/deflate (Z_DATA_ERROR). */
+function corruptionOf(err: unknown): GzipCorruption | undefined {
+  const code = (err as { code?: string } | undefined)?.code;
+  return code === 'Z_BUF_ERROR' ? 'truncated_gzip' : code === 'Z_DATA_ERROR' ? 'corrupt_gzip' : undefined;
+}
+
 type ByteSource = Readable | AsyncIterable<Uint8Array>;
 
 async function* bytesOf(source: ByteSource): AsyncGenerator<Uint8Array> {
@@ -26,8 +42,13 @@ async function* bytesOf(source: ByteSource): AsyncGenerator<Uint8Array> {
   }
 }
 
-/** The source's bytes, gunzipped when they start with the gzip magic 1f 8b. */
-async function* plainBytes(source: ByteSource): AsyncGenerator<Uint8Array> {
+/**
+ * The source's bytes, gunzipped when they start with the gzip magic 1f 8b. A gzip stream that
+ * cannot be decoded to its end stops the output and sets `state.corruption`. (On corrupt data,
+ * zlib drops the output of the call that failed, so up to one 16 KiB output chunk before the
+ * corruption point may go unread; truncation loses nothing.)
+ */
+async function* plainBytes(source: ByteSource, state: { corruption?: GzipCorruption }): AsyncGenerator<Uint8Array> {
   const it = bytesOf(source)[Symbol.asyncIterator]();
   const head: Uint8Array[] = [];
   let headLength = 0;
@@ -66,10 +87,18 @@ async function* plainBytes(source: ByteSource): AsyncGenerator<Uint8Array> {
   }
   const input = ReadableStream.from(rest(), { objectMode: false });
   const gunzip = createGunzip();
-  input.on('error', (err) => gunzip.destroy(err));
+  let sourceFailed = false;
+  input.on('error', (err) => {
+    sourceFailed = true;
+    gunzip.destroy(err);
+  });
   input.pipe(gunzip);
   try {
     for await (const chunk of gunzip as AsyncIterable<Buffer>) yield chunk;
+  } catch (err) {
+    const corruption = sourceFailed ? undefined : corruptionOf(err);
+    if (!corruption) throw err;
+    state.corruption = corruption;
   } finally {
     input.destroy();
     gunzip.destroy();
@@ -93,10 +122,10 @@ class LineSplitter {
   private overlong = false; // the current line passed MAX_LINE_CHARS; the rest of it is dropped
   private lineNo = 0;
   private first = true;
+  private afterCr = false; // the last chunk ended with \r: a \n starting the next one is part of it
 
   private emit(raw: string, tooLong: boolean, out: ParsedLine[]): void {
     this.lineNo++;
-    if (raw.length > 0 && raw.charCodeAt(raw.length - 1) === 13) raw = raw.slice(0, -1);
     if (tooLong) {
       out.push({ line: this.lineNo, raw, result: LINE_TOO_LONG });
       return;
@@ -111,23 +140,23 @@ class LineSplitter {
       if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
     }
     let start = 0;
+    // The \n of a \r\n split across chunks: the line already ended at the \r.
+    if (this.afterCr && text.charCodeAt(0) === 10) start = 1;
+    this.afterCr = false;
+    // Positions of the next \n and \r at or after `start` (-1: none left in this chunk).
+    let nl = text.indexOf('\n', start);
+    let cr = text.indexOf('\r', start);
     for (;;) {
-      const nl = text.indexOf('\n', start);
-      if (nl === -1) break;
-      if (this.overlong) {
-        this.overlong = false;
-        this.emit(this.carry, true, out);
-      } else if (this.carry.length > 0) {
-        const line = this.carry + text.slice(start, nl);
-        if (line.length > MAX_LINE_CHARS) this.emit(line.slice(0, MAX_LINE_CHARS), true, out);
-        else this.emit(line, false, out);
-      } else if (nl - start > MAX_LINE_CHARS) {
-        this.emit(text.slice(start, start + MAX_LINE_CHARS), true, out);
-      } else {
-        this.emit(text.slice(start, nl), false, out);
+      if (nl !== -1 && nl < start) nl = text.indexOf('\n', start);
+      if (cr !== -1 && cr < start) cr = text.indexOf('\r', start);
+      const end = cr === -1 ? nl : nl === -1 ? cr : Math.min(nl, cr);
+      if (end === -1) break;
+      this.line(text, start, end, out);
+      start = end + 1;
+      if (end === cr) {
+        if (start === text.length) this.afterCr = true;
+        else if (text.charCodeAt(start) === 10) start++;
       }
-      this.carry = '';
-      start = nl + 1;
     }
     if (start < text.length && !this.overlong) {
       this.carry = this.carry.length > 0 ? this.carry + text.slice(start) : text.slice(start);
@@ -138,8 +167,29 @@ class LineSplitter {
     }
   }
 
-  end(out: ParsedLine[]): void {
-    if (this.overlong) this.emit(this.carry, true, out);
+  /** The line that ends at `end` (exclusive) of this chunk, with what was carried before it. */
+  private line(text: string, start: number, end: number, out: ParsedLine[]): void {
+    if (this.overlong) {
+      this.overlong = false;
+      this.emit(this.carry, true, out);
+    } else if (this.carry.length > 0) {
+      const line = this.carry + text.slice(start, end);
+      if (line.length > MAX_LINE_CHARS) this.emit(line.slice(0, MAX_LINE_CHARS), true, out);
+      else this.emit(line, false, out);
+    } else if (end - start > MAX_LINE_CHARS) {
+      this.emit(text.slice(start, start + MAX_LINE_CHARS), true, out);
+    } else {
+      this.emit(text.slice(start, end), false, out);
+    }
+    this.carry = '';
+  }
+
+  /** The last line; with `corruption`, it is the line the corruption cut, recorded as a reject. */
+  end(out: ParsedLine[], corruption?: GzipCorruption): void {
+    if (corruption) {
+      this.lineNo++;
+      out.push({ line: this.lineNo, raw: this.carry, result: Object.freeze({ ok: false, reason: corruption }) as ParseResult });
+    } else if (this.overlong) this.emit(this.carry, true, out);
     else if (this.carry.length > 0) this.emit(this.carry, false, out);
     this.carry = '';
     this.overlong = false;
@@ -150,7 +200,8 @@ export async function* readLogLines(source: ByteSource): AsyncGenerator<ParsedLi
   const decoder = new StringDecoder('utf8');
   const lines = new LineSplitter();
   const batch: ParsedLine[] = [];
-  for await (const chunk of plainBytes(source)) {
+  const state: { corruption?: GzipCorruption } = {};
+  for await (const chunk of plainBytes(source, state)) {
     const text = decoder.write(chunk as Buffer);
     if (text.length === 0) continue;
     lines.push(text, batch);
@@ -159,6 +210,6 @@ export async function* readLogLines(source: ByteSource): AsyncGenerator<ParsedLi
   }
   const tail = decoder.end();
   if (tail.length > 0) lines.push(tail, batch);
-  lines.end(batch);
+  lines.end(batch, state.corruption);
   for (let i = 0; i < batch.length; i++) yield batch[i]!;
 }

@@ -78,27 +78,90 @@ export function execute<T = Record<string, unknown>>(conn: Connection, sqlText: 
   });
 }
 
-/** A connection plus a round-trip counter. */
+/** A statement that would end after the invocation's deadline: refused, or cancelled while running. */
+export class DeadlineError extends Error {
+  override name = 'DeadlineError';
+}
+
+/**
+ * A connection plus a round-trip counter and an optional deadline. Past the deadline no statement
+ * is sent; one still running when it passes is cancelled and the session marked broken, so the
+ * caller drops the connection: Snowflake ends the session and rolls its transaction back, and no
+ * transaction of this invocation outlives it holding a lock.
+ */
 export class Session {
   roundTrips = 0;
   /**
-   * Set when a ROLLBACK failed: the session may still be inside that transaction, where a later
-   * BEGIN starts nothing new and a COMMIT would commit the abandoned claims without their rows.
-   * The caller must stop using it and drop the connection (ending the session rolls it back).
+   * Set when a ROLLBACK failed or a statement was cancelled at the deadline: the session may still
+   * be inside that transaction, where a later BEGIN starts nothing new and a COMMIT would commit
+   * the abandoned claims without their rows. The caller must stop using it and drop the
+   * connection (ending the session rolls it back).
    */
   broken = false;
-  constructor(readonly connection: Connection) {}
+  /** Epoch ms after which no statement may run (the invocation's timeout minus a margin). */
+  deadline: number | undefined;
+  constructor(
+    readonly connection: Connection,
+    private readonly now: () => number = Date.now,
+  ) {}
   async query<T = Record<string, unknown>>(sqlText: string, binds?: Binds): Promise<T[]> {
+    if (this.deadline === undefined) {
+      this.roundTrips++;
+      return execute<T>(this.connection, sqlText, binds);
+    }
+    const left = this.deadline - this.now();
+    if (left <= 0) {
+      this.broken = true;
+      throw new DeadlineError(`No time left before the invocation's deadline to run ${verb(sqlText)}; the session is dropped and the message retried.`);
+    }
     this.roundTrips++;
-    return execute<T>(this.connection, sqlText, binds);
+    return new Promise<T[]>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.broken = true;
+        statement.cancel(() => undefined);
+        reject(new DeadlineError(`${verb(sqlText)} was still running at the invocation's deadline; it was cancelled, the session is dropped so its transaction rolls back, and the message is retried.`));
+      }, left);
+      const statement = this.connection.execute({
+        sqlText,
+        ...(binds !== undefined ? { binds } : {}),
+        complete(err, _stmt, rows) {
+          clearTimeout(timer);
+          if (err) reject(err);
+          else resolve((rows ?? []) as T[]);
+        },
+      });
+    });
   }
 }
 
+/** The first word of a statement, for messages that must not quote binds or table contents. */
+const verb = (sql: string): string => sql.trim().split(/\s+/, 1)[0]!.toUpperCase();
+
+/** A connection that belongs to one caller until it calls `release()` or `discard()`. */
+export interface Lease {
+  readonly connection: Connection;
+  /** Back to the pool, for the next `lease()` (after a validity check). */
+  release(): void;
+  /** Its session is in an unknown state: destroy it (ending the session rolls back its transaction). */
+  discard(): Promise<void>;
+}
+
 export interface ConnectionProvider {
-  /** A connected, validated connection. Reused while valid. */
+  /**
+   * A connected, validated connection shared by every caller: for single statements in autocommit
+   * only. A transaction must run on a `lease()`, or a concurrent caller's ROLLBACK or COMMIT would
+   * end it.
+   */
   get(): Promise<Connection>;
-  /** Destroys the cached connection (next get() opens a new one). */
+  /**
+   * A connection for this caller alone (a pooled idle one, validated, or a new one). Concurrent
+   * invocations sharing one provider (the local stack's concurrency) each get their own Snowflake
+   * session; a warm Lambda, one invocation at a time, reuses the same one.
+   */
+  lease(): Promise<Lease>;
+  /** Destroys the shared connection (next get() opens a new one). */
   reset(): Promise<void>;
+  /** Destroys the shared and idle connections; leased ones are destroyed when given back. */
   close(): Promise<void>;
 }
 
@@ -136,7 +199,36 @@ export function createConnectionProvider(
     return conn;
   }
 
+  const idle: Connection[] = [];
+  let closed = false;
+
+  async function lease(): Promise<Lease> {
+    let conn: Connection | undefined;
+    for (let c = idle.pop(); c && !conn; c = idle.pop()) {
+      if (await c.isValidAsync()) conn = c;
+      else await destroy(c);
+    }
+    conn ??= await open();
+    let done = false;
+    const leased = conn;
+    return {
+      connection: leased,
+      release() {
+        if (done) return;
+        done = true;
+        if (closed) void destroy(leased);
+        else idle.push(leased);
+      },
+      async discard() {
+        if (done) return;
+        done = true;
+        await destroy(leased);
+      },
+    };
+  }
+
   return {
+    lease,
     async get() {
       if (current) {
         let conn: Connection | undefined;
@@ -165,7 +257,9 @@ export function createConnectionProvider(
       if (c) await destroy(await c.catch(() => undefined as unknown as Connection)).catch(() => {});
     },
     async close() {
+      closed = true;
       await this.reset();
+      await Promise.all(idle.splice(0).map(destroy));
     },
   };
 }

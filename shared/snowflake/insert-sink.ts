@@ -4,8 +4,8 @@
  */
 import type { ParsedLine } from '../access-log/index.ts';
 import type { LoadMode } from '../config.ts';
-import { Session, type ConnectionProvider } from './connection.ts';
-import { Loader, type BufferedObject, type ClaimResult, type LoadTarget, type ObjectCounts } from './loader.ts';
+import { Session, type ConnectionProvider, type Lease } from './connection.ts';
+import { ledgerId, Loader, overwrittenError, verdict, type BufferedObject, type ClaimResult, type LoadTarget, type ObjectCounts } from './loader.ts';
 import type { Precheck, Sink, SinkStats } from './sink.ts';
 
 /**
@@ -14,10 +14,17 @@ import type { Precheck, Sink, SinkStats } from './sink.ts';
  */
 export const LOCK_TIMEOUT_SECONDS = 120;
 /**
- * A transaction is only started with at least this much time left before the Lambda timeout: a
- * Lambda killed mid-transaction leaves its session, and the ledger lock, behind.
+ * A retry or streamed transaction is only started with at least this much time left before the
+ * Lambda timeout: enough for its claim to wait out a full LOCK_TIMEOUT and still commit. (Were it
+ * to run out of time anyway, the deadline cancels it and drops the session: it never commits late.)
  */
 export const TRANSACTION_TIME_RESERVE_MS = (LOCK_TIMEOUT_SECONDS + 30) * 1000;
+/**
+ * Every statement must end this long before the Lambda timeout: one still running then is
+ * cancelled and the connection dropped (Session.deadline), which ends the session and rolls its
+ * transaction back while the function is still alive to do it.
+ */
+export const DEADLINE_MARGIN_MS = 5_000;
 
 export interface InsertSinkOptions {
   connections: ConnectionProvider;
@@ -33,30 +40,62 @@ export class InsertSink implements Sink {
   readonly buffers = true;
   /** Streamed objects each hold a transaction (and the ledger lock): one at a time. */
   readonly streamConcurrency = 1;
+  private lease?: Lease;
   private session?: Session;
   private loader?: Loader;
   private transactions = 0;
+  private earlierRoundTrips = 0;
+  private sessionsDropped = 0;
 
   constructor(private readonly options: InsertSinkOptions) {}
 
   async open(): Promise<void> {
+    await this.connect();
+  }
+
+  /**
+   * A session of its own (a lease): a concurrent batch sharing the provider can never end this
+   * transaction. Its statements end before the invocation's deadline (Session.deadline).
+   */
+  private async connect(): Promise<void> {
     const { connections, mode, chunkRows, loadedAt } = this.options;
-    this.session = new Session(await connections.get());
+    if (this.session) this.earlierRoundTrips += 1 + this.session.roundTrips;
+    this.lease = await connections.lease();
+    this.session = new Session(this.lease.connection);
+    const left = this.options.remainingMs?.();
+    if (left !== undefined) this.session.deadline = Date.now() + left - DEADLINE_MARGIN_MS;
     this.loader = new Loader(this.session, { mode, chunkRows, loadedAt });
   }
 
-  private get ready(): Loader {
-    if (!this.loader) throw new Error('InsertSink used before open()');
-    return this.loader;
+  /**
+   * The loader, on a session in a known state: after a failed ROLLBACK (or a statement cut at the
+   * deadline) the session is dropped, which ends its transaction, and the next load gets a new one,
+   * so one failed ROLLBACK fails one load, not the rest of the batch.
+   */
+  private async ready(): Promise<Loader> {
+    if (!this.loader || !this.session) throw new Error('InsertSink used before open()');
+    if (this.session.broken) {
+      await this.lease?.discard().catch(() => {});
+      this.sessionsDropped++;
+      await this.connect();
+    }
+    return this.loader!;
   }
 
   async check(targets: LoadTarget[]): Promise<Map<string, Precheck>> {
-    const done = await this.ready.alreadyLoaded(targets);
-    return new Map([...done].map((id) => [id, { kind: 'duplicate' } as const]));
+    const done = await (await this.ready()).alreadyLoaded(targets);
+    const out = new Map<string, Precheck>();
+    for (const t of targets) {
+      const id = ledgerId(t);
+      if (!done.has(id)) continue;
+      const etag = done.get(id);
+      out.set(id, verdict(t, etag) === 'overwritten' ? { kind: 'failed', reason: 'overwritten', error: overwrittenError(t, etag) } : { kind: 'duplicate' });
+    }
+    return out;
   }
 
   async loadBuffered(objects: BufferedObject[]): Promise<Map<string, ClaimResult>> {
-    const results = await this.ready.loadBuffered(objects);
+    const results = await (await this.ready()).loadBuffered(objects);
     this.transactions++;
     return results;
   }
@@ -66,13 +105,12 @@ export class InsertSink implements Sink {
     lines: AsyncIterable<ParsedLine>,
     bytes: () => number,
   ): Promise<{ result: ClaimResult; counts: ObjectCounts }> {
-    const out = await this.ready.loadStreamed(target, lines, bytes);
+    const out = await (await this.ready()).loadStreamed(target, lines, bytes);
     if (out.result === 'loaded') this.transactions++;
     return out;
   }
 
   cannotStart(): string | undefined {
-    if (this.session?.broken) return 'the Snowflake session is in an unknown transaction state after a failed ROLLBACK';
     const left = this.options.remainingMs?.();
     if (left !== undefined && left < TRANSACTION_TIME_RESERVE_MS)
       return `only ${Math.round(left / 1000)} s left before the Lambda timeout`;
@@ -81,13 +119,16 @@ export class InsertSink implements Sink {
 
   stats(): SinkStats {
     // The connection check (heartbeat or login) is one round-trip.
-    const roundTrips = this.session ? 1 + this.session.roundTrips : 0;
+    const roundTrips = this.earlierRoundTrips + (this.session ? 1 + this.session.roundTrips : 0);
     return { roundTrips, transactions: this.transactions, filesStaged: 0 };
   }
 
   async close(): Promise<string | undefined> {
-    if (!this.session?.broken) return undefined;
-    await this.options.connections.reset().catch(() => {});
-    return 'Dropping the Snowflake connection: a ROLLBACK failed, so its transaction state is unknown';
+    const dropped = this.sessionsDropped + (this.session?.broken ? 1 : 0);
+    if (this.session?.broken) await this.lease?.discard().catch(() => {});
+    else this.lease?.release();
+    return dropped === 0
+      ? undefined
+      : `Dropped ${dropped} Snowflake connection(s): a ROLLBACK failed or a statement hit the deadline, so its transaction state was unknown`;
   }
 }

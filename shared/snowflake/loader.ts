@@ -1,23 +1,26 @@
 /**
- * The batch loader: ledger claim + inserts, in one Snowflake transaction.
+ * The batch loader: rows + ledger claim, in one Snowflake transaction, the claim LAST.
  *
  * Exactly-once rests on one rule: an object's rows (and rejects, or staged lines) are only ever
- * inserted in the transaction that claims the object in the ledger `s3_access_logs_loads`, and the
- * claim is that transaction's FIRST statement:
+ * committed by the transaction that claims the object in the ledger `s3_access_logs_loads`:
  *
  *   BEGIN
+ *   [DELETE the forced objects' previous rows, rejects, staged lines]
+ *   INSERT … (array binds, one round-trip per chunk) — every object's rows
  *   MERGE INTO s3_access_logs_loads … WHEN NOT MATCHED THEN INSERT (…, claimid = <fresh uuid>)
  *                                     [WHEN MATCHED AND force THEN UPDATE SET claimid = <uuid>, …]
  *   SELECT logbucket, logkey FROM s3_access_logs_loads WHERE claimid = <uuid>   -- what we won
- *   [DELETE the forced objects' previous rows, rejects, staged lines]
- *   INSERT … (array binds, one round-trip per chunk) — only rows of objects we won
- *   COMMIT
+ *   COMMIT if we won every object; otherwise ROLLBACK and load the ones we won again without the rest
  *
  * - All rows of an object appear together or not at all: they commit with the claim.
- * - At most once: a redelivery finds the ledger row (committed) and wins nothing. A concurrent
- *   delivery's MERGE waits on the lock the first MERGE holds on the ledger until it commits, then
- *   matches the committed row and wins nothing; if the first rolls back, the second wins. Nothing
- *   is inserted for an object whose claim row does not carry this transaction's claimid.
+ * - At most once: a redelivery's MERGE matches the committed ledger row and wins nothing, so its
+ *   transaction rolls back. A concurrent delivery's MERGE waits on the lock the first MERGE holds
+ *   on the ledger until it commits, then matches the committed row and wins nothing; if the first
+ *   rolls back, the second wins. Nothing commits for an object whose ledger row does not carry
+ *   this transaction's claimid.
+ * - The ledger lock is the only lock a normal load takes (INSERTs do not block each other in
+ *   Snowflake), and it is held only from the MERGE to the COMMIT: three short statements, however
+ *   large the object. A loader that dies while inserting holds no lock anyone else needs.
  * - A failure anywhere rolls the whole transaction back, claim included, so a retry starts clean.
  *
  * Objects are loaded either buffered — many small objects, rows already in memory, one transaction
@@ -125,7 +128,12 @@ export interface BufferedObject {
   rejects: Bind[][];
 }
 
-export type ClaimResult = 'loaded' | 'duplicate';
+/**
+ * `overwritten`: the ledger holds the key with another ETag — the key was re-uploaded with new
+ * content after it loaded. Never acknowledged as a duplicate (its new lines would be lost unseen):
+ * the caller fails the message loudly; a forced replay loads the new version.
+ */
+export type ClaimResult = 'loaded' | 'duplicate' | 'overwritten';
 
 export interface LoaderOptions {
   mode: LoadMode;
@@ -142,6 +150,25 @@ function col(row: Record<string, unknown>, name: string): unknown {
 const pairPredicate = (n: number) =>
   Array.from({ length: n }, () => '(logbucket = ? AND logkey = ?)').join(' OR ');
 
+interface Claimable {
+  target: LoadTarget;
+  counts: ObjectCounts;
+}
+
+/** What a ledger row means for a delivery that did not (or need not) claim it. */
+export function verdict(target: LoadTarget, storedEtag: string | null | undefined): 'duplicate' | 'overwritten' {
+  return target.etag && storedEtag && target.etag !== storedEtag ? 'overwritten' : 'duplicate';
+}
+
+/** The one-sentence error for an overwritten key: what happened, and what to do. */
+export function overwrittenError(target: LoadTarget, storedEtag?: string | null): Error {
+  return new Error(
+    `s3://${target.bucket}/${target.key} was re-uploaded with new content (ETag ${target.etag ?? 'unknown'}` +
+      `${storedEtag ? `, loaded: ${storedEtag}` : ''}) after an earlier version loaded; replay it with ` +
+      '{"replay":{"force":true}} to replace the loaded rows with the new version.',
+  );
+}
+
 export class Loader {
   constructor(
     readonly session: Session,
@@ -149,39 +176,56 @@ export class Loader {
   ) {}
 
   /**
-   * Which of these objects the ledger already holds. Advisory only (outside any transaction): it
-   * saves reading objects that a redelivery would not load anyway. The claim decides.
+   * The ledger rows these objects already have: ledger id → stored ETag (null when none was
+   * recorded). Advisory only (outside any transaction): it saves reading objects that a
+   * redelivery would not load anyway. The claim decides.
    */
-  async alreadyLoaded(objects: LedgerKey[]): Promise<Set<string>> {
-    const found = new Set<string>();
+  async alreadyLoaded(objects: LedgerKey[]): Promise<Map<string, string | null>> {
+    const found = new Map<string, string | null>();
     for (let i = 0; i < objects.length; i += CLAIM_CHUNK) {
       const part = objects.slice(i, i + CLAIM_CHUNK);
       const rows = await this.session.query(
-        `SELECT logbucket, logkey FROM ${TABLES.ledger} WHERE ${pairPredicate(part.length)}`,
+        `SELECT logbucket, logkey, etag FROM ${TABLES.ledger} WHERE ${pairPredicate(part.length)}`,
         part.flatMap((o) => [o.bucket, o.key]),
       );
-      for (const r of rows) found.add(ledgerId({ bucket: String(col(r, 'logbucket')), key: String(col(r, 'logkey')) }));
+      for (const r of rows) {
+        const etag = col(r, 'etag');
+        found.set(ledgerId({ bucket: String(col(r, 'logbucket')), key: String(col(r, 'logkey')) }), etag == null ? null : String(etag));
+      }
     }
     return found;
   }
 
-  /** Loads many buffered objects in ONE transaction. Returns, per ledger id, whether we loaded it. */
+  /**
+   * Loads many buffered objects in one transaction. If another delivery holds some of them, that
+   * transaction rolls back and the rest are loaded again without them (each retry drops at least
+   * one object, so this ends). Returns, per ledger id, what happened.
+   */
   async loadBuffered(objects: BufferedObject[]): Promise<Map<string, ClaimResult>> {
-    return this.transaction(async () => {
-      const won = await this.claim(objects.map((o) => ({ target: o.target, counts: o.counts })));
-      const mine = objects.filter((o) => won.has(ledgerId(o.target)));
-      await this.deleteForced(mine.map((o) => o.target));
-      const { main, rejects } = this.statements();
-      await this.insertChunks(main, mine.map((o) => o.rows));
-      if (rejects) await this.insertChunks(rejects, mine.map((o) => o.rejects));
-      return new Map(objects.map((o) => [ledgerId(o.target), won.has(ledgerId(o.target)) ? 'loaded' : 'duplicate']));
-    });
+    const results = new Map<string, ClaimResult>();
+    let todo = objects;
+    while (todo.length > 0) {
+      const lost = await this.claimLast(todo, async () => {
+        const { main, rejects } = this.statements();
+        await this.insertChunks(main, todo.map((o) => o.rows));
+        if (rejects) await this.insertChunks(rejects, todo.map((o) => o.rejects));
+      });
+      const kept: BufferedObject[] = [];
+      for (const o of todo) {
+        const id = ledgerId(o.target);
+        if (lost.has(id)) results.set(id, lost.get(id)!);
+        else kept.push(o);
+      }
+      if (lost.size === 0) for (const o of kept) results.set(ledgerId(o.target), 'loaded');
+      todo = lost.size === 0 ? [] : kept;
+    }
+    return results;
   }
 
   /**
    * Loads one object from its parsed-line stream in its own transaction, INSERTing each chunk as
-   * it fills, so at most one chunk of rows (and one of rejects) is in memory. If the object turns
-   * out to be loaded already, the stream is not read.
+   * it fills, so at most one chunk of rows (and one of rejects) is in memory. The claim comes
+   * after the last chunk; if another delivery holds the object, everything rolls back.
    */
   async loadStreamed(
     target: LoadTarget,
@@ -189,40 +233,66 @@ export class Loader {
     bytes: () => number,
   ): Promise<{ result: ClaimResult; counts: ObjectCounts }> {
     const builder = new RowBuilder(target, this.options.mode, this.options.loadedAt);
-    return this.transaction(async () => {
-      const claimId = randomUUID();
-      const won = await this.claim([{ target, counts: builder.counts }], claimId);
-      if (!won.has(ledgerId(target))) return { result: 'duplicate' as const, counts: builder.counts };
-      await this.deleteForced([target]);
+    const lost = await this.claimLast([{ target, counts: builder.counts }], async () => {
       const { main, rejects } = this.statements();
       const n = this.options.chunkRows;
       let mainChunk: Bind[][] = [];
       let rejectChunk: Bind[][] = [];
       for await (const line of lines) {
         const { bind, reject } = builder.add(line);
-        if (reject) {
-          rejectChunk.push(bind);
-          if (rejectChunk.length >= n) {
-            await this.session.query(rejects!, rejectChunk);
-            rejectChunk = [];
-          }
-        } else {
-          mainChunk.push(bind);
-          if (mainChunk.length >= n) {
-            await this.session.query(main, mainChunk);
-            mainChunk = [];
-          }
-        }
+        const chunk = reject ? rejectChunk : mainChunk;
+        chunk.push(bind);
+        if (chunk.length < n) continue;
+        await this.session.query(reject ? rejects! : main, chunk);
+        if (reject) rejectChunk = [];
+        else mainChunk = [];
       }
       if (mainChunk.length > 0) await this.session.query(main, mainChunk);
       if (rejectChunk.length > 0) await this.session.query(rejects!, rejectChunk);
       builder.counts.bytes = bytes();
-      const c = builder.counts;
-      await this.session.query(
-        `UPDATE ${TABLES.ledger} SET bytes = ?, linecount = ?, rowcount = ?, rejectcount = ? WHERE claimid = ?`,
-        [c.bytes, c.lines, c.rows, c.rejects, claimId],
-      );
-      return { result: 'loaded' as const, counts: c };
+    });
+    return { result: lost.get(ledgerId(target)) ?? 'loaded', counts: builder.counts };
+  }
+
+  /**
+   * One transaction: forced deletes, `insert()`, then the claim. Commits when every object was
+   * won and returns an empty map; otherwise rolls back and returns the objects it lost, each
+   * classified against the ledger row that beat it.
+   */
+  private async claimLast(objects: Claimable[], insert: () => Promise<void>): Promise<Map<string, ClaimResult>> {
+    let won = new Set<string>();
+    await this.session.query('BEGIN');
+    try {
+      await this.deleteForced(objects.map((o) => o.target));
+      await insert();
+      won = await this.claim(objects);
+      if (won.size === objects.length) {
+        await this.session.query('COMMIT');
+        return new Map();
+      }
+    } catch (err) {
+      await this.rollback();
+      throw err;
+    }
+    await this.rollback();
+    if (this.session.broken) throw new Error('ROLLBACK of a lost claim failed; the session is dropped so its transaction ends');
+    const lostTargets = objects.map((o) => o.target).filter((t) => !won.has(ledgerId(t)));
+    const stored = await this.alreadyLoaded(lostTargets);
+    const lost = new Map<string, ClaimResult>();
+    for (const t of lostTargets) {
+      const id = ledgerId(t);
+      // Lost to a row that is not there any more: the ledger never deletes, so this is a bug; retry.
+      if (!stored.has(id)) throw new Error(`The claim for s3://${t.bucket}/${t.key} was lost but the ledger has no row for it; the message will be retried.`);
+      lost.set(id, verdict(t, stored.get(id)));
+    }
+    return lost;
+  }
+
+  private async rollback(): Promise<void> {
+    // If even ROLLBACK fails, the session's transaction state is unknown (see Session.broken);
+    // ending the session, which the caller then does, rolls it back.
+    await this.session.query('ROLLBACK').catch(() => {
+      this.session.broken = true;
     });
   }
 
@@ -230,30 +300,11 @@ export class Loader {
     return this.options.mode === 'raw' ? { main: INSERT_STAGING } : { main: INSERT_ROWS, rejects: INSERT_REJECTS };
   }
 
-  private async transaction<T>(body: () => Promise<T>): Promise<T> {
-    await this.session.query('BEGIN');
-    try {
-      const result = await body();
-      await this.session.query('COMMIT');
-      return result;
-    } catch (err) {
-      // If even ROLLBACK fails, the session's transaction state is unknown (see Session.broken);
-      // ending the session, which the caller then does, rolls it back.
-      await this.session.query('ROLLBACK').catch(() => {
-        this.session.broken = true;
-      });
-      throw err;
-    }
-  }
-
   /**
    * The claim: one MERGE for all objects, then one SELECT of the ledger rows carrying our claimid.
    * Objects must be distinct (the caller dedupes), or the MERGE would insert a key twice.
    */
-  private async claim(
-    objects: Array<{ target: LoadTarget; counts: ObjectCounts }>,
-    claimId: string = randomUUID(),
-  ): Promise<Set<string>> {
+  private async claim(objects: Claimable[], claimId: string = randomUUID()): Promise<Set<string>> {
     if (objects.length === 0) return new Set();
     const { mode, loadedAt } = this.options;
     const select =

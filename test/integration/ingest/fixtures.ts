@@ -31,10 +31,14 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-export async function startStack(): Promise<Stack> {
+/**
+ * `lockTimeoutMs`: how long snowflake-local lets a statement wait for a table lock (default 60 s);
+ * `detachedAbortMs`: how long a detached transaction may block one (default 5 min, Snowflake's).
+ */
+export async function startStack(options: { lockTimeoutMs?: number; detachedAbortMs?: number } = {}): Promise<Stack> {
   configureSnowflakeSdk();
   const aws = await startAwsLocal();
-  const sf = await startSnowflakeLocal({ port: 0 });
+  const sf = await startSnowflakeLocal({ port: 0, ...options });
   const credentials: SnowflakeCredentials = {
     account: 'local',
     username: 'local',

@@ -3,6 +3,9 @@
  * snowflake-local (real snowflake-sdk). Each test uses its own keys, so they share one stack.
  */
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { createIngestHandler } from '../../../functions/ingest/handler.ts';
+import { createConnectionProvider } from '../../../shared/snowflake/connection.ts';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseLine, COLUMNS } from '../../../shared/access-log/index.ts';
@@ -10,6 +13,7 @@ import { notificationBody } from '../../../shared/s3/events.ts';
 import {
   count,
   eventFor,
+  ingestConfig,
   LOG_BUCKET,
   linesOf,
   makeHandler,
@@ -172,28 +176,33 @@ describe('ingest handler', () => {
     expect(await count(stack, 's3_access_logs', 'logs/commitfail/a')).toBe(3);
   });
 
-  it('a failed ROLLBACK: the session is dropped, nothing is acknowledged on it, and the retry loads everything once', async () => {
-    const { handle, connections } = makeHandler(stack);
+  it('a failed ROLLBACK: the session is dropped (ending its transaction), and the batch goes on, on a new session, each object once', async () => {
+    const { handle, connections, summaries } = makeHandler(stack);
     const objects = [
       await putLog(stack, 'logs/rollbackfail/a', linesOf([makeRow(1), makeRow(2)]).join('\n')),
       await putLog(stack, 'logs/rollbackfail/b', linesOf([makeRow(3)]).join('\n')),
     ];
     const event = eventFor(objects);
-    const before = await connections.get();
-    // An insert fails, then so does the ROLLBACK: the session may still hold the claims.
+    const leased = await connections.lease();
+    const before = leased.connection;
+    leased.release();
+    // An insert fails, then so does the ROLLBACK: the session may still hold the transaction.
     stack.sf.faults.failStatement(/^\s*INSERT INTO s3_access_logs \(/i);
     stack.sf.faults.failStatement(/^\s*ROLLBACK\b/i);
     const res = await handle(event);
     stack.sf.faults.clear();
-    // Without the guard, the one-object retries would run inside the abandoned transaction, find
-    // its claims, acknowledge both messages as duplicates and commit the claims without rows.
-    expect(failedIds(res)).toEqual(event.Records.map((r) => r.messageId).sort());
-    expect(await connections.get()).not.toBe(before);
-    expect(await count(stack, 's3_access_logs_loads', 'logs/rollbackfail/a')).toBe(0);
-
-    expect((await handle(event)).batchItemFailures).toEqual([]);
+    // Without the guard, the one-object retries would run inside the abandoned transaction.
+    // With it, they run on a new session: both load, once.
+    expect(res.batchItemFailures).toEqual([]);
+    expect(summaries.at(-1)!.objectsLoaded).toBe(2);
+    const after = await connections.lease();
+    expect(after.connection).not.toBe(before);
+    after.release();
     expect(await count(stack, 's3_access_logs', 'logs/rollbackfail/a')).toBe(2);
     expect(await count(stack, 's3_access_logs', 'logs/rollbackfail/b')).toBe(1);
+    expect(await count(stack, 's3_access_logs_loads', 'logs/rollbackfail/a')).toBe(1);
+    expect((await handle(event)).batchItemFailures).toEqual([]);
+    expect(await count(stack, 's3_access_logs', 'logs/rollbackfail/a')).toBe(2);
   });
 
   it('starts no transaction too close to the Lambda timeout; those messages are retried', async () => {
@@ -258,6 +267,27 @@ describe('ingest handler', () => {
     expect([ledger!.linecount, ledger!.rowcount, ledger!.rejectcount].map(Number)).toEqual([4, 2, 2]);
   });
 
+  it('a CR-only object loads one row per line; a truncated gzip loads its decodable lines plus a truncated_gzip reject', async () => {
+    const { handle } = makeHandler(stack);
+    const cr = await putLog(stack, 'logs/silent/cr-only', linesOf([makeRow(1), makeRow(2), makeRow(3)]).join('\r') + '\r');
+    const text = linesOf(Array.from({ length: 300 }, (_, i) => makeRow(i))).join('\n') + '\n';
+    const gz = gzipSync(Buffer.from(text));
+    const cut = await putLog(stack, 'logs/silent/truncated.gz', gz.subarray(0, Math.floor(gz.length / 2)));
+    expect((await handle(eventFor([cr, cut]))).batchItemFailures).toEqual([]);
+
+    const crRows = await query(stack, 'SELECT requestid, extrafields FROM s3_access_logs WHERE logkey = ? ORDER BY logline', [cr.key]);
+    expect(crRows).toEqual([1, 2, 3].map((i) => ({ requestid: `3E57427F3EXAMPLE${i}`, extrafields: null })));
+
+    const [ledger] = await query(stack, 'SELECT linecount, rowcount, rejectcount FROM s3_access_logs_loads WHERE logkey = ?', [cut.key]);
+    const [lines, rows, rejects] = [ledger!.linecount, ledger!.rowcount, ledger!.rejectcount].map(Number);
+    expect(rows).toBeGreaterThan(50);
+    expect(rows).toBeLessThan(300);
+    expect(lines).toBe(rows! + rejects!);
+    const recorded = await query(stack, 'SELECT logline, reason FROM s3_access_logs_rejects WHERE logkey = ?', [cut.key]);
+    expect(recorded.map((r) => r.reason)).toEqual(['truncated_gzip']);
+    expect(Number(recorded[0]!.logline)).toBe(lines);
+  });
+
   it('skips a missing object and a disallowed bucket or prefix, and acknowledges test events', async () => {
     const { handle, summaries } = makeHandler(stack);
     const gone = await putLog(stack, 'logs/missing/a', linesOf([makeRow(1)]).join('\n'));
@@ -284,16 +314,23 @@ describe('ingest handler', () => {
   });
 
   it('force replaces the rows and rejects of a loaded object without duplicating', async () => {
-    const { handle } = makeHandler(stack);
+    const { handle, summaries } = makeHandler(stack);
     const v1 = await putLog(stack, 'logs/force/a', [...linesOf([makeRow(1), makeRow(2)]), 'bad line'].join('\n'));
     await handle(eventFor([v1]));
     expect(await count(stack, 's3_access_logs', v1.key)).toBe(2);
     expect(await count(stack, 's3_access_logs_rejects', v1.key)).toBe(1);
 
     const v2 = await putLog(stack, 'logs/force/a', linesOf([makeRow(7), makeRow(8), makeRow(9)]).join('\n'));
-    // Without force, a replay is a duplicate.
-    await handle(eventFor([v2], { force: false, id: 'bf-1' }));
+    // Overwrite policy: without force, a new version of a loaded key fails loudly (never acknowledged
+    // as a duplicate with its new lines unseen), whether it comes as an S3 event or a replay.
+    for (const event of [eventFor([v2]), eventFor([v2], { force: false, id: 'bf-1' })]) {
+      expect((await handle(event)).batchItemFailures).toHaveLength(1);
+      expect(summaries.at(-1)).toMatchObject({ objectsOverwritten: 1, objectsFailed: 1, objectsLoaded: 0 });
+    }
     expect(await count(stack, 's3_access_logs', v1.key)).toBe(2);
+    // The same version again is a plain duplicate.
+    expect((await handle(eventFor([v1]))).batchItemFailures).toEqual([]);
+    expect(summaries.at(-1)!.skipped.duplicate).toBe(1);
     // With force, twice: replaced, never doubled.
     expect((await handle(eventFor([v2], { force: true, id: 'bf-2' }))).batchItemFailures).toEqual([]);
     expect((await handle(eventFor([v2], { force: true, id: 'bf-3' }))).batchItemFailures).toEqual([]);
@@ -357,12 +394,48 @@ describe('ingest handler', () => {
     expect([l!.linecount, l!.rowcount, l!.rejectcount].map(Number)).toEqual([3, 3, 0]);
   });
 
+  it('concurrent invocations of one handler each get their own session: one batch\'s ROLLBACK never ends the other\'s transaction', async () => {
+    // Count logins: one Snowflake session per login.
+    let logins = 0;
+    const connections = createConnectionProvider({
+      get: async () => {
+        logins++;
+        return stack.credentials;
+      },
+      forget() {},
+    });
+    const handle = createIngestHandler({ config: ingestConfig(stack), s3: stack.aws.s3, connections, logger: new Logger({ logLevel: 'SILENT' }) });
+    const a = await putLog(stack, 'logs/concurrent-sessions/a', linesOf([makeRow(1), makeRow(2)]).join('\n'));
+    const b = await putLog(stack, 'logs/concurrent-sessions/b', linesOf([makeRow(3), makeRow(4), makeRow(5)]).join('\n'));
+    // The first INSERT (either batch's) waits, so the other batch's statements arrive meanwhile, then fails.
+    stack.sf.faults.stallStatement(/^\s*INSERT INTO s3_access_logs \(/i, 500);
+    stack.sf.faults.failStatement(/^\s*INSERT INTO s3_access_logs \(/i);
+    const ea = eventFor([a]);
+    const eb = eventFor([b]);
+    const first = await Promise.all([handle(ea), handle(eb)]);
+    stack.sf.faults.clear();
+    expect(logins).toBe(2);
+    expect(first.flatMap((r) => r.batchItemFailures)).toHaveLength(1);
+    // Redeliver both (SQS would redeliver the failed one; a duplicate delivery of the other is harmless),
+    // one at a time: the pooled sessions are reused, no new login.
+    for (const e of [ea, eb]) expect((await handle(e)).batchItemFailures).toEqual([]);
+    expect(logins).toBe(2);
+    expect(await count(stack, 's3_access_logs', a.key)).toBe(2);
+    expect(await count(stack, 's3_access_logs', b.key)).toBe(3);
+    for (const o of [a, b]) {
+      const [l] = await query(stack, 'SELECT linecount, rowcount FROM s3_access_logs_loads WHERE logkey = ?', [o.key]);
+      expect(Number(l!.rowcount)).toBe(Number(l!.linecount));
+    }
+    await connections.close();
+  });
+
   it('reconnects when the cached connection is no longer valid', async () => {
     const h = makeHandler(stack);
     const o1 = await putLog(stack, 'logs/reconnect/a', linesOf([makeRow(1)]).join('\n'));
     await h.handle(eventFor([o1]));
-    const conn = await h.connections.get();
-    await new Promise<void>((r) => conn.destroy(() => r()));
+    const leased = await h.connections.lease();
+    await new Promise<void>((r) => leased.connection.destroy(() => r()));
+    leased.release();
     const o2 = await putLog(stack, 'logs/reconnect/b', linesOf([makeRow(2)]).join('\n'));
     expect((await h.handle(eventFor([o2]))).batchItemFailures).toEqual([]);
     expect(await count(stack, 's3_access_logs', o2.key)).toBe(1);

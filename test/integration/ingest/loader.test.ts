@@ -67,8 +67,8 @@ describe('Loader', () => {
     expect(seenDuring).toEqual([0, 0]);
     expect(await count(stack, 's3_access_logs', target.key)).toBe(10);
     expect(counts).toMatchObject({ lines: 10, rows: 10, rejects: 0, bytes: 1234 });
-    // BEGIN, MERGE, SELECT claim, 5 chunks, UPDATE counts, COMMIT.
-    expect(s.roundTrips - before).toBe(3 + 5 + 2);
+    // BEGIN, 5 chunks, then the claim last: MERGE, SELECT claim, COMMIT.
+    expect(s.roundTrips - before).toBe(1 + 5 + 3);
   });
 
   it('a failure mid-object rolls back the claim and every chunk already inserted', async () => {
@@ -87,6 +87,43 @@ describe('Loader', () => {
     const again = await loader.loadBuffered([buffered(target, 9)]);
     expect([...again.values()]).toEqual(['loaded']);
     expect(await count(stack, 's3_access_logs', target.key)).toBe(9);
+  });
+});
+
+describe('Loader: claim last', () => {
+  it('a lost claim in a batch rolls back, the rest loads without it, and a new ETag is reported as overwritten', async () => {
+    const s = await session();
+    const opts = { mode: 'parsed' as const, chunkRows: 3, loadedAt: new Date().toISOString() };
+    const t = (k: string, etag: string) => ({ bucket: LOG_BUCKET, key: `loader/lost/${k}`, etag, force: false });
+    await new Loader(s, opts).loadBuffered([buffered(t('dup', 'e1'), 2), buffered(t('new-version', 'e1'), 2)]);
+    // Bypass the advisory look-up: the claim itself must tell these apart.
+    const results = await new Loader(s, opts).loadBuffered([
+      buffered(t('dup', 'e1'), 5),
+      buffered(t('fresh', 'e1'), 4),
+      buffered(t('new-version', 'e2'), 6),
+    ]);
+    expect(Object.fromEntries([...results].map(([id, r]) => [id.split('/').at(-1), r]))).toEqual({
+      dup: 'duplicate',
+      fresh: 'loaded',
+      'new-version': 'overwritten',
+    });
+    expect(await count(stack, 's3_access_logs', 'loader/lost/dup')).toBe(2);
+    expect(await count(stack, 's3_access_logs', 'loader/lost/fresh')).toBe(4);
+    expect(await count(stack, 's3_access_logs', 'loader/lost/new-version')).toBe(2);
+    expect(await count(stack, 's3_access_logs_loads', 'loader/lost/fresh')).toBe(1);
+  });
+
+  it('a streamed object that loses its claim inserts nothing', async () => {
+    const s = await session();
+    const opts = { mode: 'parsed' as const, chunkRows: 2, loadedAt: new Date().toISOString() };
+    const target = { bucket: LOG_BUCKET, key: 'loader/lost-stream/a', force: false };
+    await new Loader(s, opts).loadBuffered([buffered(target, 3)]);
+    async function* lines(): AsyncGenerator<ParsedLine> {
+      for (const [i, raw] of linesOf(Array.from({ length: 7 }, (_, j) => makeRow(j))).entries()) yield { line: i + 1, raw, result: parseLine(raw) };
+    }
+    const { result } = await new Loader(s, opts).loadStreamed(target, lines(), () => 1);
+    expect(result).toBe('duplicate');
+    expect(await count(stack, 's3_access_logs', target.key)).toBe(3);
   });
 });
 
@@ -116,7 +153,7 @@ describe('Loader claims', () => {
     const before = s.roundTrips;
     const results = await new Loader(s, opts).loadBuffered(objects);
     expect([...results.values()].filter((r) => r === 'loaded')).toHaveLength(1_100);
-    // BEGIN, 3 MERGEs (500 + 500 + 100), the claim SELECT, one INSERT chunk, COMMIT.
+    // BEGIN, one INSERT chunk, 3 MERGEs (500 + 500 + 100), the claim SELECT, COMMIT.
     expect(s.roundTrips - before).toBe(7);
     const [row] = await query<{ n: unknown }>(stack, 'SELECT COUNT(*) AS n FROM s3_access_logs_loads WHERE logkey LIKE ?', ['loader/many/%']);
     expect(Number(row!.n)).toBe(1_100);

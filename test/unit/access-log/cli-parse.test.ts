@@ -93,10 +93,13 @@ describe.concurrent('s3-access-logs parse', () => {
     expect(r.stdout).toBe('');
   });
 
-  it('exits 1 naming a corrupt gzip input', async () => {
-    const r = await cli(['parse', path.join(dir, 'corrupt.gz')]);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toContain(`cannot read input ${path.join(dir, 'corrupt.gz')}`);
+  it('records a corrupt gzip input as a reject after its decodable lines (as the Lambda does)', async () => {
+    const rejects = path.join(dir, 'corrupt-rejects.ndjson');
+    const r = await cli(['parse', path.join(dir, 'corrupt.gz'), '--rejects', rejects]);
+    expect(r.code).toBe(0);
+    const recorded = readFileSync(rejects, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { reason: string });
+    // 30 bytes of a member, then bytes that zlib reads as deflate until they run out, or rejects.
+    expect(recorded.at(-1)!.reason).toMatch(/^(corrupt|truncated)_gzip$/);
   });
 
   it('exits 2 with usage on a usage error', async () => {

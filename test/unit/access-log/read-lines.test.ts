@@ -64,10 +64,51 @@ describe('readLogLines', () => {
     expect(summary(await collect(Readable.from([gz])))).toEqual([[1, 'a.txt'], [2, 'b-\u00e9t\u00e9.txt']]);
   });
 
-  it('fails on a corrupt gzip stream (an input error, not a reject)', async () => {
-    const gz = gzipSync(Buffer.from(`${L1}\n`.repeat(50)));
-    const broken = Buffer.concat([gz.subarray(0, 20), Buffer.alloc(40, 7)]);
-    await expect(collect(Readable.from([broken]))).rejects.toThrow();
+  it('treats a lone \\r as a line end, also mixed with \\r\\n and \\n and split across chunks', async () => {
+    const bytes = Buffer.from(`${L1}\r${L2}\r\n${L1}\n\r${L2}\r`);
+    for (const sizes of [[1], [2], [L1.length + 1], [L1.length], [bytes.length]]) {
+      const ps = await collect(chunked(bytes, sizes));
+      // Line 4 is the blank line between \n and \r: skipped, still counted.
+      expect(summary(ps), `chunks ${sizes}`).toEqual([[1, 'a.txt'], [2, 'b-\u00e9t\u00e9.txt'], [3, 'a.txt'], [5, 'b-\u00e9t\u00e9.txt']]);
+      expect(ps[0]!.result.ok && ps[0]!.result.row.extrafields).toBe(null);
+      expect(ps.every((p) => !p.raw.includes('\r'))).toBe(true);
+    }
+  });
+
+  it('reads the decodable lines of a truncated gzip and records the cut as a truncated_gzip reject', async () => {
+    const text = Array.from({ length: 400 }, (_, i) => (i % 2 ? L1 : L2)).join('\n') + '\n';
+    const gz = gzipSync(Buffer.from(text));
+    const cut = gz.subarray(0, Math.floor(gz.length * 0.6));
+    const ps = await collect(chunked(cut, [4096]));
+    const last = ps.at(-1)!;
+    expect(last.result).toEqual({ ok: false, reason: 'truncated_gzip' });
+    expect(ps.slice(0, -1).every((p) => p.result.ok)).toBe(true);
+    expect(ps.length).toBeGreaterThan(100);
+    // Every line before the cut, in order, then the cut one (its decodable start as raw).
+    expect(ps.slice(0, -1).map((p) => p.line)).toEqual(Array.from({ length: ps.length - 1 }, (_, i) => i + 1));
+    expect(text.startsWith(ps.slice(0, -1).map((p) => p.raw + '\n').join('') + last.raw)).toBe(true);
+  });
+
+  it('records trailing garbage after a gzip member as a corrupt_gzip reject after its lines', async () => {
+    const member = gzipSync(Buffer.from(`${L1}\n${L2}\n`));
+    const garbage = Buffer.from('not gzip at all');
+    expect(summary(await collect(Readable.from([member, garbage])))).toEqual([[1, 'a.txt'], [2, 'b-\u00e9t\u00e9.txt'], [3, 'corrupt_gzip']]);
+    // In the same read as the member's end, zlib drops that call's output (documented): the object
+    // still completes with the reject, never an exception.
+    expect((await collect(Readable.from([Buffer.concat([member, garbage])]))).at(-1)!.result).toEqual({ ok: false, reason: 'corrupt_gzip' });
+    // Garbage inside a member may still read as deflate data until the input ends: either reason.
+    const garbled = Buffer.concat([gzipSync(Buffer.from(`${L1}\n`.repeat(50))).subarray(0, 20), Buffer.alloc(40, 7)]);
+    const last = (await collect(Readable.from([garbled]))).at(-1)!;
+    expect(last.result.ok ? 'ok' : last.result.reason).toMatch(/^(corrupt|truncated)_gzip$/);
+  });
+
+  it('still throws when the source itself fails (an S3 body cut mid-stream is retried, not rejected)', async () => {
+    const gz = gzipSync(Buffer.from(`${L1}\n`.repeat(500)));
+    async function* cut(): AsyncGenerator<Uint8Array> {
+      yield gz.subarray(0, 100);
+      throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+    }
+    await expect(collect(cut())).rejects.toThrow(/socket hang up/);
   });
 
   it('decodes invalid UTF-8 with U+FFFD and still parses the line', async () => {

@@ -28,7 +28,7 @@ describe('loadIngestConfig', () => {
       logBuckets: ['my-logs'],
       logPrefixes: [],
       insertChunkRows: 2000,
-      memoryBudgetBytes: 8 * 1024 * 1024,
+      memoryBudgetBytes: 32 * 1024 * 1024,
       logLevel: 'INFO',
       loadMode: 'parsed',
       loadMethod: 'insert',

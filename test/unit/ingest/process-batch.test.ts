@@ -1,6 +1,8 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { SQSEvent } from 'aws-lambda';
+import { Readable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { processBatch } from '../../../functions/ingest/process-batch.ts';
 import { parseLine, formatLine } from '../../../shared/access-log/index.ts';
@@ -36,6 +38,10 @@ describe('processBatch without objects to load', () => {
           connected = true;
           throw new Error('must not connect');
         },
+        async lease(): Promise<never> {
+          connected = true;
+          throw new Error('must not connect');
+        },
         async reset() {},
         async close() {},
       },
@@ -62,6 +68,9 @@ describe('processBatch without objects to load', () => {
       logger: new Logger({ logLevel: 'SILENT' }),
       connections: {
         async get(): Promise<never> {
+          throw new Error('connection refused');
+        },
+        async lease(): Promise<never> {
           throw new Error('connection refused');
         },
         async reset() {},
@@ -143,6 +152,28 @@ describe('processBatch through a sink', () => {
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'm1' }]);
     expect(summary).toMatchObject({ objectsFailed: 1, objectsOverwritten: 1, filesStaged: 3 });
     expect(summary.skipped.duplicate).toBe(1);
+  });
+
+  it('an S3 body that ends before its Content-Length fails the message (never a truncated_gzip reject acknowledged)', async () => {
+    const gz = gzipSync(Buffer.from(Array.from({ length: 200 }, (_, i) => `line ${i}`).join('\n')));
+    const s3 = { send: async () => ({ Body: Readable.from([gz.subarray(0, 100)]), ContentLength: gz.length, ETag: '"e"' }) } as unknown as S3Client;
+    const seen: string[] = [];
+    const sink: Sink = {
+      ...fakeSink(new Map(), { n: 0 }),
+      async loadStreamed(_t, lines) {
+        for await (const l of lines) seen.push(l.result.ok ? 'row' : l.result.reason);
+        return { result: 'loaded', counts: { bytes: 0, lines: seen.length, rows: 0, rejects: 0 } };
+      },
+    };
+    const { response, summary } = await processBatch(event([notificationBody([{ bucket: 'my-logs', key: 'logs/cut.gz' }])]), {
+      config,
+      s3,
+      logger: new Logger({ logLevel: 'SILENT' }),
+      sink: () => sink,
+    });
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'm0' }]);
+    expect(summary.objectsLoaded).toBe(0);
+    expect(seen).not.toContain('truncated_gzip');
   });
 
   it('fails every message with an object when the sink cannot be created', async () => {
