@@ -8,8 +8,11 @@
  *    memory). Every component runs in this process, so its CPU time (user + system, DuckDB's
  *    threads included) is what each method costs; wall time is also shown but mostly measures the
  *    neighbours on a shared machine.
- *    And the Lambda side of `pipe` alone (the handler staging files in fauxqs, no Snowpipe), since
- *    locally the "Snowflake" side runs in the same process and is part of the end-to-end CPU.
+ *    And the two halves of `pipe` apart, since locally the "Snowflake" side runs in the same process
+ *    and is part of the end-to-end CPU, while in AWS it is Snowflake's (billed per GB), not Lambda's:
+ *    - the Lambda side: the ingest handler staging files, with fauxqs in a child process, so the
+ *      handler's CPU (parse, CSV, gzip, AWS SDK) and fauxqs's (a local stand-in for S3) are apart;
+ *    - the local Snowpipe emulation: snowflake-local loading those staged files into DuckDB.
  * 2. Memory: the handler with `pipe`, alone in a child process (as in Lambda), on a 200 MB object
  *    and on a 7 MB object of 2-byte lines: its peak RSS (VmHWM), goal < 300 MB.
  * Results (with the machine) go to bench/results/ingest.json.
@@ -17,7 +20,8 @@
  *   npm run bench:ingest
  *   BENCH_OBJECTS=20 npm run bench:ingest -- --no-write     # quick look, nothing recorded
  */
-import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { fork } from 'node:child_process';
 import { Upload } from '@aws-sdk/lib-storage';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -33,6 +37,8 @@ import { notificationBody } from '../shared/s3/events.ts';
 import { startAwsLocal } from '../local/aws.ts';
 import { startStack } from '../local/stack.ts';
 import { runLoadChild } from '../test/integration/ingest/load-child-run.ts';
+import { exec } from '../test/helpers/snowflake.ts';
+import { startSnowpipe, STAGING_BUCKET } from '../test/helpers/snowpipe.ts';
 import { generateLines, generateText } from './generate-lines.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -99,12 +105,29 @@ async function endToEnd(method: LoadMethod) {
   }
 }
 
+/** fauxqs in a child process (bench/fauxqs-child.ts): its endpoint, CPU and stop. */
+async function fauxqsChild() {
+  const child = fork(path.join(repoRoot, 'bench/fauxqs-child.ts'), { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const next = <T>() => new Promise<T>((resolve, reject) => { child.once('message', (m) => resolve(m as T)); child.once('exit', (code) => reject(new Error(`the fauxqs child exited (${code})`))); });
+  const info = await next<{ endpoint: string; region: string; credentials: { accessKeyId: string; secretAccessKey: string } }>();
+  return {
+    s3: new S3Client({ endpoint: info.endpoint, region: info.region, credentials: info.credentials, forcePathStyle: true }),
+    cpu: async () => {
+      const r = next<{ cpu: number }>();
+      child.send('cpu');
+      return (await r).cpu;
+    },
+    stop: () => new Promise<void>((resolve) => { child.once('exit', () => resolve()); child.send('stop'); }),
+  };
+}
+
 /**
  * The Lambda side of `pipe` alone: the ingest handler, batches of 10 messages, reading the objects
- * from fauxqs and staging their files there (fauxqs's CPU is included; no Snowpipe).
+ * from fauxqs and staging their files there. fauxqs runs in a child process: its CPU is reported
+ * apart (in AWS that is S3's). Returns the staged files too, for the Snowpipe phase.
  */
 async function pipeHandlerOnly() {
-  const aws = await startAwsLocal();
+  const aws = await fauxqsChild();
   try {
     await aws.s3.send(new CreateBucketCommand({ Bucket: 'bench-logs' }));
     await aws.s3.send(new CreateBucketCommand({ Bucket: 'bench-staging' }));
@@ -122,6 +145,7 @@ async function pipeHandlerOnly() {
     };
     let lines = 0;
     const handle = createIngestHandler({ config, s3: aws.s3, logger: new Logger({ logLevel: 'SILENT' }), onBatch: (s) => (lines += s.rows + s.rejects) });
+    const f0 = await aws.cpu();
     const c0 = cpuNow();
     const w0 = performance.now();
     for (let i = 0; i < objects.length; i += 10) {
@@ -129,10 +153,46 @@ async function pipeHandlerOnly() {
       const r = await handle({ Records: batch.map((o, j) => ({ messageId: `m${i + j}`, body: notificationBody([o]) })) } as SQSEvent);
       if (r.batchItemFailures.length > 0) throw new Error('the pipe handler failed a message');
     }
+    const handler = measure(lines, totalBytes, cpuNow() - c0, (performance.now() - w0) / 1000);
+    const fauxqsCpuSeconds = round((await aws.cpu()) - f0);
     if (lines !== totalLines) throw new Error(`the pipe handler staged ${lines} lines, expected ${totalLines}`);
-    return measure(lines, totalBytes, cpuNow() - c0, (performance.now() - w0) / 1000);
+    const staged: Array<{ key: string; body: Uint8Array }> = [];
+    let token: string | undefined;
+    do {
+      const page = await aws.s3.send(new ListObjectsV2Command({ Bucket: 'bench-staging', ContinuationToken: token }));
+      for (const o of page.Contents ?? []) {
+        const got = await aws.s3.send(new GetObjectCommand({ Bucket: 'bench-staging', Key: o.Key! }));
+        staged.push({ key: o.Key!, body: await got.Body!.transformToByteArray() });
+      }
+      token = page.NextContinuationToken;
+    } while (token);
+    return { handler: { ...handler, fauxqsCpuSeconds, stagedFiles: staged.length, stagedBytes: staged.reduce((n, f) => n + f.body.length, 0) }, staged };
   } finally {
     await aws.stop();
+  }
+}
+
+/**
+ * The local Snowpipe emulation alone: snowflake-local (DuckDB file, as `npm start`) loading the
+ * files the handler staged, one notification per file as the stack's bridge sends them, until
+ * idle. Includes the in-process fauxqs serving the files and the queue.
+ */
+async function snowpipeOnly(staged: Array<{ key: string; body: Uint8Array }>) {
+  const dbDir = mkdtempSync(path.join(os.tmpdir(), 'bench-ingest-snowpipe-'));
+  const t = await startSnowpipe({ dbPath: path.join(dbDir, 'warehouse.duckdb') });
+  try {
+    for (const f of staged) await t.aws.s3.send(new PutObjectCommand({ Bucket: STAGING_BUCKET, Key: f.key, Body: f.body }));
+    const c0 = cpuNow();
+    const w0 = performance.now();
+    for (const f of staged) await t.notify(f.key);
+    await t.idle();
+    const result = measure(totalLines, totalBytes, cpuNow() - c0, (performance.now() - w0) / 1000);
+    const [loaded] = await exec<{ N: number }>(t.conn, 'SELECT COUNT(*) AS N FROM s3_access_logs');
+    if (Number(loaded?.N) !== totalLines) throw new Error(`the local Snowpipe loaded ${loaded?.N} rows, expected ${totalLines}`);
+    return { ...result, files: staged.length };
+  } finally {
+    await t.stop();
+    rmSync(dbDir, { recursive: true, force: true });
   }
 }
 
@@ -203,8 +263,11 @@ async function pipeRss() {
 try {
   const parse = await parseAlone();
   process.stderr.write(`bench:ingest: parse ${parse.cpuSeconds} s CPU\n`);
-  const pipeLambda = await pipeHandlerOnly();
-  process.stderr.write(`bench:ingest: pipe handler alone ${pipeLambda.cpuSeconds} s CPU\n`);
+  const { handler: pipeLambda, staged } = await pipeHandlerOnly();
+  process.stderr.write(`bench:ingest: pipe handler alone ${pipeLambda.cpuSeconds} s CPU (+ fauxqs ${pipeLambda.fauxqsCpuSeconds} s)\n`);
+  const snowpipe = await snowpipeOnly(staged);
+  staged.length = 0;
+  process.stderr.write(`bench:ingest: local Snowpipe alone ${snowpipe.cpuSeconds} s CPU\n`);
   const pipe = await endToEnd('pipe');
   process.stderr.write(`bench:ingest: pipe ${pipe.cpuSeconds} s CPU, ${pipe.wallSeconds} s wall\n`);
   const insert = await endToEnd('insert');
@@ -219,10 +282,13 @@ try {
     lines: totalLines,
     parse,
     pipeHandlerOnly: pipeLambda,
+    snowpipeLocalOnly: snowpipe,
     pipe,
     insert,
     ratios: {
       pipeHandlerOnlyVsParseCpu: round(parse.cpuSeconds / pipeLambda.cpuSeconds),
+      pipeHandlerWithFauxqsVsParseCpu: round(parse.cpuSeconds / (pipeLambda.cpuSeconds + pipeLambda.fauxqsCpuSeconds)),
+      snowpipeLocalOnlyVsParseCpu: round(parse.cpuSeconds / snowpipe.cpuSeconds),
       pipeVsParseCpu: round(parse.cpuSeconds / pipe.cpuSeconds),
       pipeVsInsertCpu: round(insert.cpuSeconds / pipe.cpuSeconds),
       insertVsParseCpu: round(parse.cpuSeconds / insert.cpuSeconds),

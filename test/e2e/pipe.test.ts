@@ -171,6 +171,26 @@ describe('load method pipe on the local stack', () => {
     expect(await sql(pipe, 'SELECT loadcount, replayid FROM s3_access_logs_loads WHERE logkey = ?', [obj.key])).toEqual([{ LOADCOUNT: 2, REPLAYID: 'replay-forced' }]);
   }, 60_000);
 
+  it('after a forced replay of an overwritten key, events for its new version are duplicates, not "overwritten"', async () => {
+    const key = 'forced/2026-11-30-00-00-06-GGGG';
+    const old = await putLog(pipe, key, linesOf([10, 11].map((n) => makeRow(n))));
+    await handlerFor(pipe)(eventFor([old]));
+    await pipe.settle();
+    // The key is overwritten: the staged files carry the old ETag, so its event fails loudly.
+    const now = await putLog(pipe, key, linesOf([12, 13, 14].map((n) => makeRow(n))));
+    expect(now.etag).not.toBe(old.etag);
+    const event = eventFor([now]);
+    expect(await handlerFor(pipe)(event)).toEqual({ batchItemFailures: [{ itemIdentifier: event.Records[0]!.messageId }] });
+    // The forced replay replaces the rows through insert and restamps the staged files with the new ETag ...
+    expect(await handlerFor(pipe, pipe.aws.s3, {}, true)(eventFor([now], { force: true, id: 'replay-new' }))).toEqual({ batchItemFailures: [] });
+    await pipe.settle();
+    // ... so a later (re)delivery of the new version's event is a duplicate: acknowledged, nothing loaded twice.
+    expect(await handlerFor(pipe)(eventFor([now]))).toEqual({ batchItemFailures: [] });
+    await pipe.settle();
+    expect(await count(pipe, 's3_access_logs', key)).toBe(3);
+    expect(await sql(pipe, 'SELECT etag, rowcount, loadcount FROM s3_access_logs_loads WHERE logkey = ?', [key])).toEqual([{ ETAG: now.etag, ROWCOUNT: 3, LOADCOUNT: 2 }]);
+  }, 60_000);
+
   it('keeps the ledger invariant linecount = rowcount + rejectcount for every object, with either method', async () => {
     for (const stack of [pipe, insert]) {
       const rows = await sql(stack, 'SELECT logkey, linecount, rowcount, rejectcount FROM s3_access_logs_loads');

@@ -2,19 +2,22 @@
  * The auto-ingest engine: what Snowpipe does with the S3 event notifications that reach a pipe's
  * notification channel. It polls an SQS queue (fauxqs locally), maps each created object to the
  * pipes whose stage URL + path cover its key, downloads it with the S3 client and COPYs it
- * (load.ts), one file at a time, skipping files a pipe has already loaded. A message is deleted
- * only after its files were loaded, failed or parked on a paused pipe, so a crash redelivers it.
+ * (load.ts), skipping files a pipe has already loaded. Files queued for the same pipe are loaded
+ * together, up to BATCH_FILES per DuckDB transaction (a small file's cost is mostly its commit); a
+ * batch in which any file fails is rolled back and loaded one file at a time, so each file still
+ * gets its own outcome (ON_ERROR = SKIP_FILE). A message is deleted only after its files were
+ * loaded, failed or parked on a paused pipe, so a crash redelivers it.
  */
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
-import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient, type SQSClientConfig } from '@aws-sdk/client-sqs';
+import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient, type SQSClientConfig } from '@aws-sdk/client-sqs';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { decodeS3Key } from '../../../shared/s3/events.ts';
 import type { LoadRecord, PipeRuntime, SnowpipeCatalog } from './catalog.ts';
-import { loadFile, type ColumnCache, type StagedFile } from './load.ts';
+import { loadFile, loadFiles, type ColumnCache, type StagedFile } from './load.ts';
 import type { PipeDef, StageDef } from './objects.ts';
 
 export interface SnowpipeOptions {
@@ -35,10 +38,20 @@ export interface Snowpipe {
   stop(): Promise<void>;
 }
 
+/** Files of one pipe loaded in one transaction, at most; and at most this many notified bytes. */
+const BATCH_FILES = 32;
+const BATCH_BYTES = 64 << 20;
+/** Receives whose files are still loading, at most; the loop keeps receiving meanwhile so batches fill. */
+const RECEIVES_IN_FLIGHT = 10;
+/** Downloads in flight at once while preparing a batch. */
+const DOWNLOADS = 4;
+
 interface Job {
   pipe: PipeDef;
   bucket: string;
   key: string;
+  /** The object's size when the notification (or listing) said it; 0 if unknown. */
+  size: number;
   receivedAt: Date;
   done: () => void;
 }
@@ -60,7 +73,7 @@ export class SnowpipeEngine implements Snowpipe, PipeRuntime {
   private readonly sqs: SQSClient;
   private readonly queue: Job[] = [];
   private readonly parked = new Map<string, Job[]>();
-  private running: Job | null = null;
+  private running: Job[] = [];
   private working: Promise<void> | null = null;
   private stopped = false;
   private loop: Promise<void> | null = null;
@@ -68,6 +81,8 @@ export class SnowpipeEngine implements Snowpipe, PipeRuntime {
   private waiters: Array<{ after: number; resolve: () => void }> = [];
   private wake: (() => void) | null = null;
   private receiveError: string | null = null;
+  /** Received messages whose files are not all handled yet (deleted once they are). */
+  private readonly inFlight = new Set<Promise<void>>();
   private readonly log: (m: string) => void;
 
   constructor(
@@ -111,6 +126,7 @@ export class SnowpipeEngine implements Snowpipe, PipeRuntime {
     for (const job of this.queue.splice(0)) job.done();
     await this.loop;
     await this.working;
+    await Promise.all(this.inFlight);
     this.s3.destroy();
     this.sqs.destroy();
     this.conn.closeSync();
@@ -120,7 +136,7 @@ export class SnowpipeEngine implements Snowpipe, PipeRuntime {
 
   pending(pipe: PipeDef): number {
     const n = (jobs: Job[]) => jobs.filter((j) => j.pipe.id === pipe.id).length;
-    return n(this.queue) + (this.parked.get(pipe.id)?.length ?? 0) + (this.running?.pipe.id === pipe.id ? 1 : 0);
+    return n(this.queue) + (this.parked.get(pipe.id)?.length ?? 0) + n(this.running);
   }
 
   resumed(pipe: PipeDef): void {
@@ -140,7 +156,7 @@ export class SnowpipeEngine implements Snowpipe, PipeRuntime {
       for (const o of page.Contents ?? []) {
         if (!o.Key || o.Key.endsWith('/') || this.catalog.isLoaded(pipe, stage.url, o.Key.slice(base.length))) continue;
         rows.push([o.Key.slice(base.length), 'SENT']);
-        void this.submit(pipe, bucket, o.Key, new Date());
+        void this.submit(pipe, bucket, o.Key, new Date(), o.Size ?? 0);
       }
       token = page.NextContinuationToken;
     } while (token);
@@ -162,8 +178,13 @@ export class SnowpipeEngine implements Snowpipe, PipeRuntime {
         if (why !== this.receiveError) this.log(`receiving from ${this.opts.queueUrl} failed (${why}); retrying. Check that the queue exists.`);
         this.receiveError = why;
       }
-      await Promise.all(messages.map((m) => this.handle(m)));
-      if (messages.length === 0 && !this.running && this.queue.length === 0) this.settle(seq);
+      if (messages.length > 0) {
+        const handled = Promise.all(messages.map((m) => this.handle(m))).then(() => this.deleteHandled(messages));
+        this.inFlight.add(handled);
+        void handled.finally(() => this.inFlight.delete(handled));
+        if (this.inFlight.size >= RECEIVES_IN_FLIGHT) await Promise.race(this.inFlight);
+      }
+      if (messages.length === 0 && this.inFlight.size === 0 && this.running.length === 0 && this.queue.length === 0) this.settle(seq);
       if (messages.length === 0 && !this.stopped) {
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, this.opts.pollMs ?? 100);
@@ -202,14 +223,20 @@ export class SnowpipeEngine implements Snowpipe, PipeRuntime {
       const rawKey = r.s3?.object?.key;
       if (!bucket || rawKey === undefined) continue;
       const key = decodeS3Key(rawKey);
-      for (const pipe of this.pipesFor(bucket, key)) loads.push(this.submit(pipe, bucket, key, received));
+      for (const pipe of this.pipesFor(bucket, key)) loads.push(this.submit(pipe, bucket, key, received, r.s3?.object?.size ?? 0));
     }
     await Promise.all(loads);
-    if (message.ReceiptHandle && !this.stopped) {
-      await this.sqs.send(new DeleteMessageCommand({ QueueUrl: this.opts.queueUrl, ReceiptHandle: message.ReceiptHandle })).catch((err: Error) => {
-        this.log(`deleting a handled message failed (${err.message}); it will be redelivered and skipped.`);
-      });
-    }
+  }
+
+  /** Deletes the messages of one receive once all their files are handled: one request for up to 10. */
+  private async deleteHandled(messages: Array<{ ReceiptHandle?: string }>): Promise<void> {
+    const entries = messages.flatMap((m, i) => (m.ReceiptHandle ? [{ Id: String(i), ReceiptHandle: m.ReceiptHandle }] : []));
+    if (entries.length === 0 || this.stopped) return;
+    const why = await this.sqs.send(new DeleteMessageBatchCommand({ QueueUrl: this.opts.queueUrl, Entries: entries })).then(
+      (r) => (r.Failed?.length ? r.Failed.map((f) => f.Message ?? f.Code).join('; ') : null),
+      (err: Error) => err.message,
+    );
+    if (why) this.log(`deleting handled messages failed (${why}); they will be redelivered and skipped.`);
   }
 
   /** Auto-ingest pipes whose stage URL + path cover s3://bucket/key. */
@@ -223,8 +250,8 @@ export class SnowpipeEngine implements Snowpipe, PipeRuntime {
   }
 
   /** Resolves when the file is loaded, failed, skipped or parked on a paused pipe. */
-  private submit(pipe: PipeDef, bucket: string, key: string, receivedAt: Date): Promise<void> {
-    return new Promise((done) => this.enqueue({ pipe, bucket, key, receivedAt, done }));
+  private submit(pipe: PipeDef, bucket: string, key: string, receivedAt: Date, size: number): Promise<void> {
+    return new Promise((done) => this.enqueue({ pipe, bucket, key, size, receivedAt, done }));
   }
 
   private enqueue(job: Job): void {
@@ -237,49 +264,103 @@ export class SnowpipeEngine implements Snowpipe, PipeRuntime {
       return;
     }
     this.queue.push(job);
-    this.working ??= this.work().finally(() => {
-      this.working = null;
-    });
+    // Started a microtask later, so the files of one notification message make one batch.
+    this.working ??= Promise.resolve()
+      .then(() => this.work())
+      .finally(() => {
+        this.working = null;
+      });
   }
 
   private async work(): Promise<void> {
     while (this.queue.length && !this.stopped) {
-      const job = this.queue.shift()!;
-      this.running = job;
+      const batch = this.takeBatch();
+      this.running = batch;
       try {
-        await this.loadOne(job);
+        await this.loadBatch(batch);
       } catch (err) {
-        this.log(`loading s3://${job.bucket}/${job.key} for pipe ${job.pipe.name} failed unexpectedly: ${(err as Error).message}`);
+        this.log(`loading ${batch.length} file(s) for pipe ${batch[0]!.pipe.name} failed unexpectedly: ${(err as Error).message}`);
       } finally {
-        this.running = null;
-        job.done();
+        this.running = [];
+        for (const job of batch) job.done();
       }
     }
   }
 
-  private async loadOne(job: Job): Promise<void> {
-    const pipe = this.catalog.get('pipe', job.pipe);
+  /** The first queued job and the queued jobs of the same pipe after it, within the batch limits. */
+  private takeBatch(): Job[] {
+    const first = this.queue.shift()!;
+    const batch = [first];
+    let bytes = first.size;
+    for (let i = 0; i < this.queue.length && batch.length < BATCH_FILES; ) {
+      const job = this.queue[i]!;
+      if (job.pipe.id !== first.pipe.id || bytes + job.size > BATCH_BYTES) {
+        i++;
+        continue;
+      }
+      bytes += job.size;
+      batch.push(job);
+      this.queue.splice(i, 1);
+    }
+    return batch;
+  }
+
+  private async loadBatch(jobs: Job[]): Promise<void> {
+    const pipe = this.catalog.get('pipe', jobs[0]!.pipe);
     const stage = pipe && this.catalog.get('stage', pipe.stage);
-    if (!pipe || pipe.id !== job.pipe.id || !stage) return; // dropped or replaced meanwhile
+    if (!pipe || pipe.id !== jobs[0]!.pipe.id || !stage) return; // dropped or replaced meanwhile
     if (pipe.paused) {
-      this.enqueue(job);
+      for (const job of jobs) this.enqueue(job);
       return;
     }
-    const fileName = job.key.slice(parseStageUrl(stage.url).prefix.length);
-    if (this.catalog.isLoaded(pipe, stage.url, fileName)) return;
-    const format = this.catalog.formatOptions(pipe);
-    const file = await this.download(job, stage, fileName);
+    const prefix = parseStageUrl(stage.url).prefix;
+    // A file already loaded, or named twice in this batch (a repeated notification), loads once.
+    const names = new Set<string>();
+    const todo = jobs.filter((job) => {
+      const fileName = job.key.slice(prefix.length);
+      if (names.has(fileName) || this.catalog.isLoaded(pipe, stage.url, fileName)) return false;
+      names.add(fileName);
+      return true;
+    });
+    const files = await this.downloadAll(todo, stage, prefix);
     try {
-      let rec: LoadRecord;
-      if (!format) rec = failed(file, 'The pipe\'s file format no longer exists (STOPPED_FILE_FORMAT_DROPPED); recreate it.');
-      else if ('error' in file) rec = failed(file, file.error);
-      else rec = await loadFile(this.conn, pipe, format, file, (r) => this.catalog.record(pipe, r, this.conn), this.columnCache);
-      if (!format || 'error' in file) await this.catalog.record(pipe, rec);
-      this.catalog.committed(pipe, rec);
+      const format = this.catalog.formatOptions(pipe);
+      const record = (r: LoadRecord) => this.catalog.record(pipe, r, this.conn);
+      const readable = files.filter((f): f is StagedFile => !('error' in f));
+      let recs: LoadRecord[] | null = format && readable.length > 1 ? await loadFiles(this.conn, pipe, format, readable, record, this.columnCache) : null;
+      if (!recs) {
+        recs = [];
+        for (const file of files) {
+          if (!format) recs.push(await this.recordFailed(pipe, file, "The pipe's file format no longer exists (STOPPED_FILE_FORMAT_DROPPED); recreate it."));
+          else if ('error' in file) recs.push(await this.recordFailed(pipe, file, file.error));
+          else recs.push(await loadFile(this.conn, pipe, format, file, record, this.columnCache));
+        }
+      } else {
+        // The batch committed; files that could not be read still get their "Load failed" row.
+        for (const file of files) if ('error' in file) recs.push(await this.recordFailed(pipe, file, file.error));
+      }
+      for (const rec of recs) this.catalog.committed(pipe, rec);
       this.onCommit();
     } finally {
-      if (!('error' in file)) await fs.rm(file.localPath, { force: true });
+      await Promise.all(files.map((f) => ('error' in f ? undefined : fs.rm(f.localPath, { force: true }))));
     }
+  }
+
+  private async recordFailed(pipe: PipeDef, file: Parameters<typeof failed>[0], message: string): Promise<LoadRecord> {
+    const rec = failed(file, message);
+    await this.catalog.record(pipe, rec);
+    return rec;
+  }
+
+  /** Downloads the jobs' files, DOWNLOADS at a time, in job order. */
+  private async downloadAll(jobs: Job[], stage: StageDef, prefix: string): Promise<Array<Awaited<ReturnType<SnowpipeEngine['download']>>>> {
+    const out: Array<Awaited<ReturnType<SnowpipeEngine['download']>>> = new Array(jobs.length);
+    let next = 0;
+    const worker = async () => {
+      for (let i = next++; i < jobs.length; i = next++) out[i] = await this.download(jobs[i]!, stage, jobs[i]!.key.slice(prefix.length));
+    };
+    await Promise.all(Array.from({ length: Math.min(DOWNLOADS, jobs.length) }, worker));
+    return out;
   }
 
   private async download(job: Job, stage: StageDef, fileName: string): Promise<StagedFile | (Omit<StagedFile, 'localPath' | 'body'> & { error: string })> {

@@ -181,6 +181,14 @@ async function targetColumns(conn: DuckDBConnection, pipe: PipeDef, cache: Colum
   });
 }
 
+/** What a failed COPY leaves for diagnose(): the statement's parts, as far as they were built. */
+interface CopyState {
+  parsed: number;
+  source: string;
+  exprs: string[];
+  cols: Array<{ name: string; type: string }>;
+}
+
 /**
  * Loads one file; never throws for bad data (the outcome says what happened). `record` runs in
  * the same transaction as the rows.
@@ -193,41 +201,79 @@ export async function loadFile(
   record: (rec: LoadRecord) => Promise<void>,
   columnCache: ColumnCache,
 ): Promise<LoadRecord> {
-  const names: SessionNames = { database: pipe.database, schema: pipe.schema, user: 'SNOWPIPE', role: 'SYSADMIN', warehouse: null };
-  const base = { fileName: file.fileName, stageLocation: file.stageLocation, fileSize: file.size, pipeReceivedTime: file.receivedAt.toISOString() };
-  let parsed = 0;
-  let source = '';
-  let exprs: string[] = [];
-  let cols: Array<{ name: string; type: string }> = [];
+  const state: CopyState = { parsed: 0, source: '', exprs: [], cols: [] };
   try {
-    const width = firstRecordWidth(file.body, format);
-    cols = await targetColumns(conn, pipe, columnCache);
-    if (width === 0) {
-      const rec: LoadRecord = { ...base, lastLoadTime: new Date().toISOString(), rowCount: 0, rowParsed: 0, firstError: null, errorCount: 0, status: 'Loaded' };
-      await inTransaction(conn, () => record(rec));
-      return rec;
-    }
-    exprs = selectExpressions(pipe, width, file, names, new Date());
-    if (exprs.length !== cols.length) {
-      throw new LoadError(`The pipe selects ${exprs.length} value(s) for ${cols.length} column(s) of ${pipe.target.table}.`, null, null);
-    }
-    source = `(SELECT *, row_number() OVER () AS "__ROW" FROM read_csv(${sqlString(file.localPath)}, ${readCsvOptions(format, width)})) AS "__FILE"`;
-    const casts = cols.map((c, i) => `CAST(${exprs[i]} AS ${c.type})`);
-    const table = [pipe.target.database, pipe.target.schema, pipe.target.table].map(quoteIdent).join('.');
     let rec!: LoadRecord;
     await inTransaction(conn, async () => {
-      const r = await conn.runAndReadAll(`INSERT INTO ${table} (${cols.map((c) => quoteIdent(c.name)).join(', ')}) SELECT ${casts.join(', ')} FROM ${source}`);
-      parsed = Number(r.getRows()[0]?.[0] ?? 0);
-      rec = { ...base, lastLoadTime: new Date().toISOString(), rowCount: parsed, rowParsed: parsed, firstError: null, errorCount: 0, status: 'Loaded' };
-      await record(rec);
+      rec = await copyFile(conn, pipe, format, file, record, columnCache, state);
     });
     return rec;
   } catch (err) {
-    const firstError = await diagnose(conn, err, source, exprs, cols);
-    const rec: LoadRecord = { ...base, lastLoadTime: new Date().toISOString(), rowCount: 0, rowParsed: parsed, firstError, errorCount: 1, status: 'Load failed' };
+    const firstError = await diagnose(conn, err, state.source, state.exprs, state.cols);
+    const rec: LoadRecord = { ...recordBase(file), lastLoadTime: new Date().toISOString(), rowCount: 0, rowParsed: state.parsed, firstError, errorCount: 1, status: 'Load failed' };
     await inTransaction(conn, () => record(rec));
     return rec;
   }
+}
+
+/**
+ * Several files of one pipe in ONE transaction (one COPY statement and history row per file, one
+ * commit): most of a small file's cost is its commit. All or nothing: if any file fails, nothing
+ * is committed and the result is null, so the caller loads them one at a time with loadFile, which
+ * gives each its own outcome (ON_ERROR = SKIP_FILE is per file).
+ */
+export async function loadFiles(
+  conn: DuckDBConnection,
+  pipe: PipeDef,
+  format: Options,
+  files: StagedFile[],
+  record: (rec: LoadRecord) => Promise<void>,
+  columnCache: ColumnCache,
+): Promise<LoadRecord[] | null> {
+  const recs: LoadRecord[] = [];
+  try {
+    await inTransaction(conn, async () => {
+      for (const file of files) recs.push(await copyFile(conn, pipe, format, file, record, columnCache, { parsed: 0, source: '', exprs: [], cols: [] }));
+    });
+    return recs;
+  } catch {
+    return null;
+  }
+}
+
+const recordBase = (file: StagedFile) => ({ fileName: file.fileName, stageLocation: file.stageLocation, fileSize: file.size, pipeReceivedTime: file.receivedAt.toISOString() });
+
+/** The COPY of one file and its history row, inside the caller's transaction; throws on bad data. */
+async function copyFile(
+  conn: DuckDBConnection,
+  pipe: PipeDef,
+  format: Options,
+  file: StagedFile,
+  record: (rec: LoadRecord) => Promise<void>,
+  columnCache: ColumnCache,
+  state: CopyState,
+): Promise<LoadRecord> {
+  const names: SessionNames = { database: pipe.database, schema: pipe.schema, user: 'SNOWPIPE', role: 'SYSADMIN', warehouse: null };
+  const base = recordBase(file);
+  const width = firstRecordWidth(file.body, format);
+  const cols = (state.cols = await targetColumns(conn, pipe, columnCache));
+  if (width === 0) {
+    const rec: LoadRecord = { ...base, lastLoadTime: new Date().toISOString(), rowCount: 0, rowParsed: 0, firstError: null, errorCount: 0, status: 'Loaded' };
+    await record(rec);
+    return rec;
+  }
+  const exprs = (state.exprs = selectExpressions(pipe, width, file, names, new Date()));
+  if (exprs.length !== cols.length) {
+    throw new LoadError(`The pipe selects ${exprs.length} value(s) for ${cols.length} column(s) of ${pipe.target.table}.`, null, null);
+  }
+  const source = (state.source = `(SELECT *, row_number() OVER () AS "__ROW" FROM read_csv(${sqlString(file.localPath)}, ${readCsvOptions(format, width)})) AS "__FILE"`);
+  const casts = cols.map((c, i) => `CAST(${exprs[i]} AS ${c.type})`);
+  const table = [pipe.target.database, pipe.target.schema, pipe.target.table].map(quoteIdent).join('.');
+  const r = await conn.runAndReadAll(`INSERT INTO ${table} (${cols.map((c) => quoteIdent(c.name)).join(', ')}) SELECT ${casts.join(', ')} FROM ${source}`);
+  state.parsed = Number(r.getRows()[0]?.[0] ?? 0);
+  const rec: LoadRecord = { ...base, lastLoadTime: new Date().toISOString(), rowCount: state.parsed, rowParsed: state.parsed, firstError: null, errorCount: 0, status: 'Loaded' };
+  await record(rec);
+  return rec;
 }
 
 async function inTransaction(conn: DuckDBConnection, fn: () => Promise<void>): Promise<void> {

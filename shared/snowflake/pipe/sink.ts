@@ -13,9 +13,10 @@
  * files after that, and replays older than that go through the ledger (backfill checks it).
  *
  * Forced replays (replace an object's rows) cannot be done by rewriting files Snowpipe has loaded:
- * they go through the `insert` sink when Snowflake credentials are configured, and fail otherwise.
+ * they go through the `insert` sink when Snowflake credentials are configured, and fail otherwise;
+ * after one, the object's staged files are restamped with the replayed version's ETag.
  */
-import { HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { CopyObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { gzipSync } from 'node:zlib';
 import type { ParsedLine } from '../../access-log/index.ts';
 import type { LoadMode, StagingLocation } from '../../config.ts';
@@ -94,7 +95,11 @@ export class PipeSink implements Sink {
     if (target.force) {
       // One transaction at a time: the insert sink has one Snowflake session, and objects stream
       // here four at a time.
-      const run = this.forcedTurn.then(async () => (await this.forced(target)).loadStreamed(target, lines, bytes));
+      const run = this.forcedTurn.then(async () => {
+        const loaded = await (await this.forced(target)).loadStreamed(target, lines, bytes);
+        if (loaded.result === 'loaded') await this.restamp(target);
+        return loaded;
+      });
       this.forcedTurn = run.catch(() => undefined);
       return run;
     }
@@ -148,18 +153,46 @@ export class PipeSink implements Sink {
         // ISO instants of one shape: string order is time order.
         if (counts.newestRequest === undefined || t > counts.newestRequest) counts.newestRequest = t;
       }
+      // Synchronous appends; a promise only when a file has text worth handing on.
       if (raw) {
         counts.rows++;
-        await main.write(records.raw(line));
+        if (main.append(records.raw(line))) await main.flush();
       } else if (r.ok) {
         counts.rows++;
-        await main.write(records.row(line as ParsedLine & { result: typeof r }));
+        if (main.append(records.row(line as ParsedLine & { result: typeof r }))) await main.flush();
       } else {
         counts.rejects++;
-        await rejects!.write(records.reject(line, r.reason));
+        if (rejects!.append(records.reject(line, r.reason))) await rejects!.flush();
       }
     }
     return counts;
+  }
+
+  /**
+   * After a forced replay replaced an object's rows (through insert): its staged files, if any, now
+   * carry the new ETag, so later events for this version are duplicates instead of "overwritten"
+   * (which would fail them into the DLQ). A copy onto itself with new metadata, data files first and
+   * the manifest last; Snowpipe skips the copies (their names are in its load history). A failure
+   * fails the message: its redelivery replays (idempotently) and restamps again.
+   */
+  private async restamp(target: LoadTarget): Promise<void> {
+    if (!target.etag) return;
+    const { s3, staging } = this.options;
+    const names = this.names(target);
+    for (const key of [...names.data.map((d) => d.key), names.manifest]) {
+      const found = await this.head(key);
+      if (!found.exists || found.etag === target.etag) continue;
+      await s3.send(
+        new CopyObjectCommand({
+          Bucket: staging.bucket,
+          Key: key,
+          CopySource: `${staging.bucket}/${key.split('/').map(encodeURIComponent).join('/')}`,
+          MetadataDirective: 'REPLACE',
+          Metadata: { etag: target.etag },
+          ContentType: 'application/gzip',
+        }),
+      );
+    }
   }
 
   cannotStart(target: LoadTarget): string | undefined {

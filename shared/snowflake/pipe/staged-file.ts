@@ -47,9 +47,10 @@ export class StagedFile {
     this.done.catch(() => {});
   }
 
-  async write(text: string): Promise<void> {
+  /** Buffers text; true when the caller should `await flush()` before appending more (no promise per record). */
+  append(text: string): boolean {
     this.pending += text;
-    if (this.pending.length >= WRITE_CHUNK) await this.flush();
+    return this.pending.length >= WRITE_CHUNK;
   }
 
   /** Finishes the file; resolves once S3 holds all of it. */
@@ -65,7 +66,8 @@ export class StagedFile {
     this.gzip.destroy();
   }
 
-  private async flush(): Promise<void> {
+  /** Hands the buffered text to gzip, waiting while it (and the upload behind it) is full. */
+  async flush(): Promise<void> {
     if (this.failed) await this.done;
     if (this.pending === '') return;
     const chunk = this.pending;
