@@ -49,16 +49,23 @@ function buildInputs() {
   }
   const text = Buffer.from(`${lines.join('\n')}\n`);
   const ndjson = Buffer.from(`${rows.map((row, i) => JSON.stringify(vendedRecord(row, (i % 999) + 1))).join('\n')}\n`);
-  const object: SampleObject = { key: 'bench', sourceBucket: '', body: '', lines: rows.map((row) => ({ raw: '', row })), rows: rows.length, rejects: 0 };
+  const object: SampleObject = {
+    key: 'bench',
+    sourceBucket: '',
+    body: '',
+    lines: rows.map((row) => ({ raw: '', row })),
+    rows: rows.length,
+    rejects: 0,
+  };
   return {
     rows: rows.length,
     textBytes: text.length,
     inputs: {
-      'text': text,
+      text: text,
       'text gzip': gzipSync(text),
-      'ndjson': ndjson,
+      ndjson: ndjson,
       'ndjson gzip': gzipSync(ndjson),
-      'parquet': toParquet(object, 10_000),
+      parquet: toParquet(object, 10_000),
     } as Record<string, Buffer>,
   };
 }
@@ -108,7 +115,12 @@ async function main() {
       vsText: +(textEquivalentMbPerSec / baseline).toFixed(2),
       check,
     };
-    const r = results[name] as { objectMbPerSec: number; textEquivalentMbPerSec: number; rowsPerSec: number; vsText: number };
+    const r = results[name] as {
+      objectMbPerSec: number;
+      textEquivalentMbPerSec: number;
+      rowsPerSec: number;
+      vsText: number;
+    };
     console.log(
       `${name.padEnd(12)} ${(body.length / 1e6).toFixed(1).padStart(6)} MB  ${String(r.objectMbPerSec).padStart(7)} MB/s of object  ` +
         `${String(r.textEquivalentMbPerSec).padStart(7)} MB/s text-equivalent  ${String(r.rowsPerSec).padStart(8)} rows/s  ×${r.vsText} vs text`,

@@ -131,7 +131,10 @@ export async function runParse(
     try {
       closeSync(openSync(opts.rejects, 'w'));
     } catch (err) {
-      throw new CliError(`cannot write rejects file ${opts.rejects}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, 1);
+      throw new CliError(
+        `cannot write rejects file ${opts.rejects}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+        1,
+      );
     }
     rejectsStream = createWriteStream(opts.rejects);
     rejectsOut = new BufferedOut(rejectsStream);
@@ -167,12 +170,15 @@ export async function runParse(
       const e = err as NodeJS.ErrnoException;
       throw new CliError(`cannot read input ${file}: ${e.code ?? e.message}`, 1);
     }
-    for (const [v, n] of versions.counts) (summary.unknownSchemaVersions ??= {})[v] = (summary.unknownSchemaVersions[v] ?? 0) + n;
+    for (const [v, n] of versions.counts)
+      (summary.unknownSchemaVersions ??= {})[v] = (summary.unknownSchemaVersions[v] ?? 0) + n;
   }
   await out.flush();
   if (rejectsOut && rejectsStream) {
     await rejectsOut.flush();
-    await new Promise<void>((resolve, reject) => rejectsStream!.end((err?: Error | null) => (err ? reject(err) : resolve())));
+    await new Promise<void>((resolve, reject) =>
+      rejectsStream!.end((err?: Error | null) => (err ? reject(err) : resolve())),
+    );
   }
   summary.bytes = total.bytes;
   summary.seconds = Number(process.hrtime.bigint() - started) / 1e9;
@@ -196,7 +202,9 @@ export function formatSummary(s: ParseSummary): string {
 export function register(program: Command): void {
   program
     .command('parse')
-    .description('Parse S3 server access log files (text, or CloudWatch Logs vended JSON or Parquet; plain or gzip) into typed rows on stdout.')
+    .description(
+      'Parse S3 server access log files (text, or CloudWatch Logs vended JSON or Parquet; plain or gzip) into typed rows on stdout.',
+    )
     .argument('<inputs...>', 'log files, directories (every file below, sorted), or - for stdin')
     .addOption(new Option('--format <format>', 'output format').choices(['ndjson', 'csv']).default('ndjson'))
     .option('--rejects <file>', 'write rejected lines as NDJSON {logkey, logline, reason, rawline} to FILE')

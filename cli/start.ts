@@ -27,7 +27,8 @@ interface StartOptions {
 function port(flag: string) {
   return (value: string): number => {
     const n = Number(value);
-    if (!/^\d+$/.test(value) || n > 65535) throw new CliError(`${flag} must be a port number 0..65535 (0 = any free port), got "${value}".`, 2);
+    if (!/^\d+$/.test(value) || n > 65535)
+      throw new CliError(`${flag} must be a port number 0..65535 (0 = any free port), got "${value}".`, 2);
     return n;
   };
 }
@@ -35,7 +36,9 @@ function port(flag: string) {
 export function register(program: Command): void {
   program
     .command('start')
-    .description('Run the whole pipeline locally (S3+SQS emulator, notification bridge, ingest, snowflake-local), load sample logs, print the investigations')
+    .description(
+      'Run the whole pipeline locally (S3+SQS emulator, notification bridge, ingest, snowflake-local), load sample logs, print the investigations',
+    )
     .option('--aws-port <port>', 'S3+SQS emulator port (0 = any free port)', port('--aws-port'), 4566)
     .option('--snowflake-port <port>', 'snowflake-local port (0 = any free port)', port('--snowflake-port'), 8085)
     .option('--data-dir <dir>', 'where the warehouse (DuckDB) and stack.json live', '.local')
@@ -43,8 +46,16 @@ export function register(program: Command): void {
     .option('--seed <seed>', 'seed of the generated sample', '20261116')
     .option('--once', 'exit after the summary and the queries')
     .option('--json', 'print the summary as JSON on the last line of stdout')
-    .option('--load-method <method>', 'pipe (staged files loaded by Snowpipe) or insert (Snowflake transactions)', 'pipe')
-    .option('--log-level <level>', 'ingest log level (DEBUG, INFO, WARN, ERROR, SILENT); its JSON lines go to stdout', 'ERROR')
+    .option(
+      '--load-method <method>',
+      'pipe (staged files loaded by Snowpipe) or insert (Snowflake transactions)',
+      'pipe',
+    )
+    .option(
+      '--log-level <level>',
+      'ingest log level (DEBUG, INFO, WARN, ERROR, SILENT); its JSON lines go to stdout',
+      'ERROR',
+    )
     .action(async (opts: StartOptions) => {
       await start(opts);
     });
@@ -58,7 +69,8 @@ async function start(opts: StartOptions): Promise<void> {
     throw new CliError(`--log-level must be DEBUG, INFO, WARN, ERROR or SILENT, got "${opts.logLevel}".`, 2);
   }
   const method = opts.loadMethod.toLowerCase();
-  if (method !== 'pipe' && method !== 'insert') throw new CliError(`--load-method must be pipe or insert, got "${opts.loadMethod}".`, 2);
+  if (method !== 'pipe' && method !== 'insert')
+    throw new CliError(`--load-method must be pipe or insert, got "${opts.loadMethod}".`, 2);
   // Imported here so that `--help` stays fast.
   const { startStack, listLogFiles, StackError, STACK_FILE } = await import('../local/stack.ts');
   const seed = /^\d+$/.test(opts.seed) ? Number(opts.seed) : opts.seed;
@@ -82,7 +94,8 @@ async function start(opts: StartOptions): Promise<void> {
         (opts.json ? process.stderr : process.stdout).write(line);
       },
       onError: (err) => {
-        if (level !== 'SILENT') process.stderr.write(`s3-access-logs: warning: ${(err as Error)?.message ?? String(err)}\n`);
+        if (level !== 'SILENT')
+          process.stderr.write(`s3-access-logs: warning: ${(err as Error)?.message ?? String(err)}\n`);
       },
     });
   } catch (err) {
@@ -115,19 +128,25 @@ async function start(opts: StartOptions): Promise<void> {
     if (opts.logs) out(`Loading the files in ${opts.logs} into s3://${info.logBucket}/${info.logPrefix}`);
     else out(`Loading a generated sample (seed ${seed}) into s3://${info.logBucket}/${info.logPrefix}`);
 
-    const bar = new SingleBar(
-      { format: 'ingest [{bar}] {value}/{total} objects  {duration_formatted}', hideCursor: true, clearOnComplete: false, stream: process.stderr },
-    );
+    const bar = new SingleBar({
+      format: 'ingest [{bar}] {value}/{total} objects  {duration_formatted}',
+      hideCursor: true,
+      clearOnComplete: false,
+      stream: process.stderr,
+    });
     let barStarted = false;
     let summary;
     try {
-      summary = await stack.load(opts.logs ? { kind: 'dir', dir: opts.logs } : { kind: 'sample', options: { seed } }, (done, total) => {
-        if (!barStarted) {
-          bar.start(total, 0);
-          barStarted = true;
-        }
-        bar.update(done);
-      });
+      summary = await stack.load(
+        opts.logs ? { kind: 'dir', dir: opts.logs } : { kind: 'sample', options: { seed } },
+        (done, total) => {
+          if (!barStarted) {
+            bar.start(total, 0);
+            barStarted = true;
+          }
+          bar.update(done);
+        },
+      );
     } catch (err) {
       if (err instanceof StackError) throw new CliError(err.message, 1);
       throw err;
@@ -147,14 +166,18 @@ async function start(opts: StartOptions): Promise<void> {
     );
     out(`  dlq      ${fmt(summary.dlq)}  (messages in the dead-letter queue)`);
     if (summary.files) {
-      out(`  files    ${fmt(summary.files.loaded)}  staged files loaded by Snowpipe, ${fmt(summary.files.failed)} failed${summary.files.failed ? ' (below; see sql/checks/pipe-loads.sql)' : ''}`);
+      out(
+        `  files    ${fmt(summary.files.loaded)}  staged files loaded by Snowpipe, ${fmt(summary.files.failed)} failed${summary.files.failed ? ' (below; see sql/checks/pipe-loads.sql)' : ''}`,
+      );
       for (const f of summary.files.failures) out(`    FAILED ${f.file} → ${f.table}: ${f.error}`);
     }
 
     const results = await stack.runQueries();
     for (const r of results) {
       out();
-      out(`== ${r.name}  (sql/queries/${r.file}, ${r.rows.length} row${r.rows.length === 1 ? '' : 's'}, ${Math.round(r.ms)} ms)`);
+      out(
+        `== ${r.name}  (sql/queries/${r.file}, ${r.rows.length} row${r.rows.length === 1 ? '' : 's'}, ${Math.round(r.ms)} ms)`,
+      );
       out(renderTable(r.columns, r.rows, 15));
     }
     // The detections (sql/detections/) over the last 24 h of the loaded logs; `detect` prints the same.
@@ -170,15 +193,29 @@ async function start(opts: StartOptions): Promise<void> {
       out('The stack is running. Ctrl-C stops it.');
       out(`  AWS (S3 + SQS)  endpoint ${info.awsEndpoint}, region ${info.region}, access key "local", secret "local"`);
       out(`  log bucket      s3://${info.logBucket}/${info.logPrefix}  - objects put there are loaded, e.g.`);
-      out(`                  AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local aws --endpoint-url ${info.awsEndpoint} --region ${info.region} s3 cp FILE s3://${info.logBucket}/${info.logPrefix}`);
+      out(
+        `                  AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local aws --endpoint-url ${info.awsEndpoint} --region ${info.region} s3 cp FILE s3://${info.logBucket}/${info.logPrefix}`,
+      );
       out(`  queue           ${info.queueUrl}`);
       out(`  DLQ             ${info.dlqUrl}`);
-      out(`  Snowflake       accessUrl ${info.snowflakeUrl}, account local, user local, password local, database S3_ACCESS_LOGS, schema PUBLIC`);
+      out(
+        `  Snowflake       accessUrl ${info.snowflakeUrl}, account local, user local, password local, database S3_ACCESS_LOGS, schema PUBLIC`,
+      );
       out(`  stack file      ${path.join(opts.dataDir, STACK_FILE)}  (used by backfill --local, parity --local)`);
     }
     if (opts.json) {
       const files = summary.files ? { filesLoaded: summary.files.loaded, filesFailed: summary.files.failed } : {};
-      out(JSON.stringify({ objects: summary.objects, rows: summary.rows, rejects: summary.rejects, skipped: summary.skipped, dlq: summary.dlq, method, ...files }));
+      out(
+        JSON.stringify({
+          objects: summary.objects,
+          rows: summary.rows,
+          rejects: summary.rejects,
+          skipped: summary.skipped,
+          dlq: summary.dlq,
+          method,
+          ...files,
+        }),
+      );
     }
     if (!opts.once) {
       live = true;
@@ -211,7 +248,8 @@ function cell(v: unknown): string {
   if (typeof v === 'number') return Number.isInteger(v) ? fmt(v) : String(v);
   if (typeof v === 'bigint') return fmt(Number(v));
   if (typeof v === 'object') {
-    const s = typeof (v as { toJSON?: () => unknown }).toJSON === 'function' ? (v as { toJSON: () => unknown }).toJSON() : v;
+    const s =
+      typeof (v as { toJSON?: () => unknown }).toJSON === 'function' ? (v as { toJSON: () => unknown }).toJSON() : v;
     return typeof s === 'string' ? s : String(s);
   }
   return String(v);
@@ -225,8 +263,14 @@ export function renderTable(columns: string[], rows: Array<Record<string, unknow
   const body = shown.map((r) => columns.map((c) => cut(cell(r[c]))));
   const head = columns.map((c) => c.toLowerCase());
   const width = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
-  const numeric = columns.map((c) => shown.every((r) => r[c] === null || typeof r[c] === 'number' || typeof r[c] === 'bigint'));
-  const line = (cells: string[]) => cells.map((s, i) => (numeric[i] ? s.padStart(width[i]!) : s.padEnd(width[i]!))).join('  ').trimEnd();
+  const numeric = columns.map((c) =>
+    shown.every((r) => r[c] === null || typeof r[c] === 'number' || typeof r[c] === 'bigint'),
+  );
+  const line = (cells: string[]) =>
+    cells
+      .map((s, i) => (numeric[i] ? s.padStart(width[i]!) : s.padEnd(width[i]!)))
+      .join('  ')
+      .trimEnd();
   const lines = [line(head), width.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)];
   if (rows.length > shown.length) lines.push(`... ${rows.length - shown.length} more row(s)`);
   return lines.join('\n');

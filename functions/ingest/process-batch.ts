@@ -22,7 +22,13 @@ import { isAllowedObject, type IngestConfig } from '../../shared/config.ts';
 import { parseMessageBody, type ObjectRef } from '../../shared/s3/events.ts';
 import { openObject } from '../../shared/s3/objects.ts';
 import type { Bind, ConnectionProvider } from '../../shared/snowflake/connection.ts';
-import { ledgerId, RowBuilder, type BufferedObject, type LoadTarget, type ObjectCounts } from '../../shared/snowflake/loader.ts';
+import {
+  ledgerId,
+  RowBuilder,
+  type BufferedObject,
+  type LoadTarget,
+  type ObjectCounts,
+} from '../../shared/snowflake/loader.ts';
 import type { Sink } from '../../shared/snowflake/sink.ts';
 import { emptySummary, type BatchSummary, type SkipReason } from './observability.ts';
 import { objectLines } from './read-object.ts';
@@ -94,7 +100,13 @@ async function eachConcurrently<T>(items: T[], n: number, work: (item: T) => Pro
 }
 
 /** Step 1: message bodies → distinct objects to load, each with the messages that announced it. */
-function collectObjects(event: SQSEvent, config: IngestConfig, logger: Logger, summary: BatchSummary, failedMessages: Set<string>): Pending[] {
+function collectObjects(
+  event: SQSEvent,
+  config: IngestConfig,
+  logger: Logger,
+  summary: BatchSummary,
+  failedMessages: Set<string>,
+): Pending[] {
   const pending = new Map<string, Pending>();
   const refs = new Map<string, ObjectRef>();
   for (const record of event.Records) {
@@ -210,7 +222,9 @@ export async function processBatch(
     sink = (deps.sink ?? createSink)(context);
     await sink.open();
   } catch (err) {
-    logger.error('Cannot connect to Snowflake; every message with an object to load is retried', { error: errorText(err) });
+    logger.error('Cannot connect to Snowflake; every message with an object to load is retried', {
+      error: errorText(err),
+    });
     for (const p of objects) p.status = 'failed';
     summary.objectsFailed += objects.length;
     return finish();
@@ -250,7 +264,12 @@ export async function processBatch(
       try {
         const opened = await openObject(deps.s3, p.target);
         if (opened.kind === 'missing') return skip(p, 'missing', 'Object no longer exists; skipped');
-        if (opened.kind === 'changed') return skip(p, 'changed', `Object changed since the event (${opened.message}); skipped, its own event loads it`);
+        if (opened.kind === 'changed')
+          return skip(
+            p,
+            'changed',
+            `Object changed since the event (${opened.message}); skipped, its own event loads it`,
+          );
         if (p.size === undefined && opened.contentLength !== undefined) {
           if (opened.contentLength > budget) {
             opened.body.destroy();
@@ -267,7 +286,13 @@ export async function processBatch(
         // The budget is reserved in stored bytes, but a gzip object decodes to many times more:
         // once its text outgrows the reservation plus what is left, it is streamed instead.
         let text = 0;
-        for await (const line of objectLines(counted(opened.body, counter), p.target, config.loadMode, logger, summary)) {
+        for await (const line of objectLines(
+          counted(opened.body, counter),
+          p.target,
+          config.loadMode,
+          logger,
+          summary,
+        )) {
           text += line.raw.length + 1;
           if (text > reserved + budget) {
             opened.body.destroy();
@@ -329,10 +354,18 @@ export async function processBatch(
         const opened = await openObject(deps.s3, p.target);
         if (opened.kind === 'missing') return skip(p, 'missing', 'Object no longer exists; skipped');
         if (opened.kind === 'changed')
-          return skip(p, 'changed', `Object changed since the event (${opened.message}); skipped, its own event loads it`);
+          return skip(
+            p,
+            'changed',
+            `Object changed since the event (${opened.message}); skipped, its own event loads it`,
+          );
         const counter = { bytes: 0 };
         const { result, counts } = await sink
-          .loadStreamed(p.target, objectLines(counted(opened.body, counter), p.target, config.loadMode, logger, summary), () => counter.bytes)
+          .loadStreamed(
+            p.target,
+            objectLines(counted(opened.body, counter), p.target, config.loadMode, logger, summary),
+            () => counter.bytes,
+          )
           .finally(() => opened.body.destroy());
         if (result === 'loaded') loaded(p, counts);
         else lost(p);

@@ -246,11 +246,7 @@ export function parseLine(line: string): ParseResult {
     const r = parseMiddle(s, i + 1, n);
     if (r !== null) return r;
   } else if (c === DQ) {
-    if (
-      cu[i + 1]! === DASH &&
-      cu[i + 2]! === DQ &&
-      (i + 3 === n || cu[i + 3]! === SP)
-    ) {
+    if (cu[i + 1]! === DASH && cu[i + 2]! === DQ && (i + 3 === n || cu[i + 3]! === SP)) {
       const r = parseMiddle(s, i + 3, n);
       if (r !== null) return r;
     } else {
@@ -339,20 +335,37 @@ export function parseLine(line: string): ParseResult {
   for (let f = 0; f < 10 && i < n; f++) {
     const e = cu[i] === DASH && (i + 1 === n || cu[i + 1] === SP) ? i + 1 : tokenEnd(s, i, n);
     switch (f) {
-      case 0: versionid = text(s, i, e); break;
-      case 1: hostid = text(s, i, e); break;
-      case 2: sigv = text(s, i, e); break;
-      case 3: ciphersuite = text(s, i, e); break;
-      case 4: authtype = text(s, i, e); break;
-      case 5: endpoint = text(s, i, e); break;
-      case 6: tlsversion = text(s, i, e); break;
-      case 7: accesspointarn = text(s, i, e); break;
+      case 0:
+        versionid = text(s, i, e);
+        break;
+      case 1:
+        hostid = text(s, i, e);
+        break;
+      case 2:
+        sigv = text(s, i, e);
+        break;
+      case 3:
+        ciphersuite = text(s, i, e);
+        break;
+      case 4:
+        authtype = text(s, i, e);
+        break;
+      case 5:
+        endpoint = text(s, i, e);
+        break;
+      case 6:
+        tlsversion = text(s, i, e);
+        break;
+      case 7:
+        accesspointarn = text(s, i, e);
+        break;
       case 8:
         // `Yes` → true, `-` → false; an undocumented value is unknown (null), not a reject.
         if (e - i === 1 && cu[i]! === DASH) aclrequired = false;
         else if (e - i === 3 && s.startsWith('Yes', i)) aclrequired = true;
         break;
-      default: sourceregion = text(s, i, e);
+      default:
+        sourceregion = text(s, i, e);
     }
     i = skipSpaces(s, e, n);
   }

@@ -139,8 +139,7 @@ function col(row: Record<string, unknown>, name: string): unknown {
   return row[name.toUpperCase()] ?? row[name] ?? row[name.toLowerCase()];
 }
 
-const pairPredicate = (n: number) =>
-  Array.from({ length: n }, () => '(logbucket = ? AND logkey = ?)').join(' OR ');
+const pairPredicate = (n: number) => Array.from({ length: n }, () => '(logbucket = ? AND logkey = ?)').join(' OR ');
 
 export class Loader {
   constructor(
@@ -172,8 +171,15 @@ export class Loader {
       const mine = objects.filter((o) => won.has(ledgerId(o.target)));
       await this.deleteForced(mine.map((o) => o.target));
       const { main, rejects } = this.statements();
-      await this.insertChunks(main, mine.map((o) => o.rows));
-      if (rejects) await this.insertChunks(rejects, mine.map((o) => o.rejects));
+      await this.insertChunks(
+        main,
+        mine.map((o) => o.rows),
+      );
+      if (rejects)
+        await this.insertChunks(
+          rejects,
+          mine.map((o) => o.rejects),
+        );
       return new Map(objects.map((o) => [ledgerId(o.target), won.has(ledgerId(o.target)) ? 'loaded' : 'duplicate']));
     });
   }
@@ -280,7 +286,9 @@ export class Loader {
         binds,
       );
     }
-    const rows = await this.session.query(`SELECT logbucket, logkey FROM ${TABLES.ledger} WHERE claimid = ?`, [claimId]);
+    const rows = await this.session.query(`SELECT logbucket, logkey FROM ${TABLES.ledger} WHERE claimid = ?`, [
+      claimId,
+    ]);
     return new Set(rows.map((r) => ledgerId({ bucket: String(col(r, 'logbucket')), key: String(col(r, 'logkey')) })));
   }
 

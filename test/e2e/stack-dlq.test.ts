@@ -47,7 +47,11 @@ describe('local stack: a warehouse that keeps failing', () => {
       // Once the warehouse is back, the same objects load (here: uploaded again) exactly once.
       stack.snowflake.faults.clear();
       const again = await stack.load({ kind: 'dir', dir: logs });
-      expect(again).toMatchObject({ objects: 2, rows: objects[0]!.rows + objects[1]!.rows, rejects: objects[0]!.rejects + objects[1]!.rejects });
+      expect(again).toMatchObject({
+        objects: 2,
+        rows: objects[0]!.rows + objects[1]!.rows,
+        rejects: objects[0]!.rejects + objects[1]!.rejects,
+      });
     } finally {
       await stack.stop();
     }

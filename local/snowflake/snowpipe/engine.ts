@@ -136,7 +136,9 @@ export class SnowpipeEngine implements Snowpipe, PipeRuntime {
     const rows: Array<[string, string]> = [];
     let token: string | undefined;
     do {
-      const page = await this.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: base + pipe.path + prefix, ContinuationToken: token }));
+      const page = await this.s3.send(
+        new ListObjectsV2Command({ Bucket: bucket, Prefix: base + pipe.path + prefix, ContinuationToken: token }),
+      );
       for (const o of page.Contents ?? []) {
         if (!o.Key || o.Key.endsWith('/') || this.catalog.isLoaded(pipe, stage.url, o.Key.slice(base.length))) continue;
         rows.push([o.Key.slice(base.length), 'SENT']);
@@ -152,14 +154,17 @@ export class SnowpipeEngine implements Snowpipe, PipeRuntime {
       const seq = ++this.pollSeq;
       let messages: Array<{ Body?: string; ReceiptHandle?: string }> = [];
       try {
-        const r = await this.sqs.send(new ReceiveMessageCommand({ QueueUrl: this.opts.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+        const r = await this.sqs.send(
+          new ReceiveMessageCommand({ QueueUrl: this.opts.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+        );
         messages = r.Messages ?? [];
         this.receiveError = null;
       } catch (err) {
         if (this.stopped) break;
         // Said once per distinct failure, not once per poll; idle() still resolves (nothing can be read).
         const why = (err as Error).message;
-        if (why !== this.receiveError) this.log(`receiving from ${this.opts.queueUrl} failed (${why}); retrying. Check that the queue exists.`);
+        if (why !== this.receiveError)
+          this.log(`receiving from ${this.opts.queueUrl} failed (${why}); retrying. Check that the queue exists.`);
         this.receiveError = why;
       }
       await Promise.all(messages.map((m) => this.handle(m)));
@@ -206,9 +211,11 @@ export class SnowpipeEngine implements Snowpipe, PipeRuntime {
     }
     await Promise.all(loads);
     if (message.ReceiptHandle && !this.stopped) {
-      await this.sqs.send(new DeleteMessageCommand({ QueueUrl: this.opts.queueUrl, ReceiptHandle: message.ReceiptHandle })).catch((err: Error) => {
-        this.log(`deleting a handled message failed (${err.message}); it will be redelivered and skipped.`);
-      });
+      await this.sqs
+        .send(new DeleteMessageCommand({ QueueUrl: this.opts.queueUrl, ReceiptHandle: message.ReceiptHandle }))
+        .catch((err: Error) => {
+          this.log(`deleting a handled message failed (${err.message}); it will be redelivered and skipped.`);
+        });
     }
   }
 
@@ -249,7 +256,9 @@ export class SnowpipeEngine implements Snowpipe, PipeRuntime {
       try {
         await this.loadOne(job);
       } catch (err) {
-        this.log(`loading s3://${job.bucket}/${job.key} for pipe ${job.pipe.name} failed unexpectedly: ${(err as Error).message}`);
+        this.log(
+          `loading s3://${job.bucket}/${job.key} for pipe ${job.pipe.name} failed unexpectedly: ${(err as Error).message}`,
+        );
       } finally {
         this.running = null;
         job.done();
@@ -271,9 +280,18 @@ export class SnowpipeEngine implements Snowpipe, PipeRuntime {
     const file = await this.download(job, stage, fileName);
     try {
       let rec: LoadRecord;
-      if (!format) rec = failed(file, 'The pipe\'s file format no longer exists (STOPPED_FILE_FORMAT_DROPPED); recreate it.');
+      if (!format)
+        rec = failed(file, "The pipe's file format no longer exists (STOPPED_FILE_FORMAT_DROPPED); recreate it.");
       else if ('error' in file) rec = failed(file, file.error);
-      else rec = await loadFile(this.conn, pipe, format, file, (r) => this.catalog.record(pipe, r, this.conn), this.columnCache);
+      else
+        rec = await loadFile(
+          this.conn,
+          pipe,
+          format,
+          file,
+          (r) => this.catalog.record(pipe, r, this.conn),
+          this.columnCache,
+        );
       if (!format || 'error' in file) await this.catalog.record(pipe, rec);
       this.catalog.committed(pipe, rec);
       this.onCommit();
@@ -282,7 +300,11 @@ export class SnowpipeEngine implements Snowpipe, PipeRuntime {
     }
   }
 
-  private async download(job: Job, stage: StageDef, fileName: string): Promise<StagedFile | (Omit<StagedFile, 'localPath' | 'body'> & { error: string })> {
+  private async download(
+    job: Job,
+    stage: StageDef,
+    fileName: string,
+  ): Promise<StagedFile | (Omit<StagedFile, 'localPath' | 'body'> & { error: string })> {
     const base = { fileName, stageLocation: stage.url, receivedAt: job.receivedAt };
     try {
       const obj = await this.s3.send(new GetObjectCommand({ Bucket: job.bucket, Key: job.key }));
@@ -293,12 +315,21 @@ export class SnowpipeEngine implements Snowpipe, PipeRuntime {
       const etag = obj.ETag?.replace(/"/g, '') ?? null;
       return { ...base, localPath, body, size: body.length, lastModified: obj.LastModified ?? null, etag };
     } catch (err) {
-      return { ...base, size: 0, lastModified: null, etag: null, error: `Remote file 's3://${job.bucket}/${job.key}' could not be read: ${(err as Error).message}` };
+      return {
+        ...base,
+        size: 0,
+        lastModified: null,
+        etag: null,
+        error: `Remote file 's3://${job.bucket}/${job.key}' could not be read: ${(err as Error).message}`,
+      };
     }
   }
 }
 
-function failed(file: { fileName: string; stageLocation: string; size: number; receivedAt: Date }, message: string): LoadRecord {
+function failed(
+  file: { fileName: string; stageLocation: string; size: number; receivedAt: Date },
+  message: string,
+): LoadRecord {
   return {
     fileName: file.fileName,
     stageLocation: file.stageLocation,

@@ -163,13 +163,15 @@ export function mapRecord(record: unknown): MappedRecord {
     if (v === undefined) return { result: reject(kind === 'int' ? `bad_number:${column}` : `bad_field:${field}`) };
     row[column] = v;
   }
-  if (row.bucket_name === null && typeof arn === 'string' && arn.startsWith('arn:')) row.bucket_name = arn.slice(arn.lastIndexOf(':') + 1) || null;
+  if (row.bucket_name === null && typeof arn === 'string' && arn.startsWith('arn:'))
+    row.bucket_name = arn.slice(arn.lastIndexOf(':') + 1) || null;
   // The ARN is redundant when it names the same bucket; otherwise keep it rather than lose it.
   if (arn !== undefined && arn !== null && !(typeof arn === 'string' && arn.endsWith(`:${String(row.bucket_name)}`))) {
     extra[BUCKET_ARN] = arn;
     extraCount++;
   }
-  if (row.requestdatetime === null || row.requestdatetime === undefined) return { result: reject('missing_field:request_time') };
+  if (row.requestdatetime === null || row.requestdatetime === undefined)
+    return { result: reject('missing_field:request_time') };
   const time = recordTime(row.requestdatetime);
   if (time === null) return { result: reject('bad_time') };
   row.requestdatetime = time;

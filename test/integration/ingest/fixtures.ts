@@ -9,7 +9,12 @@ import snowflake from 'snowflake-sdk';
 import { formatLine, type AccessLogRow } from '../../../shared/access-log/index.ts';
 import type { IngestConfig, LoadMode, SnowflakeCredentials } from '../../../shared/config.ts';
 import { notificationBody } from '../../../shared/s3/events.ts';
-import { configureSnowflakeSdk, createConnectionProvider, execute, type ConnectionProvider } from '../../../shared/snowflake/connection.ts';
+import {
+  configureSnowflakeSdk,
+  createConnectionProvider,
+  execute,
+  type ConnectionProvider,
+} from '../../../shared/snowflake/connection.ts';
 import { credentialsProvider } from '../../../shared/snowflake/credentials.ts';
 import { applySqlFiles, tableSqlFiles } from '../../../shared/snowflake/sql-files.ts';
 import { createIngestHandler, type IngestHandler } from '../../../functions/ingest/handler.ts';
@@ -178,10 +183,16 @@ export function sqsEvent(bodies: string[]): SQSEvent {
 }
 
 /** One message per object, as S3 sends them. */
-export const eventFor = (objects: Array<{ bucket: string; key: string; size?: number; etag?: string }>, replay?: { force: boolean; id: string }) =>
-  sqsEvent(objects.map((o) => notificationBody([o], replay)));
+export const eventFor = (
+  objects: Array<{ bucket: string; key: string; size?: number; etag?: string }>,
+  replay?: { force: boolean; id: string },
+) => sqsEvent(objects.map((o) => notificationBody([o], replay)));
 
-export async function query<T = Record<string, unknown>>(stack: Stack, sql: string, binds: Array<string | number> = []): Promise<T[]> {
+export async function query<T = Record<string, unknown>>(
+  stack: Stack,
+  sql: string,
+  binds: Array<string | number> = [],
+): Promise<T[]> {
   const rows = await execute<Record<string, unknown>>(stack.db, sql, binds);
   // Lower-case the column names so tests read the same whatever case the server returns.
   return rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k.toLowerCase(), v]))) as T[];

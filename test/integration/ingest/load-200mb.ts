@@ -8,11 +8,7 @@
  * Exits non-zero if the object does not load exactly (rows = lines) or the RSS bound is exceeded.
  * Prints one JSON result line; --out FILE also writes it there.
  */
-import {
-  CompleteMultipartUploadCommand,
-  CreateMultipartUploadCommand,
-  UploadPartCommand,
-} from '@aws-sdk/client-s3';
+import { CompleteMultipartUploadCommand, CreateMultipartUploadCommand, UploadPartCommand } from '@aws-sdk/client-s3';
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { formatLine } from '../../../shared/access-log/index.ts';
@@ -39,7 +35,9 @@ try {
     pending = [];
     pendingBytes = 0;
     const PartNumber = parts.length + 1;
-    const r = await stack.aws.s3.send(new UploadPartCommand({ Bucket: LOG_BUCKET, Key: key, UploadId, PartNumber, Body: body }));
+    const r = await stack.aws.s3.send(
+      new UploadPartCommand({ Bucket: LOG_BUCKET, Key: key, UploadId, PartNumber, Body: body }),
+    );
     parts.push({ ETag: r.ETag!, PartNumber });
     size += body.length;
   };
@@ -66,7 +64,11 @@ try {
   // Anything before the result line is the handler's own log (LOAD_TEST_LOG_LEVEL): pass it on.
   if (log.length > 0) process.stderr.write(log.join('\n') + '\n');
   const rows = await count(stack, 's3_access_logs', key);
-  const [ledger] = await query(stack, 'SELECT linecount, rowcount, rejectcount FROM s3_access_logs_loads WHERE logkey = ?', [key]);
+  const [ledger] = await query(
+    stack,
+    'SELECT linecount, rowcount, rejectcount FROM s3_access_logs_loads WHERE logkey = ?',
+    [key],
+  );
   const result = {
     test: 'ingest-200mb',
     date: new Date().toISOString(),
@@ -74,7 +76,11 @@ try {
     objectBytes: size,
     lines,
     rowsInTable: rows,
-    ledger: ledger && { linecount: Number(ledger.linecount), rowcount: Number(ledger.rowcount), rejectcount: Number(ledger.rejectcount) },
+    ledger: ledger && {
+      linecount: Number(ledger.linecount),
+      rowcount: Number(ledger.rowcount),
+      rejectcount: Number(ledger.rejectcount),
+    },
     uploadSeconds: Math.round(uploadSeconds * 10) / 10,
     loadSeconds: Math.round(child.seconds * 10) / 10,
     childPeakRssMb: child.vmHwmMb,

@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { buildEventMessage, chunk, dedupKey, sequencerFor } from '../../../functions/backfill/messages.ts';
 import { snowflakeLedger } from '../../../functions/backfill/ledger.ts';
-import { decodeState, emptyTotals, encodeState, type ContinuationState } from '../../../functions/backfill/continuation.ts';
+import {
+  decodeState,
+  emptyTotals,
+  encodeState,
+  type ContinuationState,
+} from '../../../functions/backfill/continuation.ts';
 import { parseMessageBody } from '../../../shared/s3/events.ts';
 
 const object = {
@@ -73,7 +78,10 @@ describe('ledger lookup', () => {
     const calls: Array<{ sql: string; binds: string[] }> = [];
     const ledger = snowflakeLedger(async (sql, binds) => {
       calls.push({ sql, binds });
-      return binds.slice(1).filter((k) => k.endsWith('1')).map((k) => ({ LOGKEY: k }));
+      return binds
+        .slice(1)
+        .filter((k) => k.endsWith('1'))
+        .map((k) => ({ LOGKEY: k }));
     });
     const keys = Array.from({ length: 1500 }, (_, i) => `k'${i}`);
     const loaded = await ledger.loadedKeys("b'; drop", keys);
