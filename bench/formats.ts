@@ -214,9 +214,9 @@ async function main() {
         }
         bestCpu = Math.min(bestCpu, cpuNow() - t0);
       }
-      objects.forEach((o, i) =>
-        writeFileSync(path.join(tmp, `${String(i).padStart(5, '0')}.${f.ext}`), f.encode(o.rows).bytes),
-      );
+      objects.forEach((o, i) => {
+        writeFileSync(path.join(tmp, `${String(i).padStart(5, '0')}.${f.ext}`), f.encode(o.rows).bytes);
+      });
       const bundle = await bundleBytes(f.bundleEntry);
       const duckdb = await roundTrip(tmp, f, objects);
       results[f.name] = {

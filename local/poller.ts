@@ -22,6 +22,7 @@ import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
  *   fauxqs implements on receive as SQS does, so the poller does not second-guess it.
  */
 
+// biome-ignore lint/suspicious/noConfusingVoidType: the same return type as aws-lambda's SQSHandler, so a handler that returns nothing fits.
 export type BatchHandler = (event: SQSEvent) => Promise<SQSBatchResponse | void>;
 
 export interface PollerOptions {

@@ -13,7 +13,6 @@
  * `runQueries` runs `sql/queries/*.sql`. Errors a user can fix are `StackError`s: one sentence.
  */
 import {
-  existsSync,
   mkdirSync,
   readFileSync,
   readdirSync,
@@ -30,7 +29,7 @@ import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-s
 import { Logger } from '@aws-lambda-powertools/logger';
 import { startAwsLocal, type AwsLocal } from './aws.ts';
 import { startBridge, type Bridge } from './bridge.ts';
-import { startPoller, type Poller } from './poller.ts';
+import { startPoller } from './poller.ts';
 import { generateSample, type SampleOptions, type SampleTruth } from './sample/index.ts';
 import { startSnowflakeLocal, type SnowflakeLocal } from './snowflake/index.ts';
 import {

@@ -93,7 +93,6 @@ const INVESTIGATED_KEY = 'finance/payroll/2026/payroll-2026-10.csv';
 
 const OAI = 'arn:aws:iam::cloudfront:user/CloudFront Origin Access Identity E2QWRUHAPOMQZL';
 
-const OFFICE_IPS = [INCIDENT_USUAL_IP, '198.51.100.24', '198.51.100.31'];
 const VPC_IPS = ['10.0.12.7', '10.0.14.201', '10.0.33.18', '172.31.5.90'];
 const INTERNET_IPS = [
   '192.0.2.14',

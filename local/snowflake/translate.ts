@@ -1215,6 +1215,7 @@ function planAlterTable(t: Token[], opts: TranslateOptions): Plan {
   }
   const sql = new ExprTranslator(out, opts)
     .all()
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: NUL marks the type placeholders because it cannot occur in SQL text.
     .replace(/\u0000TYPE(\d+)/g, (_m, n: string) => types.get(Number(n)) ?? '');
   return {
     kind: 'exec',

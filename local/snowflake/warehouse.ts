@@ -570,7 +570,7 @@ export class Session {
   ): Promise<void> {
     const targets = new Set(plan.timestampBinds ?? []);
     const it = plan.insertTarget;
-    if (it && it.binds.length) {
+    if (it?.binds.length) {
       const cacheKey = lockKey(it.table);
       let cols = this.wh.columnCache.get(cacheKey);
       if (!cols) {
@@ -589,7 +589,7 @@ export class Session {
     }
     for (const b of targets) {
       const binding = bindings[String(b)];
-      if (!binding || binding.type !== 'TEXT') continue;
+      if (binding?.type !== 'TEXT') continue;
       if (isArrayBind(binding)) {
         binding.value = arrayOf(binding).map((x) => (x === null ? x : normalizeTimestampText(x)));
         delete binding.raw;

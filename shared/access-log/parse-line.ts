@@ -88,7 +88,7 @@ let midTotal = 0;
 let midTurn = 0;
 let midNext = 0;
 
-function skipSpaces(s: string, i: number, n: number): number {
+function skipSpaces(i: number, n: number): number {
   const cu = codes;
   while (i < n && cu[i]! === SP) i++;
   return i;
@@ -106,7 +106,7 @@ function text(s: string, a: number, b: number): string | null {
 }
 
 /** `REST.GET.OBJECT`, `S3.COMPUTE.OBJECT.CHECKSUM`: upper-case words, digits, `_`, two+ dots. */
-function isOperation(s: string, a: number, b: number): boolean {
+function isOperation(a: number, b: number): boolean {
   const cu = codes;
   const c0 = cu[a]!;
   if (c0 < 65 || c0 > 90) return false;
@@ -134,7 +134,7 @@ function isOperation(s: string, a: number, b: number): boolean {
 function parseMiddle(s: string, i: number, n: number): ParseResult | null {
   const cu = codes;
   if (i < n && cu[i]! !== SP) return BAD_URI;
-  let a = skipSpaces(s, i, n);
+  let a = skipSpaces(i, n);
   for (let f = 0; f < 6; f++) {
     if (a >= n) return TOO_FEW;
     let b: number;
@@ -166,7 +166,7 @@ function parseMiddle(s: string, i: number, n: number): ParseResult | null {
       else if (f === 4) midTotal = v;
       else midTurn = v;
     }
-    a = skipSpaces(s, b, n);
+    a = skipSpaces(b, n);
   }
   midNext = a;
   return null;
@@ -186,15 +186,15 @@ export function parseLine(line: string): ParseResult {
   }
 
   // Bucket owner, bucket, [time].
-  let i = skipSpaces(s, 0, n);
+  let i = skipSpaces(0, n);
   if (i >= n) return TOO_FEW;
   const ownerA = i;
   const ownerB = tokenEnd(s, i, n);
-  i = skipSpaces(s, ownerB, n);
+  i = skipSpaces(ownerB, n);
   if (i >= n) return TOO_FEW;
   const bucketA = i;
   const bucketB = tokenEnd(s, i, n);
-  i = skipSpaces(s, bucketB, n);
+  i = skipSpaces(bucketB, n);
   if (i >= n) return TOO_FEW;
   if (cu[i]! !== LBRACKET) return BAD_TIME;
   // S3 times are 26 characters, so the bracket is nearly always right there. When an earlier `]`
@@ -204,7 +204,7 @@ export function parseLine(line: string): ParseResult {
   const time = close - i - 1 === S3_TIME_LENGTH ? s3TimeCodesToIso(cu, i + 1, s) : null;
   if (time === null) return BAD_TIME;
   if (close + 1 < n && cu[close + 1]! !== SP) return BAD_TIME;
-  i = skipSpaces(s, close + 1, n);
+  i = skipSpaces(close + 1, n);
 
   // Remote IP, requester (may hold spaces), request ID, operation: anchored on the operation.
   let count = 0;
@@ -214,12 +214,12 @@ export function parseLine(line: string): ParseResult {
     const e = tokenEnd(s, i, n);
     headStart[count] = i;
     headEnd[count] = e;
-    if (count >= 3 && isOperation(s, i, e)) {
+    if (count >= 3 && isOperation(i, e)) {
       op = count;
       break;
     }
     count++;
-    i = skipSpaces(s, e, n);
+    i = skipSpaces(e, n);
   }
   if (op === -1) {
     // No operation-shaped token: fall back to the positions of the common case (a future
@@ -231,11 +231,11 @@ export function parseLine(line: string): ParseResult {
   const requester = text(s, headStart[1]!, headEnd[op - 2]!);
   const requestid = text(s, headStart[op - 1]!, headEnd[op - 1]!);
   const operation = text(s, headStart[op]!, headEnd[op]!);
-  i = skipSpaces(s, headEnd[op]!, n);
+  i = skipSpaces(headEnd[op]!, n);
   if (i >= n) return TOO_FEW;
   const keyA = i;
   const keyB = tokenEnd(s, i, n);
-  i = skipSpaces(s, keyB, n);
+  i = skipSpaces(keyB, n);
   if (i >= n) return TOO_FEW;
 
   // Request-URI: `-`, `"-"`, or a quoted request line ending in ` HTTP/x.y"`.
@@ -271,7 +271,7 @@ export function parseLine(line: string): ParseResult {
       j = s.indexOf('"', j);
       if (j === -1 || j >= n) return TOO_FEW;
       if (cu[j + 1]! === SP) {
-        const k = skipSpaces(s, j + 1, n);
+        const k = skipSpaces(j + 1, n);
         const nk = cu[k]!;
         if (nk === DQ || (nk === DASH && (k + 1 === n || cu[k + 1]! === SP))) break;
       }
@@ -279,9 +279,9 @@ export function parseLine(line: string): ParseResult {
     }
     refA = i + 1;
     refB = j;
-    i = skipSpaces(s, j + 1, n);
+    i = skipSpaces(j + 1, n);
   } else if (ch === DASH && (i + 1 === n || cu[i + 1]! === SP)) {
-    i = skipSpaces(s, i + 1, n);
+    i = skipSpaces(i + 1, n);
   } else {
     return BAD_REFERRER;
   }
@@ -331,7 +331,7 @@ export function parseLine(line: string): ParseResult {
   let aclrequired: boolean | null = null;
   let sourceregion: string | null = null;
   let extrafields: string | null = null;
-  i = skipSpaces(s, i, n);
+  i = skipSpaces(i, n);
   for (let f = 0; f < 10 && i < n; f++) {
     const e = cu[i] === DASH && (i + 1 === n || cu[i + 1] === SP) ? i + 1 : tokenEnd(s, i, n);
     switch (f) {
@@ -367,7 +367,7 @@ export function parseLine(line: string): ParseResult {
       default:
         sourceregion = text(s, i, e);
     }
-    i = skipSpaces(s, e, n);
+    i = skipSpaces(e, n);
   }
   if (i < n) extrafields = text(s, i, n);
 

@@ -87,7 +87,8 @@ function offline(cmd: string, args: string[]): [string, string[]] {
   return canDropNetwork ? ['unshare', ['-rn', cmd, ...args]] : [cmd, args];
 }
 
-type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: the test walks the synthesized CloudFormation JSON freely; its shape is what it asserts.
+type Json = any;
 type Template = { Resources: Record<string, Json>; Conditions: Record<string, Json>; Outputs: Record<string, Json> };
 
 const timings: Record<string, number> = {};
@@ -429,7 +430,6 @@ describe('sls package, bucketMode=existing (default)', () => {
   it('ingest queue: SSE, visibility timeout >= 6x function timeout + batching window, redrive to the DLQ after 5 receives', () => {
     const q = s.resource('IngestQueue').Properties;
     const fn = s.resource('IngestLambdaFunction').Properties;
-    const esm = s.resource('IngestEventSourceMappingSQSIngestQueue').Properties;
     expect(q.SqsManagedSseEnabled).toBe(true);
     // Even with the largest batching window a user may choose (300 s).
     expect(q.VisibilityTimeout).toBeGreaterThanOrEqual(6 * fn.Timeout + 300);

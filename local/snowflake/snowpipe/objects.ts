@@ -104,7 +104,7 @@ export function readOptions(
       continue;
     }
     const key = t[i];
-    if (!key || key.kind !== 'word' || !isOp(t[i + 1], '='))
+    if (key?.kind !== 'word' || !isOp(t[i + 1], '='))
       throw syntax(`syntax error: option NAME = value expected near '${key?.text ?? 'end of statement'}'`);
     const { value, next } = readValue(t, i + 2);
     options[key.value] = value;

@@ -106,7 +106,7 @@ export class RecordWriter {
   row(line: ParsedLine & { result: { ok: true } }): string {
     const row = line.result.row as unknown as Record<string, string | number | boolean | null>;
     let out = '';
-    for (let i = 0; i < COLUMNS.length; i++) out += csvField(row[COLUMNS[i]!]) + ',';
+    for (let i = 0; i < COLUMNS.length; i++) out += `${csvField(row[COLUMNS[i]!])},`;
     return `${out}${this.lineage},${line.line}\n`;
   }
 

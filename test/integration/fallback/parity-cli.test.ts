@@ -63,11 +63,11 @@ beforeAll(async () => {
   mkdirSync(logs, { recursive: true });
   writeFileSync(
     path.join(logs, 'a.log'),
-    [...linesOf(Array.from({ length: 30 }, (_, i) => makeRow(i))), 'a line nobody can parse'].join('\n') + '\n',
+    `${[...linesOf(Array.from({ length: 30 }, (_, i) => makeRow(i))), 'a line nobody can parse'].join('\n')}\n`,
   );
   writeFileSync(
     path.join(logs, 'b.log'),
-    linesOf(Array.from({ length: 12 }, (_, i) => makeRow(50 + i))).join('\n') + '\n',
+    `${linesOf(Array.from({ length: 12 }, (_, i) => makeRow(50 + i))).join('\n')}\n`,
   );
   stack = await startStack({ awsPort: 0, snowflakePort: 0, dataDir: path.join(dir, 'data'), logLevel: 'SILENT' });
   const summary = await stack.load({ kind: 'dir', dir: path.join(dir, 'logs') });

@@ -77,7 +77,7 @@ describe('LOAD_MODE=raw on the local stack', () => {
     const { handle } = makeHandler(stack, { loadMode: 'raw' });
     const lines = testLines();
     // CRLF line ends, a blank line (skipped but counted), gzip: what S3 objects may look like.
-    const body = [lines[0], '', ...lines.slice(1)].join('\r\n') + '\r\n';
+    const body = `${[lines[0], '', ...lines.slice(1)].join('\r\n')}\r\n`;
     const o = await putLog(stack, 'logs/fallback/raw-1.gz', gzipSync(body));
     expect((await handle(eventFor([o]))).batchItemFailures).toEqual([]);
 
@@ -140,7 +140,7 @@ describe('LOAD_MODE=raw on the local stack', () => {
 
   it("the task's transform of the staged lines gives the typed rows and rejects the Lambda writes, one UDTF row per line", async () => {
     const lines = testLines();
-    const body = lines.join('\n') + '\n';
+    const body = `${lines.join('\n')}\n`;
     const typedObj = await putLog(stack, 'logs/fallback/same-content-parsed', body);
     const rawObj = await putLog(stack, 'logs/fallback/same-content-raw', body);
     await makeHandler(stack, { loadMode: 'parsed' }).handle(eventFor([typedObj]));

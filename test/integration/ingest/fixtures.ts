@@ -135,7 +135,7 @@ export function makeRow(i: number, overrides: Partial<AccessLogRow> = {}): Acces
     endpoint: 'customer-data.s3.us-east-1.amazonaws.com',
     tlsversion: 'TLSv1.3',
     accesspointarn: null,
-    aclrequired: i % 2 === 0 ? true : false,
+    aclrequired: i % 2 === 0,
     sourceregion: null,
     extrafields: null,
     ...overrides,

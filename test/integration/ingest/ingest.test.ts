@@ -50,7 +50,7 @@ describe('ingest handler', () => {
       const rows = Array.from({ length: 5 + o * 3 }, (_, i) => makeRow(o * 100 + i));
       const key = `logs/batch/2024-05-01-10-00-0${o}-ABCDEF`;
       sources.set(key, rows);
-      objects.push(await putLog(stack, key, linesOf(rows).join('\n') + '\n'));
+      objects.push(await putLog(stack, key, `${linesOf(rows).join('\n')}\n`));
     }
     const event = eventFor(objects);
     const res = await handle(event);
@@ -247,7 +247,7 @@ describe('ingest handler', () => {
     const { handle } = makeHandler(stack);
     const good = linesOf([makeRow(1), makeRow(2)]);
     const bad = ['garbage that is not a log line', good[0]!.replace('[01/May/2024', '[99/Foo/2024')];
-    const body = [good[0], bad[0], '', good[1], bad[1]].join('\r\n') + '\r\n';
+    const body = `${[good[0], bad[0], '', good[1], bad[1]].join('\r\n')}\r\n`;
     const o = await putLog(stack, 'logs/rejects/a', body);
     expect((await handle(eventFor([o]))).batchItemFailures).toEqual([]);
 
@@ -372,7 +372,7 @@ describe('ingest handler', () => {
   it('raw mode stages every line with lineage, through the same ledger', async () => {
     const { handle } = makeHandler(stack, { loadMode: 'raw' });
     const lines = [...linesOf([makeRow(1), makeRow(2)]), 'not parseable'];
-    const o = await putLog(stack, 'logs/raw/a', lines.join('\n') + '\n');
+    const o = await putLog(stack, 'logs/raw/a', `${lines.join('\n')}\n`);
     expect((await handle(eventFor([o]))).batchItemFailures).toEqual([]);
     await handle(eventFor([o]));
     const staged = await query(

@@ -43,7 +43,7 @@ try {
   };
   const t0 = performance.now();
   while (size + pendingBytes < TARGET_BYTES) {
-    const line = formatLine(makeRow(lines)) + '\n';
+    const line = `${formatLine(makeRow(lines))}\n`;
     lines++;
     pending.push(line);
     pendingBytes += line.length;
@@ -62,7 +62,7 @@ try {
     (process.env.LOAD_TEST_NODE_ARGS ?? '').split(' ').filter(Boolean),
   );
   // Anything before the result line is the handler's own log (LOAD_TEST_LOG_LEVEL): pass it on.
-  if (log.length > 0) process.stderr.write(log.join('\n') + '\n');
+  if (log.length > 0) process.stderr.write(`${log.join('\n')}\n`);
   const rows = await count(stack, 's3_access_logs', key);
   const [ledger] = await query(
     stack,
@@ -95,9 +95,9 @@ try {
     batchItemFailures: child.response.batchItemFailures.length,
   };
   const ok = rows === lines && result.batchItemFailures === 0 && result.childPeakRssMb < RSS_LIMIT_MB;
-  process.stdout.write(JSON.stringify({ ...result, ok }) + '\n');
+  process.stdout.write(`${JSON.stringify({ ...result, ok })}\n`);
   const outIdx = process.argv.indexOf('--out');
-  if (outIdx > 0) writeFileSync(process.argv[outIdx + 1]!, JSON.stringify({ ...result, ok }, null, 2) + '\n');
+  if (outIdx > 0) writeFileSync(process.argv[outIdx + 1]!, `${JSON.stringify({ ...result, ok }, null, 2)}\n`);
   exitCode = ok ? 0 : 1;
 } finally {
   await stack.stop();

@@ -85,7 +85,7 @@ gc?.();
 const retainedHeapMb = gc ? Math.round(process.memoryUsage().heapUsed / 1048576) : undefined;
 await connections?.close();
 process.stdout.write(
-  JSON.stringify({
+  `${JSON.stringify({
     response,
     summary,
     seconds,
@@ -95,6 +95,6 @@ process.stdout.write(
     retainedHeapMb,
     rssAtStartMb,
     rssTimeline,
-  }) + '\n',
+  })}\n`,
 );
 process.exit(0);

@@ -90,7 +90,7 @@ describe('pipe sink', () => {
       makeRow(3, { bytessent: 9007199254740991 }),
     ];
     const lines = rows.map(formatLine);
-    const body = [lines[0], 'garbage line', lines[1], '', lines[2], 'x "y", z'].join('\n') + '\n';
+    const body = `${[lines[0], 'garbage line', lines[1], '', lines[2], 'x "y", z'].join('\n')}\n`;
     const obj = await put('logs/2026-11-30-00-00-00-AAAA', body);
     const { handle, summaries } = handler();
     expect(await handle(eventFor([obj]))).toEqual({ batchItemFailures: [] });

@@ -91,7 +91,7 @@ describe('readLogLines', () => {
 
   it('decodes invalid UTF-8 with U+FFFD and still parses the line', async () => {
     const bytes = Buffer.concat([
-      Buffer.from(L1.slice(0, L1.indexOf('curl/8.5.0')) + 'bad-'),
+      Buffer.from(`${L1.slice(0, L1.indexOf('curl/8.5.0'))}bad-`),
       Buffer.from([0xff, 0xc3, 0x28, 0xe2, 0x82]),
       Buffer.from(`-x" - h= SigV4 c AuthHeader e TLSv1.3\n${L1}\n`),
     ]);

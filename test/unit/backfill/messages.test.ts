@@ -20,6 +20,7 @@ describe('replay event message', () => {
   const msg = buildEventMessage('log-bucket', object, { region: 'eu-west-1', replay: { force: true, id: 'bf-1' } });
 
   it('has the shape of an S3 ObjectCreated:Put notification plus the replay marker', () => {
+    // biome-ignore lint/suspicious/noExplicitAny: asserts fields the S3 event type does not declare (eventVersion, sequencer).
     const record = msg.Records[0] as Record<string, any>;
     expect(record.eventVersion).toBe('2.1');
     expect(record.eventSource).toBe('aws:s3');

@@ -18,8 +18,11 @@ afterAll(async () => {
   await aws?.stop();
 });
 
-async function drain(): Promise<Array<Record<string, any>>> {
-  const out: Array<Record<string, any>> = [];
+// biome-ignore lint/suspicious/noExplicitAny: the raw S3 event JSON the bridge sent; the tests assert its shape.
+type EventJson = Record<string, any>;
+
+async function drain(): Promise<EventJson[]> {
+  const out: EventJson[] = [];
   for (;;) {
     const r = await aws.sqs.send(
       new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 60 }),
@@ -67,7 +70,7 @@ describe('notification bridge', () => {
         const msg = [...byKey.values()].find(
           (m) =>
             parseMessageBody(JSON.stringify(m)).kind === 'objects' &&
-            (parseMessageBody(JSON.stringify(m)) as any).objects[0].key === k,
+            (parseMessageBody(JSON.stringify(m)) as EventJson).objects[0].key === k,
         )!;
         expect(msg, k).toBeDefined();
         const rec = msg.Records[0];
