@@ -30,7 +30,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { startAwsLocal, type AwsLocal } from './aws.ts';
 import { startBridge, type Bridge } from './bridge.ts';
 import { startPoller } from './poller.ts';
-import { generateSample, type SampleOptions, type SampleTruth } from './sample/index.ts';
+import { generateSample, type SampleOptions } from './sample/index.ts';
 import { startSnowflakeLocal, type SnowflakeLocal } from './snowflake/index.ts';
 import {
   INGEST_DEFAULTS,
@@ -46,7 +46,7 @@ import { REPO_ROOT, applySqlFiles, splitSqlStatements, tableSqlFiles } from '../
 import { createIngestHandler, defaultConnections } from '../functions/ingest/handler.ts';
 import { pidAlive, readStackInfo, SNOWFLAKE_LOGIN, STACK_FILE, StackError, type StackInfo } from './stack-info.ts';
 
-export { readStackInfo, runningStack, SNOWFLAKE_LOGIN, STACK_FILE, StackError, type StackInfo } from './stack-info.ts';
+export { STACK_FILE, StackError, type StackInfo } from './stack-info.ts';
 import type { BatchSummary } from '../functions/ingest/observability.ts';
 
 export interface StackOptions {
@@ -520,11 +520,6 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     await stopAll();
     throw err;
   }
-}
-
-/** Re-exported for the CLI: the ground truth of the default sample. */
-export function sampleTruth(options?: SampleOptions): SampleTruth {
-  return generateSample(options).truth;
 }
 
 function reason(err: unknown): string {

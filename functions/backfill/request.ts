@@ -128,7 +128,7 @@ export function validateRequest(payload: unknown, limits: RequestLimits, now: Da
     if (p.bucket !== limits.logBucket && !limits.allowedBuckets.includes(p.bucket)) {
       throw new BackfillRequestError(
         'bucket',
-        `"${p.bucket}" is not allowed; allowed: ${[limits.logBucket, ...limits.allowedBuckets].join(', ')} (BACKFILL_ALLOWED_BUCKETS)`,
+        `"${p.bucket}" is not allowed; allowed: ${[limits.logBucket, ...limits.allowedBuckets].join(', ')}; to replay it, add it to LOG_BUCKETS`,
       );
     }
     bucket = p.bucket;

@@ -13,7 +13,6 @@ import { Warehouse } from './warehouse.ts';
 
 export type { SnowflakeLocalUser } from './auth.ts';
 export { Faults } from './faults.ts';
-export { publicKeyFingerprint } from './auth.ts';
 export type { Snowpipe, SnowpipeOptions } from './snowpipe/engine.ts';
 
 export interface SnowflakeLocalOptions {

@@ -4,7 +4,7 @@
  * so result column names come back upper-case. Statements that cannot be emulated are refused
  * here with a clear error instead of succeeding with different behaviour.
  */
-import { SnowflakeError, sfError, unsupported } from './errors.ts';
+import { sfError, unsupported } from './errors.ts';
 import { snowpipeKind } from './snowpipe/objects.ts';
 import { type Token, isOp, isWord, matchParen, quoteIdent, splitTopLevel, sqlString } from './tokens.ts';
 
@@ -1428,5 +1428,3 @@ function planDrop(t: Token[], x: ExprTranslator): Plan {
   void x;
   throw unsupported(`DROP ${what}`);
 }
-
-export { SnowflakeError };

@@ -27,7 +27,7 @@ import {
   type DuckDBType,
   type DuckDBValue,
 } from '@duckdb/node-api';
-import { SnowflakeError, fromDuckDB, sfError, unsupported } from './errors.ts';
+import { fromDuckDB, sfError, unsupported } from './errors.ts';
 import type { Faults } from './faults.ts';
 import { TableLocks } from './locks.ts';
 import { SnowpipeCatalog } from './snowpipe/catalog.ts';
@@ -941,5 +941,3 @@ function scalarParams(
   }
   return { values, types };
 }
-
-export { SnowflakeError };

@@ -50,17 +50,6 @@ const BY_FIELD = new Map<string, readonly [string, keyof AccessLogRow, Kind]>(FI
 const SCHEMA_VERSION = 'schema_version_id';
 const BUCKET_ARN = 'bucket_arn';
 
-/** Reasons a record can be rejected for, besides the text parser's `bad_number:*`. */
-export const RECORD_REJECT_REASONS = [
-  'bad_json',
-  'not_a_record',
-  'missing_field:bucket_owner_id',
-  'missing_field:bucket_name',
-  'missing_field:request_time',
-  'bad_time',
-  'unsupported_envelope:cloudwatch_logs_subscription',
-] as const;
-
 const ISO = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})$/;
 
 /**

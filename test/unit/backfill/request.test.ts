@@ -78,7 +78,7 @@ describe('validateRequest', () => {
 
   it('says how to fix a bucket that is not allowed', () => {
     expect(() => validateRequest({ bucket: 'nope-bucket', from: '2026-11-01', to: '2026-11-02' }, limits, now)).toThrow(
-      /bucket: "nope-bucket" is not allowed; allowed: log-bucket, other-logs/,
+      /bucket: "nope-bucket" is not allowed; allowed: log-bucket, other-logs; to replay it, add it to LOG_BUCKETS/,
     );
   });
 
