@@ -21,7 +21,7 @@ import { parseLine, type AccessLogRow } from '../shared/access-log/index.ts';
 import { readLogRecords } from '../shared/access-log/formats/index.ts';
 import { toParquet, vendedRecord } from '../local/sample/vended.ts';
 import type { SampleObject } from '../local/sample/index.ts';
-import { generateLines } from './generate-lines.ts';
+import { generateLines } from '../local/sample/lines.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const resultsFile = path.join(repoRoot, 'bench/results/formats-read.json');
@@ -137,7 +137,7 @@ async function main() {
       loadAverageAtEnd: os.loadavg().map((x) => +x.toFixed(1)),
       note: 'shared machine: rates use CPU time of this process (best of the rounds); wall time is given too',
     },
-    input: { generator: 'bench/generate-lines.ts seed 1', rows, textBytes, chunkBytes: CHUNK, parquetRowGroup: 10_000 },
+    input: { generator: 'local/sample/lines.ts seed 1', rows, textBytes, chunkBytes: CHUNK, parquetRowGroup: 10_000 },
     rounds: ROUNDS,
     what: 'readLogRecords over 64 KiB chunks: format detection, gunzip where gzip, decode, split/JSON.parse or Parquet row-group decode, mapping to typed rows',
     results,

@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { build } from 'esbuild';
 import { parseLine } from '../shared/access-log/index.ts';
-import { generateLines } from './generate-lines.ts';
+import { generateLines } from '../local/sample/lines.ts';
 import { gzipCsv, gzipNdjson, parquet, STAGED_COLUMNS, type StagedRow } from './format-encoders.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -264,7 +264,7 @@ async function main() {
       note: 'shared machine: CPU time of this process (best of 3 rounds), not wall time',
     },
     input: {
-      generator: 'bench/generate-lines.ts seed 7',
+      generator: 'local/sample/lines.ts seed 7',
       objects: objects.length,
       objectBytes: OBJECT_BYTES,
       logBytes,

@@ -29,11 +29,11 @@ import type { SQSEvent } from 'aws-lambda';
 import { createIngestHandler } from '../functions/ingest/handler.ts';
 import { readLogLines } from '../shared/access-log/index.ts';
 import { INGEST_DEFAULTS, type IngestConfig, type LoadMethod } from '../shared/config.ts';
-import { notificationBody } from '../shared/s3/events.ts';
+import { notificationBody } from '../local/harness/events.ts';
 import { startAwsLocal } from '../local/aws.ts';
 import { startStack } from '../local/stack.ts';
-import { runLoadChild } from '../test/integration/ingest/load-child-run.ts';
-import { generateLines, generateText } from './generate-lines.ts';
+import { runLoadChild } from '../local/harness/load-child-run.ts';
+import { generateLines, generateText } from '../local/sample/lines.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const resultsFile = path.join(repoRoot, 'bench/results/ingest.json');

@@ -15,7 +15,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { parseLine, readLogLines } from '../shared/access-log/index.ts';
-import { generateLines, generateText } from './generate-lines.ts';
+import { generateLines, generateText } from '../local/sample/lines.ts';
 import { seedRegexParse } from './seed-regex.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -269,7 +269,7 @@ async function main() {
       note: 'shared machine (2 cores, several concurrent users): rates and ratios use CPU time; wall-time figures are given too and mostly reflect the load',
     },
     input: {
-      generator: 'bench/generate-lines.ts seed 1',
+      generator: 'local/sample/lines.ts seed 1',
       lines: lines.length,
       bytes,
       avgLineBytes: Math.round(bytes / lines.length),

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { exec, startSnowflake } from '../test/helpers/snowflake.ts';
+import { exec, startSnowflake } from '../local/harness/snowflake.ts';
 
 const GOAL_ROWS_PER_S = 50_000;
 const COLUMNS = 30;

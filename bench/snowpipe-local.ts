@@ -10,9 +10,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { COLUMNS, parseLine, type AccessLogRow } from '../shared/access-log/index.ts';
-import { generateLines } from './generate-lines.ts';
-import { exec } from '../test/helpers/snowflake.ts';
-import { csvRecord, startSnowpipe, STAGING_PREFIX } from '../test/helpers/snowpipe.ts';
+import { generateLines } from '../local/sample/lines.ts';
+import { exec } from '../local/harness/snowflake.ts';
+import { csvRecord, startSnowpipe, STAGING_PREFIX } from '../local/harness/snowpipe.ts';
 
 const FILES = Number(process.env.BENCH_FILES ?? 40);
 const ROWS_PER_FILE = Number(process.env.BENCH_ROWS ?? 5_000);

@@ -210,11 +210,6 @@ export function objectCreatedNotification(
   return notification;
 }
 
-/** The notification as an SQS message body. */
-export function notificationBody(objects: ObjectCreated[], replay?: { force: boolean; id: string }): string {
-  return JSON.stringify(objectCreatedNotification(objects, replay ? { replay } : {}));
-}
-
 /**
  * The inverse of `decodeS3Key`, matching what S3 sends: application/x-www-form-urlencoded as
  * Java's URLEncoder does it (space → `+`, `+` → `%2B`, UTF-8 escapes; `!'()~` escaped too, `*`

@@ -19,7 +19,7 @@ import snowflake from 'snowflake-sdk';
 import { SESSION_SETUP } from '../../functions/ingest/handler.ts';
 import { startAwsLocal } from '../../local/aws.ts';
 import { startSnowflakeLocal } from '../../local/snowflake/index.ts';
-import { notificationBody } from '../../shared/s3/events.ts';
+import { notificationBody } from '../../local/harness/events.ts';
 import { configureSnowflakeSdk, execute } from '../../shared/snowflake/connection.ts';
 import { applySqlFiles, tableSqlFiles } from '../../shared/snowflake/sql-files.ts';
 import { loadBackfillConfig, loadIngestConfig } from '../../shared/config.ts';

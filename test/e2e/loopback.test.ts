@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSample } from '../../local/sample/index.ts';
 import { readStackInfo, SNOWFLAKE_LOGIN, type StackInfo } from '../../local/stack-info.ts';
 import { canListListeners, isLoopback, listeners, type Listener } from '../helpers/listeners.ts';
-import { connect } from '../helpers/snowflake.ts';
+import { connect } from '../../local/harness/snowflake.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const bin = path.join(repoRoot, 'bin', 's3-access-logs.mjs');

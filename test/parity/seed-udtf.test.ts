@@ -6,10 +6,10 @@
  * one that no longer occurs, fails the test.
  */
 import { describe, expect, it } from 'vitest';
-import { generateLines } from '../../bench/generate-lines.ts';
+import { generateLines } from '../../local/sample/lines.ts';
 import { parseLine, type AccessLogRow } from '../../shared/access-log/index.ts';
 import { corpusAvailable, corpusDir, corpusLines, corpusLogFiles, seedDir, skipWithout } from '../helpers/corpus.ts';
-import { SEED_COLUMNS, python3Available, runSeedUdtf, typeSeedRow } from '../../bench/seed-udtf.ts';
+import { SEED_COLUMNS, python3Available, runSeedUdtf, typeSeedRow } from '../../local/harness/seed-udtf.ts';
 
 const skip =
   skipWithout(corpusAvailable(), `the log corpus (${corpusDir})`) ||

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBackfill, type BackfillSummary } from '../../../functions/backfill/core.ts';
 import { snowflakeLedger } from '../../../functions/backfill/ledger.ts';
 import { executeWith } from '../../../functions/backfill/snowflake.ts';
-import { notificationBody } from '../../../shared/s3/events.ts';
+import { notificationBody } from '../../../local/harness/events.ts';
 import { createConnectionProvider, type ConnectionProvider } from '../../../shared/snowflake/connection.ts';
 import { credentialsProvider } from '../../../shared/snowflake/credentials.ts';
 import {

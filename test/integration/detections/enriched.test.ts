@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COLUMNS, formatLine, parseLine, type AccessLogRow } from '../../../shared/access-log/index.ts';
 import { applySqlFiles, tableSqlFiles } from '../../../shared/snowflake/sql-files.ts';
 import { corpusAvailable, corpusDir, corpusLines, corpusLogFiles, skipWithout } from '../../helpers/corpus.ts';
-import { exec, startSnowflake, type Connection, type TestSnowflake } from '../../helpers/snowflake.ts';
+import { exec, startSnowflake, type Connection, type TestSnowflake } from '../../../local/harness/snowflake.ts';
 
 let sf: TestSnowflake;
 let conn: Connection;

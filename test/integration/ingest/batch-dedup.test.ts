@@ -12,7 +12,8 @@ import { processBatch } from '../../../functions/ingest/process-batch.ts';
 import { formatLine } from '../../../shared/access-log/index.ts';
 import type { IngestConfig } from '../../../shared/config.ts';
 import { startAwsLocal, type AwsLocal } from '../../../local/aws.ts';
-import { notificationBody, type ObjectCreated } from '../../../shared/s3/events.ts';
+import type { ObjectCreated } from '../../../shared/s3/events.ts';
+import { notificationBody } from '../../../local/harness/events.ts';
 import { ledgerId, type LoadTarget } from '../../../shared/snowflake/loader.ts';
 import type { Precheck, Sink } from '../../../shared/snowflake/sink.ts';
 

@@ -8,7 +8,7 @@ import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createConnectionProvider } from '../../../shared/snowflake/connection.ts';
 import { credentialsProvider } from '../../../shared/snowflake/credentials.ts';
-import { startSnowflake, type TestSnowflake } from '../../helpers/snowflake.ts';
+import { startSnowflake, type TestSnowflake } from '../../../local/harness/snowflake.ts';
 
 let sf: TestSnowflake;
 beforeAll(async () => {

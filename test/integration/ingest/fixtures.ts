@@ -8,7 +8,7 @@ import type { SQSEvent } from 'aws-lambda';
 import snowflake from 'snowflake-sdk';
 import { formatLine, type AccessLogRow } from '../../../shared/access-log/index.ts';
 import type { IngestConfig, LoadMode, SnowflakeCredentials } from '../../../shared/config.ts';
-import { notificationBody } from '../../../shared/s3/events.ts';
+import { notificationBody } from '../../../local/harness/events.ts';
 import {
   configureSnowflakeSdk,
   createConnectionProvider,

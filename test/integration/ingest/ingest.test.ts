@@ -6,7 +6,7 @@ import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseLine, COLUMNS } from '../../../shared/access-log/index.ts';
-import { notificationBody } from '../../../shared/s3/events.ts';
+import { notificationBody } from '../../../local/harness/events.ts';
 import {
   count,
   eventFor,

@@ -13,7 +13,7 @@ import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { formatLine } from '../../../shared/access-log/index.ts';
 import { count, LOG_BUCKET, makeRow, query, startStack } from './fixtures.ts';
-import { runLoadChild } from './load-child-run.ts';
+import { runLoadChild } from '../../../local/harness/load-child-run.ts';
 
 const TARGET_BYTES = Number(process.env.LOAD_TEST_MB ?? 200) * 1024 * 1024;
 const RSS_LIMIT_MB = 300;

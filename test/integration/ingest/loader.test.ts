@@ -6,7 +6,7 @@ import { parseLine, type ParsedLine } from '../../../shared/access-log/index.ts'
 import { createConnectionProvider, Session, type Bind } from '../../../shared/snowflake/connection.ts';
 import { credentialsProvider } from '../../../shared/snowflake/credentials.ts';
 import { Loader, RowBuilder, type BufferedObject, type LoadTarget } from '../../../shared/snowflake/loader.ts';
-import { startSnowflake } from '../../helpers/snowflake.ts';
+import { startSnowflake } from '../../../local/harness/snowflake.ts';
 import { count, LOG_BUCKET, query, linesOf, makeRow, startStack, type Stack } from './fixtures.ts';
 
 let stack: Stack;

@@ -7,7 +7,7 @@ import {
   startSnowflake,
   type Connection,
   type TestSnowflake,
-} from '../../helpers/snowflake.ts';
+} from '../../../local/harness/snowflake.ts';
 
 const keys = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
 const privatePem = keys.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();

@@ -4,8 +4,8 @@
  * Snowflake), through the real snowflake-sdk.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exec } from '../../helpers/snowflake.ts';
-import { csvRecord, startSnowpipe, STAGING_PREFIX, type SnowpipeTest } from '../../helpers/snowpipe.ts';
+import { exec } from '../../../local/harness/snowflake.ts';
+import { csvRecord, startSnowpipe, STAGING_PREFIX, type SnowpipeTest } from '../../../local/harness/snowpipe.ts';
 
 describe('snowflake-local Snowpipe DDL', () => {
   let t: SnowpipeTest;

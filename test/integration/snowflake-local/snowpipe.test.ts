@@ -9,8 +9,14 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../../shared/snowflake/sql-files.ts';
-import { exec } from '../../helpers/snowflake.ts';
-import { csvRecord, startSnowpipe, STAGING_BUCKET, STAGING_PREFIX, type SnowpipeTest } from '../../helpers/snowpipe.ts';
+import { exec } from '../../../local/harness/snowflake.ts';
+import {
+  csvRecord,
+  startSnowpipe,
+  STAGING_BUCKET,
+  STAGING_PREFIX,
+  type SnowpipeTest,
+} from '../../../local/harness/snowpipe.ts';
 
 const P = STAGING_PREFIX;
 

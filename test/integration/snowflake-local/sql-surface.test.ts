@@ -1,5 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exec, execStatement, startSnowflake, type Connection, type TestSnowflake } from '../../helpers/snowflake.ts';
+import {
+  exec,
+  execStatement,
+  startSnowflake,
+  type Connection,
+  type TestSnowflake,
+} from '../../../local/harness/snowflake.ts';
 
 let sf: TestSnowflake;
 let conn: Connection;

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateLines } from '../../../bench/generate-lines.ts';
+import { generateLines } from '../../../local/sample/lines.ts';
 import { COLUMNS, parseLine } from '../../../shared/access-log/index.ts';
 
 const bin = new URL('../../../bin/s3-access-logs.mjs', import.meta.url).pathname;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { decodeS3Key, encodeS3Key, notificationBody, parseMessageBody } from '../../../shared/s3/events.ts';
+import { decodeS3Key, encodeS3Key, parseMessageBody } from '../../../shared/s3/events.ts';
+import { notificationBody } from '../../../local/harness/events.ts';
 
 const record = (key: string, extra: Record<string, unknown> = {}) => ({
   eventVersion: '2.1',

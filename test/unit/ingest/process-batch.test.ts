@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { processBatch } from '../../../functions/ingest/process-batch.ts';
 import { parseLine, formatLine } from '../../../shared/access-log/index.ts';
 import type { IngestConfig } from '../../../shared/config.ts';
-import { notificationBody } from '../../../shared/s3/events.ts';
+import { notificationBody } from '../../../local/harness/events.ts';
 import { ledgerId, RowBuilder } from '../../../shared/snowflake/loader.ts';
 import type { Precheck, Sink } from '../../../shared/snowflake/sink.ts';
 

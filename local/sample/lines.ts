@@ -6,7 +6,7 @@
  * doubled quotes in the User-Agent, requesters with spaces, non-UTC offsets are NOT generated:
  * S3 writes +0000).
  */
-import { Prng } from '../local/sample/prng.ts';
+import { Prng } from './prng.ts';
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const HEX = '0123456789abcdef';

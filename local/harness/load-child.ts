@@ -8,12 +8,12 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { readFileSync } from 'node:fs';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { createIngestHandler } from '../../../functions/ingest/handler.ts';
-import type { BatchSummary } from '../../../functions/ingest/observability.ts';
-import { INGEST_DEFAULTS, type IngestConfig } from '../../../shared/config.ts';
-import { createConnectionProvider } from '../../../shared/snowflake/connection.ts';
-import { credentialsProvider } from '../../../shared/snowflake/credentials.ts';
-import { notificationBody } from '../../../shared/s3/events.ts';
+import { createIngestHandler } from '../../functions/ingest/handler.ts';
+import type { BatchSummary } from '../../functions/ingest/observability.ts';
+import { INGEST_DEFAULTS, type IngestConfig } from '../../shared/config.ts';
+import { createConnectionProvider } from '../../shared/snowflake/connection.ts';
+import { credentialsProvider } from '../../shared/snowflake/credentials.ts';
+import { notificationBody } from './events.ts';
 import type { SQSEvent } from 'aws-lambda';
 import type { LoadChildInput } from './load-child-run.ts';
 

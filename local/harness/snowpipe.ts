@@ -10,8 +10,8 @@
 import { gzipSync } from 'node:zlib';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
-import { startAwsLocal, type AwsLocal } from '../../local/aws.ts';
-import type { SnowflakeLocalOptions } from '../../local/snowflake/index.ts';
+import { startAwsLocal, type AwsLocal } from '../aws.ts';
+import type { SnowflakeLocalOptions } from '../snowflake/index.ts';
 import { objectCreatedNotification } from '../../shared/s3/events.ts';
 import { applyPipeSql, stagingUrl } from '../../shared/snowflake/pipe-sql.ts';
 import { applySqlFiles, tableSqlFiles } from '../../shared/snowflake/sql-files.ts';

@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { s3TimeToIso, type AccessLogRow } from '../shared/access-log/index.ts';
+import { s3TimeToIso, type AccessLogRow } from '../../shared/access-log/index.ts';
 
 export const SEED_COLUMNS = [
   'bucketowner',

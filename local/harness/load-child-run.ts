@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
-import type { BatchSummary } from '../../../functions/ingest/observability.ts';
+import type { BatchSummary } from '../../functions/ingest/observability.ts';
 
 export interface LoadChildInput {
   endpoint: string;
