@@ -1,2 +1,2 @@
 export { generateSample } from './generate.ts';
-export type { SampleObject, SampleOptions, SampleTruth } from './generate.ts';
+export type { SampleObject, SampleOptions } from './generate.ts';
