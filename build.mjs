@@ -126,7 +126,7 @@ export function zip(files) {
     central.writeUInt16LE(0, 32); // comment
     central.writeUInt16LE(0, 34); // disk
     central.writeUInt16LE(0, 36); // internal attrs
-    central.writeUInt32LE(((0o100644 << 16) >>> 0), 38); // external attrs: regular file 0644
+    central.writeUInt32LE((0o100644 << 16) >>> 0, 38); // external attrs: regular file 0644
     central.writeUInt32LE(offset, 42);
     centrals.push(central, nameBuf);
     offset += local.length + nameBuf.length + compressed.length;

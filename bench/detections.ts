@@ -19,8 +19,13 @@ import { defaultWindow, loadDetections, runDetections } from '../shared/snowflak
 
 /** Samples: the default one, other seeds, and busier background traffic (scale = request-rate multiplier). */
 const SAMPLES: Array<{ seed: number | string; scale: number }> = [
-  { seed: 20261116, scale: 1 }, { seed: 1, scale: 1 }, { seed: 2, scale: 1 }, { seed: 3, scale: 1 }, { seed: 'demo', scale: 1 },
-  { seed: 4, scale: 4 }, { seed: 5, scale: 4 },
+  { seed: 20261116, scale: 1 },
+  { seed: 1, scale: 1 },
+  { seed: 2, scale: 1 },
+  { seed: 3, scale: 1 },
+  { seed: 'demo', scale: 1 },
+  { seed: 4, scale: 4 },
+  { seed: 5, scale: 4 },
 ];
 
 type Key = { principal: string | null; ip: string | null; bucket: string };
@@ -35,7 +40,10 @@ interface Tally {
   missed: string[];
 }
 
-async function runSample({ seed, scale }: { seed: number | string; scale: number }, detections: ReturnType<typeof loadDetections>): Promise<Record<string, Tally>> {
+async function runSample(
+  { seed, scale }: { seed: number | string; scale: number },
+  detections: ReturnType<typeof loadDetections>,
+): Promise<Record<string, Tally>> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 's3al-bench-detections-'));
   const stack = await startStack({ awsPort: 0, snowflakePort: 0, dataDir, logLevel: 'SILENT' });
   try {
@@ -47,7 +55,9 @@ async function runSample({ seed, scale }: { seed: number | string; scale: number
     const out: Record<string, Tally> = {};
     for (const { detection, rows } of results) {
       const want = new Set(planted.filter((p) => p.detection === detection.name).map(keyOf));
-      const got = rows.map((r) => keyOf({ principal: r.PRINCIPAL as string | null, ip: r.SOURCE_IP as string | null, bucket: String(r.BUCKET) }));
+      const got = rows.map((r) =>
+        keyOf({ principal: r.PRINCIPAL as string | null, ip: r.SOURCE_IP as string | null, bucket: String(r.BUCKET) }),
+      );
       out[detection.name] = {
         findings: got.length,
         truePositives: got.filter((k) => want.has(k)).length,
@@ -74,7 +84,17 @@ async function main(): Promise<void> {
     perSeed[name] = await runSample(sample, detections);
     process.stderr.write(`${name}: done\n`);
   }
-  const perDetection: Record<string, { findings: number; truePositives: number; planted: number; found: number; precision: number | null; recall: number | null }> = {};
+  const perDetection: Record<
+    string,
+    {
+      findings: number;
+      truePositives: number;
+      planted: number;
+      found: number;
+      precision: number | null;
+      recall: number | null;
+    }
+  > = {};
   for (const d of detections) {
     const t = Object.values(perSeed).map((s) => s[d.name]!);
     const sum = (f: (x: Tally) => number) => t.reduce((n, x) => n + f(x), 0);
@@ -82,7 +102,14 @@ async function main(): Promise<void> {
     const truePositives = sum((x) => x.truePositives);
     const planted = sum((x) => x.planted);
     const found = sum((x) => x.found);
-    perDetection[d.name] = { findings, truePositives, planted, found, precision: ratio(truePositives, findings), recall: ratio(found, planted) };
+    perDetection[d.name] = {
+      findings,
+      truePositives,
+      planted,
+      found,
+      precision: ratio(truePositives, findings),
+      recall: ratio(found, planted),
+    };
   }
   const all = Object.values(perDetection);
   const total = (f: (x: (typeof all)[number]) => number) => all.reduce((n, x) => n + f(x), 0);
@@ -97,15 +124,29 @@ async function main(): Promise<void> {
       truePositives: total((x) => x.truePositives),
       planted: total((x) => x.planted),
       found: total((x) => x.found),
-      precision: ratio(total((x) => x.truePositives), total((x) => x.findings)),
-      recall: ratio(total((x) => x.found), total((x) => x.planted)),
+      precision: ratio(
+        total((x) => x.truePositives),
+        total((x) => x.findings),
+      ),
+      recall: ratio(
+        total((x) => x.found),
+        total((x) => x.planted),
+      ),
     },
     perDetection,
     falsePositives: Object.fromEntries(
-      Object.entries(perSeed).flatMap(([seed, s]) => Object.entries(s).filter(([, t]) => t.falsePositives.length).map(([d, t]) => [`${seed} ${d}`, t.falsePositives])),
+      Object.entries(perSeed).flatMap(([seed, s]) =>
+        Object.entries(s)
+          .filter(([, t]) => t.falsePositives.length)
+          .map(([d, t]) => [`${seed} ${d}`, t.falsePositives]),
+      ),
     ),
     missed: Object.fromEntries(
-      Object.entries(perSeed).flatMap(([seed, s]) => Object.entries(s).filter(([, t]) => t.missed.length).map(([d, t]) => [`${seed} ${d}`, t.missed])),
+      Object.entries(perSeed).flatMap(([seed, s]) =>
+        Object.entries(s)
+          .filter(([, t]) => t.missed.length)
+          .map(([d, t]) => [`${seed} ${d}`, t.missed]),
+      ),
     ),
   };
   const out = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results', 'detections.json');

@@ -44,7 +44,8 @@ export function csvText(rows: StagedRow[]): string {
 /** One JSON object per line, named fields (what COPY … MATCH_BY_COLUMN_NAME reads). */
 export function ndjsonText(rows: StagedRow[]): string {
   let out = '';
-  for (const r of rows) out += `${JSON.stringify({ ...r.row, logbucket: r.logbucket, logkey: r.logkey, logline: r.logline })}\n`;
+  for (const r of rows)
+    out += `${JSON.stringify({ ...r.row, logbucket: r.logbucket, logkey: r.logkey, logline: r.logline })}\n`;
   return out;
 }
 
@@ -78,7 +79,12 @@ export function parquet(rows: StagedRow[], codec: 'SNAPPY' | 'GZIP' = 'SNAPPY') 
     ...STAGED_COLUMNS.map((name) => {
       const repetition_type = REQUIRED.has(name) ? ('REQUIRED' as const) : ('OPTIONAL' as const);
       if (name === 'requestdatetime') {
-        return { name, type: 'INT64' as const, repetition_type, logical_type: { type: 'TIMESTAMP' as const, isAdjustedToUTC: true, unit: 'MILLIS' as const } };
+        return {
+          name,
+          type: 'INT64' as const,
+          repetition_type,
+          logical_type: { type: 'TIMESTAMP' as const, isAdjustedToUTC: true, unit: 'MILLIS' as const },
+        };
       }
       if (INTEGER.has(name)) return { name, type: 'INT64' as const, repetition_type };
       if (name === 'aclrequired') return { name, type: 'BOOLEAN' as const, repetition_type };

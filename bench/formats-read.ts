@@ -21,7 +21,7 @@ import { parseLine, type AccessLogRow } from '../shared/access-log/index.ts';
 import { readLogRecords } from '../shared/access-log/formats/index.ts';
 import { toParquet, vendedRecord } from '../local/sample/vended.ts';
 import type { SampleObject } from '../local/sample/index.ts';
-import { generateLines } from './generate-lines.ts';
+import { generateLines } from '../local/sample/lines.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const resultsFile = path.join(repoRoot, 'bench/results/formats-read.json');
@@ -49,16 +49,23 @@ function buildInputs() {
   }
   const text = Buffer.from(`${lines.join('\n')}\n`);
   const ndjson = Buffer.from(`${rows.map((row, i) => JSON.stringify(vendedRecord(row, (i % 999) + 1))).join('\n')}\n`);
-  const object: SampleObject = { key: 'bench', sourceBucket: '', body: '', lines: rows.map((row) => ({ raw: '', row })), rows: rows.length, rejects: 0 };
+  const object: SampleObject = {
+    key: 'bench',
+    sourceBucket: '',
+    body: '',
+    lines: rows.map((row) => ({ raw: '', row })),
+    rows: rows.length,
+    rejects: 0,
+  };
   return {
     rows: rows.length,
     textBytes: text.length,
     inputs: {
-      'text': text,
+      text: text,
       'text gzip': gzipSync(text),
-      'ndjson': ndjson,
+      ndjson: ndjson,
       'ndjson gzip': gzipSync(ndjson),
-      'parquet': toParquet(object, 10_000),
+      parquet: toParquet(object, 10_000),
     } as Record<string, Buffer>,
   };
 }
@@ -108,7 +115,12 @@ async function main() {
       vsText: +(textEquivalentMbPerSec / baseline).toFixed(2),
       check,
     };
-    const r = results[name] as { objectMbPerSec: number; textEquivalentMbPerSec: number; rowsPerSec: number; vsText: number };
+    const r = results[name] as {
+      objectMbPerSec: number;
+      textEquivalentMbPerSec: number;
+      rowsPerSec: number;
+      vsText: number;
+    };
     console.log(
       `${name.padEnd(12)} ${(body.length / 1e6).toFixed(1).padStart(6)} MB  ${String(r.objectMbPerSec).padStart(7)} MB/s of object  ` +
         `${String(r.textEquivalentMbPerSec).padStart(7)} MB/s text-equivalent  ${String(r.rowsPerSec).padStart(8)} rows/s  ×${r.vsText} vs text`,
@@ -125,7 +137,7 @@ async function main() {
       loadAverageAtEnd: os.loadavg().map((x) => +x.toFixed(1)),
       note: 'shared machine: rates use CPU time of this process (best of the rounds); wall time is given too',
     },
-    input: { generator: 'bench/generate-lines.ts seed 1', rows, textBytes, chunkBytes: CHUNK, parquetRowGroup: 10_000 },
+    input: { generator: 'local/sample/lines.ts seed 1', rows, textBytes, chunkBytes: CHUNK, parquetRowGroup: 10_000 },
     rounds: ROUNDS,
     what: 'readLogRecords over 64 KiB chunks: format detection, gunzip where gzip, decode, split/JSON.parse or Parquet row-group decode, mapping to typed rows',
     results,

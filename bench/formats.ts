@@ -22,7 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { build } from 'esbuild';
 import { parseLine } from '../shared/access-log/index.ts';
-import { generateLines } from './generate-lines.ts';
+import { generateLines } from '../local/sample/lines.ts';
 import { gzipCsv, gzipNdjson, parquet, STAGED_COLUMNS, type StagedRow } from './format-encoders.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -51,10 +51,13 @@ interface Format {
 
 // The types snowflake-local gives the table's columns (NUMBER(38,0) → HUGEINT, TIMESTAMP_TZ → TIMESTAMPTZ).
 const duckType = (c: string) =>
-  c === 'requestdatetime' ? 'TIMESTAMPTZ'
-  : ['httpstatus', 'bytessent', 'objectsize', 'totaltime', 'turnaroundtime', 'logline'].includes(c) ? 'HUGEINT'
-  : c === 'aclrequired' ? 'BOOLEAN'
-  : 'VARCHAR';
+  c === 'requestdatetime'
+    ? 'TIMESTAMPTZ'
+    : ['httpstatus', 'bytessent', 'objectsize', 'totaltime', 'turnaroundtime', 'logline'].includes(c)
+      ? 'HUGEINT'
+      : c === 'aclrequired'
+        ? 'BOOLEAN'
+        : 'VARCHAR';
 const columnsStruct = `{${STAGED_COLUMNS.map((c) => `'${c}': '${duckType(c)}'`).join(', ')}}`;
 
 const FORMATS: Format[] = [
@@ -156,11 +159,17 @@ async function roundTrip(dir: string, f: Format, objects: ReturnType<typeof make
       const want = duckType(c);
       const got = types[c];
       // Any 64/128-bit integer holds NUMBER(38,0) values of this table exactly.
-      return want === 'HUGEINT' ? !['BIGINT', 'HUGEINT'].includes(got ?? '') : got !== (want === 'TIMESTAMPTZ' ? 'TIMESTAMP WITH TIME ZONE' : want);
+      return want === 'HUGEINT'
+        ? !['BIGINT', 'HUGEINT'].includes(got ?? '')
+        : got !== (want === 'TIMESTAMPTZ' ? 'TIMESTAMP WITH TIME ZONE' : want);
     }).map((c) => `${c}: ${types[c] ?? 'missing'}`);
-    const reader = await conn.runAndReadAll(`SELECT ${STAGED_COLUMNS.join(', ')} FROM ${f.duckdbRead(glob)} ORDER BY logkey, logline`);
+    const reader = await conn.runAndReadAll(
+      `SELECT ${STAGED_COLUMNS.join(', ')} FROM ${f.duckdbRead(glob)} ORDER BY logkey, logline`,
+    );
     const got = reader.getRowsJS();
-    const want = objects.flatMap((o) => o.rows).sort((a, b) => (a.logkey < b.logkey ? -1 : a.logkey > b.logkey ? 1 : a.logline - b.logline));
+    const want = objects
+      .flatMap((o) => o.rows)
+      .sort((a, b) => (a.logkey < b.logkey ? -1 : a.logkey > b.logkey ? 1 : a.logline - b.logline));
     const valueMismatches: Record<string, number> = {};
     for (let i = 0; i < Math.max(got.length, want.length); i++) {
       const g = got[i];
@@ -207,7 +216,9 @@ async function main() {
         }
         bestCpu = Math.min(bestCpu, cpuNow() - t0);
       }
-      objects.forEach((o, i) => writeFileSync(path.join(tmp, `${String(i).padStart(5, '0')}.${f.ext}`), f.encode(o.rows).bytes));
+      objects.forEach((o, i) => {
+        writeFileSync(path.join(tmp, `${String(i).padStart(5, '0')}.${f.ext}`), f.encode(o.rows).bytes);
+      });
       const bundle = await bundleBytes(f.bundleEntry);
       const duckdb = await roundTrip(tmp, f, objects);
       results[f.name] = {
@@ -220,7 +231,9 @@ async function main() {
         bundleBytesAdded: bundle,
         duckdb,
       };
-      console.log(`${f.name}: ${(results[f.name] as { cpuSecondsPerGbOfLogs: number }).cpuSecondsPerGbOfLogs} CPU s/GB, written ${(written / 1e6).toFixed(1)} MB, billed ${(billed / 1e6).toFixed(1)} MB, bundle +${(bundle / 1024).toFixed(1)} KiB, DuckDB exact: ${duckdb.exact}`);
+      console.log(
+        `${f.name}: ${(results[f.name] as { cpuSecondsPerGbOfLogs: number }).cpuSecondsPerGbOfLogs} CPU s/GB, written ${(written / 1e6).toFixed(1)} MB, billed ${(billed / 1e6).toFixed(1)} MB, bundle +${(bundle / 1024).toFixed(1)} KiB, DuckDB exact: ${duckdb.exact}`,
+      );
     }
   } finally {
     rmSync(tmp, { recursive: true, force: true });
@@ -229,15 +242,19 @@ async function main() {
   const ratios = Object.fromEntries(
     Object.entries(results).map(([name, r]) => {
       const x = r as Record<string, number>;
-      return [name, {
-        cpu: +(x.cpuSecondsPerGbOfLogs! / base.cpuSecondsPerGbOfLogs!).toFixed(2),
-        bytesWritten: +(x.bytesWritten! / base.bytesWritten!).toFixed(3),
-        bytesBilled: +(x.bytesBilledBySnowpipe! / base.bytesBilledBySnowpipe!).toFixed(3),
-      }];
+      return [
+        name,
+        {
+          cpu: +(x.cpuSecondsPerGbOfLogs! / base.cpuSecondsPerGbOfLogs!).toFixed(2),
+          bytesWritten: +(x.bytesWritten! / base.bytesWritten!).toFixed(3),
+          bytesBilled: +(x.bytesBilledBySnowpipe! / base.bytesBilledBySnowpipe!).toFixed(3),
+        },
+      ];
     }),
   );
   console.log('ratios against csv.gz (lower is better):');
-  for (const [name, r] of Object.entries(ratios)) console.log(`  ${name}: CPU ×${r.cpu}, bytes written ×${r.bytesWritten}, bytes billed ×${r.bytesBilled}`);
+  for (const [name, r] of Object.entries(ratios))
+    console.log(`  ${name}: CPU ×${r.cpu}, bytes written ×${r.bytesWritten}, bytes billed ×${r.bytesBilled}`);
   const out = {
     benchmark: 'formats',
     date: new Date().toISOString(),
@@ -248,7 +265,13 @@ async function main() {
       loadAverageAtEnd: os.loadavg().map((x) => +x.toFixed(1)),
       note: 'shared machine: CPU time of this process (best of 3 rounds), not wall time',
     },
-    input: { generator: 'bench/generate-lines.ts seed 7', objects: objects.length, objectBytes: OBJECT_BYTES, logBytes, rows },
+    input: {
+      generator: 'local/sample/lines.ts seed 7',
+      objects: objects.length,
+      objectBytes: OBJECT_BYTES,
+      logBytes,
+      rows,
+    },
     ingestBundleBytes: ingestBundle,
     results,
     ratiosAgainstCsvGz: ratios,
@@ -264,7 +287,8 @@ const SNOWFLAKE_NOTES = {
   billing:
     'docs.snowflake.com/user-guide/data-load-snowpipe-billing (read 2026-11-30): per-GB Snowpipe billing charges text files (CSV, JSON, XML) on their uncompressed size and binary files (Parquet, Avro, ORC) on their observed size regardless of compression.',
   csv: 'COPY INTO a typed table casts each text field to the column type (NUMBER, BOOLEAN TRUE/FALSE, TIMESTAMP_TZ from the ISO-8601 string) through the named CSV file format; the table gives the types, the file carries none.',
-  ndjson: 'JSON loads through $1:field::type casts or MATCH_BY_COLUMN_NAME; every line repeats the key names, which are billed because JSON is billed on its uncompressed size.',
+  ndjson:
+    'JSON loads through $1:field::type casts or MATCH_BY_COLUMN_NAME; every line repeats the key names, which are billed because JSON is billed on its uncompressed size.',
   parquet:
     'Parquet loads through $1:column::type or MATCH_BY_COLUMN_NAME; whether the TIMESTAMP(isAdjustedToUTC, MILLIS) logical type arrives as the same TIMESTAMP_TZ instant depends on the PARQUET file format options (USE_LOGICAL_TYPE) — unverified here.',
 };

@@ -33,7 +33,7 @@ import type { SQSEvent } from 'aws-lambda';
 import { createIngestHandler } from '../functions/ingest/handler.ts';
 import { readLogLines } from '../shared/access-log/index.ts';
 import { INGEST_DEFAULTS, type IngestConfig, type LoadMethod } from '../shared/config.ts';
-import { notificationBody } from '../shared/s3/events.ts';
+import { notificationBody } from '../local/harness/events.ts';
 import { startAwsLocal } from '../local/aws.ts';
 import { startStack } from '../local/stack.ts';
 import { runLoadChild } from '../test/integration/ingest/load-child-run.ts';
@@ -71,7 +71,10 @@ let totalLines = 0;
 for (let i = 0; i < OBJECTS; i++) {
   const body = Buffer.from(generateText(OBJECT_BYTES, { seed: i + 1, start: Date.UTC(2026, 10, 1) + i * 60_000 }));
   bodies.push(body);
-  totalLines += body.toString('utf8').split('\n').filter((l) => l !== '').length;
+  totalLines += body
+    .toString('utf8')
+    .split('\n')
+    .filter((l) => l !== '').length;
   const t = new Date(Date.UTC(2026, 10, 1) + i * 60_000).toISOString().slice(0, 19).replace(/[T:]/g, '-');
   writeFileSync(path.join(dir, `${t}-${String(i).padStart(16, '0')}`), body);
 }
@@ -98,7 +101,12 @@ async function endToEnd(method: LoadMethod) {
     const wall = (performance.now() - w0) / 1000;
     if (s.objects !== OBJECTS || s.rows + s.rejects !== totalLines || s.dlq !== 0 || (s.files?.failed ?? 0) !== 0)
       throw new Error(`${method} did not load everything exactly: ${JSON.stringify(s)}`);
-    return { ...measure(totalLines, totalBytes, cpu, wall), rows: s.rows, rejects: s.rejects, ...(s.files ? { filesLoaded: s.files.loaded } : {}) };
+    return {
+      ...measure(totalLines, totalBytes, cpu, wall),
+      rows: s.rows,
+      rejects: s.rejects,
+      ...(s.files ? { filesLoaded: s.files.loaded } : {}),
+    };
   } finally {
     await stack.stop();
     rmSync(dataDir, { recursive: true, force: true });
@@ -132,7 +140,8 @@ async function pipeHandlerOnly() {
     await aws.s3.send(new CreateBucketCommand({ Bucket: 'bench-logs' }));
     await aws.s3.send(new CreateBucketCommand({ Bucket: 'bench-staging' }));
     const objects = [];
-    for (const [i, body] of bodies.entries()) objects.push(await upload(aws.s3, 'bench-logs', `logs/${i}`, [body.toString('utf8')]));
+    for (const [i, body] of bodies.entries())
+      objects.push(await upload(aws.s3, 'bench-logs', `logs/${i}`, [body.toString('utf8')]));
     const config: IngestConfig = {
       logBuckets: ['bench-logs'],
       logPrefixes: [],
@@ -150,7 +159,9 @@ async function pipeHandlerOnly() {
     const w0 = performance.now();
     for (let i = 0; i < objects.length; i += 10) {
       const batch = objects.slice(i, i + 10);
-      const r = await handle({ Records: batch.map((o, j) => ({ messageId: `m${i + j}`, body: notificationBody([o]) })) } as SQSEvent);
+      const r = await handle({
+        Records: batch.map((o, j) => ({ messageId: `m${i + j}`, body: notificationBody([o]) })),
+      } as SQSEvent);
       if (r.batchItemFailures.length > 0) throw new Error('the pipe handler failed a message');
     }
     const handler = measure(lines, totalBytes, cpuNow() - c0, (performance.now() - w0) / 1000);
@@ -207,7 +218,11 @@ async function upload(s3: S3Client, bucket: string, key: string, text: Iterable<
       }
     })(),
   );
-  const r = await new Upload({ client: s3, params: { Bucket: bucket, Key: key, Body: body }, partSize: 8 << 20 }).done();
+  const r = await new Upload({
+    client: s3,
+    params: { Bucket: bucket, Key: key, Body: body },
+    partSize: 8 << 20,
+  }).done();
   return { bucket, key, size, etag: r.ETag!.replace(/"/g, '') };
 }
 
@@ -234,13 +249,24 @@ async function pipeRss() {
     await aws.s3.send(new CreateBucketCommand({ Bucket: 'bench-staging' }));
     const cases = {
       '200mb': () => chunks(generateLines({ seed: 7 }), 200 << 20),
-      '7mb-2-byte-lines': () => chunks((function* () { for (;;) yield 'x'; })(), 7 << 20),
+      '7mb-2-byte-lines': () =>
+        chunks(
+          (function* () {
+            for (;;) yield 'x';
+          })(),
+          7 << 20,
+        ),
     };
     for (const [name, text] of Object.entries(cases)) {
       const object = await upload(aws.s3, 'bench-logs', `logs/${name}`, text());
-      const { report } = await runLoadChild({ endpoint: aws.endpoint, staging: { bucket: 'bench-staging', prefix: 'pipe/' }, object });
+      const { report } = await runLoadChild({
+        endpoint: aws.endpoint,
+        staging: { bucket: 'bench-staging', prefix: 'pipe/' },
+        object,
+      });
       const s = report.summary!;
-      if (report.response.batchItemFailures.length > 0 || s.objectsLoaded !== 1) throw new Error(`pipe RSS case ${name} did not load: ${JSON.stringify(report)}`);
+      if (report.response.batchItemFailures.length > 0 || s.objectsLoaded !== 1)
+        throw new Error(`pipe RSS case ${name} did not load: ${JSON.stringify(report)}`);
       out[name] = {
         objectBytes: object.size,
         lines: s.rows + s.rejects,

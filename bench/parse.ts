@@ -126,7 +126,10 @@ function runPython(file: string): { lines: number; rows: number; seconds: number
   if (spawnSync('python3', ['--version']).status !== 0) return { skipped: 'python3 not found' };
   if (!existsSync(path.join(seedDir, 'seed_udtf.py'))) return { skipped: `seed_udtf.py not found in ${seedDir}` };
   // Same number of rounds as the JS loops: a best-of-N favours the side that gets more tries.
-  const r = spawnSync('python3', ['-c', PY_HARNESS, seedDir, file, String(ROUNDS)], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  const r = spawnSync('python3', ['-c', PY_HARNESS, seedDir, file, String(ROUNDS)], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 20,
+  });
   if (r.status !== 0) return { skipped: `python3 failed: ${r.stderr.slice(0, 300)}` };
   return JSON.parse(r.stdout) as { lines: number; rows: number; seconds: number; cpu: number };
 }
@@ -246,13 +249,30 @@ async function main() {
       loadAverageAtEnd: load,
       note: 'shared machine (2 cores, several concurrent users): rates and ratios use CPU time; wall-time figures are given too and mostly reflect the load',
     },
-    input: { generator: 'bench/generate-lines.ts seed 1', lines: lines.length, bytes, avgLineBytes: Math.round(bytes / lines.length) },
+    input: {
+      generator: 'local/sample/lines.ts seed 1',
+      lines: lines.length,
+      bytes,
+      avgLineBytes: Math.round(bytes / lines.length),
+    },
     rounds: ROUNDS,
     results: {
       parser: { ...ours, what: 'parseLine → typed AccessLogRow, in memory (best of 5 rounds)' },
-      seedRegexJs: { ...regex, what: 'seed UDTF regex ported to JS + same typing (best of 5 rounds); drops lines it cannot match' },
-      parserStreaming: { ...streaming, what: 'readLogLines over 64 KiB Buffer chunks: UTF-8 decode + line split + parseLine' },
-      seedUdtfPython: 'skipped' in python ? python : { ...python, what: `seed_udtf.py process() per line (best of ${ROUNDS} rounds) in python3 ${spawnSync('python3', ['--version'], { encoding: 'utf8' }).stdout.trim()} (timed inside Python with process_time and perf_counter; no typing: the seed leaves it to SQL)` },
+      seedRegexJs: {
+        ...regex,
+        what: 'seed UDTF regex ported to JS + same typing (best of 5 rounds); drops lines it cannot match',
+      },
+      parserStreaming: {
+        ...streaming,
+        what: 'readLogLines over 64 KiB Buffer chunks: UTF-8 decode + line split + parseLine',
+      },
+      seedUdtfPython:
+        'skipped' in python
+          ? python
+          : {
+              ...python,
+              what: `seed_udtf.py process() per line (best of ${ROUNDS} rounds) in python3 ${spawnSync('python3', ['--version'], { encoding: 'utf8' }).stdout.trim()} (timed inside Python with process_time and perf_counter; no typing: the seed leaves it to SQL)`,
+            },
     },
     ratios: {
       parserVsSeedRegexJs: vsRegex,
@@ -283,7 +303,9 @@ async function main() {
   console.log(fmt('(c) seed UDTF, python3', python));
   console.log(fmt('(a) streaming readLogLines', streaming));
   console.log(`  ratios (CPU time): (a)/(b) = ${vsRegex}x (goal ≥ 1.5x), (a)/(c) = ${vsPython ?? 'n/a'}x (goal ≥ 10x)`);
-  console.log(`  ratios (wall time, load ${load.join(' ')}): (a)/(b) = ${vsRegexWall}x, (a)/(c) = ${vsPythonWall ?? 'n/a'}x`);
+  console.log(
+    `  ratios (wall time, load ${load.join(' ')}): (a)/(b) = ${vsRegexWall}x, (a)/(c) = ${vsPythonWall ?? 'n/a'}x`,
+  );
   if (rss) console.log(`  peak RSS parsing ~1 GB: ${String(rss.peakRssMB)} MB (goal < 200 MB)`);
   if (args.has('--write')) {
     writeFileSync(resultsFile, `${JSON.stringify(result, null, 2)}\n`);

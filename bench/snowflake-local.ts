@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { exec, startSnowflake } from '../test/helpers/snowflake.ts';
+import { exec, startSnowflake } from '../local/harness/snowflake.ts';
 
 const GOAL_ROWS_PER_S = 50_000;
 const COLUMNS = 30;
@@ -18,7 +18,9 @@ const PER_ROW_SAMPLE = 300;
 
 // Shaped like access-log rows (~450 bytes): mostly short text, a key and an ARN, integers,
 // timestamps, nulls.
-const kinds = Array.from({ length: COLUMNS }, (_, i) => (i % 6 === 1 ? 'number' : i % 10 === 3 ? 'timestamp_tz' : 'varchar'));
+const kinds = Array.from({ length: COLUMNS }, (_, i) =>
+  i % 6 === 1 ? 'number' : i % 10 === 3 ? 'timestamp_tz' : 'varchar',
+);
 const names = kinds.map((_, i) => `c${i}`);
 
 function makeRows(n: number, offset: number): unknown[][] {
@@ -45,7 +47,8 @@ async function main(): Promise<void> {
   const conn = await sf.connect();
   await exec(conn, `create table bench (${names.map((n, i) => `${n} ${kinds[i]}`).join(', ')})`);
   const insert = `insert into bench (${names.join(', ')}) values (${names.map(() => '?').join(', ')})`;
-  const results: Array<{ rowsPerStatement: number; runsMs: number[]; medianRowsPerS: number; bestRowsPerS: number }> = [];
+  const results: Array<{ rowsPerStatement: number; runsMs: number[]; medianRowsPerS: number; bestRowsPerS: number }> =
+    [];
   let offset = 0;
   for (const n of BATCHES) {
     const runsMs: number[] = [];
@@ -59,7 +62,9 @@ async function main(): Promise<void> {
     const medianRowsPerS = Math.round(n / (median(runsMs) / 1000));
     const bestRowsPerS = Math.round(n / (Math.min(...runsMs) / 1000));
     results.push({ rowsPerStatement: n, runsMs, medianRowsPerS, bestRowsPerS });
-    process.stdout.write(`${n} rows x ${COLUMNS} cols per INSERT: ${runsMs.join(' / ')} ms -> median ${medianRowsPerS} rows/s (best ${bestRowsPerS})\n`);
+    process.stdout.write(
+      `${n} rows x ${COLUMNS} cols per INSERT: ${runsMs.join(' / ')} ms -> median ${medianRowsPerS} rows/s (best ${bestRowsPerS})\n`,
+    );
   }
   const counted = Number(Object.values((await exec(conn, 'select count(*) as n from bench'))[0]!)[0]);
   if (counted !== offset) throw new Error(`expected ${offset} rows in the table, found ${counted}`);
@@ -78,7 +83,12 @@ async function main(): Promise<void> {
     benchmark: 'snowflake-local',
     command: 'npm run bench:snowflake-local -- --write',
     date: new Date().toISOString(),
-    machine: { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, node: process.version, loadAverage1mAtStart: Number(load[0]!.toFixed(2)) },
+    machine: {
+      cpu: os.cpus()[0]?.model ?? 'unknown',
+      cores: os.cpus().length,
+      node: process.version,
+      loadAverage1mAtStart: Number(load[0]!.toFixed(2)),
+    },
     what: `${COLUMNS}-column array-bind INSERT through snowflake-sdk into snowflake-local (in-process, in-memory DuckDB); times include the SDK building, compressing and sending the binds`,
     columns: COLUMNS,
     results,

@@ -10,9 +10,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { COLUMNS, parseLine, type AccessLogRow } from '../shared/access-log/index.ts';
-import { generateLines } from './generate-lines.ts';
-import { exec } from '../test/helpers/snowflake.ts';
-import { csvRecord, startSnowpipe, STAGING_PREFIX } from '../test/helpers/snowpipe.ts';
+import { generateLines } from '../local/sample/lines.ts';
+import { exec } from '../local/harness/snowflake.ts';
+import { csvRecord, startSnowpipe, STAGING_PREFIX } from '../local/harness/snowpipe.ts';
 
 const FILES = Number(process.env.BENCH_FILES ?? 40);
 const ROWS_PER_FILE = Number(process.env.BENCH_ROWS ?? 5_000);
@@ -27,7 +27,12 @@ function rowsFor(file: number): AccessLogRow[] {
   return rows;
 }
 
-const values = (row: AccessLogRow, key: string, line: number) => [...COLUMNS.map((c) => row[c]), 'bench-logs', key, line];
+const values = (row: AccessLogRow, key: string, line: number) => [
+  ...COLUMNS.map((c) => row[c]),
+  'bench-logs',
+  key,
+  line,
+];
 
 async function main(): Promise<void> {
   const load = os.loadavg();
@@ -36,13 +41,20 @@ async function main(): Promise<void> {
   try {
     // Snowpipe: stage every file first (not timed), then notify them all and wait until loaded.
     for (const [f, rows] of data.entries()) {
-      await t.stage(`${STAGING_PREFIX}rows/bench-${f}.csv.gz`, rows.map((r, i) => csvRecord(values(r, `pipe-${f}`, i + 1) as never)), { notify: false });
+      await t.stage(
+        `${STAGING_PREFIX}rows/bench-${f}.csv.gz`,
+        rows.map((r, i) => csvRecord(values(r, `pipe-${f}`, i + 1) as never)),
+        { notify: false },
+      );
     }
     const t0 = performance.now();
     for (let f = 0; f < FILES; f++) await t.notify(`${STAGING_PREFIX}rows/bench-${f}.csv.gz`);
     await t.idle();
     const pipeMs = performance.now() - t0;
-    const [count] = await exec<{ N: number }>(t.conn, "SELECT COUNT(*) AS N FROM s3_access_logs WHERE logkey LIKE 'pipe-%'");
+    const [count] = await exec<{ N: number }>(
+      t.conn,
+      "SELECT COUNT(*) AS N FROM s3_access_logs WHERE logkey LIKE 'pipe-%'",
+    );
     const loaded = count?.N ?? 0;
 
     // insert: one array-bind INSERT per file, as the insert loader sends them.
@@ -51,7 +63,11 @@ async function main(): Promise<void> {
     const now = new Date().toISOString();
     const t1 = performance.now();
     for (const [f, rows] of data.entries()) {
-      await exec(t.conn, sql, rows.map((r, i) => [...values(r, `insert-${f}`, i + 1), now]));
+      await exec(
+        t.conn,
+        sql,
+        rows.map((r, i) => [...values(r, `insert-${f}`, i + 1), now]),
+      );
     }
     const insertMs = performance.now() - t1;
 
@@ -62,7 +78,11 @@ async function main(): Promise<void> {
       files: FILES,
       rowsPerFile: ROWS_PER_FILE,
       rowsLoadedByPipe: Number(loaded),
-      snowpipe: { ms: Math.round(pipeMs), rowsPerS: Math.round(total / (pipeMs / 1000)), msPerFile: Number((pipeMs / FILES).toFixed(1)) },
+      snowpipe: {
+        ms: Math.round(pipeMs),
+        rowsPerS: Math.round(total / (pipeMs / 1000)),
+        msPerFile: Number((pipeMs / FILES).toFixed(1)),
+      },
       arrayInsert: { ms: Math.round(insertMs), rowsPerS: Math.round(total / (insertMs / 1000)) },
       snowpipeVsInsert: Number((insertMs / pipeMs).toFixed(2)),
     };

@@ -127,13 +127,20 @@ export function formatSummary(s: BackfillSummary | RedriveSummary): string {
   return lines.join('\n');
 }
 
-export async function invokeDeployed(opts: BackfillCliOptions, payload: BackfillPayload): Promise<BackfillSummary | RedriveSummary> {
+export async function invokeDeployed(
+  opts: BackfillCliOptions,
+  payload: BackfillPayload,
+): Promise<BackfillSummary | RedriveSummary> {
   const { LambdaClient, InvokeCommand } = await import('@aws-sdk/client-lambda');
   const lambda = new LambdaClient(opts.region ? { region: opts.region } : {});
   let out;
   try {
     out = await lambda.send(
-      new InvokeCommand({ FunctionName: opts.function, InvocationType: 'RequestResponse', Payload: Buffer.from(JSON.stringify(payload)) }),
+      new InvokeCommand({
+        FunctionName: opts.function,
+        InvocationType: 'RequestResponse',
+        Payload: Buffer.from(JSON.stringify(payload)),
+      }),
     );
   } catch (err) {
     const e = err as Error & { name?: string };
@@ -144,7 +151,10 @@ export async function invokeDeployed(opts: BackfillCliOptions, payload: Backfill
       throw new CliError('no AWS credentials to invoke the deployed function: configure them (AWS_PROFILE, aws configure or aws sso login), or use --local for the stack "npm start" runs.', 1);
     }
     if (e.name === 'ResourceNotFoundException') {
-      throw new CliError(`no function "${opts.function}"${opts.region ? ` in ${opts.region}` : ''}; pass --function NAME (the stack output BackfillFunctionName) and --region.`, 1);
+      throw new CliError(
+        `no function "${opts.function}"${opts.region ? ` in ${opts.region}` : ''}; pass --function NAME (the stack output BackfillFunctionName) and --region.`,
+        1,
+      );
     }
     throw new CliError(`invoking ${opts.function} failed: ${e.message}`, 1);
   } finally {
@@ -157,7 +167,8 @@ export async function invokeDeployed(opts: BackfillCliOptions, payload: Backfill
   } catch {
     throw new CliError(`${opts.function} returned something that is not JSON: ${text.slice(0, 200)}`, 1);
   }
-  if (out.FunctionError) throw new CliError(`${opts.function} failed: ${String(body.errorMessage ?? text.slice(0, 300))}`, 1);
+  if (out.FunctionError)
+    throw new CliError(`${opts.function} failed: ${String(body.errorMessage ?? text.slice(0, 300))}`, 1);
   if (typeof body.error === 'string' && typeof body.field === 'string') throw requestError(body.field, body.error);
   return body as unknown as BackfillSummary | RedriveSummary;
 }
@@ -172,7 +183,11 @@ export async function runLocal(dataDir: string, payload: BackfillPayload): Promi
   const { snowflakeExecutor } = await import('../functions/backfill/snowflake.ts');
   const { BackfillRequestError } = await import('../functions/backfill/request.ts');
 
-  const clientConfig = { endpoint: info.awsEndpoint, region: info.region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
+  const clientConfig = {
+    endpoint: info.awsEndpoint,
+    region: info.region,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  };
   const s3 = new S3Client({ ...clientConfig, forcePathStyle: true });
   const sqs = new SQSClient(clientConfig);
   const snowflake = snowflakeExecutor({
@@ -203,7 +218,10 @@ export async function runLocal(dataDir: string, payload: BackfillPayload): Promi
     },
   };
   // No Lambda time limit here: one in-process run; a continuation (never expected) runs inline.
-  const ctx = { getRemainingTimeInMillis: () => Number.MAX_SAFE_INTEGER, awsRequestId: `local-${Date.now().toString(36)}` };
+  const ctx = {
+    getRemainingTimeInMillis: () => Number.MAX_SAFE_INTEGER,
+    awsRequestId: `local-${Date.now().toString(36)}`,
+  };
   try {
     let summary = await runBackfill(deps, payload, ctx);
     while (pending.length > 0) summary = await runBackfill(deps, pending.shift()!, ctx);
@@ -221,16 +239,28 @@ export async function runLocal(dataDir: string, payload: BackfillPayload): Promi
 export function register(program: Command): void {
   program
     .command('backfill')
-    .description('Replay log objects of a time range (or the DLQ) onto the ingest queue; objects already loaded are skipped')
-    .option('--from <date>', 'start of the range: ISO date (2026-11-01, start of day UTC) or instant (2026-11-01T13:00:00Z)')
+    .description(
+      'Replay log objects of a time range (or the DLQ) onto the ingest queue; objects already loaded are skipped',
+    )
+    .option(
+      '--from <date>',
+      'start of the range: ISO date (2026-11-01, start of day UTC) or instant (2026-11-01T13:00:00Z)',
+    )
     .option('--to <date>', 'end of the range: ISO date (inclusive: the whole day) or instant (exclusive); default now')
     .option('--prefix <prefix>', 'log key prefix (default: the configured log prefix)')
     .option('--bucket <bucket>', 'log bucket (default: the configured log bucket)')
     .option('--dry-run', 'only count what would be sent')
-    .option('--force', 're-send objects already loaded (their rows are replaced, not duplicated); also allows ranges over the maximum')
+    .option(
+      '--force',
+      're-send objects already loaded (their rows are replaced, not duplicated); also allows ranges over the maximum',
+    )
     .option('--max-objects <n>', 'stop after selecting this many objects')
     .option('--redrive-dlq', "move the DLQ's messages back to the ingest queue")
-    .option('--function <name>', 'deployed backfill function name or ARN', process.env.S3_ACCESS_LOGS_BACKFILL_FUNCTION ?? 's3-access-logs-dev-backfill')
+    .option(
+      '--function <name>',
+      'deployed backfill function name or ARN',
+      process.env.S3_ACCESS_LOGS_BACKFILL_FUNCTION ?? 's3-access-logs-dev-backfill',
+    )
     .option('--region <region>', 'AWS region of the deployed function (default: the AWS SDK default)')
     .option('--local', 'run against the local stack started by "npm start" instead of AWS')
     .option('--data-dir <dir>', 'data dir of the local stack (where stack.json is)', '.local')

@@ -41,7 +41,9 @@ export function formatReport(r: CostReport, methods: Method[]): string {
     `${'method'.padEnd(12)}${'credits/day'.padStart(13)}${'Snowflake/day'.padStart(15)}${'AWS/day'.padStart(10)}${'total/day'.padStart(11)}`,
   ];
   for (const m of methods.map((k) => r.methods[k])) {
-    out.push(`${m.method.padEnd(12)}${credits(m.credits).padStart(13)}${usd(m.snowflakeUsd).padStart(15)}${usd(m.awsUsd).padStart(10)}${usd(m.totalUsd).padStart(11)}`);
+    out.push(
+      `${m.method.padEnd(12)}${credits(m.credits).padStart(13)}${usd(m.snowflakeUsd).padStart(15)}${usd(m.awsUsd).padStart(10)}${usd(m.totalUsd).padStart(11)}`,
+    );
   }
   for (const m of methods.map((k) => r.methods[k])) {
     out.push('', `${m.method}: ${credits(m.credits)} credits = ${m.creditsFormula}`);
@@ -55,21 +57,29 @@ export function formatReport(r: CostReport, methods: Method[]): string {
         ` (${i.objectsPerDay * ASSUMPTIONS.pipeFilesPerObject} files × 0.06/1000) plus Snowpipe compute.`,
     );
   }
-  out.push('', `Prices as of ${PRICES.snowpipeCreditsPerGb.asOf} (AWS: us-east-1 list prices, no free tier); sources: --json, docs/cost.md.`);
+  out.push(
+    '',
+    `Prices as of ${PRICES.snowpipeCreditsPerGb.asOf} (AWS: us-east-1 list prices, no free tier); sources: --json, docs/cost.md.`,
+  );
   return out.join('\n');
 }
 
 export function register(program: Command): void {
   program
     .command('cost')
-    .description('Snowflake credits and AWS dollars per day of loading N GB of logs, per load method and for the quickstart')
+    .description(
+      'Snowflake credits and AWS dollars per day of loading N GB of logs, per load method and for the quickstart',
+    )
     .requiredOption('--gb-per-day <n>', 'GB (10^9 bytes) of access-log lines per day')
     .option('--objects-per-day <m>', 'log objects per day (default: 1 MB objects)')
     .addOption(new Option('--method <method>', 'show one load method (and the quickstart)').choices(['pipe', 'insert']))
     .option('--batching-window <s>', 'ingest batching window, seconds (deploy parameter batchingWindow)', '5')
     .option('--batch-size <n>', 'log objects per ingest invocation at most (deploy parameter batchSize)', '10')
     .option('--memory-mb <n>', 'ingest function memory, MB', '1024')
-    .option('--credit-price <usd>', `USD per Snowflake credit (default ${PRICES.creditPriceUsd.value}: Enterprise, on demand, AWS US East)`)
+    .option(
+      '--credit-price <usd>',
+      `USD per Snowflake credit (default ${PRICES.creditPriceUsd.value}: Enterprise, on demand, AWS US East)`,
+    )
     .option('--json', 'print the full breakdown with formulas, prices and sources as JSON')
     .action((opts: Opts) => {
       const report = costPerDay({
@@ -83,7 +93,9 @@ export function register(program: Command): void {
       const methods: Method[] = opts.method ? [opts.method, 'quickstart'] : ['pipe', 'insert', 'quickstart'];
       if (opts.json) {
         const picked = Object.fromEntries(methods.map((m) => [m, report.methods[m]]));
-        process.stdout.write(`${JSON.stringify({ ...report, methods: picked, prices: PRICES, rates: RATES, assumptions: ASSUMPTIONS }, null, 2)}\n`);
+        process.stdout.write(
+          `${JSON.stringify({ ...report, methods: picked, prices: PRICES, rates: RATES, assumptions: ASSUMPTIONS }, null, 2)}\n`,
+        );
       } else {
         process.stdout.write(`${formatReport(report, methods)}\n`);
       }

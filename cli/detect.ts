@@ -43,7 +43,10 @@ function instant(flag: string, value: string | undefined): Date | undefined {
   const text = /^\d{4}-\d\d-\d\d$/.test(value) ? `${value}T00:00:00Z` : value;
   const t = Date.parse(text);
   if (!/^\d{4}-\d\d-\d\d/.test(value) || Number.isNaN(t)) {
-    throw new CliError(`${flag} must be an ISO date or time such as 2026-11-18 or 2026-11-18T06:00:00Z, got "${value}".`, 2);
+    throw new CliError(
+      `${flag} must be an ISO date or time such as 2026-11-18 or 2026-11-18T06:00:00Z, got "${value}".`,
+      2,
+    );
   }
   return new Date(t);
 }
@@ -65,11 +68,19 @@ export function prepareDetect(opts: Selection) {
   const all = loadDetections();
   const only = opts.only?.flatMap((o) => o.split(',')).filter((o) => o !== '') ?? [];
   const missing = only.filter((o) => !all.some((d) => d.name === o));
-  if (missing.length) throw new CliError(`no detection named ${missing.join(', ')}; the detections are: ${all.map((d) => d.name).join(', ')}.`, 2);
+  if (missing.length)
+    throw new CliError(
+      `no detection named ${missing.join(', ')}; the detections are: ${all.map((d) => d.name).join(', ')}.`,
+      2,
+    );
   const selected = only.length ? all.filter((d) => only.includes(d.name)) : all;
   const params = parseParams(opts.param);
   const unknown = unknownParams(selected, params);
-  if (unknown.length) throw new CliError(`--param ${unknown.join(', ')}: no selected detection has such a parameter (see docs/detections.md).`, 2);
+  if (unknown.length)
+    throw new CliError(
+      `--param ${unknown.join(', ')}: no selected detection has such a parameter (see docs/detections.md).`,
+      2,
+    );
   const since = instant('--since', opts.since);
   const until = instant('--until', opts.until);
   if (since && until && since >= until) throw new CliError('--since must be before --until.', 2);
@@ -77,11 +88,15 @@ export function prepareDetect(opts: Selection) {
 }
 
 /** Runs the selected detections on `conn`; the findings, or null when the table holds no rows. */
-export async function detect(conn: Connection, opts: Selection): Promise<{ window: Window; results: DetectionResult[] } | null> {
+export async function detect(
+  conn: Connection,
+  opts: Selection,
+): Promise<{ window: Window; results: DetectionResult[] } | null> {
   const { selected, params, since, until } = prepareDetect(opts);
   const window = await defaultWindow(conn, since, until);
   if (!window) return null;
-  if (window.since >= window.until) throw new CliError(`--since ${opts.since} is after the newest loaded request; pass --until as well.`, 2);
+  if (window.since >= window.until)
+    throw new CliError(`--since ${opts.since} is after the newest loaded request; pass --until as well.`, 2);
   try {
     return { window, results: await runDetections(conn, selected, window, params) };
   } catch (err) {
@@ -94,16 +109,23 @@ export async function detect(conn: Connection, opts: Selection): Promise<{ windo
 export function formatFindings(window: Window, results: DetectionResult[]): string {
   const lines = [`Findings for ${window.since.toISOString()} .. ${window.until.toISOString()}:`];
   for (const { detection: d, rows } of results) {
-    lines.push('', `== ${d.name}  (${d.severity}, ${d.technique}): ${rows.length === 0 ? 'nothing found' : `${rows.length} finding${rows.length === 1 ? '' : 's'}`}`);
+    lines.push(
+      '',
+      `== ${d.name}  (${d.severity}, ${d.technique}): ${rows.length === 0 ? 'nothing found' : `${rows.length} finding${rows.length === 1 ? '' : 's'}`}`,
+    );
     if (!rows.length) continue;
     // The evidence is what triage needs in full, so it goes under the table, not cut in a cell.
     const shown: Array<Record<string, unknown>> = rows.slice(0, 20).map((r, i) => ({ '#': i + 1, ...r }));
     lines.push(renderTable(['#', ...COLUMNS.filter((c) => c !== 'EVIDENCE')], shown, 20));
     for (const r of shown) lines.push(`  #${String(r['#'])} ${String(r.EVIDENCE ?? '')}`);
-    if (rows.length > shown.length) lines.push(`  ... ${rows.length - shown.length} more finding(s); --json prints all`);
+    if (rows.length > shown.length)
+      lines.push(`  ... ${rows.length - shown.length} more finding(s); --json prints all`);
   }
   const total = results.reduce((n, r) => n + r.rows.length, 0);
-  lines.push('', `${total} finding${total === 1 ? '' : 's'} from ${results.length} detection${results.length === 1 ? '' : 's'}.`);
+  lines.push(
+    '',
+    `${total} finding${total === 1 ? '' : 's'} from ${results.length} detection${results.length === 1 ? '' : 's'}.`,
+  );
   return lines.join('\n');
 }
 
@@ -113,7 +135,10 @@ export function formatFindings(window: Window, results: DetectionResult[]): stri
  */
 export function isoTime(v: unknown): unknown {
   if (v instanceof Date) return v.toISOString();
-  const text = v !== null && typeof v === 'object' && typeof (v as { toJSON?: unknown }).toJSON === 'function' ? (v as { toJSON: () => unknown }).toJSON() : v;
+  const text =
+    v !== null && typeof v === 'object' && typeof (v as { toJSON?: unknown }).toJSON === 'function'
+      ? (v as { toJSON: () => unknown }).toJSON()
+      : v;
   if (typeof text !== 'string') return text ?? null;
   const m = /^(\d{4}-\d\d-\d\d)[ T](\d\d:\d\d:\d\d(?:\.\d+)?) ?(Z|[+-]\d\d:?\d\d)$/.exec(text);
   if (!m) return text;
@@ -132,7 +157,9 @@ export function findingsJson(window: Window, results: DetectionResult[]): unknow
         detection: d.name,
         severity: d.severity,
         technique: d.technique,
-        ...Object.fromEntries(COLUMNS.map((c) => [c.toLowerCase(), c.endsWith('_SEEN') ? isoTime(r[c]) : (r[c] ?? null)])),
+        ...Object.fromEntries(
+          COLUMNS.map((c) => [c.toLowerCase(), c.endsWith('_SEEN') ? isoTime(r[c]) : (r[c] ?? null)]),
+        ),
       })),
     ),
   };
@@ -177,8 +204,14 @@ export function register(program: Command): void {
     .option('--only <name>', 'run only this detection (repeatable, or comma-separated)', collect)
     .option('--param <name=value>', 'override a detection parameter (repeatable; see docs/detections.md)', collect)
     .option('--json', 'print the findings as one JSON object')
-    .option('--secret <arn>', 'read the Snowflake credentials from this Secrets Manager secret (default: as setup-snowflake)')
-    .option('--print-schedule', 'print the SQL of the optional daily task (sql/detections/schedule/02-task.sql) and exit')
+    .option(
+      '--secret <arn>',
+      'read the Snowflake credentials from this Secrets Manager secret (default: as setup-snowflake)',
+    )
+    .option(
+      '--print-schedule',
+      'print the SQL of the optional daily task (sql/detections/schedule/02-task.sql) and exit',
+    )
     .option('--warehouse <name>', 'with --print-schedule: the warehouse the task runs on', 'S3_ACCESS_LOGS_WH')
     .addHelpText(
       'after',
@@ -187,7 +220,11 @@ export function register(program: Command): void {
     )
     .action(async (opts: DetectOptions) => {
       if (opts.printSchedule) {
-        if (!/^[A-Za-z_][A-Za-z0-9_$]*$/.test(opts.warehouse)) throw new CliError(`--warehouse must be a plain identifier (letters, digits, _ and $), got "${opts.warehouse}".`, 2);
+        if (!/^[A-Za-z_][A-Za-z0-9_$]*$/.test(opts.warehouse))
+          throw new CliError(
+            `--warehouse must be a plain identifier (letters, digits, _ and $), got "${opts.warehouse}".`,
+            2,
+          );
         process.stdout.write(scheduleTaskSql(loadDetections(), opts.warehouse));
         return;
       }
@@ -198,7 +235,9 @@ export function register(program: Command): void {
         else process.stdout.write('s3_access_logs holds no rows yet: nothing to look at.\n');
         return;
       }
-      const text = opts.json ? JSON.stringify(findingsJson(found.window, found.results)) : formatFindings(found.window, found.results);
+      const text = opts.json
+        ? JSON.stringify(findingsJson(found.window, found.results))
+        : formatFindings(found.window, found.results);
       process.stdout.write(`${text}\n`);
     });
 }

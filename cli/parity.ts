@@ -25,7 +25,10 @@ export const UDTF_HANDLER = 'S3AccessLogParser';
  * follows the function's AS and the next `$$`, byte for byte.
  */
 export function extractUdtfPython(sqlText: string): string {
-  const create = new RegExp(`CREATE\\s+(?:OR\\s+REPLACE\\s+)?(?:SECURE\\s+)?FUNCTION\\s+(?:IF\\s+NOT\\s+EXISTS\\s+)?${UDTF_NAME}\\s*\\(`, 'i').exec(sqlText);
+  const create = new RegExp(
+    `CREATE\\s+(?:OR\\s+REPLACE\\s+)?(?:SECURE\\s+)?FUNCTION\\s+(?:IF\\s+NOT\\s+EXISTS\\s+)?${UDTF_NAME}\\s*\\(`,
+    'i',
+  ).exec(sqlText);
   if (!create) throw new Error(`no CREATE FUNCTION ${UDTF_NAME} in the UDTF SQL file`);
   const open = sqlText.indexOf('$$', create.index);
   const close = open < 0 ? -1 : sqlText.indexOf('$$', open + 2);
@@ -57,7 +60,11 @@ _out.flush()
 `;
 
 /** Runs the UDTF handler over `lines` in a single python3 process; returns each line's tuples. */
-export async function runUdtf(python: string, lines: readonly string[], python3 = process.env.PYTHON3 ?? 'python3'): Promise<UdtfTuple[][]> {
+export async function runUdtf(
+  python: string,
+  lines: readonly string[],
+  python3 = process.env.PYTHON3 ?? 'python3',
+): Promise<UdtfTuple[][]> {
   const program = `${python}\n${HARNESS}`;
   const child = spawn(python3, ['-c', program], { stdio: ['pipe', 'pipe', 'pipe'] });
   const out: Buffer[] = [];
@@ -65,16 +72,26 @@ export async function runUdtf(python: string, lines: readonly string[], python3 
   child.stdout.on('data', (b: Buffer) => out.push(b));
   child.stderr.on('data', (b: Buffer) => err.push(b));
   const done = new Promise<number>((resolve, reject) => {
-    child.on('error', (e) => reject(new Error(`could not run ${python3}: ${e.message}. Install Python 3.11+ or set PYTHON3.`)));
+    child.on('error', (e) =>
+      reject(new Error(`could not run ${python3}: ${e.message}. Install Python 3.11+ or set PYTHON3.`)),
+    );
     child.on('close', (code) => resolve(code ?? 1));
   });
   child.stdin.on('error', () => undefined); // a crash surfaces through the exit code and stderr
   // JSON keeps every line one physical line, whatever it contains (quotes, tabs, U+FFFD, …).
   child.stdin.end(lines.map((l) => JSON.stringify(l)).join('\n') + (lines.length ? '\n' : ''));
   const code = await done;
-  if (code !== 0) throw new Error(`the UDTF handler failed under ${python3} (exit ${code}):\n${Buffer.concat(err).toString('utf8').slice(-4000)}`);
-  const results = Buffer.concat(out).toString('utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as UdtfTuple[]);
-  if (results.length !== lines.length) throw new Error(`the UDTF harness answered ${results.length} lines for ${lines.length} inputs`);
+  if (code !== 0)
+    throw new Error(
+      `the UDTF handler failed under ${python3} (exit ${code}):\n${Buffer.concat(err).toString('utf8').slice(-4000)}`,
+    );
+  const results = Buffer.concat(out)
+    .toString('utf8')
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as UdtfTuple[]);
+  if (results.length !== lines.length)
+    throw new Error(`the UDTF harness answered ${results.length} lines for ${lines.length} inputs`);
   return results;
 }
 
@@ -123,8 +140,16 @@ export interface ParityReport {
 
 export function compareParity(lines: readonly ParityLine[]): ParityReport {
   const report: ParityReport = {
-    lines: lines.length, bothAccept: 0, matching: 0, differing: 0, bothReject: 0,
-    tsOnly: [], udtfOnly: [], perColumn: {}, differences: [], agreement: 1,
+    lines: lines.length,
+    bothAccept: 0,
+    matching: 0,
+    differing: 0,
+    bothReject: 0,
+    tsOnly: [],
+    udtfOnly: [],
+    perColumn: {},
+    differences: [],
+    agreement: 1,
   };
   for (const l of lines) {
     if (l.ts.ok && l.udtf.ok) {
@@ -199,7 +224,11 @@ export function warehouseRowToAccessLogRow(r: Record<string, unknown>): AccessLo
     const v = get(c);
     if (c === 'requestdatetime') row[c] = v === null ? null : isoSecond(v);
     else if (typeof v === 'bigint') row[c] = Number(v);
-    else if (['httpstatus', 'bytessent', 'objectsize', 'totaltime', 'turnaroundtime'].includes(c) && typeof v === 'string') row[c] = Number(v);
+    else if (
+      ['httpstatus', 'bytessent', 'objectsize', 'totaltime', 'turnaroundtime'].includes(c) &&
+      typeof v === 'string'
+    )
+      row[c] = Number(v);
     else if (c === 'aclrequired' && typeof v === 'string') row[c] = v.toLowerCase() === 'true';
     else row[c] = v;
   }
@@ -207,7 +236,14 @@ export function warehouseRowToAccessLogRow(r: Record<string, unknown>): AccessLo
 }
 
 function isoSecond(v: unknown): string {
-  const d = v instanceof Date ? v : new Date(typeof v === 'object' && v !== null && 'toJSON' in v ? String((v as { toJSON(): string }).toJSON()) : String(v));
+  const d =
+    v instanceof Date
+      ? v
+      : new Date(
+          typeof v === 'object' && v !== null && 'toJSON' in v
+            ? String((v as { toJSON(): string }).toJSON())
+            : String(v),
+        );
   if (Number.isNaN(d.getTime())) return String(v);
   return `${d.toISOString().slice(0, 19)}Z`;
 }
@@ -241,7 +277,9 @@ export async function compareWithWarehouse(
   const query = async (sql: string) =>
     (await run(sql)).map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k.toUpperCase(), v])));
   const ledger = await query(`SELECT logbucket, logkey, mode FROM s3_access_logs_loads`);
-  const parsedObjects = new Set(ledger.filter((r) => r.MODE === 'parsed').map((r) => `${r.LOGBUCKET}\u0000${r.LOGKEY}`));
+  const parsedObjects = new Set(
+    ledger.filter((r) => r.MODE === 'parsed').map((r) => `${r.LOGBUCKET}\u0000${r.LOGKEY}`),
+  );
   const compared = rawLines.filter((l) => parsedObjects.has(`${l.logbucket}\u0000${l.logkey}`));
   const typed = new Map<string, AccessLogRow>();
   const comparedObjects = new Set(compared.map((l) => `${l.logbucket}\u0000${l.logkey}`));
@@ -253,7 +291,10 @@ export async function compareWithWarehouse(
   for (const r of await query(`SELECT logbucket, logkey, logline, reason FROM s3_access_logs_rejects`)) {
     rejects.set(key3(String(r.LOGBUCKET), String(r.LOGKEY), Number(r.LOGLINE)), String(r.REASON));
   }
-  const tuples = await runUdtf(python, compared.map((l) => l.raw));
+  const tuples = await runUdtf(
+    python,
+    compared.map((l) => l.raw),
+  );
   const lines: ParityLine[] = [];
   let missingTyped = 0;
   const seen = new Set<string>();
@@ -267,16 +308,32 @@ export async function compareWithWarehouse(
       return;
     }
     const out = tuples[i]!;
-    const udtf: ParseResult = out.length === 1 ? udtfTupleToResult(out[0]!) : { ok: false, reason: `udtf-shape: ${out.length} rows` };
-    lines.push({ where: `s3://${l.logbucket}/${l.logkey}:${l.logline}`, raw: l.raw, ts: row ? { ok: true, row } : { ok: false, reason: reason! }, udtf });
+    const udtf: ParseResult =
+      out.length === 1 ? udtfTupleToResult(out[0]!) : { ok: false, reason: `udtf-shape: ${out.length} rows` };
+    lines.push({
+      where: `s3://${l.logbucket}/${l.logkey}:${l.logline}`,
+      raw: l.raw,
+      ts: row ? { ok: true, row } : { ok: false, reason: reason! },
+      udtf,
+    });
   });
   const missingRaw = [...typed.keys()].filter((k) => !seen.has(k)).length;
-  return { source, lines: rawLines.length, notCompared: rawLines.length - compared.length, missingTyped, missingRaw, report: compareParity(lines) };
+  return {
+    source,
+    lines: rawLines.length,
+    notCompared: rawLines.length - compared.length,
+    missingTyped,
+    missingRaw,
+    report: compareParity(lines),
+  };
 }
 
 export function formatLocalParityReport(r: LocalParityReport): string {
   return [
-    formatParityReport(r.report, `Parity on the local stack: UDTF (sql/fallback/02-udtf.sql, python3) vs the Lambda's typed rows (raw lines from ${r.source === 'staging' ? 's3_access_logs_staging' : 'the log objects in S3'})`),
+    formatParityReport(
+      r.report,
+      `Parity on the local stack: UDTF (sql/fallback/02-udtf.sql, python3) vs the Lambda's typed rows (raw lines from ${r.source === 'staging' ? 's3_access_logs_staging' : 'the log objects in S3'})`,
+    ),
     `  raw lines read:        ${r.lines}`,
     `  not compared:          ${r.notCompared} (objects not typed by the Lambda: ledger mode raw/task or no ledger row)`,
     `  missing typed:         ${r.missingTyped} (raw line with neither typed row nor reject)`,
@@ -291,16 +348,23 @@ async function rawLinesFromS3(
 ): Promise<RawLine[]> {
   const { S3Client, GetObjectCommand } = await import('@aws-sdk/client-s3');
   const { readLogRecords } = await import('../shared/access-log/formats/index.ts');
-  const s3 = new S3Client({ ...s3Config, forcePathStyle: true, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const s3 = new S3Client({
+    ...s3Config,
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
   const out: RawLine[] = [];
   try {
-    const objects = await query(`SELECT logbucket, logkey FROM s3_access_logs_loads WHERE mode = 'parsed' ORDER BY logbucket, logkey`);
+    const objects = await query(
+      `SELECT logbucket, logkey FROM s3_access_logs_loads WHERE mode = 'parsed' ORDER BY logbucket, logkey`,
+    );
     for (const o of objects) {
       const bucket = String(o.LOGBUCKET);
       const key = String(o.LOGKEY);
       const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
       // As raw mode stages them: JSON/Parquet records as their text line (the UDTF reads text only).
-      for await (const p of readLogRecords(res.Body as AsyncIterable<Uint8Array>, { rawAs: 'text' })) out.push({ logbucket: bucket, logkey: key, logline: p.line, raw: p.raw });
+      for await (const p of readLogRecords(res.Body as AsyncIterable<Uint8Array>, { rawAs: 'text' }))
+        out.push({ logbucket: bucket, logkey: key, logline: p.line, raw: p.raw });
     }
   } finally {
     s3.destroy();
@@ -312,22 +376,28 @@ async function runLocalParity(dataDir: string, fromS3: boolean): Promise<LocalPa
   const { info, snowflake: credentials } = localStack(dataDir);
   const python = await readUdtfPython();
   const { default: snowflake } = await import('snowflake-sdk');
-  const { configureSnowflakeSdk, connect, connectionOptions, execute } = await import('../shared/snowflake/connection.ts');
-  configureSnowflakeSdk();
-  const conn = snowflake.createConnection(
-    connectionOptions(credentials),
+  const { configureSnowflakeSdk, connect, connectionOptions, execute } = await import(
+    '../shared/snowflake/connection.ts'
   );
+  configureSnowflakeSdk();
+  const conn = snowflake.createConnection(connectionOptions(credentials));
   try {
     await connect(conn);
   } catch (err) {
-    throw new CliError(`cannot connect to the local warehouse at ${info.snowflakeUrl}: ${(err as Error).message}. Is "npm start" still running?`, 1);
+    throw new CliError(
+      `cannot connect to the local warehouse at ${info.snowflakeUrl}: ${(err as Error).message}. Is "npm start" still running?`,
+      1,
+    );
   }
   const query = (sql: string) => execute<Record<string, unknown>>(conn, sql);
   try {
     const lines = fromS3
       ? await rawLinesFromS3(query, { endpoint: info.awsEndpoint, region: info.region })
       : (await query('SELECT logbucket, logkey, logline, raw FROM s3_access_logs_staging')).map((r) => ({
-          logbucket: String(r.LOGBUCKET), logkey: String(r.LOGKEY), logline: Number(r.LOGLINE), raw: String(r.RAW),
+          logbucket: String(r.LOGBUCKET),
+          logkey: String(r.LOGKEY),
+          logline: Number(r.LOGLINE),
+          raw: String(r.RAW),
         }));
     return await compareWithWarehouse(query, lines, fromS3 ? 's3' : 'staging', python);
   } finally {
@@ -348,7 +418,10 @@ export function register(program: Command): void {
     .option('--min-agreement <percent>', 'exit 1 when agreement is below this percentage of lines both accept', '99.9')
     .action(async (opts: { local?: boolean; dataDir: string; fromS3?: boolean; fromStaging?: boolean; minAgreement: string }) => {
       if (!opts.local) {
-        throw new CliError('parity runs against the local stack only: pass --local (in Snowflake, run sql/checks/parity.sql).', 2);
+        throw new CliError(
+          'parity runs against the local stack only: pass --local (in Snowflake, run sql/checks/parity.sql).',
+          2,
+        );
       }
       if (opts.fromS3 && opts.fromStaging) throw new CliError('--from-s3 and --from-staging exclude each other; pick where the raw lines come from.', 2);
       const min = Number(opts.minAgreement);

@@ -222,7 +222,9 @@ export function formatSummary(s: ParseSummary): string {
 export function register(program: Command): void {
   program
     .command('parse')
-    .description('Parse S3 server access log files (text, or CloudWatch Logs vended JSON or Parquet; plain or gzip) into typed rows on stdout.')
+    .description(
+      'Parse S3 server access log files (text, or CloudWatch Logs vended JSON or Parquet; plain or gzip) into typed rows on stdout.',
+    )
     .argument('<inputs...>', 'log files, directories (every file below, sorted), or - for stdin')
     .addOption(new Option('--format <format>', 'output format').choices(['ndjson', 'csv']).default('ndjson'))
     .option('--rejects <file>', 'write rejected lines as NDJSON {logkey, logline, reason, rawline} to FILE')

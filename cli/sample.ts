@@ -10,7 +10,10 @@ import { generateSample } from '../local/sample/index.ts';
 import { sampleObjects, SAMPLE_FORMATS, type SampleFormat } from '../local/sample/vended.ts';
 import { CliError } from './errors.ts';
 
-export function writeSample(dir: string, opts: { formats: SampleFormat[]; seed: string; days: number }): { files: number; rows: number } {
+export function writeSample(
+  dir: string,
+  opts: { formats: SampleFormat[]; seed: string; days: number },
+): { files: number; rows: number } {
   const sample = generateSample({ seed: opts.seed, days: opts.days, prefix: '' });
   let files = 0;
   for (const format of opts.formats) {
@@ -20,7 +23,10 @@ export function writeSample(dir: string, opts: { formats: SampleFormat[]; seed: 
         mkdirSync(path.dirname(file), { recursive: true });
         writeFileSync(file, o.body);
       } catch (err) {
-        throw new CliError(`cannot write ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}. Pass a directory you can write to.`, 1);
+        throw new CliError(
+          `cannot write ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}. Pass a directory you can write to.`,
+          1,
+        );
       }
       files++;
     }
@@ -31,7 +37,9 @@ export function writeSample(dir: string, opts: { formats: SampleFormat[]; seed: 
 export function register(program: Command): void {
   program
     .command('sample')
-    .description('Write the generated sample logs to DIR/<format>/ as text, vended JSON (gzip NDJSON) and/or Parquet, for `npm start -- --logs DIR`')
+    .description(
+      'Write the generated sample logs to DIR/<format>/ as text, vended JSON (gzip NDJSON) and/or Parquet, for `npm start -- --logs DIR`',
+    )
     .argument('<dir>', 'directory to write into (created if missing)')
     .addOption(new Option('--formats <list>', 'comma-separated: text, json, parquet').default(SAMPLE_FORMATS.join(',')))
     .option('--seed <seed>', 'seed of the generated sample', '20261116')
@@ -39,10 +47,14 @@ export function register(program: Command): void {
     .action((dir: string, opts: { formats: string; seed: string; days: string }) => {
       const formats = opts.formats.split(',').map((f) => f.trim());
       const bad = formats.find((f) => !(SAMPLE_FORMATS as readonly string[]).includes(f));
-      if (bad !== undefined || formats.length === 0) throw new CliError(`--formats ${opts.formats}: "${bad ?? ''}" is not one of ${SAMPLE_FORMATS.join(', ')}.`, 2);
+      if (bad !== undefined || formats.length === 0)
+        throw new CliError(`--formats ${opts.formats}: "${bad ?? ''}" is not one of ${SAMPLE_FORMATS.join(', ')}.`, 2);
       const days = Number(opts.days);
-      if (!Number.isInteger(days) || days < 1 || days > 366) throw new CliError(`--days ${opts.days} is not a whole number of days from 1 to 366.`, 2);
+      if (!Number.isInteger(days) || days < 1 || days > 366)
+        throw new CliError(`--days ${opts.days} is not a whole number of days from 1 to 366.`, 2);
       const { files, rows } = writeSample(dir, { formats: formats as SampleFormat[], seed: opts.seed, days });
-      process.stdout.write(`wrote ${files} objects (${rows} rows) to ${dir}; load them with: npm start -- --logs ${dir}\n`);
+      process.stdout.write(
+        `wrote ${files} objects (${rows} rows) to ${dir}; load them with: npm start -- --logs ${dir}\n`,
+      );
     });
 }

@@ -66,17 +66,35 @@ export function statementsFor(opts: SetupOptions): AppliedStatement[] {
   const root = opts.root ?? REPO_ROOT;
   const statements = fileStatements(sqlFilesFor(opts));
   if (opts.stagingRoleArn && !(opts.setup && opts.stagingUrl)) {
-    throw new CliError('--staging-role-arn creates the storage integration and goes with --setup and --staging-url.', 2);
+    throw new CliError(
+      '--staging-role-arn creates the storage integration and goes with --setup and --staging-url.',
+      2,
+    );
   }
   if (!opts.stagingUrl) return statements;
   try {
     if (opts.setup) {
       if (!opts.stagingRoleArn) {
-        throw new CliError('--setup --staging-url creates the storage integration: also pass --staging-role-arn <the stack\'s SnowflakeStagingRoleArn output>.', 2);
+        throw new CliError(
+          "--setup --staging-url creates the storage integration: also pass --staging-role-arn <the stack's SnowflakeStagingRoleArn output>.",
+          2,
+        );
       }
-      return [...statements, ...storageIntegrationStatements({ url: opts.stagingUrl, roleArn: opts.stagingRoleArn, name: opts.storageIntegration }, root)];
+      return [
+        ...statements,
+        ...storageIntegrationStatements(
+          { url: opts.stagingUrl, roleArn: opts.stagingRoleArn, name: opts.storageIntegration },
+          root,
+        ),
+      ];
     }
-    return [...statements, ...pipeStatements({ url: opts.stagingUrl, storageIntegration: opts.storageIntegration ?? STORAGE_INTEGRATION }, root)];
+    return [
+      ...statements,
+      ...pipeStatements(
+        { url: opts.stagingUrl, storageIntegration: opts.storageIntegration ?? STORAGE_INTEGRATION },
+        root,
+      ),
+    ];
   } catch (err) {
     if (err instanceof CliError) throw err;
     throw new CliError((err as Error).message, 2);
@@ -99,7 +117,12 @@ export function sqlFilesFor(opts: SetupOptions): string[] {
   }
   if (opts.schedule) {
     const dir = path.join(root, 'sql', 'detections', 'schedule');
-    files.push(...readdirSync(dir).filter((f) => f.endsWith('.sql')).sort().map((f) => path.join(dir, f)));
+    files.push(
+      ...readdirSync(dir)
+        .filter((f) => f.endsWith('.sql'))
+        .sort()
+        .map((f) => path.join(dir, f)),
+    );
   }
   // Last: the loader's grants name the tables, so they must exist.
   files.push(path.join(root, 'sql', 'grants.sql'));
@@ -188,7 +211,7 @@ export async function setupSnowflake(
   io: { out: (s: string) => void; env?: NodeJS.ProcessEnv } = { out: (s) => process.stdout.write(s) },
 ): Promise<AppliedStatement[]> {
   if (opts.publicKey && !opts.setup) {
-    throw new CliError('--public-key sets the service user\'s key and goes with --setup.', 2);
+    throw new CliError("--public-key sets the service user's key and goes with --setup.", 2);
   }
   const statements = statementsFor(opts);
   const keyFile = opts.publicKey;
@@ -242,7 +265,9 @@ export async function setupSnowflake(
       await execute(conn, alterKey).catch((err: unknown) => {
         throw new CliError(`Setting the public key of ${LOADER_USER} failed: ${(err as Error).message}`);
       });
-      io.out(`ok  --public-key  ALTER USER ${LOADER_USER} SET RSA_PUBLIC_KEY = '…'  (${Math.round(performance.now() - t0)} ms)\n`);
+      io.out(
+        `ok  --public-key  ALTER USER ${LOADER_USER} SET RSA_PUBLIC_KEY = '…'  (${Math.round(performance.now() - t0)} ms)\n`,
+      );
     }
     io.out(`${applied.length + (alterKey ? 1 : 0)} statement(s) applied.\n`);
     if (opts.stagingUrl) await reportHandshake(conn, opts, io.out);
@@ -256,7 +281,10 @@ export async function setupSnowflake(
 async function reportHandshake(conn: Connection, opts: SetupOptions, out: (s: string) => void): Promise<void> {
   const { execute } = await import('../shared/snowflake/connection.ts');
   if (opts.setup) {
-    const props = await execute<{ property: string; property_value: string }>(conn, `DESC INTEGRATION ${opts.storageIntegration ?? STORAGE_INTEGRATION}`);
+    const props = await execute<{ property: string; property_value: string }>(
+      conn,
+      `DESC INTEGRATION ${opts.storageIntegration ?? STORAGE_INTEGRATION}`,
+    );
     const value = (name: string) => props.find((p) => p.property === name)?.property_value ?? '(not shown)';
     out(
       `\nNext deploy (docs/pipe-setup.md): --param="snowflakeIamUserArn=${value('STORAGE_AWS_IAM_USER_ARN')}" ` +
@@ -264,7 +292,10 @@ async function reportHandshake(conn: Connection, opts: SetupOptions, out: (s: st
     );
     return;
   }
-  const pipes = await execute<{ name: string; notification_channel: string | null }>(conn, "SHOW PIPES LIKE 'S3_ACCESS_LOGS_%'");
+  const pipes = await execute<{ name: string; notification_channel: string | null }>(
+    conn,
+    "SHOW PIPES LIKE 'S3_ACCESS_LOGS_%'",
+  );
   const channels = [...new Set(pipes.map((p) => p.notification_channel).filter(Boolean))];
   out(
     channels.length === 1
@@ -282,12 +313,30 @@ export function register(program: Command): void {
     )
     .option('--setup', 'apply sql/00-setup.sql instead; run it once, as an administrator (SYSADMIN + SECURITYADMIN)')
     .option('--public-key <file>', `with --setup: set this RSA public key (PEM) on the ${LOADER_USER} user`)
-    .option('--fallback', 'also apply sql/fallback/*.sql (the fallback path: stream, UDTF, task; Snowpipe objects stay manual)')
-    .option('--schedule', 'also apply sql/detections/schedule/*.sql: the findings table and the daily detection task (created suspended)')
-    .option('--staging-url <url>', "load method pipe: the stack's StagingUrl output (s3://bucket/pipe/); adds the file format, stage and pipes (sql/pipe/)")
-    .option('--staging-role-arn <arn>', "with --setup --staging-url: the stack's SnowflakeStagingRoleArn output; creates the storage integration (ACCOUNTADMIN)")
-    .option('--storage-integration <name>', `with --staging-url: the storage integration's name (default ${STORAGE_INTEGRATION})`)
-    .option('--secret <arn>', 'read the credentials from this Secrets Manager secret (default: SNOWFLAKE_SECRET_ARN, else SNOWFLAKE_* variables)')
+    .option(
+      '--fallback',
+      'also apply sql/fallback/*.sql (the fallback path: stream, UDTF, task; Snowpipe objects stay manual)',
+    )
+    .option(
+      '--schedule',
+      'also apply sql/detections/schedule/*.sql: the findings table and the daily detection task (created suspended)',
+    )
+    .option(
+      '--staging-url <url>',
+      "load method pipe: the stack's StagingUrl output (s3://bucket/pipe/); adds the file format, stage and pipes (sql/pipe/)",
+    )
+    .option(
+      '--staging-role-arn <arn>',
+      "with --setup --staging-url: the stack's SnowflakeStagingRoleArn output; creates the storage integration (ACCOUNTADMIN)",
+    )
+    .option(
+      '--storage-integration <name>',
+      `with --staging-url: the storage integration's name (default ${STORAGE_INTEGRATION})`,
+    )
+    .option(
+      '--secret <arn>',
+      'read the credentials from this Secrets Manager secret (default: SNOWFLAKE_SECRET_ARN, else SNOWFLAKE_* variables)',
+    )
     .option('--dry-run', 'list the statements without connecting')
     .addHelpText(
       'after',

@@ -30,14 +30,24 @@ export function register(program: Command): void {
       let server;
       try {
         // The login printed below is the only one accepted.
-        server = await startSnowflakeLocal({ port, users: [{ name: 'local', password: 'local' }], ...(opts.memory ? {} : { dbPath: opts.db }) });
+        server = await startSnowflakeLocal({
+          port,
+          users: [{ name: 'local', password: 'local' }],
+          ...(opts.memory ? {} : { dbPath: opts.db }),
+        });
       } catch (err) {
         if (err instanceof PortInUseError) {
-          throw new CliError(`port ${port} on 127.0.0.1 is already in use; stop the other process or pass --port <free port> (0 picks one).`, 1);
+          throw new CliError(
+            `port ${port} on 127.0.0.1 is already in use; stop the other process or pass --port <free port> (0 picks one).`,
+            1,
+          );
         }
         const msg = err instanceof Error ? err.message : String(err);
         if (/lock|Conflicting lock|Could not set lock/i.test(msg)) {
-          throw new CliError(`the warehouse file ${opts.db} is in use by another process; stop it or pass --db <other file>.`, 1);
+          throw new CliError(
+            `the warehouse file ${opts.db} is in use by another process; stop it or pass --db <other file>.`,
+            1,
+          );
         }
         throw err;
       }

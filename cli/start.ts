@@ -29,7 +29,8 @@ interface StartOptions {
 function port(flag: string) {
   return (value: string): number => {
     const n = Number(value);
-    if (!/^\d+$/.test(value) || n > 65535) throw new CliError(`${flag} must be a port number 0..65535 (0 = any free port), got "${value}".`, 2);
+    if (!/^\d+$/.test(value) || n > 65535)
+      throw new CliError(`${flag} must be a port number 0..65535 (0 = any free port), got "${value}".`, 2);
     return n;
   };
 }
@@ -37,7 +38,9 @@ function port(flag: string) {
 export function register(program: Command): void {
   program
     .command('start')
-    .description('Run the whole pipeline locally (S3+SQS emulator, notification bridge, ingest, snowflake-local), load sample logs, print the investigations')
+    .description(
+      'Run the whole pipeline locally (S3+SQS emulator, notification bridge, ingest, snowflake-local), load sample logs, print the investigations',
+    )
     .option('--aws-port <port>', 'S3+SQS emulator port (0 = any free port)', port('--aws-port'), 4566)
     .option('--snowflake-port <port>', 'snowflake-local port (0 = any free port)', port('--snowflake-port'), 8085)
     .option('--data-dir <dir>', 'where the warehouse (DuckDB) and stack.json live', '.local')
@@ -45,8 +48,16 @@ export function register(program: Command): void {
     .option('--seed <seed>', 'seed of the generated sample', '20261116')
     .option('--once', 'exit after the summary and the queries')
     .option('--json', 'print the summary as JSON on the last line of stdout')
-    .option('--load-method <method>', 'pipe (staged files loaded by Snowpipe) or insert (Snowflake transactions)', 'pipe')
-    .option('--log-level <level>', 'ingest log level (DEBUG, INFO, WARN, ERROR, SILENT); its JSON lines go to stdout', 'ERROR')
+    .option(
+      '--load-method <method>',
+      'pipe (staged files loaded by Snowpipe) or insert (Snowflake transactions)',
+      'pipe',
+    )
+    .option(
+      '--log-level <level>',
+      'ingest log level (DEBUG, INFO, WARN, ERROR, SILENT); its JSON lines go to stdout',
+      'ERROR',
+    )
     .action(async (opts: StartOptions) => {
       await start(opts);
     });
@@ -60,7 +71,8 @@ async function start(opts: StartOptions): Promise<void> {
     throw new CliError(`--log-level must be DEBUG, INFO, WARN, ERROR or SILENT, got "${opts.logLevel}".`, 2);
   }
   const method = opts.loadMethod.toLowerCase();
-  if (method !== 'pipe' && method !== 'insert') throw new CliError(`--load-method must be pipe or insert, got "${opts.loadMethod}".`, 2);
+  if (method !== 'pipe' && method !== 'insert')
+    throw new CliError(`--load-method must be pipe or insert, got "${opts.loadMethod}".`, 2);
   // Imported here so that `--help` stays fast.
   const { startStack, listLogFiles, StackError, STACK_FILE } = await import('../local/stack.ts');
   const seed = /^\d+$/.test(opts.seed) ? Number(opts.seed) : opts.seed;
@@ -84,7 +96,8 @@ async function start(opts: StartOptions): Promise<void> {
         (opts.json ? process.stderr : process.stdout).write(line);
       },
       onError: (err) => {
-        if (level !== 'SILENT') process.stderr.write(`s3-access-logs: warning: ${(err as Error)?.message ?? String(err)}\n`);
+        if (level !== 'SILENT')
+          process.stderr.write(`s3-access-logs: warning: ${(err as Error)?.message ?? String(err)}\n`);
       },
     });
   } catch (err) {
@@ -120,9 +133,12 @@ async function start(opts: StartOptions): Promise<void> {
     if (opts.logs) out(`Loading the files in ${opts.logs} into s3://${info.logBucket}/${info.logPrefix}`);
     else out(`Loading a generated sample (seed ${seed}) into s3://${info.logBucket}/${info.logPrefix}`);
 
-    const bar = new SingleBar(
-      { format: 'ingest [{bar}] {value}/{total} objects  {duration_formatted}', hideCursor: true, clearOnComplete: false, stream: process.stderr },
-    );
+    const bar = new SingleBar({
+      format: 'ingest [{bar}] {value}/{total} objects  {duration_formatted}',
+      hideCursor: true,
+      clearOnComplete: false,
+      stream: process.stderr,
+    });
     let barStarted = false;
     let barDone = false;
     stopBar = () => {
@@ -158,14 +174,18 @@ async function start(opts: StartOptions): Promise<void> {
     );
     out(`  dlq      ${fmt(summary.dlq)}  (messages in the dead-letter queue)`);
     if (summary.files) {
-      out(`  files    ${fmt(summary.files.loaded)}  staged files loaded by Snowpipe, ${fmt(summary.files.failed)} failed${summary.files.failed ? ' (below; see sql/checks/pipe-loads.sql)' : ''}`);
+      out(
+        `  files    ${fmt(summary.files.loaded)}  staged files loaded by Snowpipe, ${fmt(summary.files.failed)} failed${summary.files.failed ? ' (below; see sql/checks/pipe-loads.sql)' : ''}`,
+      );
       for (const f of summary.files.failures) out(`    FAILED ${f.file} → ${f.table}: ${f.error}`);
     }
 
     const results = await stack.runQueries();
     for (const r of results) {
       out();
-      out(`== ${r.name}  (sql/queries/${r.file}, ${r.rows.length} row${r.rows.length === 1 ? '' : 's'}, ${Math.round(r.ms)} ms)`);
+      out(
+        `== ${r.name}  (sql/queries/${r.file}, ${r.rows.length} row${r.rows.length === 1 ? '' : 's'}, ${Math.round(r.ms)} ms)`,
+      );
       out(renderTable(r.columns, r.rows, 15));
     }
     // The detections (sql/detections/) over the last 24 h of the loaded logs; `detect` prints the same.
@@ -181,7 +201,9 @@ async function start(opts: StartOptions): Promise<void> {
       out('The stack is running. Ctrl-C stops it.');
       out(`  AWS (S3 + SQS)  endpoint ${info.awsEndpoint}, region ${info.region}, access key "local", secret "local"`);
       out(`  log bucket      s3://${info.logBucket}/${info.logPrefix}  - objects put there are loaded, e.g.`);
-      out(`                  AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local aws --endpoint-url ${info.awsEndpoint} --region ${info.region} s3 cp FILE s3://${info.logBucket}/${info.logPrefix}`);
+      out(
+        `                  AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local aws --endpoint-url ${info.awsEndpoint} --region ${info.region} s3 cp FILE s3://${info.logBucket}/${info.logPrefix}`,
+      );
       out(`  queue           ${info.queueUrl}`);
       out(`  DLQ             ${info.dlqUrl}`);
       out(`  Snowflake       accessUrl ${info.snowflakeUrl}, account local, user local, password local, database S3_ACCESS_LOGS, schema PUBLIC`);
@@ -189,7 +211,17 @@ async function start(opts: StartOptions): Promise<void> {
     }
     if (opts.json) {
       const files = summary.files ? { filesLoaded: summary.files.loaded, filesFailed: summary.files.failed } : {};
-      out(JSON.stringify({ objects: summary.objects, rows: summary.rows, rejects: summary.rejects, skipped: summary.skipped, dlq: summary.dlq, method, ...files }));
+      out(
+        JSON.stringify({
+          objects: summary.objects,
+          rows: summary.rows,
+          rejects: summary.rejects,
+          skipped: summary.skipped,
+          dlq: summary.dlq,
+          method,
+          ...files,
+        }),
+      );
     }
     if (!opts.once) {
       live = true;

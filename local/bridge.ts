@@ -72,7 +72,9 @@ export function startBridge(options: BridgeOptions): Bridge {
           ],
           { region: options.region, configurationId: 'local-access-logs' },
         );
-        await options.sqs.send(new SendMessageCommand({ QueueUrl: options.queueUrl, MessageBody: JSON.stringify(body) }));
+        await options.sqs.send(
+          new SendMessageCommand({ QueueUrl: options.queueUrl, MessageBody: JSON.stringify(body) }),
+        );
         seen.set(obj.Key, version);
         sent++;
         count++;

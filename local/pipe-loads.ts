@@ -37,7 +37,11 @@ export async function pipeLoads(conn: Connection, since: Date): Promise<PipeLoad
         else out.rows += n;
       } else {
         out.files.failed++;
-        out.failures.push({ table, file: String(h.FILE_NAME), error: `${String(h.STATUS)}: ${String(h.FIRST_ERROR_MESSAGE ?? '(no message)')}` });
+        out.failures.push({
+          table,
+          file: String(h.FILE_NAME),
+          error: `${String(h.STATUS)}: ${String(h.FIRST_ERROR_MESSAGE ?? '(no message)')}`,
+        });
       }
     }
   }

@@ -22,6 +22,7 @@ import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
  *   fauxqs implements on receive as SQS does, so the poller does not second-guess it.
  */
 
+// biome-ignore lint/suspicious/noConfusingVoidType: the same return type as aws-lambda's SQSHandler, so a handler that returns nothing fits.
 export type BatchHandler = (event: SQSEvent) => Promise<SQSBatchResponse | void>;
 
 export interface PollerOptions {
@@ -63,7 +64,8 @@ export function startPoller(options: PollerOptions): Poller {
   const windowMs = options.batchingWindowMs ?? 0;
   const concurrency = options.concurrency ?? 1;
   const waitTimeSeconds = options.waitTimeSeconds ?? 1;
-  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000) throw new Error(`batchSize must be 1..10000, got ${batchSize}`);
+  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000)
+    throw new Error(`batchSize must be 1..10000, got ${batchSize}`);
   if (!(concurrency >= 1)) throw new Error(`concurrency must be >= 1, got ${concurrency}`);
 
   const stats = { invocations: 0, received: 0, deleted: 0, failed: 0 };
@@ -73,9 +75,12 @@ export function startPoller(options: PollerOptions): Poller {
   let region = 'us-east-1';
 
   async function describeQueue(): Promise<void> {
-    const out = await options.sqs.send(new GetQueueAttributesCommand({ QueueUrl: options.queueUrl, AttributeNames: ['QueueArn'] }), {
-      abortSignal: abort.signal,
-    });
+    const out = await options.sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: options.queueUrl, AttributeNames: ['QueueArn'] }),
+      {
+        abortSignal: abort.signal,
+      },
+    );
     queueArn = out.Attributes?.QueueArn;
     region = queueArn?.split(':')[3] ?? (await options.sqs.config.region()) ?? region;
   }
@@ -138,7 +143,9 @@ export function startPoller(options: PollerOptions): Poller {
         }),
       );
       if (out.Failed && out.Failed.length > 0) {
-        throw new Error(`could not delete ${out.Failed.length} processed message(s): ${out.Failed[0]?.Message ?? 'unknown'}`);
+        throw new Error(
+          `could not delete ${out.Failed.length} processed message(s): ${out.Failed[0]?.Message ?? 'unknown'}`,
+        );
       }
     }
   }
@@ -148,7 +155,9 @@ export function startPoller(options: PollerOptions): Poller {
       await options.sqs.send(
         new ChangeMessageVisibilityBatchCommand({
           QueueUrl: options.queueUrl,
-          Entries: messages.slice(i, i + 10).map((m, j) => ({ Id: String(j), ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: 0 })),
+          Entries: messages
+            .slice(i, i + 10)
+            .map((m, j) => ({ Id: String(j), ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: 0 })),
         }),
       );
     }
@@ -176,7 +185,13 @@ export function startPoller(options: PollerOptions): Poller {
     await deleteAll(done);
     stats.deleted += done.length;
     stats.failed += messages.length - done.length;
-    options.onBatch?.({ received: messages.length, deleted: done.length, failed: messages.length - done.length, threw, failedIds });
+    options.onBatch?.({
+      received: messages.length,
+      deleted: done.length,
+      failed: messages.length - done.length,
+      threw,
+      failedIds,
+    });
   }
 
   async function worker(): Promise<void> {

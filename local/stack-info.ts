@@ -12,7 +12,13 @@ export class StackError extends Error {
   override name = 'StackError';
 }
 
-export const SNOWFLAKE_LOGIN = { account: 'local', username: 'local', password: 'local', database: 'S3_ACCESS_LOGS', schema: 'PUBLIC' } as const;
+export const SNOWFLAKE_LOGIN = {
+  account: 'local',
+  username: 'local',
+  password: 'local',
+  database: 'S3_ACCESS_LOGS',
+  schema: 'PUBLIC',
+} as const;
 
 export const STACK_FILE = 'stack.json';
 
@@ -50,7 +56,9 @@ export function readStackInfo(dataDir: string): StackInfo | null {
     if (typeof info.awsEndpoint !== 'string' || typeof info.queueUrl !== 'string') throw new Error('missing fields');
     return info;
   } catch (err) {
-    throw new StackError(`${file} is corrupt (${(err as Error).message}). Delete it if no stack is running on ${dataDir}.`);
+    throw new StackError(
+      `${file} is corrupt (${(err as Error).message}). Delete it if no stack is running on ${dataDir}.`,
+    );
   }
 }
 
@@ -74,10 +82,17 @@ export function runningStack(dataDir: string): { info: StackInfo; snowflake: Sno
     );
   }
   if (!pidAlive(info.pid)) {
-    throw new StackError(`the local stack recorded in ${path.join(dir, STACK_FILE)} (pid ${info.pid}) is not running. Start it with "npm start".`);
+    throw new StackError(
+      `the local stack recorded in ${path.join(dir, STACK_FILE)} (pid ${info.pid}) is not running. Start it with "npm start".`,
+    );
   }
   return {
     info,
-    snowflake: { ...SNOWFLAKE_LOGIN, ...info.snowflake, password: SNOWFLAKE_LOGIN.password, accessUrl: info.snowflakeUrl },
+    snowflake: {
+      ...SNOWFLAKE_LOGIN,
+      ...info.snowflake,
+      password: SNOWFLAKE_LOGIN.password,
+      accessUrl: info.snowflakeUrl,
+    },
   };
 }

@@ -12,7 +12,16 @@
  * (or the user's files) and waits until every object is loaded, skipped or dead-lettered.
  * `runQueries` runs `sql/queries/*.sql`. Errors a user can fix are `StackError`s: one sentence.
  */
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, unlinkSync, writeFileSync, accessSync, constants } from 'node:fs';
+import {
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+  accessSync,
+  constants,
+} from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
@@ -20,10 +29,16 @@ import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-s
 import { Logger } from '@aws-lambda-powertools/logger';
 import { startAwsLocal, type AwsLocal } from './aws.ts';
 import { startBridge, type Bridge } from './bridge.ts';
-import { startPoller, type Poller } from './poller.ts';
-import { generateSample, type SampleOptions, type SampleTruth } from './sample/index.ts';
+import { startPoller } from './poller.ts';
+import { generateSample, type SampleOptions } from './sample/index.ts';
 import { startSnowflakeLocal, type SnowflakeLocal } from './snowflake/index.ts';
-import { INGEST_DEFAULTS, loadIngestConfig, type IngestConfig, type LoadMethod, type LogLevel } from '../shared/config.ts';
+import {
+  INGEST_DEFAULTS,
+  loadIngestConfig,
+  type IngestConfig,
+  type LoadMethod,
+  type LogLevel,
+} from '../shared/config.ts';
 import { applyPipeSql, stagingUrl } from '../shared/snowflake/pipe-sql.ts';
 import { pipeLoads, type PipeLoads } from './pipe-loads.ts';
 import { execute, type ConnectionProvider } from '../shared/snowflake/connection.ts';
@@ -32,7 +47,7 @@ import { bindParams, loadSqlTemplates } from '../shared/snowflake/sql-params.ts'
 import { createIngestHandler, defaultConnections } from '../functions/ingest/handler.ts';
 import { pidAlive, readStackInfo, SNOWFLAKE_LOGIN, STACK_FILE, StackError, WAREHOUSE_FILE, type StackInfo } from './stack-info.ts';
 
-export { readStackInfo, runningStack, SNOWFLAKE_LOGIN, STACK_FILE, StackError, type StackInfo } from './stack-info.ts';
+export { STACK_FILE, StackError, type StackInfo } from './stack-info.ts';
 import type { BatchSummary } from '../functions/ingest/observability.ts';
 
 export interface StackOptions {
@@ -112,7 +127,8 @@ export function listLogFiles(dir: string): string[] {
   } catch (err) {
     throw new StackError(`cannot read --logs ${dir}: ${reason(err)}. Pass a directory of S3 access log files.`);
   }
-  if (!st.isDirectory()) throw new StackError(`--logs ${dir} is not a directory. Pass a directory of S3 access log files.`);
+  if (!st.isDirectory())
+    throw new StackError(`--logs ${dir} is not a directory. Pass a directory of S3 access log files.`);
   const files: string[] = [];
   const walk = (d: string) => {
     let entries;
@@ -165,9 +181,12 @@ function portError(err: unknown, flag: string, port: number): StackError | null 
   const e = err as NodeJS.ErrnoException;
   const text = `${e?.code ?? ''} ${e?.message ?? ''}`;
   if (/EADDRINUSE|already in use/i.test(text)) {
-    return new StackError(`port ${port} is already in use (${flag}). Stop what is using it, or pass ${flag} with another port (0 = any free port).`);
+    return new StackError(
+      `port ${port} is already in use (${flag}). Stop what is using it, or pass ${flag} with another port (0 = any free port).`,
+    );
   }
-  if (/EACCES/i.test(text)) return new StackError(`not allowed to listen on port ${port} (${flag}). Pick a port above 1023.`);
+  if (/EACCES/i.test(text))
+    return new StackError(`not allowed to listen on port ${port} (${flag}). Pick a port above 1023.`);
   return null;
 }
 
@@ -196,8 +215,11 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const loadMethod = options.loadMethod ?? 'pipe';
     const stagingPrefix = INGEST_DEFAULTS.stagingPrefix;
     await aws.s3.send(new CreateBucketCommand({ Bucket: STAGING_BUCKET }));
-    const pipeQueueUrl = (await aws.sqs.send(new CreateQueueCommand({ QueueName: 'snowpipe-notifications' }))).QueueUrl!;
-    const pipeQueueArn = (await aws.sqs.send(new GetQueueAttributesCommand({ QueueUrl: pipeQueueUrl, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn!;
+    const pipeQueueUrl = (await aws.sqs.send(new CreateQueueCommand({ QueueName: 'snowpipe-notifications' })))
+      .QueueUrl!;
+    const pipeQueueArn = (
+      await aws.sqs.send(new GetQueueAttributesCommand({ QueueUrl: pipeQueueUrl, AttributeNames: ['QueueArn'] }))
+    ).Attributes!.QueueArn!;
     const client = { endpoint: aws.endpoint, region: aws.region, credentials: aws.credentials };
 
     let snowflake: SnowflakeLocal;
@@ -208,12 +230,20 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         port: options.snowflakePort,
         dbPath: path.join(dataDir, DB_FILE),
         users: [{ name: SNOWFLAKE_LOGIN.username, password: SNOWFLAKE_LOGIN.password }],
-        snowpipe: { s3: { ...client, forcePathStyle: true }, sqs: client, queueUrl: pipeQueueUrl, queueArn: pipeQueueArn, pollMs: 50 },
+        snowpipe: {
+          s3: { ...client, forcePathStyle: true },
+          sqs: client,
+          queueUrl: pipeQueueUrl,
+          queueArn: pipeQueueArn,
+          pollMs: 50,
+        },
       });
     } catch (err) {
       throw (
         portError(err, '--snowflake-port', options.snowflakePort) ??
-        new StackError(`cannot open the warehouse in ${path.join(dataDir, DB_FILE)}: ${reason(err)}. The data dir may be corrupt: move it away, or pass another --data-dir.`)
+        new StackError(
+          `cannot open the warehouse in ${path.join(dataDir, DB_FILE)}: ${reason(err)}. The data dir may be corrupt: move it away, or pass another --data-dir.`,
+        )
       );
     }
     stops.push(() => snowflake.stop());
@@ -221,14 +251,19 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     // The queue as serverless.yml defines it, with a short visibility timeout so local retries are quick.
     await aws.s3.send(new CreateBucketCommand({ Bucket: logBucket }));
     const dlqUrl = (await aws.sqs.send(new CreateQueueCommand({ QueueName: 'access-logs-dlq' }))).QueueUrl!;
-    const dlqArn = (await aws.sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn!;
+    const dlqArn = (
+      await aws.sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ['QueueArn'] }))
+    ).Attributes!.QueueArn!;
     const queueUrl = (
       await aws.sqs.send(
         new CreateQueueCommand({
           QueueName: 'access-logs',
           Attributes: {
             VisibilityTimeout: String(options.visibilityTimeoutSeconds ?? 10),
-            RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: options.maxReceiveCount ?? 3 }),
+            RedrivePolicy: JSON.stringify({
+              deadLetterTargetArn: dlqArn,
+              maxReceiveCount: options.maxReceiveCount ?? 3,
+            }),
           },
         }),
       )
@@ -264,7 +299,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         credentials: { awsKeyId: aws.credentials.accessKeyId, awsSecretKey: aws.credentials.secretAccessKey },
       });
     } catch (err) {
-      throw new StackError(`cannot set up the warehouse in ${path.join(dataDir, DB_FILE)}: ${reason(err)}. The data dir may be corrupt: move it away, or pass another --data-dir.`);
+      throw new StackError(
+        `cannot set up the warehouse in ${path.join(dataDir, DB_FILE)}: ${reason(err)}. The data dir may be corrupt: move it away, or pass another --data-dir.`,
+      );
     }
 
     const totals = { objects: 0, rows: 0, rejects: 0, skipped: 0 };
@@ -326,7 +363,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       stagingPrefix,
       pid: process.pid,
       dataDir,
-      snowflake: { account: SNOWFLAKE_LOGIN.account, username: SNOWFLAKE_LOGIN.username, database: SNOWFLAKE_LOGIN.database, schema: SNOWFLAKE_LOGIN.schema },
+      snowflake: {
+        account: SNOWFLAKE_LOGIN.account,
+        username: SNOWFLAKE_LOGIN.username,
+        database: SNOWFLAKE_LOGIN.database,
+        schema: SNOWFLAKE_LOGIN.schema,
+      },
       startedAt: new Date().toISOString(),
     };
     const stackFile = path.join(dataDir, STACK_FILE);
@@ -344,17 +386,26 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       const out = await aws.sqs.send(
         new GetQueueAttributesCommand({
           QueueUrl: url,
-          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
+          AttributeNames: [
+            'ApproximateNumberOfMessages',
+            'ApproximateNumberOfMessagesNotVisible',
+            'ApproximateNumberOfMessagesDelayed',
+          ],
         }),
       );
       const a = out.Attributes ?? {};
-      return Number(a.ApproximateNumberOfMessages ?? 0) + Number(a.ApproximateNumberOfMessagesNotVisible ?? 0) + Number(a.ApproximateNumberOfMessagesDelayed ?? 0);
+      return (
+        Number(a.ApproximateNumberOfMessages ?? 0) +
+        Number(a.ApproximateNumberOfMessagesNotVisible ?? 0) +
+        Number(a.ApproximateNumberOfMessagesDelayed ?? 0)
+      );
     }
 
     async function collect(source: LoadSource): Promise<Array<{ key: string; body: Buffer | string }>> {
       const objects: Array<{ key: string; body: Buffer | string }> = [];
       if (source.kind === 'sample') {
-        for (const o of generateSample({ ...source.options, prefix: logPrefix }).objects) objects.push({ key: o.key, body: o.body });
+        for (const o of generateSample({ ...source.options, prefix: logPrefix }).objects)
+          objects.push({ key: o.key, body: o.body });
       } else {
         for (const file of listLogFiles(source.dir)) {
           const rel = path.relative(source.dir, file).split(path.sep).join('/');
@@ -465,11 +516,6 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     await stopAll();
     throw err;
   }
-}
-
-/** Re-exported for the CLI: the ground truth of the default sample. */
-export function sampleTruth(options?: SampleOptions): SampleTruth {
-  return generateSample(options).truth;
 }
 
 function reason(err: unknown): string {

@@ -48,9 +48,7 @@ export interface SnowflakeCredentials {
   accessUrl?: string;
 }
 
-export type SnowflakeSource =
-  | { kind: 'secret'; secretId: string }
-  | { kind: 'env'; credentials: SnowflakeCredentials };
+export type SnowflakeSource = { kind: 'secret'; secretId: string } | { kind: 'env'; credentials: SnowflakeCredentials };
 
 export interface IngestConfig {
   logBuckets: string[];
@@ -113,14 +111,7 @@ function present(env: Env, name: string): string | undefined {
   return v === undefined || v === '' ? undefined : v;
 }
 
-function integer(
-  env: Env,
-  name: string,
-  dflt: number,
-  min: number,
-  max: number,
-  problems: string[],
-): number {
+function integer(env: Env, name: string, dflt: number, min: number, max: number, problems: string[]): number {
   const raw = present(env, name);
   if (raw === undefined) return dflt;
   if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
@@ -159,8 +150,7 @@ export function validateSnowflakeCredentials(
   const accessUrl = str('accessUrl');
   if (!account) problems.push(`${name('account')} is required (the Snowflake account identifier).`);
   if (!username) problems.push(`${name('username')} is required.`);
-  if (!password && !privateKey)
-    problems.push(`${name('privateKey')} or ${name('password')} is required.`);
+  if (!password && !privateKey) problems.push(`${name('privateKey')} or ${name('password')} is required.`);
   if (privateKey && !privateKey.includes('PRIVATE KEY'))
     problems.push(`${name('privateKey')} must be a PEM private key ("-----BEGIN PRIVATE KEY-----...").`);
   for (const [f, v, required] of [
@@ -239,7 +229,9 @@ function logLocations(env: Env, problems: string[]): { logBuckets: string[]; log
   const logPrefixes = list(env.LOG_PREFIXES);
   for (const p of logPrefixes)
     if (p.startsWith('/') || p.length > 1024)
-      problems.push(`LOG_PREFIXES contains "${p}": a key prefix must not start with "/" and must be under 1024 characters.`);
+      problems.push(
+        `LOG_PREFIXES contains "${p}": a key prefix must not start with "/" and must be under 1024 characters.`,
+      );
   return { logBuckets, logPrefixes };
 }
 
@@ -266,10 +258,14 @@ function loadMethodOf(env: Env, problems: string[]): { loadMethod: LoadMethod; s
   if (bucket !== undefined && !BUCKET.test(bucket))
     problems.push(`STAGING_BUCKET must be a valid S3 bucket name, got "${bucket}".`);
   if (!prefix.endsWith('/') || prefix.startsWith('/') || prefix.length > 512)
-    problems.push(`STAGING_PREFIX must end with "/", must not start with "/" and must be under 512 characters, got "${prefix}".`);
+    problems.push(
+      `STAGING_PREFIX must end with "/", must not start with "/" and must be under 512 characters, got "${prefix}".`,
+    );
   if (loadMethod !== 'pipe') return { loadMethod };
   if (bucket === undefined) {
-    problems.push('STAGING_BUCKET is required with LOAD_METHOD=pipe: the bucket Snowpipe loads the staged files from (or set LOAD_METHOD=insert).');
+    problems.push(
+      'STAGING_BUCKET is required with LOAD_METHOD=pipe: the bucket Snowpipe loads the staged files from (or set LOAD_METHOD=insert).',
+    );
     return { loadMethod };
   }
   return { loadMethod, staging: { bucket, prefix } };
@@ -282,7 +278,9 @@ export function loadIngestConfig(env: Env = process.env): IngestConfig {
   const { loadMethod, staging } = loadMethodOf(env, problems);
 
   // In `pipe` the credentials are optional (forced replays only): absent is fine, invalid is not.
-  const snowflakeGiven = present(env, 'SNOWFLAKE_SECRET_ARN') !== undefined || Object.values(ENV_NAMES).some((n) => present(env, n) !== undefined);
+  const snowflakeGiven =
+    present(env, 'SNOWFLAKE_SECRET_ARN') !== undefined ||
+    Object.values(ENV_NAMES).some((n) => present(env, n) !== undefined);
   const snowflake = loadMethod === 'insert' || snowflakeGiven ? loadSnowflakeSource(env, problems) : undefined;
 
   const insertChunkRows = integer(
@@ -321,7 +319,11 @@ export function loadIngestConfig(env: Env = process.env): IngestConfig {
 }
 
 /** Whether a notification's object may be loaded under this configuration. */
-export function isAllowedObject(config: Pick<IngestConfig, 'logBuckets' | 'logPrefixes'>, bucket: string, key: string): boolean {
+export function isAllowedObject(
+  config: Pick<IngestConfig, 'logBuckets' | 'logPrefixes'>,
+  bucket: string,
+  key: string,
+): boolean {
   if (!config.logBuckets.includes(bucket)) return false;
   return config.logPrefixes.length === 0 || config.logPrefixes.some((p) => key.startsWith(p));
 }
@@ -382,9 +384,30 @@ export function loadBackfillConfig(env: Env = process.env): BackfillConfig {
   if (dlqUrl && !QUEUE_URL.test(dlqUrl)) problems.push(`BACKFILL_DLQ_URL must be an SQS queue URL, got "${dlqUrl}".`);
 
   const maxRangeDays = integer(env, 'BACKFILL_MAX_RANGE_DAYS', BACKFILL_DEFAULTS.maxRangeDays, 1, 3660, problems);
-  const before = integer(env, 'BACKFILL_PADDING_BEFORE_MINUTES', BACKFILL_DEFAULTS.paddingBeforeMinutes, 0, 10080, problems);
-  const after = integer(env, 'BACKFILL_PADDING_AFTER_MINUTES', BACKFILL_DEFAULTS.paddingAfterMinutes, 0, 10080, problems);
-  const margin = integer(env, 'BACKFILL_SAFETY_MARGIN_SECONDS', BACKFILL_DEFAULTS.safetyMarginSeconds, 5, 600, problems);
+  const before = integer(
+    env,
+    'BACKFILL_PADDING_BEFORE_MINUTES',
+    BACKFILL_DEFAULTS.paddingBeforeMinutes,
+    0,
+    10080,
+    problems,
+  );
+  const after = integer(
+    env,
+    'BACKFILL_PADDING_AFTER_MINUTES',
+    BACKFILL_DEFAULTS.paddingAfterMinutes,
+    0,
+    10080,
+    problems,
+  );
+  const margin = integer(
+    env,
+    'BACKFILL_SAFETY_MARGIN_SECONDS',
+    BACKFILL_DEFAULTS.safetyMarginSeconds,
+    5,
+    600,
+    problems,
+  );
 
   const snowflake = loadSnowflakeSource(env, problems);
 

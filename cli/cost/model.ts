@@ -49,7 +49,8 @@ export interface CostReport {
 }
 
 const DAY = 86400;
-const n = (x: number, digits = 4) => (Number.isInteger(x) || Math.abs(x) >= 1000 ? String(Math.round(x)) : x.toPrecision(digits));
+const n = (x: number, digits = 4) =>
+  Number.isInteger(x) || Math.abs(x) >= 1000 ? String(Math.round(x)) : x.toPrecision(digits);
 
 /**
  * Invocations of the ingest function per day: the event source waits up to the batching window
@@ -78,7 +79,8 @@ function resolve(input: CostInput): Required<CostInput> {
   };
   const bad = (Object.entries(r) as [string, number][]).find(([, v]) => !Number.isFinite(v) || v < 0);
   if (bad) throw new RangeError(`${bad[0]} must be a number of 0 or more, got ${bad[1]}.`);
-  if (r.batchSize < 1 || r.memoryMb < 128) throw new RangeError('batchSize must be at least 1 and memoryMb at least 128.');
+  if (r.batchSize < 1 || r.memoryMb < 128)
+    throw new RangeError('batchSize must be at least 1 and memoryMb at least 128.');
   return r;
 }
 
@@ -111,7 +113,15 @@ function lambdaItems(invocations: number, seconds: number, memoryMb: number, sec
 
 function method(m: Method, credits: number, creditsFormula: string, aws: LineItem[], price: number): MethodCost {
   const awsUsd = aws.reduce((s, i) => s + i.usd, 0);
-  return { method: m, credits, creditsFormula, snowflakeUsd: credits * price, aws, awsUsd, totalUsd: credits * price + awsUsd };
+  return {
+    method: m,
+    credits,
+    creditsFormula,
+    snowflakeUsd: credits * price,
+    aws,
+    awsUsd,
+    totalUsd: credits * price + awsUsd,
+  };
 }
 
 function pipeCost(i: Required<CostInput>, invocations: number): MethodCost {
@@ -123,7 +133,12 @@ function pipeCost(i: Required<CostInput>, invocations: number): MethodCost {
   const files = i.objectsPerDay * ASSUMPTIONS.pipeFilesPerObject;
   const storedGb = i.gbPerDay * RATES.csvStoredBytesPerLogByte.value * ASSUMPTIONS.stagedFileDays;
   const aws = [
-    ...lambdaItems(invocations, seconds, i.memoryMb, `${n(i.gbPerDay)} GB × ${n(cpuPerGb)} CPU-s/GB ÷ ${n(vcpu, 3)} vCPU + ${n(i.objectsPerDay)} objects × ${ASSUMPTIONS.pipeS3SecondsPerObject} s S3 I/O`),
+    ...lambdaItems(
+      invocations,
+      seconds,
+      i.memoryMb,
+      `${n(i.gbPerDay)} GB × ${n(cpuPerGb)} CPU-s/GB ÷ ${n(vcpu, 3)} vCPU + ${n(i.objectsPerDay)} objects × ${ASSUMPTIONS.pipeS3SecondsPerObject} s S3 I/O`,
+    ),
     {
       item: 'S3 PUT (staged files)',
       usd: files * PRICES.s3PutUsdPerRequest.value,
@@ -141,7 +156,13 @@ function pipeCost(i: Required<CostInput>, invocations: number): MethodCost {
     },
     sqsItem(i.objectsPerDay, invocations),
   ];
-  return method('pipe', credits, `${n(i.gbPerDay)} GB × ${RATES.csvBilledBytesPerLogByte.value} (uncompressed CSV per log byte) × ${PRICES.snowpipeCreditsPerGb.value} credits/GB`, aws, i.creditPriceUsd);
+  return method(
+    'pipe',
+    credits,
+    `${n(i.gbPerDay)} GB × ${RATES.csvBilledBytesPerLogByte.value} (uncompressed CSV per log byte) × ${PRICES.snowpipeCreditsPerGb.value} credits/GB`,
+    aws,
+    i.creditPriceUsd,
+  );
 }
 
 function insertCost(i: Required<CostInput>, invocations: number): MethodCost {
@@ -175,7 +196,8 @@ function insertCost(i: Required<CostInput>, invocations: number): MethodCost {
 
 function quickstartCost(i: Required<CostInput>): MethodCost {
   const A = ASSUMPTIONS;
-  const runs = (DAY / A.quickstartTaskScheduleSeconds) * awakeFraction(i.objectsPerDay, A.quickstartTaskScheduleSeconds);
+  const runs =
+    (DAY / A.quickstartTaskScheduleSeconds) * awakeFraction(i.objectsPerDay, A.quickstartTaskScheduleSeconds);
   const perRun = Math.max(60, A.quickstartTaskRunSeconds + A.quickstartAutoSuspendSeconds);
   const taskCredits = (runs * perRun * A.quickstartWarehouseCreditsPerHour) / 3600;
   const pipeCredits = i.gbPerDay * PRICES.snowpipeCreditsPerGb.value;

@@ -37,7 +37,8 @@ export const PRICES = {
   creditPriceUsd: {
     value: 3,
     unit: 'USD per credit, on demand, Enterprise edition, AWS US East (Standard $2, Business Critical $4); override with --credit-price',
-    source: 'snowflake.com/pricing, as summarised by finout.io "The complete guide to Snowflake pricing" and cpard.xyz "How Snowflake pricing works"',
+    source:
+      'snowflake.com/pricing, as summarised by finout.io "The complete guide to Snowflake pricing" and cpard.xyz "How Snowflake pricing works"',
     asOf: READ,
   },
   lambdaArmUsdPerGbSecond: {
@@ -73,7 +74,8 @@ export const PRICES = {
   sqsUsdPerRequest: {
     value: 0.4 / 1e6,
     unit: 'USD per standard-queue request ($0.40 per million; each 64 KB of payload is one request)',
-    source: 'aws.amazon.com/sqs/pricing (stored copies of factualminds.com and cloudburn.io "Amazon SQS pricing", 2026)',
+    source:
+      'aws.amazon.com/sqs/pricing (stored copies of factualminds.com and cloudburn.io "Amazon SQS pricing", 2026)',
     asOf: READ,
   },
 } satisfies Record<string, Sourced>;

@@ -19,7 +19,14 @@ export interface Totals {
   listCalls: number;
 }
 
-export const emptyTotals = (): Totals => ({ listed: 0, selected: 0, alreadyLoaded: 0, enqueued: 0, ignored: 0, listCalls: 0 });
+export const emptyTotals = (): Totals => ({
+  listed: 0,
+  selected: 0,
+  alreadyLoaded: 0,
+  enqueued: 0,
+  ignored: 0,
+  listCalls: 0,
+});
 
 export interface ContinuationState {
   v: 1;
@@ -56,7 +63,9 @@ export function encodeState(state: ContinuationState): ContinuationState {
   const size = Buffer.byteLength(JSON.stringify(state));
   if (size > MAX_PAYLOAD) {
     // Only a plan of many thousands of prefixes gets here; a narrower range or prefix fixes it.
-    throw new Error(`the continuation state is ${size} bytes, over the ${MAX_PAYLOAD}-byte async Invoke limit; split the range`);
+    throw new Error(
+      `the continuation state is ${size} bytes, over the ${MAX_PAYLOAD}-byte async Invoke limit; split the range`,
+    );
   }
   return state;
 }
@@ -66,7 +75,8 @@ const isNat = (v: unknown) => typeof v === 'number' && Number.isSafeInteger(v) &
 
 /** Checks a continuation that came in a payload; it is internal, but still input. */
 export function decodeState(value: unknown): ContinuationState {
-  const bad = (what: string) => new BackfillRequestError('continuation', `${what}; this field is set by the function itself, do not pass it`);
+  const bad = (what: string) =>
+    new BackfillRequestError('continuation', `${what}; this field is set by the function itself, do not pass it`);
   if (typeof value !== 'object' || value === null) throw bad('must be an object');
   const s = value as Record<string, unknown>;
   if (s.v !== 1) throw bad('has an unknown version');

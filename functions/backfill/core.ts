@@ -93,7 +93,10 @@ const PADDING_NOTE =
   'objects are selected by key time from `from` minus the before-padding to `to` plus the after-padding, ' +
   'so late deliveries of in-range events are included; objects loaded already are skipped by the ledger.';
 
-export function paddingInfo(config: Pick<BackfillSettings, 'paddingBeforeMs' | 'paddingAfterMs'>, window?: { from: string; to: string }): PaddingInfo {
+export function paddingInfo(
+  config: Pick<BackfillSettings, 'paddingBeforeMs' | 'paddingAfterMs'>,
+  window?: { from: string; to: string },
+): PaddingInfo {
   const info: PaddingInfo = {
     beforeMinutes: config.paddingBeforeMs / 60_000,
     afterMinutes: config.paddingAfterMs / 60_000,
@@ -131,7 +134,9 @@ async function sendBatch(deps: BackfillDeps, entries: SendMessageBatchRequestEnt
     if (failed.size === 0) return;
     if (attempt >= 3) {
       const first = out.Failed?.[0];
-      throw new Error(`SendMessageBatch failed for ${failed.size} message(s) after ${attempt} attempts: ${first?.Code ?? ''} ${first?.Message ?? ''}`);
+      throw new Error(
+        `SendMessageBatch failed for ${failed.size} message(s) after ${attempt} attempts: ${first?.Code ?? ''} ${first?.Message ?? ''}`,
+      );
     }
     pending = pending.filter((e) => failed.has(e.Id));
     await new Promise((r) => setTimeout(r, 100 * attempt));
@@ -245,7 +250,11 @@ export async function runBackfill(
       if (!state.s3Token || state.lastKey === undefined || !isRefusedToken(err)) throw err;
       // A continuation token from an earlier invocation may have gone stale; the last handled key
       // marks the same place.
-      deps.logger.warn('continuation token refused; resuming after the last handled key', { id: state.id, prefix, lastKey: state.lastKey });
+      deps.logger.warn('continuation token refused; resuming after the last handled key', {
+        id: state.id,
+        prefix,
+        lastKey: state.lastKey,
+      });
       page = await lister.page({ prefix, startAfter: state.lastKey, maxKeys: deps.config.pageSize });
       state.position = 0;
     }
@@ -295,7 +304,9 @@ export async function runBackfill(
             const key = dedupKey(replay.id, request.bucket, e.object, request.force);
             const entry: SendMessageBatchRequestEntry = {
               Id: `m${n}`,
-              MessageBody: JSON.stringify(buildEventMessage(request.bucket, e.object, { region: deps.config.region, replay })),
+              MessageBody: JSON.stringify(
+                buildEventMessage(request.bucket, e.object, { region: deps.config.region, replay }),
+              ),
               MessageAttributes: { backfillDedupKey: { DataType: 'String', StringValue: key } },
             };
             if (deps.config.queueUrl.endsWith('.fifo')) {
@@ -360,7 +371,11 @@ export async function runBackfill(
     // Handing over is the last thing this invocation does, so a failure before it is retried
     // from this invocation's own start cursor rather than forking a second chain.
     summary.continuedAs = await deps.continueWith({ continuation: encodeState(state) });
-    deps.logger.info('backfill continues in a new invocation', { id: state.id, continuedAs: summary.continuedAs, ...totals });
+    deps.logger.info('backfill continues in a new invocation', {
+      id: state.id,
+      continuedAs: summary.continuedAs,
+      ...totals,
+    });
   } else {
     deps.logger.info('backfill finished', { id: state.id, invocations: state.invocation, truncated, ...totals });
   }

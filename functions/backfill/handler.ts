@@ -34,7 +34,10 @@ function init() {
   return cold;
 }
 
-export async function handler(event: BackfillPayload, context: Context): Promise<BackfillSummary | RedriveSummary | { error: string; field: string }> {
+export async function handler(
+  event: BackfillPayload,
+  context: Context,
+): Promise<BackfillSummary | RedriveSummary | { error: string; field: string }> {
   const { config, s3, sqs, lambda, ledger } = init();
   logger.addContext(context);
   const deps: BackfillDeps = {

@@ -30,7 +30,11 @@ export interface RedriveSummary {
   done: boolean;
 }
 
-export async function redriveDlq(deps: BackfillDeps, payload: BackfillPayload, ctx: InvocationContext): Promise<RedriveSummary> {
+export async function redriveDlq(
+  deps: BackfillDeps,
+  payload: BackfillPayload,
+  ctx: InvocationContext,
+): Promise<RedriveSummary> {
   const { sqs, config } = deps;
   if (!config.dlqUrl) throw new BackfillRequestError('redriveDlq', 'no DLQ is configured (BACKFILL_DLQ_URL)');
   const dlqUrl = config.dlqUrl;
@@ -66,7 +70,8 @@ export async function redriveDlq(deps: BackfillDeps, payload: BackfillPayload, c
     if (messages.length === 0) break;
     const entries: SendMessageBatchRequestEntry[] = messages.map((m, i) => {
       const entry: SendMessageBatchRequestEntry = { Id: `m${i}`, MessageBody: m.Body ?? '' };
-      if (m.MessageAttributes && Object.keys(m.MessageAttributes).length > 0) entry.MessageAttributes = m.MessageAttributes;
+      if (m.MessageAttributes && Object.keys(m.MessageAttributes).length > 0)
+        entry.MessageAttributes = m.MessageAttributes;
       return entry;
     });
     const sent = await sqs.send(new SendMessageBatchCommand({ QueueUrl: config.queueUrl, Entries: entries }));

@@ -48,7 +48,17 @@ export class BackfillRequestError extends Error {
   }
 }
 
-const FIELDS = new Set(['bucket', 'prefix', 'from', 'to', 'dryRun', 'force', 'maxObjects', 'redriveDlq', 'continuation']);
+const FIELDS = new Set([
+  'bucket',
+  'prefix',
+  'from',
+  'to',
+  'dryRun',
+  'force',
+  'maxObjects',
+  'redriveDlq',
+  'continuation',
+]);
 const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})$/;
 // An instant: date, 'T', hh:mm[:ss[.fff]], optional Z or ±hh:mm (none = UTC).
 const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})?$/;
@@ -60,7 +70,8 @@ const DAY_MS = 86_400_000;
  * for `to` (so `--from 2026-11-01 --to 2026-11-02` covers both whole days).
  */
 export function parseTime(field: 'from' | 'to', value: unknown): Date {
-  if (typeof value !== 'string') throw new BackfillRequestError(field, `must be an ISO date or instant string, got ${typeof value}`);
+  if (typeof value !== 'string')
+    throw new BackfillRequestError(field, `must be an ISO date or instant string, got ${typeof value}`);
   const dateOnly = DATE_ONLY.exec(value);
   if (dateOnly) {
     const [, y, m, d] = dateOnly;
@@ -84,10 +95,7 @@ export function parseTime(field: 'from' | 'to', value: unknown): Date {
       return date;
     }
   }
-  throw new BackfillRequestError(
-    field,
-    `"${value}" is not an ISO date (2026-11-01) or instant (2026-11-01T13:00:00Z)`,
-  );
+  throw new BackfillRequestError(field, `"${value}" is not an ISO date (2026-11-01) or instant (2026-11-01T13:00:00Z)`);
 }
 
 function bool(payload: Record<string, unknown>, field: string): boolean {
@@ -120,7 +128,7 @@ export function validateRequest(payload: unknown, limits: RequestLimits, now: Da
     if (p.bucket !== limits.logBucket && !limits.allowedBuckets.includes(p.bucket)) {
       throw new BackfillRequestError(
         'bucket',
-        `"${p.bucket}" is not allowed; allowed: ${[limits.logBucket, ...limits.allowedBuckets].join(', ')} (BACKFILL_ALLOWED_BUCKETS)`,
+        `"${p.bucket}" is not allowed; allowed: ${[limits.logBucket, ...limits.allowedBuckets].join(', ')}; to replay it, add it to LOG_BUCKETS`,
       );
     }
     bucket = p.bucket;

@@ -7,10 +7,7 @@ import {
   S3Client,
   type NotificationConfiguration,
 } from '@aws-sdk/client-s3';
-import type {
-  CloudFormationCustomResourceEvent,
-  CloudFormationCustomResourceResponse,
-} from 'aws-lambda';
+import type { CloudFormationCustomResourceEvent, CloudFormationCustomResourceResponse } from 'aws-lambda';
 import { findConflict, hasEntry, normalize, withEntry, withoutEntry, type OwnEntry } from './merge.ts';
 
 /** Where the bucket's configuration lives; S3 in Lambda, a map in tests. */
@@ -21,7 +18,11 @@ export interface NotificationStore {
    * configuration before accepting it, so one broken destination of another team (or a queue
    * deleted long ago) blocks any change. Removing our entry validates nothing of ours, so it skips.
    */
-  put(bucket: string, config: NotificationConfiguration, options?: { skipDestinationValidation?: boolean }): Promise<void>;
+  put(
+    bucket: string,
+    config: NotificationConfiguration,
+    options?: { skipDestinationValidation?: boolean },
+  ): Promise<void>;
 }
 
 export interface ResourceProperties {
@@ -86,7 +87,9 @@ export function explainS3Error(err: unknown, bucket: string, region = process.en
   const status = e.$metadata?.httpStatusCode;
   const message = e.message ?? String(err);
   if (e.name === 'NoSuchBucket') {
-    return new Error(`Bucket ${bucket} does not exist. Pass the existing logging bucket as logBucket, or deploy with --param=bucketMode=create to create it.`);
+    return new Error(
+      `Bucket ${bucket} does not exist. Pass the existing logging bucket as logBucket, or deploy with --param=bucketMode=create to create it.`,
+    );
   }
   if (e.name === 'PermanentRedirect' || e.name === 'AuthorizationHeaderMalformed' || status === 301) {
     return new Error(
@@ -120,7 +123,8 @@ async function addEntry(store: NotificationStore, p: ResourceProperties, replace
 
 const errorName = (err: unknown) => (err as { name?: string })?.name;
 const isAccessDenied = (err: unknown) =>
-  errorName(err) === 'AccessDenied' || (err as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode === 403;
+  errorName(err) === 'AccessDenied' ||
+  (err as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode === 403;
 
 /**
  * Removing our entry must never wedge a stack delete: a bucket that is gone has nothing to remove,
@@ -218,8 +222,7 @@ export const respondOverHttp: Respond = async (url, body) => {
   if (!res.ok) throw new Error(`CloudFormation response upload failed: HTTP ${res.status}`);
 };
 
-const defaultLog: Log = (message, fields) =>
-  console.log(JSON.stringify({ level: 'INFO', message, ...fields }));
+const defaultLog: Log = (message, fields) => console.log(JSON.stringify({ level: 'INFO', message, ...fields }));
 
 class DeadlineError extends Error {}
 
@@ -265,7 +268,12 @@ export function createBucketNotificationHandler(deps: { store: NotificationStore
     try {
       const work = applyEvent(event, deps.store, log);
       const { id, warning } = Number.isFinite(budget) ? await beforeDeadline(work, budget) : await work;
-      body = { ...base, Status: 'SUCCESS', PhysicalResourceId: id, ...(warning ? { Reason: warning.slice(0, 1000) } : {}) };
+      body = {
+        ...base,
+        Status: 'SUCCESS',
+        PhysicalResourceId: id,
+        ...(warning ? { Reason: warning.slice(0, 1000) } : {}),
+      };
     } catch (err) {
       const reason =
         err instanceof DeadlineError
@@ -294,7 +302,9 @@ let lambdaHandler: ReturnType<typeof createBucketNotificationHandler> | undefine
 export const handler = async (event: CloudFormationCustomResourceEvent, context: Clock): Promise<void> => {
   // Bounded S3 calls: a hung connection must not eat the whole invocation.
   lambdaHandler ??= createBucketNotificationHandler({
-    store: s3Store(new S3Client({ maxAttempts: 3, requestHandler: { connectionTimeout: 5_000, requestTimeout: 20_000 } })),
+    store: s3Store(
+      new S3Client({ maxAttempts: 3, requestHandler: { connectionTimeout: 5_000, requestTimeout: 20_000 } }),
+    ),
   });
   await lambdaHandler(event, context);
 };

@@ -4,11 +4,7 @@
 // replaces all of it. The logging bucket usually already exists and may already notify other
 // queues, topics, Lambda functions or EventBridge. So we read it, change only the one queue entry
 // whose Id we own, and write the rest back exactly as it was.
-import type {
-  FilterRule,
-  NotificationConfiguration,
-  QueueConfiguration,
-} from '@aws-sdk/client-s3';
+import type { FilterRule, NotificationConfiguration, QueueConfiguration } from '@aws-sdk/client-s3';
 
 /** The one entry this stack owns: ObjectCreated events under `prefix` go to `queueArn`. */
 export interface OwnEntry {
@@ -43,19 +39,13 @@ export function toQueueConfiguration(entry: OwnEntry): QueueConfiguration {
 }
 
 /** The configuration with our entry added, or replaced if an entry with its Id exists. */
-export function withEntry(
-  current: NotificationConfiguration | undefined,
-  entry: OwnEntry,
-): NotificationConfiguration {
+export function withEntry(current: NotificationConfiguration | undefined, entry: OwnEntry): NotificationConfiguration {
   const base = withoutEntry(current, entry.id);
   return { ...base, QueueConfigurations: [...(base.QueueConfigurations ?? []), toQueueConfiguration(entry)] };
 }
 
 /** The configuration without the queue entry whose Id is `id`; everything else untouched. */
-export function withoutEntry(
-  current: NotificationConfiguration | undefined,
-  id: string,
-): NotificationConfiguration {
+export function withoutEntry(current: NotificationConfiguration | undefined, id: string): NotificationConfiguration {
   const out = normalize(current);
   const kept = (out.QueueConfigurations ?? []).filter((q) => q.Id !== id);
   if (kept.length) out.QueueConfigurations = kept;
@@ -102,7 +92,11 @@ function destinations(config: NotificationConfiguration | undefined): Destinatio
   };
   add('queue', config?.QueueConfigurations, (q: QueueConfiguration) => q.QueueArn);
   add('topic', config?.TopicConfigurations, (t: { TopicArn?: string }) => t.TopicArn);
-  add('Lambda function', config?.LambdaFunctionConfigurations, (l: { LambdaFunctionArn?: string }) => l.LambdaFunctionArn);
+  add(
+    'Lambda function',
+    config?.LambdaFunctionConfigurations,
+    (l: { LambdaFunctionArn?: string }) => l.LambdaFunctionArn,
+  );
   return out;
 }
 
@@ -120,10 +114,7 @@ function eventsOverlap(a: string, b: string): boolean {
  * ("Configuration is ambiguously defined"). That error names neither rule, so we find the
  * conflicting rule ourselves and say which one it is.
  */
-export function findConflict(
-  current: NotificationConfiguration | undefined,
-  entry: OwnEntry,
-): string | undefined {
+export function findConflict(current: NotificationConfiguration | undefined, entry: OwnEntry): string | undefined {
   const mine = entry.events ?? DEFAULT_EVENTS;
   for (const d of destinations(current)) {
     if (d.kind === 'queue' && d.id === entry.id) continue;

@@ -92,7 +92,8 @@ export function publishSummary(metrics: Metrics, s: BatchSummary): void {
   metrics.addMetric('BatchDuration', MetricUnit.Milliseconds, s.durationMs);
   metrics.addMetric('SnowflakeRoundTrips', MetricUnit.Count, s.roundTrips);
   if (s.deliveryLagSeconds !== undefined) metrics.addMetric('DeliveryLag', MetricUnit.Seconds, s.deliveryLagSeconds);
-  if (s.unknownSchemaVersionRecords > 0) metrics.addMetric('UnknownSchemaVersionRecords', MetricUnit.Count, s.unknownSchemaVersionRecords);
+  if (s.unknownSchemaVersionRecords > 0)
+    metrics.addMetric('UnknownSchemaVersionRecords', MetricUnit.Count, s.unknownSchemaVersionRecords);
   metrics.publishStoredMetrics();
   for (const [reason, n] of Object.entries(s.skipped)) {
     if (n === 0) continue;

@@ -102,7 +102,13 @@ async function eachConcurrently<T>(items: T[], n: number, work: (item: T) => Pro
 }
 
 /** Step 1: message bodies → distinct objects to load, each with the messages that announced it. */
-function collectObjects(event: SQSEvent, config: IngestConfig, logger: Logger, summary: BatchSummary, failedMessages: Set<string>): Pending[] {
+function collectObjects(
+  event: SQSEvent,
+  config: IngestConfig,
+  logger: Logger,
+  summary: BatchSummary,
+  failedMessages: Set<string>,
+): Pending[] {
   const pending = new Map<string, Pending>();
   const refs = new Map<string, ObjectRef>();
   for (const record of event.Records) {
@@ -223,7 +229,9 @@ export async function processBatch(
     sink = (deps.sink ?? createSink)(context);
     await sink.open();
   } catch (err) {
-    logger.error('Cannot connect to Snowflake; every message with an object to load is retried', { error: errorText(err) });
+    logger.error('Cannot connect to Snowflake; every message with an object to load is retried', {
+      error: errorText(err),
+    });
     for (const p of objects) p.status = 'failed';
     summary.objectsFailed += objects.length;
     return finish();
@@ -338,7 +346,11 @@ export async function processBatch(
         const opened = await openObject(deps.s3, p.target);
         if (opened.kind === 'missing') return skip(p, 'missing', 'Object no longer exists; skipped');
         if (opened.kind === 'changed')
-          return skip(p, 'changed', `Object changed since the event (${opened.message}); skipped, its own event loads it`);
+          return skip(
+            p,
+            'changed',
+            `Object changed since the event (${opened.message}); skipped, its own event loads it`,
+          );
         const counter = { bytes: 0 };
         const { result, counts } = await sink
           .loadStreamed(p.target, objectLines(counted(opened.body, counter, opened.contentLength), p.target, config.loadMode, logger, summary), () => counter.bytes)

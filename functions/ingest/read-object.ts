@@ -20,15 +20,22 @@ export async function* objectLines(
   const tally = new SchemaVersionTally();
   let format = 'text';
   // Raw mode feeds the fallback path, whose UDTF parses the text format only: records go on as text lines.
-  yield* readLogRecords(bytes, { observer: tally, rawAs: loadMode === 'raw' ? 'text' : 'record', onFormat: (f) => (format = f) });
+  yield* readLogRecords(bytes, {
+    observer: tally,
+    rawAs: loadMode === 'raw' ? 'text' : 'record',
+    onFormat: (f) => (format = f),
+  });
   // Only reached when the object was read to its end (an object moved to streaming is counted there).
   if (tally.total === 0) return;
   summary.unknownSchemaVersionRecords += tally.total;
-  logger.warn('Loaded records of an unknown schema_version_id with the fields docs/formats.md maps (the others are in extrafields); check that mapping against the new schema', {
-    bucket: object.bucket,
-    key: object.key,
-    format,
-    versions: Object.fromEntries(tally.counts),
-    known: [...KNOWN_SCHEMA_VERSIONS],
-  });
+  logger.warn(
+    'Loaded records of an unknown schema_version_id with the fields docs/formats.md maps (the others are in extrafields); check that mapping against the new schema',
+    {
+      bucket: object.bucket,
+      key: object.key,
+      format,
+      versions: Object.fromEntries(tally.counts),
+      known: [...KNOWN_SCHEMA_VERSIONS],
+    },
+  );
 }

@@ -34,7 +34,8 @@ function insertSink(c: SinkContext): InsertSink {
 export function createSink(c: SinkContext): Sink {
   const { config } = c;
   if (config.loadMethod === 'insert') return insertSink(c);
-  if (!config.staging) throw new Error('The pipe load method needs a staging location (STAGING_BUCKET); none was configured.');
+  if (!config.staging)
+    throw new Error('The pipe load method needs a staging location (STAGING_BUCKET); none was configured.');
   const options: PipeSinkOptions = { s3: c.s3, staging: config.staging, mode: config.loadMode };
   // Forced replays replace rows, which only a transaction can do: through insert, when configured.
   if (c.connections) options.forced = () => insertSink(c);

@@ -93,11 +93,16 @@ const INVESTIGATED_KEY = 'finance/payroll/2026/payroll-2026-10.csv';
 
 const OAI = 'arn:aws:iam::cloudfront:user/CloudFront Origin Access Identity E2QWRUHAPOMQZL';
 
-const OFFICE_IPS = [INCIDENT_USUAL_IP, '198.51.100.24', '198.51.100.31'];
 const VPC_IPS = ['10.0.12.7', '10.0.14.201', '10.0.33.18', '172.31.5.90'];
 const INTERNET_IPS = [
-  '192.0.2.14', '192.0.2.88', '192.0.2.143', '100.64.3.9', '93.184.216.34',
-  '2001:db8:85a3::8a2e:370:7334', '2001:db8:4f2a:1::1f', '2001:db8:beef:2::a0',
+  '192.0.2.14',
+  '192.0.2.88',
+  '192.0.2.143',
+  '100.64.3.9',
+  '93.184.216.34',
+  '2001:db8:85a3::8a2e:370:7334',
+  '2001:db8:4f2a:1::1f',
+  '2001:db8:beef:2::a0',
 ];
 const CLOUDFRONT_IPS = ['130.176.12.45', '130.176.88.3', '2600:9000:5206::1'];
 const PARTNER_IPS = ['54.240.197.10', '54.240.197.11'];
@@ -113,8 +118,10 @@ const DEPLOY_ROLE = `arn:aws:sts::${ACCOUNT}:assumed-role/site-deploy/AWSCodeBui
 const PARTNER = `arn:aws:sts::${PARTNER_ACCOUNT}:assumed-role/partner-reader/sync`;
 
 const UA_SDK = 'aws-sdk-js/3.600.0 ua/2.1 os/linux#6.1.0 lang/js md/nodejs#20.18.0 api/s3#3.600.0';
-const UA_CLI = 'aws-cli/2.17.20 md/awscrt#0.20.11 ua/2.0 os/linux#6.1.0 md/arch#x86_64 lang/python#3.11.9 md/command#s3.cp';
-const UA_BOTO = 'Boto3/1.34.140 md/Botocore#1.34.140 ua/2.0 os/linux#6.1.0 md/arch#x86_64 lang/python#3.12.4 cfg/retry-mode#legacy Botocore/1.34.140';
+const UA_CLI =
+  'aws-cli/2.17.20 md/awscrt#0.20.11 ua/2.0 os/linux#6.1.0 md/arch#x86_64 lang/python#3.11.9 md/command#s3.cp';
+const UA_BOTO =
+  'Boto3/1.34.140 md/Botocore#1.34.140 ua/2.0 os/linux#6.1.0 md/arch#x86_64 lang/python#3.12.4 cfg/retry-mode#legacy Botocore/1.34.140';
 const UA_BROWSERS = [
   'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36',
   'Mozilla/5.0 (Macintosh; Intel Mac OS X 10.15; rv:128.0) Gecko/20100101 Firefox/128.0',
@@ -124,18 +131,37 @@ const UA_CLOUDFRONT = 'Amazon CloudFront';
 
 /** Keys as logged: URL-encoded (spaces as %20). */
 const DATA_KEYS = [
-  'raw/events/2026/11/part-00000.parquet', 'raw/events/2026/11/part-00001.parquet',
-  'raw/events/2026/11/part-00002.parquet', 'curated/customers/customers.parquet',
-  'curated/orders/orders-2026-11.parquet', 'reports/weekly/Q4%20summary.pdf',
-  'reports/weekly/kpis.csv', 'shared/partner/catalog.json', 'shared/partner/prices.json',
+  'raw/events/2026/11/part-00000.parquet',
+  'raw/events/2026/11/part-00001.parquet',
+  'raw/events/2026/11/part-00002.parquet',
+  'curated/customers/customers.parquet',
+  'curated/orders/orders-2026-11.parquet',
+  'reports/weekly/Q4%20summary.pdf',
+  'reports/weekly/kpis.csv',
+  'shared/partner/catalog.json',
+  'shared/partner/prices.json',
 ];
 const PAYROLL_KEYS = Array.from({ length: 24 }, (_, i) => {
   const year = 2025 + Math.floor(i / 12);
   const month = String((i % 12) + 1).padStart(2, '0');
   return `${SENSITIVE_PREFIX}${year}/payroll-${year}-${month}.csv`;
 }).concat(['finance/payroll/bonus/bonus-2026.xlsx', 'finance/payroll/contracts/salaries%20master.xlsx']);
-const SITE_KEYS = ['index.html', 'about/index.html', 'css/site.css', 'js/app.js', 'img/logo.png', 'img/team%20photo.jpg', 'docs/getting-started.html'];
-const ASSET_KEYS = ['fonts/inter.woff2', 'downloads/installer-1.4.2.dmg', 'downloads/installer-1.4.2.exe', 'media/promo.mp4', 'data/open-dataset.csv'];
+const SITE_KEYS = [
+  'index.html',
+  'about/index.html',
+  'css/site.css',
+  'js/app.js',
+  'img/logo.png',
+  'img/team%20photo.jpg',
+  'docs/getting-started.html',
+];
+const ASSET_KEYS = [
+  'fonts/inter.woff2',
+  'downloads/installer-1.4.2.dmg',
+  'downloads/installer-1.4.2.exe',
+  'media/promo.mp4',
+  'data/open-dataset.csv',
+];
 
 export interface BucketSpec {
   name: string;
@@ -216,23 +242,37 @@ export class Gen {
     return this.tls(row);
   }
 
-  get(bucket: BucketSpec, t: Date, who: { requester: string | null; ip: string; ua: string }, key: string, size: number): AccessLogRow {
+  get(
+    bucket: BucketSpec,
+    t: Date,
+    who: { requester: string | null; ip: string; ua: string },
+    key: string,
+    size: number,
+  ): AccessLogRow {
     const r = this.rnd;
     if (r.chance(0.04)) {
       return this.request(bucket, t, who, 'REST.GET.OBJECT', key, 'GET', `/${key}`, {
-        httpstatus: 404, errorcode: 'NoSuchKey', bytessent: 243, objectsize: null,
+        httpstatus: 404,
+        errorcode: 'NoSuchKey',
+        bytessent: 243,
+        objectsize: null,
       });
     }
     if (r.chance(0.06)) {
       return this.request(bucket, t, who, 'REST.GET.OBJECT', key, 'GET', `/${key}`, {
-        httpstatus: 304, bytessent: null, objectsize: size,
+        httpstatus: 304,
+        bytessent: null,
+        objectsize: size,
       });
     }
     const partial = r.chance(0.08);
     const sent = partial ? Math.min(size, 1_048_576) : size;
     return this.request(bucket, t, who, 'REST.GET.OBJECT', key, 'GET', `/${key}`, {
-      httpstatus: partial ? 206 : 200, bytessent: sent, objectsize: size,
-      totaltime: r.int(8, 60) + Math.floor(sent / 200_000), turnaroundtime: r.int(4, 30),
+      httpstatus: partial ? 206 : 200,
+      bytessent: sent,
+      objectsize: size,
+      totaltime: r.int(8, 60) + Math.floor(sent / 200_000),
+      turnaroundtime: r.int(4, 30),
     });
   }
 }
@@ -262,8 +302,19 @@ const BUCKETS: BucketSpec[] = [
       const r = g.rnd;
       const staff = r.pick(STAFF);
       const kind = r.weighted<string>([
-        ['get', 34], ['payroll', 4], ['head', 10], ['list', 8], ['put', 12], ['copy', 4], ['multipart', 3],
-        ['delete', 4], ['batch', 2], ['expire', 5], ['partner', 8], ['denied', 4], ['acl', 2],
+        ['get', 34],
+        ['payroll', 4],
+        ['head', 10],
+        ['list', 8],
+        ['put', 12],
+        ['copy', 4],
+        ['multipart', 3],
+        ['delete', 4],
+        ['batch', 2],
+        ['expire', 5],
+        ['partner', 8],
+        ['denied', 4],
+        ['acl', 2],
       ]);
       const b = this as BucketSpec;
       const etl = { requester: ETL_ROLE, ip: r.pick(VPC_IPS), ua: UA_BOTO };
@@ -284,27 +335,54 @@ const BUCKETS: BucketSpec[] = [
           return g.request(b, t, etl, 'REST.HEAD.OBJECT', key, 'HEAD', `/${key}`, { objectsize: sizeOf(r, key) });
         }
         case 'list':
-          return g.request(b, t, r.chance(0.5) ? etl : person, 'REST.GET.BUCKET', null, 'GET', '/?list-type=2&prefix=raw%2Fevents%2F&encoding-type=url', {
-            bytessent: r.int(600, 9000),
-          });
+          return g.request(
+            b,
+            t,
+            r.chance(0.5) ? etl : person,
+            'REST.GET.BUCKET',
+            null,
+            'GET',
+            '/?list-type=2&prefix=raw%2Fevents%2F&encoding-type=url',
+            {
+              bytessent: r.int(600, 9000),
+            },
+          );
         case 'put': {
           const key = `raw/events/2026/11/part-${String(r.int(3, 999)).padStart(5, '0')}.parquet`;
           return g.request(b, t, etl, 'REST.PUT.OBJECT', key, 'PUT', `/${key}`, {
-            objectsize: sizeOf(r, key), totaltime: r.int(60, 900), turnaroundtime: r.int(10, 60),
+            objectsize: sizeOf(r, key),
+            totaltime: r.int(60, 900),
+            turnaroundtime: r.int(10, 60),
           });
         }
         case 'copy': {
           const key = `curated/orders/orders-2026-11-${String(r.int(1, 28)).padStart(2, '0')}.parquet`;
-          return g.request(b, t, etl, r.chance(0.5) ? 'REST.COPY.OBJECT' : 'REST.COPY.OBJECT_GET', key, 'PUT', `/${key}`, {
-            bytessent: 234, objectsize: sizeOf(r, key),
-          });
+          return g.request(
+            b,
+            t,
+            etl,
+            r.chance(0.5) ? 'REST.COPY.OBJECT' : 'REST.COPY.OBJECT_GET',
+            key,
+            'PUT',
+            `/${key}`,
+            {
+              bytessent: 234,
+              objectsize: sizeOf(r, key),
+            },
+          );
         }
         case 'multipart': {
           const key = `raw/exports/export-${r.int(100, 999)}.tar`;
           const step = r.pick(['REST.POST.UPLOADS', 'REST.PUT.PART', 'REST.POST.UPLOAD']);
-          const uri = step === 'REST.POST.UPLOADS' ? `/${key}?uploads` : step === 'REST.PUT.PART' ? `/${key}?partNumber=${r.int(1, 9)}&uploadId=${r.hex(32)}` : `/${key}?uploadId=${r.hex(32)}`;
+          const uri =
+            step === 'REST.POST.UPLOADS'
+              ? `/${key}?uploads`
+              : step === 'REST.PUT.PART'
+                ? `/${key}?partNumber=${r.int(1, 9)}&uploadId=${r.hex(32)}`
+                : `/${key}?uploadId=${r.hex(32)}`;
           return g.request(b, t, etl, step, key, step === 'REST.PUT.PART' ? 'PUT' : 'POST', uri, {
-            objectsize: step === 'REST.PUT.PART' ? 8_388_608 : null, bytessent: step === 'REST.PUT.PART' ? null : r.int(300, 600),
+            objectsize: step === 'REST.PUT.PART' ? 8_388_608 : null,
+            bytessent: step === 'REST.PUT.PART' ? null : r.int(300, 600),
           });
         }
         case 'delete': {
@@ -313,7 +391,12 @@ const BUCKETS: BucketSpec[] = [
         }
         case 'batch': {
           const key = `tmp/scratch/run-${r.int(1000, 9999)}.json`;
-          return g.request(b, t, etl, 'BATCH.DELETE.OBJECT', key, 'POST', '/?delete', { httpstatus: 204, request_uri: null, totaltime: null, turnaroundtime: null });
+          return g.request(b, t, etl, 'BATCH.DELETE.OBJECT', key, 'POST', '/?delete', {
+            httpstatus: 204,
+            request_uri: null,
+            totaltime: null,
+            turnaroundtime: null,
+          });
         }
         case 'expire':
           return expiration(g, b, t, `tmp/scratch/run-${r.int(1000, 9999)}.json`);
@@ -327,7 +410,11 @@ const BUCKETS: BucketSpec[] = [
           const who = r.chance(0.5)
             ? { requester: PARTNER, ip: r.pick(PARTNER_IPS), ua: UA_BOTO }
             : { requester: null, ip: r.pick(INTERNET_IPS), ua: 'curl/8.5.0' };
-          return g.request(b, t, who, 'REST.GET.OBJECT', key, 'GET', `/${key}`, { httpstatus: 403, errorcode: 'AccessDenied', bytessent: 243 });
+          return g.request(b, t, who, 'REST.GET.OBJECT', key, 'GET', `/${key}`, {
+            httpstatus: 403,
+            errorcode: 'AccessDenied',
+            bytessent: 243,
+          });
         }
         default:
           return g.request(b, t, person, 'REST.GET.ACL', null, 'GET', '/?acl', { bytessent: 550, aclrequired: true });
@@ -342,26 +429,57 @@ const BUCKETS: BucketSpec[] = [
     make(g, t) {
       const r = g.rnd;
       const b = this as BucketSpec;
-      const kind = r.weighted<string>([['website', 55], ['oai', 30], ['deploy', 5], ['website404', 6], ['head', 4]]);
+      const kind = r.weighted<string>([
+        ['website', 55],
+        ['oai', 30],
+        ['deploy', 5],
+        ['website404', 6],
+        ['head', 4],
+      ]);
       const key = r.pick(SITE_KEYS);
       const visitor = { requester: null, ip: r.pick(INTERNET_IPS), ua: r.pick(UA_BROWSERS) };
       switch (kind) {
         case 'website':
           return g.request(b, t, visitor, 'WEBSITE.GET.OBJECT', key, 'GET', `/${key}`, {
-            bytessent: sizeOf(r, key), objectsize: sizeOf(r, key), endpoint: `${b.name}.s3-website-${REGION}.amazonaws.com`,
-            ciphersuite: null, referrer: r.chance(0.5) ? `http://${b.name}.s3-website-${REGION}.amazonaws.com/` : null,
+            bytessent: sizeOf(r, key),
+            objectsize: sizeOf(r, key),
+            endpoint: `${b.name}.s3-website-${REGION}.amazonaws.com`,
+            ciphersuite: null,
+            referrer: r.chance(0.5) ? `http://${b.name}.s3-website-${REGION}.amazonaws.com/` : null,
           });
         case 'website404':
           return g.request(b, t, visitor, 'WEBSITE.GET.OBJECT', 'wp-login.php', 'GET', '/wp-login.php', {
-            httpstatus: 404, errorcode: 'NoSuchKey', bytessent: 312, endpoint: `${b.name}.s3-website-${REGION}.amazonaws.com`, ciphersuite: null,
+            httpstatus: 404,
+            errorcode: 'NoSuchKey',
+            bytessent: 312,
+            endpoint: `${b.name}.s3-website-${REGION}.amazonaws.com`,
+            ciphersuite: null,
           });
         case 'oai':
           // CloudFront fetching through its origin access identity: a requester with spaces.
           return g.get(b, t, { requester: OAI, ip: r.pick(CLOUDFRONT_IPS), ua: UA_CLOUDFRONT }, key, sizeOf(r, key));
         case 'deploy':
-          return g.request(b, t, { requester: DEPLOY_ROLE, ip: r.pick(VPC_IPS), ua: UA_CLI }, 'REST.PUT.OBJECT', key, 'PUT', `/${key}`, { objectsize: sizeOf(r, key) });
+          return g.request(
+            b,
+            t,
+            { requester: DEPLOY_ROLE, ip: r.pick(VPC_IPS), ua: UA_CLI },
+            'REST.PUT.OBJECT',
+            key,
+            'PUT',
+            `/${key}`,
+            { objectsize: sizeOf(r, key) },
+          );
         default:
-          return g.request(b, t, { requester: OAI, ip: r.pick(CLOUDFRONT_IPS), ua: UA_CLOUDFRONT }, 'REST.HEAD.OBJECT', key, 'HEAD', `/${key}`, { objectsize: sizeOf(r, key) });
+          return g.request(
+            b,
+            t,
+            { requester: OAI, ip: r.pick(CLOUDFRONT_IPS), ua: UA_CLOUDFRONT },
+            'REST.HEAD.OBJECT',
+            key,
+            'HEAD',
+            `/${key}`,
+            { objectsize: sizeOf(r, key) },
+          );
       }
     },
   },
@@ -374,15 +492,35 @@ const BUCKETS: BucketSpec[] = [
       const r = g.rnd;
       const b = this as BucketSpec;
       const key = r.pick(ASSET_KEYS);
-      const anon = { requester: null, ip: r.pick(INTERNET_IPS), ua: r.pick([...UA_BROWSERS, 'curl/8.5.0', 'Wget/1.21.4']) };
-      const kind = r.weighted<string>([['get', 70], ['head', 12], ['list', 8], ['cross', 10]]);
+      const anon = {
+        requester: null,
+        ip: r.pick(INTERNET_IPS),
+        ua: r.pick([...UA_BROWSERS, 'curl/8.5.0', 'Wget/1.21.4']),
+      };
+      const kind = r.weighted<string>([
+        ['get', 70],
+        ['head', 12],
+        ['list', 8],
+        ['cross', 10],
+      ]);
       if (kind === 'get') return g.get(b, t, anon, key, sizeOf(r, key));
-      if (kind === 'head') return g.request(b, t, anon, 'REST.HEAD.OBJECT', key, 'HEAD', `/${key}`, { objectsize: sizeOf(r, key) });
+      if (kind === 'head')
+        return g.request(b, t, anon, 'REST.HEAD.OBJECT', key, 'HEAD', `/${key}`, { objectsize: sizeOf(r, key) });
       if (kind === 'list') {
-        return g.request(b, t, anon, 'REST.GET.BUCKET', null, 'GET', '/', { httpstatus: 403, errorcode: 'AccessDenied', bytessent: 243 });
+        return g.request(b, t, anon, 'REST.GET.BUCKET', null, 'GET', '/', {
+          httpstatus: 403,
+          errorcode: 'AccessDenied',
+          bytessent: 243,
+        });
       }
       // A cross-account principal reading the public dataset with its own credentials.
-      return g.get(b, t, { requester: PARTNER, ip: r.pick(PARTNER_IPS), ua: UA_SDK }, 'data/open-dataset.csv', sizeOf(r, 'data/open-dataset.csv'));
+      return g.get(
+        b,
+        t,
+        { requester: PARTNER, ip: r.pick(PARTNER_IPS), ua: UA_SDK },
+        'data/open-dataset.csv',
+        sizeOf(r, 'data/open-dataset.csv'),
+      );
     },
   },
   {
@@ -393,18 +531,55 @@ const BUCKETS: BucketSpec[] = [
     make(g, t) {
       const r = g.rnd;
       const b = this as BucketSpec;
-      const kind = r.weighted<string>([['put', 45], ['expire', 30], ['head', 15], ['denied', 10]]);
+      const kind = r.weighted<string>([
+        ['put', 45],
+        ['expire', 30],
+        ['head', 15],
+        ['denied', 10],
+      ]);
       const key = `db/nightly/${isoSeconds(t).slice(0, 10)}/dump-${r.int(1, 9)}.sql.gz`;
       if (kind === 'put') {
-        return g.request(b, t, { requester: BACKUP_ROLE, ip: r.pick(VPC_IPS), ua: UA_SDK }, 'REST.PUT.OBJECT', key, 'PUT', `/${key}`, {
-          objectsize: r.int(2_000_000, 30_000_000), totaltime: r.int(2000, 9000),
-        });
+        return g.request(
+          b,
+          t,
+          { requester: BACKUP_ROLE, ip: r.pick(VPC_IPS), ua: UA_SDK },
+          'REST.PUT.OBJECT',
+          key,
+          'PUT',
+          `/${key}`,
+          {
+            objectsize: r.int(2_000_000, 30_000_000),
+            totaltime: r.int(2000, 9000),
+          },
+        );
       }
-      if (kind === 'expire') return expiration(g, b, t, `db/nightly/2026-0${r.int(1, 8)}-1${r.int(0, 9)}/dump-${r.int(1, 9)}.sql.gz`);
-      if (kind === 'head') return g.request(b, t, { requester: BACKUP_ROLE, ip: r.pick(VPC_IPS), ua: UA_SDK }, 'REST.HEAD.OBJECT', key, 'HEAD', `/${key}`, { objectsize: r.int(2_000_000, 30_000_000) });
-      return g.request(b, t, { requester: PARTNER, ip: r.pick(PARTNER_IPS), ua: UA_BOTO }, 'REST.GET.OBJECT', key, 'GET', `/${key}`, {
-        httpstatus: 403, errorcode: 'AccessDenied', bytessent: 243,
-      });
+      if (kind === 'expire')
+        return expiration(g, b, t, `db/nightly/2026-0${r.int(1, 8)}-1${r.int(0, 9)}/dump-${r.int(1, 9)}.sql.gz`);
+      if (kind === 'head')
+        return g.request(
+          b,
+          t,
+          { requester: BACKUP_ROLE, ip: r.pick(VPC_IPS), ua: UA_SDK },
+          'REST.HEAD.OBJECT',
+          key,
+          'HEAD',
+          `/${key}`,
+          { objectsize: r.int(2_000_000, 30_000_000) },
+        );
+      return g.request(
+        b,
+        t,
+        { requester: PARTNER, ip: r.pick(PARTNER_IPS), ua: UA_BOTO },
+        'REST.GET.OBJECT',
+        key,
+        'GET',
+        `/${key}`,
+        {
+          httpstatus: 403,
+          errorcode: 'AccessDenied',
+          bytessent: 243,
+        },
+      );
     },
   },
 ];
@@ -451,14 +626,22 @@ function incidentRows(g: Gen, bucket: BucketSpec, day: Date): { rows: AccessLogR
   let downloadedBytes = 0;
   let downloads = 0;
   // First a listing of the prefix, then every object, several times over (a scripted loop).
-  rows.push(g.request(bucket, new Date(t), who, 'REST.GET.BUCKET', null, 'GET', '/?list-type=2&prefix=finance%2Fpayroll%2F', { bytessent: 8123 }));
+  rows.push(
+    g.request(bucket, new Date(t), who, 'REST.GET.BUCKET', null, 'GET', '/?list-type=2&prefix=finance%2Fpayroll%2F', {
+      bytessent: 8123,
+    }),
+  );
   for (let pass = 0; pass < 6; pass++) {
     for (const key of PAYROLL_KEYS) {
       t += r.int(1, 9) * 1000;
       const size = sizeOf(r, key);
-      rows.push(g.request(bucket, new Date(t), who, 'REST.GET.OBJECT', key, 'GET', `/${key}`, {
-        bytessent: size, objectsize: size, totaltime: r.int(40, 400),
-      }));
+      rows.push(
+        g.request(bucket, new Date(t), who, 'REST.GET.OBJECT', key, 'GET', `/${key}`, {
+          bytessent: size,
+          objectsize: size,
+          totaltime: r.int(40, 400),
+        }),
+      );
       downloads++;
       downloadedBytes += size;
     }
@@ -473,11 +656,18 @@ function incidentRows(g: Gen, bucket: BucketSpec, day: Date): { rows: AccessLogR
   }
   t += 5000;
   const batch = PAYROLL_KEYS.slice(0, 12);
-  rows.push(g.request(bucket, new Date(t), who, 'REST.POST.MULTI_OBJECT_DELETE', null, 'POST', '/?delete', { bytessent: 1420 }));
+  rows.push(
+    g.request(bucket, new Date(t), who, 'REST.POST.MULTI_OBJECT_DELETE', null, 'POST', '/?delete', { bytessent: 1420 }),
+  );
   for (const key of batch) {
-    rows.push(g.request(bucket, new Date(t), who, 'BATCH.DELETE.OBJECT', key, 'POST', '/?delete', {
-      httpstatus: 204, request_uri: null, totaltime: null, turnaroundtime: null,
-    }));
+    rows.push(
+      g.request(bucket, new Date(t), who, 'BATCH.DELETE.OBJECT', key, 'POST', '/?delete', {
+        httpstatus: 204,
+        request_uri: null,
+        totaltime: null,
+        turnaroundtime: null,
+      }),
+    );
     deletedKeys.push(key);
   }
   if (!deletedKeys.includes(INVESTIGATED_KEY)) throw new Error('sample: the investigated key must be deleted');
@@ -530,11 +720,13 @@ export function generateSample(options: SampleOptions = {}): Sample {
       const daytime = hourOfDay >= 7 && hourOfDay < 19 ? 1.6 : 0.5;
       const count = Math.max(0, Math.round(bucket.rate * bucket.window * daytime * scale * (0.7 + rnd.next() * 0.6)));
       const rows: AccessLogRow[] = [];
-      for (let i = 0; i < count; i++) rows.push(bucket.make.call(bucket, g, new Date(w + Math.floor(rnd.next() * bucket.window * HOUR))));
+      for (let i = 0; i < count; i++)
+        rows.push(bucket.make.call(bucket, g, new Date(w + Math.floor(rnd.next() * bucket.window * HOUR))));
       rows.push(...planted.filter((row) => inWindow(row, w, end)));
       rows.push(...(story.rows.get(bucket.name) ?? []).filter((row) => inWindow(row, w, end)));
       const stop = story.loggingStops.get(bucket.name);
-      if (stop !== undefined) rows.splice(0, rows.length, ...rows.filter((row) => Date.parse(row.requestdatetime) < stop));
+      if (stop !== undefined)
+        rows.splice(0, rows.length, ...rows.filter((row) => Date.parse(row.requestdatetime) < stop));
       if (rows.length === 0) continue;
       rows.sort((a, b) => a.requestdatetime.localeCompare(b.requestdatetime));
 
@@ -570,7 +762,16 @@ export function generateSample(options: SampleOptions = {}): Sample {
     (acc, o) => ({ lines: acc.lines + o.lines.length, rows: acc.rows + o.rows, rejects: acc.rejects + o.rejects }),
     { lines: 0, rows: 0, rejects: 0 },
   );
-  return { objects, truth: { seed, objects: objects.length, ...totals, incident, planted: [...incidentFindings(incident), ...story.planted] } };
+  return {
+    objects,
+    truth: {
+      seed,
+      objects: objects.length,
+      ...totals,
+      incident,
+      planted: [...incidentFindings(incident), ...story.planted],
+    },
+  };
 }
 
 function inWindow(row: AccessLogRow, from: number, to: number): boolean {

@@ -1,3 +1,2 @@
-export { generateSample, s3LogTimestamp } from './generate.ts';
-export type { PlantedIncident, Sample, SampleLine, SampleObject, SampleOptions, SampleTruth } from './generate.ts';
-export type { PlantedFinding } from './story.ts';
+export { generateSample } from './generate.ts';
+export type { SampleObject, SampleOptions } from './generate.ts';

@@ -25,10 +25,31 @@ export interface PlantedFinding {
 }
 
 /** The original incident (generate.ts) seen by the detections it must trip. */
-export function incidentFindings(i: { bucket: string; principal: string; newIp: string; downloads: number; downloadedBytes: number; deletedKeys: string[] }): PlantedFinding[] {
+export function incidentFindings(i: {
+  bucket: string;
+  principal: string;
+  newIp: string;
+  downloads: number;
+  downloadedBytes: number;
+  deletedKeys: string[];
+}): PlantedFinding[] {
   return [
-    { detection: 'mass-download', bucket: i.bucket, principal: i.principal, ip: i.newIp, count: i.downloads, bytes: i.downloadedBytes },
-    { detection: 'first-seen-ip-sensitive-read', bucket: i.bucket, principal: i.principal, ip: i.newIp, count: i.downloads, bytes: i.downloadedBytes },
+    {
+      detection: 'mass-download',
+      bucket: i.bucket,
+      principal: i.principal,
+      ip: i.newIp,
+      count: i.downloads,
+      bytes: i.downloadedBytes,
+    },
+    {
+      detection: 'first-seen-ip-sensitive-read',
+      bucket: i.bucket,
+      principal: i.principal,
+      ip: i.newIp,
+      count: i.downloads,
+      bytes: i.downloadedBytes,
+    },
     { detection: 'bulk-deletion', bucket: i.bucket, principal: i.principal, ip: i.newIp, count: i.deletedKeys.length },
   ];
 }
@@ -59,10 +80,14 @@ export const ARCHIVE_BUCKET: BucketSpec = {
   },
 };
 
-const UA_SDK = 'aws-sdk-java/2.25.60 Linux/6.1.0 OpenJDK_64-Bit_Server_VM/17.0.11+9 Java/17.0.11 vendor/Eclipse_Adoptium io/sync http/Apache cfg/retry-mode/legacy';
-const UA_CLI = 'aws-cli/2.17.20 md/awscrt#0.20.11 ua/2.0 os/linux#6.1.0 md/arch#x86_64 lang/python#3.11.9 md/command#s3api';
-const UA_BOTO = 'Boto3/1.34.140 md/Botocore#1.34.140 ua/2.0 os/linux#6.1.0 md/arch#x86_64 lang/python#3.12.4 cfg/retry-mode#legacy Botocore/1.34.140';
-const UA_BROWSER = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36';
+const UA_SDK =
+  'aws-sdk-java/2.25.60 Linux/6.1.0 OpenJDK_64-Bit_Server_VM/17.0.11+9 Java/17.0.11 vendor/Eclipse_Adoptium io/sync http/Apache cfg/retry-mode/legacy';
+const UA_CLI =
+  'aws-cli/2.17.20 md/awscrt#0.20.11 ua/2.0 os/linux#6.1.0 md/arch#x86_64 lang/python#3.11.9 md/command#s3api';
+const UA_BOTO =
+  'Boto3/1.34.140 md/Botocore#1.34.140 ua/2.0 os/linux#6.1.0 md/arch#x86_64 lang/python#3.12.4 cfg/retry-mode#legacy Botocore/1.34.140';
+const UA_BROWSER =
+  'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36';
 const UA_LEGACY = 'aws-sdk-java/1.11.30 Linux/3.10.0 Java_HotSpot(TM)_64-Bit_Server_VM/25.101-b13/1.8.0_101';
 
 const arnUser = (name: string) => `arn:aws:iam::${ACCOUNT}:user/${name}`;
@@ -106,7 +131,15 @@ export function buildStory(g: Gen, buckets: readonly BucketSpec[], start: Date, 
     rows.set(row.bucket_name, list);
   };
   const planted: PlantedFinding[] = [];
-  const c: Ctx = { g, add, planted, last: start.getTime() + (days - 1) * 24 * HOUR, corp: spec(CORP), backups: spec(BACKUPS), website: spec(WEBSITE) };
+  const c: Ctx = {
+    g,
+    add,
+    planted,
+    last: start.getTime() + (days - 1) * 24 * HOUR,
+    corp: spec(CORP),
+    backups: spec(BACKUPS),
+    website: spec(WEBSITE),
+  };
   for (let d = 0; d < days; d++) dailyLookAlikes(c, start.getTime() + d * 24 * HOUR);
   lastDayLookAlikes(c);
   const loggingStops = plantIncidents(c);
@@ -123,13 +156,27 @@ function dailyLookAlikes(c: Ctx, day: number): void {
   for (let i = 0; i < 8; i++) {
     const key = `db/nightly/verify/dump-${i + 1}.sql.gz`;
     const size = 127_000_000 + i * 1_000_000;
-    add(g.request(backups, at(day, 1, 30, i * 40), verifier, 'REST.GET.OBJECT', key, 'GET', `/${key}`, { bytessent: size, objectsize: size, totaltime: r.int(4000, 9000) }));
+    add(
+      g.request(backups, at(day, 1, 30, i * 40), verifier, 'REST.GET.OBJECT', key, 'GET', `/${key}`, {
+        bytessent: size,
+        objectsize: size,
+        totaltime: r.int(4000, 9000),
+      }),
+    );
   }
   // The configuration recorder reads every bucket's settings: reads, not changes.
   const auditor: Who = { requester: AUDITOR, ip: '10.0.7.44', ua: UA_SDK };
   for (const b of [corp, backups, website]) {
-    for (const [op, q] of [['REST.GET.BUCKETPOLICY', 'policy'], ['REST.GET.LIFECYCLE', 'lifecycle'], ['REST.GET.VERSIONING', 'versioning'], ['REST.GET.LOGGING_STATUS', 'logging'], ['REST.GET.PUBLIC_ACCESS_BLOCK', 'publicAccessBlock']] as const) {
-      add(g.request(b, at(day, 0, 12, r.int(0, 50)), auditor, op, null, 'GET', `/?${q}`, { bytessent: r.int(200, 900) }));
+    for (const [op, q] of [
+      ['REST.GET.BUCKETPOLICY', 'policy'],
+      ['REST.GET.LIFECYCLE', 'lifecycle'],
+      ['REST.GET.VERSIONING', 'versioning'],
+      ['REST.GET.LOGGING_STATUS', 'logging'],
+      ['REST.GET.PUBLIC_ACCESS_BLOCK', 'publicAccessBlock'],
+    ] as const) {
+      add(
+        g.request(b, at(day, 0, 12, r.int(0, 50)), auditor, op, null, 'GET', `/?${q}`, { bytessent: r.int(200, 900) }),
+      );
     }
   }
   // The nightly archive job: the only traffic of acme-archive, one log object a day, so a
@@ -137,13 +184,31 @@ function dailyLookAlikes(c: Ctx, day: number): void {
   const archiver: Who = { requester: ARCHIVER, ip: '10.0.40.16', ua: UA_SDK };
   for (let i = 0; i < 12; i++) {
     const key = `archive/${new Date(day).toISOString().slice(0, 10)}/batch-${i}.tar.zst`;
-    add(g.request(ARCHIVE_BUCKET, at(day, 1, 0, i * 20), archiver, 'REST.PUT.OBJECT', key, 'PUT', `/${key}`, { objectsize: r.int(5_000_000, 9_000_000) }));
+    add(
+      g.request(ARCHIVE_BUCKET, at(day, 1, 0, i * 20), archiver, 'REST.PUT.OBJECT', key, 'PUT', `/${key}`, {
+        objectsize: r.int(5_000_000, 9_000_000),
+      }),
+    );
   }
   // Cache-busting query strings on the public website: a query string, but not a presigned URL.
   for (let i = 0; i < 6; i++) {
-    add(g.request(website, at(day, 9 + i, r.int(0, 59)), { requester: null, ip: '192.0.2.14', ua: UA_BROWSER }, 'WEBSITE.GET.OBJECT', 'css/site.css', 'GET', '/css/site.css?v=3', {
-      bytessent: 18_211, objectsize: 18_211, ciphersuite: null, endpoint: `${WEBSITE}.s3-website-us-east-1.amazonaws.com`,
-    }));
+    add(
+      g.request(
+        website,
+        at(day, 9 + i, r.int(0, 59)),
+        { requester: null, ip: '192.0.2.14', ua: UA_BROWSER },
+        'WEBSITE.GET.OBJECT',
+        'css/site.css',
+        'GET',
+        '/css/site.css?v=3',
+        {
+          bytessent: 18_211,
+          objectsize: 18_211,
+          ciphersuite: null,
+          endpoint: `${WEBSITE}.s3-website-us-east-1.amazonaws.com`,
+        },
+      ),
+    );
   }
 }
 
@@ -154,16 +219,48 @@ function lastDayLookAlikes(c: Ctx): void {
   // A retry loop asking 40 times for one missing key: many 404s, but no enumeration.
   for (let i = 0; i < 40; i++) {
     const key = 'curated/orders/orders-2026-11-31.parquet';
-    add(g.request(corp, at(last, 9, i), { requester: ETL, ip: '10.0.12.7', ua: UA_BOTO }, 'REST.GET.OBJECT', key, 'GET', `/${key}`, { httpstatus: 404, errorcode: 'NoSuchKey', bytessent: 243 }));
+    add(
+      g.request(
+        corp,
+        at(last, 9, i),
+        { requester: ETL, ip: '10.0.12.7', ua: UA_BOTO },
+        'REST.GET.OBJECT',
+        key,
+        'GET',
+        `/${key}`,
+        { httpstatus: 404, errorcode: 'NoSuchKey', bytessent: 243 },
+      ),
+    );
   }
   // A staff member working from home reads ordinary reports from an IP new to her: first-seen IP,
   // but nothing sensitive.
   for (const key of ['reports/weekly/kpis.csv', 'reports/weekly/Q4%20summary.pdf']) {
-    add(g.request(corp, at(last, 8, r.int(0, 59)), { requester: arnUser('asmith'), ip: '192.0.2.61', ua: UA_BROWSER }, 'REST.GET.OBJECT', key, 'GET', `/${key}`, { bytessent: 48_000, objectsize: 48_000 }));
+    add(
+      g.request(
+        corp,
+        at(last, 8, r.int(0, 59)),
+        { requester: arnUser('asmith'), ip: '192.0.2.61', ua: UA_BROWSER },
+        'REST.GET.OBJECT',
+        key,
+        'GET',
+        `/${key}`,
+        { bytessent: 48_000, objectsize: 48_000 },
+      ),
+    );
   }
   // A denied attempt to change a policy is not a change.
-  add(g.request(corp, at(last, 11, 5), { requester: PARTNER, ip: '54.240.197.10', ua: UA_BOTO }, 'REST.PUT.BUCKETPOLICY', null, 'PUT', '/?policy', { httpstatus: 403, errorcode: 'AccessDenied', bytessent: 243 }));
-
+  add(
+    g.request(
+      corp,
+      at(last, 11, 5),
+      { requester: PARTNER, ip: '54.240.197.10', ua: UA_BOTO },
+      'REST.PUT.BUCKETPOLICY',
+      null,
+      'PUT',
+      '/?policy',
+      { httpstatus: 403, errorcode: 'AccessDenied', bytessent: 243 },
+    ),
+  );
 }
 
 /** The planted incidents, last day; returns when logging stops for which bucket. */
@@ -190,16 +287,44 @@ function plantIncidents(c: Ctx): Map<string, number> {
   const anon: Who = { requester: null, ip: '198.51.100.77', ua: 'curl/8.5.0' };
   for (let i = 0; i < 6; i++) {
     const key = i % 2 ? 'curated/customers/customers.parquet' : 'curated/orders/orders-2026-11.parquet';
-    add(g.request(corp, at(last, 10, 30 + i * 4), anon, 'REST.GET.OBJECT', key, 'GET', `/${key}`, { bytessent: 2_000_000 + i, objectsize: 2_000_000 + i, sigv: null, authtype: null }));
+    add(
+      g.request(corp, at(last, 10, 30 + i * 4), anon, 'REST.GET.OBJECT', key, 'GET', `/${key}`, {
+        bytessent: 2_000_000 + i,
+        objectsize: 2_000_000 + i,
+        sigv: null,
+        authtype: null,
+      }),
+    );
   }
   planted.push({ detection: 'anonymous-read-non-public', bucket: CORP, principal: null, ip: anon.ip, count: 6 });
 
   // An anonymous scanner guesses keys: 90 AccessDenied in eight minutes.
   const scanner: Who = { requester: null, ip: '203.0.113.45', ua: 'python-requests/2.31.0' };
-  const guesses = ['.env', 'backup.zip', 'db.sql', 'config.json', 'id_rsa', 'credentials', 'dump.tar.gz', 'admin/', 'private/keys.txt'];
+  const guesses = [
+    '.env',
+    'backup.zip',
+    'db.sql',
+    'config.json',
+    'id_rsa',
+    'credentials',
+    'dump.tar.gz',
+    'admin/',
+    'private/keys.txt',
+  ];
   for (let i = 0; i < 90; i++) {
     const key = `${['', 'old/', 'tmp/', 'backup/', 'www/', 'prod/', 'dev/', 'data/', 'export/', 'site/'][i % 10]}${guesses[Math.floor(i / 10)]}`;
-    add(g.request(corp, at(last, 14, Math.floor(i / 12), (i * 5) % 60), scanner, 'REST.GET.OBJECT', key, 'GET', `/${key}`, { httpstatus: 403, errorcode: 'AccessDenied', bytessent: 243 }));
+    add(
+      g.request(
+        corp,
+        at(last, 14, Math.floor(i / 12), (i * 5) % 60),
+        scanner,
+        'REST.GET.OBJECT',
+        key,
+        'GET',
+        `/${key}`,
+        { httpstatus: 403, errorcode: 'AccessDenied', bytessent: 243 },
+      ),
+    );
   }
   planted.push({ detection: 'denied-burst-enumeration', bucket: CORP, principal: null, ip: scanner.ip, count: 90 });
 
@@ -207,9 +332,15 @@ function plantIncidents(c: Ctx): Map<string, number> {
   const legacy: Who = { requester: LEGACY, ip: '198.51.100.40', ua: UA_LEGACY };
   for (let i = 0; i < 25; i++) {
     const key = 'reports/weekly/kpis.csv';
-    add(g.request(corp, at(last, 7, i * 2), legacy, 'REST.GET.OBJECT', key, 'GET', `/${key}`, {
-      bytessent: 48_000, objectsize: 48_000, ciphersuite: null, sigv: 'SigV2', endpoint: `${CORP}.s3.amazonaws.com`,
-    }));
+    add(
+      g.request(corp, at(last, 7, i * 2), legacy, 'REST.GET.OBJECT', key, 'GET', `/${key}`, {
+        bytessent: 48_000,
+        objectsize: 48_000,
+        ciphersuite: null,
+        sigv: 'SigV2',
+        endpoint: `${CORP}.s3.amazonaws.com`,
+      }),
+    );
   }
   planted.push({ detection: 'plaintext-http', bucket: CORP, principal: LEGACY, ip: legacy.ip, count: 25 });
   planted.push({ detection: 'sigv2-or-presigned', bucket: CORP, principal: LEGACY, ip: legacy.ip, count: 25 });
@@ -217,9 +348,22 @@ function plantIncidents(c: Ctx): Map<string, number> {
   const link: Who = { requester: SIGNER, ip: '192.0.2.99', ua: UA_BROWSER };
   for (let i = 0; i < 3; i++) {
     const key = 'finance/payroll/bonus/bonus-2026.xlsx';
-    add(g.request(corp, at(last, 16, i * 7), link, 'REST.GET.OBJECT', key, 'GET', `/${key}?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Expires=604800`, {
-      bytessent: 31_000, objectsize: 31_000, authtype: 'QueryString',
-    }));
+    add(
+      g.request(
+        corp,
+        at(last, 16, i * 7),
+        link,
+        'REST.GET.OBJECT',
+        key,
+        'GET',
+        `/${key}?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Expires=604800`,
+        {
+          bytessent: 31_000,
+          objectsize: 31_000,
+          authtype: 'QueryString',
+        },
+      ),
+    );
   }
   planted.push({ detection: 'sigv2-or-presigned', bucket: CORP, principal: SIGNER, ip: link.ip, count: 3 });
   // Payroll read from an IP the signer never used: first-seen-ip-sensitive-read sees it too.
@@ -232,8 +376,20 @@ function plantIncidents(c: Ctx): Map<string, number> {
     const key = i % 2 ? 'curated/customers/customers.parquet' : 'curated/orders/orders-2026-11.parquet';
     const size = 3_000_000 + i;
     extBytes += size;
-    add(g.request(corp, at(last, 20, i * 3), ext, 'REST.GET.OBJECT', key, 'GET', `/${key}`, { bytessent: size, objectsize: size }));
+    add(
+      g.request(corp, at(last, 20, i * 3), ext, 'REST.GET.OBJECT', key, 'GET', `/${key}`, {
+        bytessent: size,
+        objectsize: size,
+      }),
+    );
   }
-  planted.push({ detection: 'cross-account-read', bucket: CORP, principal: EXTERNAL, ip: ext.ip, count: 12, bytes: extBytes });
+  planted.push({
+    detection: 'cross-account-read',
+    bucket: CORP,
+    principal: EXTERNAL,
+    ip: ext.ip,
+    count: 12,
+    bytes: extBytes,
+  });
   return loggingStops;
 }

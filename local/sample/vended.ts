@@ -49,7 +49,13 @@ export function toParquet(object: SampleObject, rowGroupSize = 10_000): Buffer {
   const fields = ['schema_version_id', 'bucket_arn', ...FIELD_COLUMNS.map(([f]) => f)];
   const columnData: ColumnSource[] = fields.map((name) => {
     const values = rows.map((r) => (r as Record<string, unknown>)[name] ?? null);
-    if (INT_FIELDS.has(name)) return { name, type: 'INT64', nullable: true, data: values.map((v) => (v === null ? null : BigInt(v as number))) };
+    if (INT_FIELDS.has(name))
+      return {
+        name,
+        type: 'INT64',
+        nullable: true,
+        data: values.map((v) => (v === null ? null : BigInt(v as number))),
+      };
     if (name === 'acl_required') return { name, type: 'BOOLEAN', nullable: true, data: values };
     return { name, type: 'STRING', nullable: true, data: values };
   });
@@ -65,7 +71,11 @@ function vendedKey(object: SampleObject, prefix: string, ext: string): string {
 }
 
 /** The sample's objects in one format: keys and bodies ready to upload or write to disk. */
-export function sampleObjects(sample: Sample, format: SampleFormat, prefix: string): Array<{ key: string; body: Buffer | string }> {
+export function sampleObjects(
+  sample: Sample,
+  format: SampleFormat,
+  prefix: string,
+): Array<{ key: string; body: Buffer | string }> {
   return sample.objects.map((o) => {
     if (format === 'text') return { key: o.key, body: o.body };
     if (format === 'json') return { key: vendedKey(o, prefix, '.json.gz'), body: toNdjson(o) };

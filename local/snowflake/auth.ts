@@ -26,7 +26,8 @@ const badLogin = () => sfError('badLogin', 'Incorrect username or password was s
 const badJwt = (why: string) => sfError('jwtInvalid', `JWT token is invalid. (${why})`);
 
 export function publicKeyFingerprint(key: string | KeyObject): string {
-  const obj = typeof key === 'string' ? crypto.createPublicKey(key) : key.type === 'private' ? crypto.createPublicKey(key) : key;
+  const obj =
+    typeof key === 'string' ? crypto.createPublicKey(key) : key.type === 'private' ? crypto.createPublicKey(key) : key;
   const der = obj.export({ format: 'der', type: 'spki' });
   return `SHA256:${crypto.createHash('sha256').update(der).digest('base64')}`;
 }
@@ -64,12 +65,20 @@ export function checkLogin(data: LoginData, users: SnowflakeLocalUser[] | undefi
     const fp = payload.iss?.split('.').slice(2).join('.') ?? '';
     if (fp !== publicKeyFingerprint(user.publicKey)) throw badJwt('public key fingerprint mismatch');
     const key = typeof user.publicKey === 'string' ? crypto.createPublicKey(user.publicKey) : user.publicKey;
-    const valid = crypto.verify('RSA-SHA256', Buffer.from(`${parts[0]}.${parts[1]}`), key, Buffer.from(parts[2]!, 'base64url'));
+    const valid = crypto.verify(
+      'RSA-SHA256',
+      Buffer.from(`${parts[0]}.${parts[1]}`),
+      key,
+      Buffer.from(parts[2]!, 'base64url'),
+    );
     if (!valid) throw badJwt('signature verification failed');
     return user.name.toUpperCase();
   }
   if (authenticator !== 'SNOWFLAKE' && authenticator !== 'USERNAME_PASSWORD_MFA') {
-    throw sfError('unsupported', `Authenticator ${authenticator} is not supported by snowflake-local (use a password or key pair).`);
+    throw sfError(
+      'unsupported',
+      `Authenticator ${authenticator} is not supported by snowflake-local (use a password or key pair).`,
+    );
   }
   if (!users) return login.toUpperCase();
   if (user?.password === undefined || user.password !== (data.PASSWORD ?? '')) throw badLogin();

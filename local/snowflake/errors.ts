@@ -61,13 +61,17 @@ export function fromDuckDB(err: unknown): SnowflakeError {
     return sfError('alreadyExists', `SQL compilation error:\nObject '${m[1]}' already exists.`);
   if ((m = msg.match(/^Binder Error: Referenced column "?([^"]+)"? not found/i)))
     return sfError('invalidIdentifier', `SQL compilation error:\ninvalid identifier '${m[1]}'`);
-  if (/^Binder Error: .*(Values were not provided|parameter)/i.test(msg) || /^Invalid Input Error: .*(prepared statement|parameter)/i.test(msg))
+  if (
+    /^Binder Error: .*(Values were not provided|parameter)/i.test(msg) ||
+    /^Invalid Input Error: .*(prepared statement|parameter)/i.test(msg)
+  )
     return sfError('bindMissing', `SQL compilation error:\nBind variable not set. (${msg})`);
   if (/^INTERRUPT Error/i.test(msg)) return new SnowflakeError('000604', '57014', 'SQL execution canceled');
   if (/^Parser Error/i.test(msg)) return sfError('syntax', `SQL compilation error:\n${msg}`);
   if (/^Binder Error/i.test(msg)) return sfError('syntax', `SQL compilation error:\n${msg}`);
   if (/^Conversion Error/i.test(msg)) return sfError('numericNotRecognized', msg);
-  if (/^Constraint Error: NOT NULL/i.test(msg)) return sfError('notNull', `NULL result in a non-nullable column (${msg})`);
+  if (/^Constraint Error: NOT NULL/i.test(msg))
+    return sfError('notNull', `NULL result in a non-nullable column (${msg})`);
   if (/^TransactionContext Error: .*[Cc]onflict/.test(msg))
     return sfError('lockTimeout', `Statement aborted by a concurrent transaction: ${msg}`);
   if (/^(Invalid Input|Out of Range) Error/i.test(msg)) return new SnowflakeError('100035', '22003', msg);

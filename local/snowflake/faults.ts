@@ -59,7 +59,8 @@ export interface FaultEvent {
   at: number;
 }
 
-const toRegExp = (p: RegExp | string): RegExp => (typeof p === 'string' ? new RegExp(p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'i') : p);
+const toRegExp = (p: RegExp | string): RegExp =>
+  typeof p === 'string' ? new RegExp(p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'i') : p;
 
 export class Faults {
   private statements: StatementRule[] = [];
@@ -76,7 +77,8 @@ export class Faults {
       error: new SnowflakeError(
         opts.code ?? '000603',
         opts.sqlState ?? 'XX000',
-        opts.message ?? 'SQL execution internal error: Processing aborted due to error 300010:391167117; incident 1 (injected by snowflake-local faults).',
+        opts.message ??
+          'SQL execution internal error: Processing aborted due to error 300010:391167117; incident 1 (injected by snowflake-local faults).',
       ),
     });
   }
@@ -86,15 +88,36 @@ export class Faults {
   }
 
   unavailable(forMs: number, opts: { status?: number; path?: RegExp } = {}): void {
-    this.http.push({ kind: 'unavailable', path: opts.path ?? /.*/, until: Date.now() + forMs, remaining: Infinity, status: opts.status ?? 503, ms: 0 });
+    this.http.push({
+      kind: 'unavailable',
+      path: opts.path ?? /.*/,
+      until: Date.now() + forMs,
+      remaining: Infinity,
+      status: opts.status ?? 503,
+      ms: 0,
+    });
   }
 
   loseResponses(count: number, opts: { status?: number; path?: RegExp } = {}): void {
-    this.http.push({ kind: 'lose', path: opts.path ?? /query-request/, until: Infinity, remaining: count, status: opts.status ?? 503, ms: 0 });
+    this.http.push({
+      kind: 'lose',
+      path: opts.path ?? /query-request/,
+      until: Infinity,
+      remaining: count,
+      status: opts.status ?? 503,
+      ms: 0,
+    });
   }
 
   latency(ms: number, opts: { forMs?: number; path?: RegExp } = {}): void {
-    this.http.push({ kind: 'latency', path: opts.path ?? /.*/, until: opts.forMs === undefined ? Infinity : Date.now() + opts.forMs, remaining: Infinity, status: 0, ms });
+    this.http.push({
+      kind: 'latency',
+      path: opts.path ?? /.*/,
+      until: opts.forMs === undefined ? Infinity : Date.now() + opts.forMs,
+      remaining: Infinity,
+      status: 0,
+      ms,
+    });
   }
 
   clear(): void {

@@ -13,7 +13,6 @@ import { Warehouse } from './warehouse.ts';
 
 export type { SnowflakeLocalUser } from './auth.ts';
 export { Faults } from './faults.ts';
-export { publicKeyFingerprint } from './auth.ts';
 export type { Snowpipe, SnowpipeOptions } from './snowpipe/engine.ts';
 
 export interface SnowflakeLocalOptions {
@@ -60,7 +59,9 @@ export async function startSnowflakeLocal(opts: SnowflakeLocalOptions = {}): Pro
   server.keepAliveTimeout = 5000;
   try {
     await new Promise<void>((resolve, reject) => {
-      server.once('error', (err: NodeJS.ErrnoException) => reject(err.code === 'EADDRINUSE' ? new PortInUseError(opts.port ?? 0) : err));
+      server.once('error', (err: NodeJS.ErrnoException) =>
+        reject(err.code === 'EADDRINUSE' ? new PortInUseError(opts.port ?? 0) : err),
+      );
       server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
     });
   } catch (err) {

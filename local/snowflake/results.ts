@@ -86,7 +86,8 @@ function describe(name: string, type: DuckDBType): { row: RowType; enc: Encoder;
         },
       };
     case DuckDBTypeId.VARCHAR:
-      if (type.alias === 'JSON') return { row: column(name, 'variant', { length: 16777216, byteLength: 16777216 }), enc: (v) => String(v) };
+      if (type.alias === 'JSON')
+        return { row: column(name, 'variant', { length: 16777216, byteLength: 16777216 }), enc: (v) => String(v) };
       return { row: textColumn(name), enc: (v) => String(v) };
     case DuckDBTypeId.DATE:
       return { row: column(name, 'date'), enc: (v) => String((v as { days: number }).days) };
@@ -109,7 +110,10 @@ function describe(name: string, type: DuckDBType): { row: RowType; enc: Encoder;
     case DuckDBTypeId.BLOB:
       return {
         row: column(name, 'binary', { length: 8388608, byteLength: 8388608 }),
-        enc: (v) => Buffer.from((v as { bytes: Uint8Array }).bytes).toString('hex').toUpperCase(),
+        enc: (v) =>
+          Buffer.from((v as { bytes: Uint8Array }).bytes)
+            .toString('hex')
+            .toUpperCase(),
       };
     case DuckDBTypeId.LIST:
     case DuckDBTypeId.ARRAY:
@@ -149,10 +153,17 @@ export function countsResult(names: string[], counts: Array<number | bigint>): R
   return { rowtype: names.map(fixedColumn), rowset: [counts.map((c) => String(c))] };
 }
 
-export function tableResult(columns: Array<{ name: string; kind: 'text' | 'fixed' | 'timestamp' }>, rows: Array<Array<string | null>>): ResultSet {
+export function tableResult(
+  columns: Array<{ name: string; kind: 'text' | 'fixed' | 'timestamp' }>,
+  rows: Array<Array<string | null>>,
+): ResultSet {
   return {
     rowtype: columns.map((c) =>
-      c.kind === 'fixed' ? column(c.name, 'fixed', { precision: 38, scale: 0 }) : c.kind === 'timestamp' ? column(c.name, 'timestamp_ltz', { precision: 0, scale: 9 }) : textColumn(c.name),
+      c.kind === 'fixed'
+        ? column(c.name, 'fixed', { precision: 38, scale: 0 })
+        : c.kind === 'timestamp'
+          ? column(c.name, 'timestamp_ltz', { precision: 0, scale: 9 })
+          : textColumn(c.name),
     ),
     rowset: rows,
   };

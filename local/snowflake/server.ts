@@ -58,7 +58,16 @@ export function createHttpServer(opts: ServerOptions): http.Server {
   const errorBody = (err: unknown, queryId: string | null = null): Body => {
     const e = err instanceof SnowflakeError ? err : fromDuckDB(err);
     return {
-      data: { internalError: false, errorCode: e.code, age: 0, sqlState: e.sqlState, queryId, line: -1, pos: -1, type: 'COMPILATION' },
+      data: {
+        internalError: false,
+        errorCode: e.code,
+        age: 0,
+        sqlState: e.sqlState,
+        queryId,
+        line: -1,
+        pos: -1,
+        type: 'COMPILATION',
+      },
       code: e.code,
       message: e.message,
       success: false,
@@ -102,16 +111,29 @@ export function createHttpServer(opts: ServerOptions): http.Server {
     const bindings = (req.bindings ?? undefined) as Record<string, Binding> | undefined;
     const numberOfBinds = bindings ? Object.keys(bindings).length : 0;
     if (req.bindStage) {
-      return errorBody(sfError('unsupported', 'Array binds uploaded to a stage are not supported by snowflake-local; keep CLIENT_STAGE_ARRAY_BINDING_THRESHOLD high (the server sends it at login).'), queryId);
+      return errorBody(
+        sfError(
+          'unsupported',
+          'Array binds uploaded to a stage are not supported by snowflake-local; keep CLIENT_STAGE_ARRAY_BINDING_THRESHOLD high (the server sends it at login).',
+        ),
+        queryId,
+      );
     }
     try {
-      const outcomes = await s.serialize(() => s.execute(sqlText, bindings, req.parameters as Record<string, unknown> | undefined, req.describeOnly === true));
+      const outcomes = await s.serialize(() =>
+        s.execute(sqlText, bindings, req.parameters as Record<string, unknown> | undefined, req.describeOnly === true),
+      );
       if (outcomes.length === 1) {
         const body = resultBody(s, { ...outcomes[0]!, queryId }, numberOfBinds);
         return body;
       }
       for (const o of outcomes) {
-        remember(queries, o.queryId, { session: s, done: true, failed: false, body: Promise.resolve(resultBody(s, o, 0)) });
+        remember(queries, o.queryId, {
+          session: s,
+          done: true,
+          failed: false,
+          body: Promise.resolve(resultBody(s, o, 0)),
+        });
       }
       return {
         data: {
@@ -155,7 +177,8 @@ export function createHttpServer(opts: ServerOptions): http.Server {
     for await (const c of req) chunks.push(c as Buffer);
     let buf = Buffer.concat(chunks);
     if (!buf.length) return {};
-    if (/gzip/i.test(String(req.headers['content-encoding'] ?? '')) || (buf[0] === 0x1f && buf[1] === 0x8b)) buf = await gunzip(buf);
+    if (/gzip/i.test(String(req.headers['content-encoding'] ?? '')) || (buf[0] === 0x1f && buf[1] === 0x8b))
+      buf = await gunzip(buf);
     const text = buf.toString('utf8');
     return (query ? parseQueryBody(text) : JSON.parse(text)) as Body;
   };
@@ -168,7 +191,13 @@ export function createHttpServer(opts: ServerOptions): http.Server {
   };
 
   const invalidToken = (res: http.ServerResponse) =>
-    send(res, 401, { data: null, code: '390104', message: 'Invalid session token. Log in again.', success: false, headers: null });
+    send(res, 401, {
+      data: null,
+      code: '390104',
+      message: 'Invalid session token. Log in again.',
+      success: false,
+      headers: null,
+    });
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -180,7 +209,12 @@ export function createHttpServer(opts: ServerOptions): http.Server {
       send(res, fault.status, { message: 'Service Unavailable (injected by snowflake-local faults)' });
       return;
     }
-    const reply = (status: number, body: Body | string) => send(res, fault.loseResponse ?? status, fault.loseResponse ? { message: 'response lost (injected by snowflake-local faults)' } : body);
+    const reply = (status: number, body: Body | string) =>
+      send(
+        res,
+        fault.loseResponse ?? status,
+        fault.loseResponse ? { message: 'response lost (injected by snowflake-local faults)' } : body,
+      );
 
     if (req.method === 'POST' && p === '/session/v1/login-request') {
       const body = await readBody(req);
@@ -192,7 +226,11 @@ export function createHttpServer(opts: ServerOptions): http.Server {
         reply(200, errorBody(err));
         return;
       }
-      const s = await warehouse.openSession(user, url.searchParams.get('databaseName'), url.searchParams.get('schemaName'));
+      const s = await warehouse.openSession(
+        user,
+        url.searchParams.get('databaseName'),
+        url.searchParams.get('schemaName'),
+      );
       const wh = url.searchParams.get('warehouse');
       if (wh) s.warehouse = wh.toUpperCase();
       const role = url.searchParams.get('roleName');
@@ -235,7 +273,18 @@ export function createHttpServer(opts: ServerOptions): http.Server {
       const s = sessionOf(req, true);
       await readBody(req).catch(() => ({}));
       if (!s) return invalidToken(res);
-      reply(200, { data: { sessionToken: s.token, validityInSecondsST: 3600, masterToken: s.masterToken, validityInSecondsMT: 14400, sessionId: s.id }, code: null, message: null, success: true });
+      reply(200, {
+        data: {
+          sessionToken: s.token,
+          validityInSecondsST: 3600,
+          masterToken: s.masterToken,
+          validityInSecondsMT: 14400,
+          sessionId: s.id,
+        },
+        code: null,
+        message: null,
+        success: true,
+      });
       return;
     }
 
@@ -307,10 +356,14 @@ export function createHttpServer(opts: ServerOptions): http.Server {
         const accepted = JSON.stringify({
           data: { queryId, getResultUrl: `/queries/${queryId}/result`, queryAbortsAfterSecs: 300, progressDesc: null },
           code: '333334',
-          message: 'Asynchronous execution in progress. Use provided query id to perform query monitoring and management.',
+          message:
+            'Asynchronous execution in progress. Use provided query id to perform query monitoring and management.',
           success: true,
         });
-        remember(requests, requestId, { body: Promise.resolve({ json: accepted, size: accepted.length }), at: Date.now() });
+        remember(requests, requestId, {
+          body: Promise.resolve({ json: accepted, size: accepted.length }),
+          at: Date.now(),
+        });
         reply(200, accepted);
         return;
       }
@@ -322,7 +375,8 @@ export function createHttpServer(opts: ServerOptions): http.Server {
         running.delete(queryId);
       });
       if (result.size > MAX_REPLAY_BYTES) requests.delete(requestId);
-      else if (outBody) remember(queries, queryId, { session: s, done: true, failed: false, body: Promise.resolve(outBody) });
+      else if (outBody)
+        remember(queries, queryId, { session: s, done: true, failed: false, body: Promise.resolve(outBody) });
       reply(200, result.json);
       return;
     }
@@ -330,7 +384,16 @@ export function createHttpServer(opts: ServerOptions): http.Server {
     if (req.method === 'GET' && (m = p.match(/^\/queries\/([^/]+)\/result$/))) {
       const q = queries.get(m[1]!);
       if (!q) {
-        reply(200, errorBody(sfError('queryMissing', `Result for query ${m[1]} is no longer available or was never produced by this server.`), m[1]!));
+        reply(
+          200,
+          errorBody(
+            sfError(
+              'queryMissing',
+              `Result for query ${m[1]} is no longer available or was never produced by this server.`,
+            ),
+            m[1]!,
+          ),
+        );
         return;
       }
       reply(200, await q.body);
@@ -349,7 +412,10 @@ export function createHttpServer(opts: ServerOptions): http.Server {
       return;
     }
 
-    if (req.method === 'POST' && (p === '/queries/v1/abort-request' || (m = p.match(/^\/queries\/([^/]+)\/abort-request$/)))) {
+    if (
+      req.method === 'POST' &&
+      (p === '/queries/v1/abort-request' || (m = p.match(/^\/queries\/([^/]+)\/abort-request$/)))
+    ) {
       // statement.cancel() and client timeouts: interrupt the statement if it is still running.
       const body = await readBody(req).catch((): Body => ({}));
       const id = m?.[1] ?? String(body.requestId ?? '');
@@ -360,7 +426,12 @@ export function createHttpServer(opts: ServerOptions): http.Server {
     }
 
     req.resume();
-    send(res, 404, { data: null, code: '000404', message: `snowflake-local does not implement ${req.method} ${p}`, success: false });
+    send(res, 404, {
+      data: null,
+      code: '000404',
+      message: `snowflake-local does not implement ${req.method} ${p}`,
+      success: false,
+    });
   }
 
   const reaper = setInterval(() => {

@@ -4,17 +4,9 @@
  * so result column names come back upper-case. Statements that cannot be emulated are refused
  * here with a clear error instead of succeeding with different behaviour.
  */
-import { SnowflakeError, sfError, unsupported } from './errors.ts';
+import { sfError, unsupported } from './errors.ts';
 import { snowpipeKind } from './snowpipe/objects.ts';
-import {
-  type Token,
-  isOp,
-  isWord,
-  matchParen,
-  quoteIdent,
-  splitTopLevel,
-  sqlString,
-} from './tokens.ts';
+import { type Token, isOp, isWord, matchParen, quoteIdent, splitTopLevel, sqlString } from './tokens.ts';
 
 export interface SessionNames {
   database: string | null;
@@ -123,11 +115,40 @@ const REFUSED_CREATE = new Set([
 
 /** Keywords after which a trailing word is not an implicit alias. */
 const NOT_ALIAS_BEFORE = new Set([
-  'AND', 'OR', 'NOT', 'IS', 'IN', 'LIKE', 'ILIKE', 'BETWEEN', 'THEN', 'ELSE', 'WHEN', 'CASE', 'AS', 'DISTINCT', 'SELECT', 'ALL',
+  'AND',
+  'OR',
+  'NOT',
+  'IS',
+  'IN',
+  'LIKE',
+  'ILIKE',
+  'BETWEEN',
+  'THEN',
+  'ELSE',
+  'WHEN',
+  'CASE',
+  'AS',
+  'DISTINCT',
+  'SELECT',
+  'ALL',
 ]);
 const NOT_ALIAS = new Set(['END', 'NULL', 'TRUE', 'FALSE']);
 const SELECT_END = new Set([
-  'FROM', 'WHERE', 'GROUP', 'HAVING', 'QUALIFY', 'ORDER', 'LIMIT', 'OFFSET', 'UNION', 'EXCEPT', 'MINUS', 'INTERSECT', 'FETCH', 'WINDOW', 'INTO',
+  'FROM',
+  'WHERE',
+  'GROUP',
+  'HAVING',
+  'QUALIFY',
+  'ORDER',
+  'LIMIT',
+  'OFFSET',
+  'UNION',
+  'EXCEPT',
+  'MINUS',
+  'INTERSECT',
+  'FETCH',
+  'WINDOW',
+  'INTO',
 ]);
 
 // ---------------------------------------------------------------------------------------------
@@ -143,7 +164,10 @@ export function mapType(t: Token[], i: number): { sql: string; next: number } {
   const readArgs = () => {
     if (isOp(t[next], '(')) {
       const close = matchParen(t, next);
-      args = t.slice(next + 1, close).filter((x) => x.kind === 'num').map((x) => x.value);
+      args = t
+        .slice(next + 1, close)
+        .filter((x) => x.kind === 'num')
+        .map((x) => x.value);
       next = close + 1;
     }
   };
@@ -167,7 +191,8 @@ export function mapType(t: Token[], i: number): { sql: string; next: number } {
       readArgs();
       const p = args[0] ? Number(args[0]) : 38;
       const s = args[1] ? Number(args[1]) : 0;
-      if (p < 1 || p > 38 || s < 0 || s > p) throw sfError('syntax', `SQL compilation error:\ninvalid type NUMBER(${p},${s})`);
+      if (p < 1 || p > 38 || s < 0 || s > p)
+        throw sfError('syntax', `SQL compilation error:\ninvalid type NUMBER(${p},${s})`);
       // Integers get DuckDB integer types: casting text to DECIMAL(38,0) is ~40x slower in DuckDB.
       if (s === 0) return { sql: p <= 18 ? 'BIGINT' : 'HUGEINT', next };
       return { sql: `DECIMAL(${p},${s})`, next };
@@ -238,18 +263,71 @@ export function mapType(t: Token[], i: number): { sql: string; next: number } {
 // Expressions
 
 const DATE_PARTS: Record<string, string> = {
-  Y: 'year', YY: 'year', YYY: 'year', YYYY: 'year', YR: 'year', YEARS: 'year', YRS: 'year', YEAR: 'year',
-  Q: 'quarter', QTR: 'quarter', QTRS: 'quarter', QUARTER: 'quarter', QUARTERS: 'quarter',
-  MM: 'month', MON: 'month', MONS: 'month', MONTH: 'month', MONTHS: 'month',
-  W: 'week', WK: 'week', WEEK: 'week', WEEKS: 'week', WEEKOFYEAR: 'week', WOY: 'week', WY: 'week',
-  D: 'day', DD: 'day', DAY: 'day', DAYS: 'day', DAYOFMONTH: 'day',
-  H: 'hour', HH: 'hour', HR: 'hour', HOUR: 'hour', HOURS: 'hour', HRS: 'hour',
-  M: 'minute', MI: 'minute', MIN: 'minute', MINUTE: 'minute', MINUTES: 'minute', MINS: 'minute',
-  S: 'second', SEC: 'second', SECOND: 'second', SECONDS: 'second', SECS: 'second',
-  MS: 'millisecond', MSEC: 'millisecond', MILLISECOND: 'millisecond', MILLISECONDS: 'millisecond',
-  US: 'microsecond', USEC: 'microsecond', MICROSECOND: 'microsecond', MICROSECONDS: 'microsecond',
-  NS: 'nanosecond', NSEC: 'nanosecond', NANOSECOND: 'nanosecond', NANOSECONDS: 'nanosecond',
-  DOW: 'dow', DAYOFWEEK: 'dow', DOY: 'doy', DAYOFYEAR: 'doy', EPOCH_SECOND: 'epoch', EPOCH: 'epoch',
+  Y: 'year',
+  YY: 'year',
+  YYY: 'year',
+  YYYY: 'year',
+  YR: 'year',
+  YEARS: 'year',
+  YRS: 'year',
+  YEAR: 'year',
+  Q: 'quarter',
+  QTR: 'quarter',
+  QTRS: 'quarter',
+  QUARTER: 'quarter',
+  QUARTERS: 'quarter',
+  MM: 'month',
+  MON: 'month',
+  MONS: 'month',
+  MONTH: 'month',
+  MONTHS: 'month',
+  W: 'week',
+  WK: 'week',
+  WEEK: 'week',
+  WEEKS: 'week',
+  WEEKOFYEAR: 'week',
+  WOY: 'week',
+  WY: 'week',
+  D: 'day',
+  DD: 'day',
+  DAY: 'day',
+  DAYS: 'day',
+  DAYOFMONTH: 'day',
+  H: 'hour',
+  HH: 'hour',
+  HR: 'hour',
+  HOUR: 'hour',
+  HOURS: 'hour',
+  HRS: 'hour',
+  M: 'minute',
+  MI: 'minute',
+  MIN: 'minute',
+  MINUTE: 'minute',
+  MINUTES: 'minute',
+  MINS: 'minute',
+  S: 'second',
+  SEC: 'second',
+  SECOND: 'second',
+  SECONDS: 'second',
+  SECS: 'second',
+  MS: 'millisecond',
+  MSEC: 'millisecond',
+  MILLISECOND: 'millisecond',
+  MILLISECONDS: 'millisecond',
+  US: 'microsecond',
+  USEC: 'microsecond',
+  MICROSECOND: 'microsecond',
+  MICROSECONDS: 'microsecond',
+  NS: 'nanosecond',
+  NSEC: 'nanosecond',
+  NANOSECOND: 'nanosecond',
+  NANOSECONDS: 'nanosecond',
+  DOW: 'dow',
+  DAYOFWEEK: 'dow',
+  DOY: 'doy',
+  DAYOFYEAR: 'doy',
+  EPOCH_SECOND: 'epoch',
+  EPOCH: 'epoch',
 };
 
 const ADD_UNIT: Record<string, (n: string) => string> = {
@@ -273,9 +351,25 @@ type FnHandler = (x: ExprTranslator, args: Range[], name: string) => string;
 export function datetimeFormat(fmt: string): string {
   const parts: Array<[RegExp, string]> = [
     [/^"([^"]*)"/, ''],
-    [/^YYYY/i, '%Y'], [/^YY/i, '%y'], [/^MMMM/i, '%B'], [/^MON/i, '%b'], [/^MM/i, '%m'], [/^DD/i, '%d'], [/^DY/i, '%a'],
-    [/^HH24/i, '%H'], [/^HH12/i, '%I'], [/^HH/i, '%I'], [/^AM|^PM/i, '%p'], [/^MI/i, '%M'], [/^SS/i, '%S'],
-    [/^FF[1-3]/i, '%g'], [/^FF[4-6]?/i, '%f'], [/^FF[7-9]/i, '%n'], [/^TZH:TZM/i, '%z'], [/^TZHTZM/i, '%z'], [/^TZH/i, '%z'],
+    [/^YYYY/i, '%Y'],
+    [/^YY/i, '%y'],
+    [/^MMMM/i, '%B'],
+    [/^MON/i, '%b'],
+    [/^MM/i, '%m'],
+    [/^DD/i, '%d'],
+    [/^DY/i, '%a'],
+    [/^HH24/i, '%H'],
+    [/^HH12/i, '%I'],
+    [/^HH/i, '%I'],
+    [/^AM|^PM/i, '%p'],
+    [/^MI/i, '%M'],
+    [/^SS/i, '%S'],
+    [/^FF[1-3]/i, '%g'],
+    [/^FF[4-6]?/i, '%f'],
+    [/^FF[7-9]/i, '%n'],
+    [/^TZH:TZM/i, '%z'],
+    [/^TZHTZM/i, '%z'],
+    [/^TZH/i, '%z'],
   ];
   let out = '';
   let rest = fmt;
@@ -293,47 +387,60 @@ export function datetimeFormat(fmt: string): string {
   return out;
 }
 
-const cast = (type: string, tryCast = false): FnHandler => (x, a, name) => {
-  if (a.length === 2) {
-    const f = x.tokens[a[1]![0]];
-    if (f?.kind !== 'str' || a[1]![1] - a[1]![0] !== 1) throw unsupported(`${name} with a non-literal format argument`);
-    if (type === 'VARCHAR') return `strftime(${x.range(a[0]!)}, ${sqlString(datetimeFormat(f.value))})`;
-    return `CAST(${tryCast ? 'try_strptime' : 'strptime'}(${x.range(a[0]!)}, ${sqlString(datetimeFormat(f.value))}) AS ${type})`;
-  }
-  if (a.length !== 1) throw unsupported(`${name} with ${a.length} arguments`);
-  const only = a[0]![1] - a[0]![0] === 1 ? x.tokens[a[0]![0]] : undefined;
-  if ((type === 'TIMESTAMPTZ' || type === 'TIMESTAMP') && only?.kind === 'str') {
-    return `${tryCast ? 'TRY_CAST' : 'CAST'}(${sqlString(normalizeTimestampText(only.value))} AS ${type})`;
-  }
-  const arg = x.range(a[0]!);
-  if ((type === 'TIMESTAMPTZ' || type === 'TIMESTAMP') && only?.kind === 'bind') x.timestampBinds.add(x.lastBind);
-  return `${tryCast ? 'TRY_CAST' : 'CAST'}(${arg} AS ${type})`;
-};
+const cast =
+  (type: string, tryCast = false): FnHandler =>
+  (x, a, name) => {
+    if (a.length === 2) {
+      const f = x.tokens[a[1]![0]];
+      if (f?.kind !== 'str' || a[1]![1] - a[1]![0] !== 1)
+        throw unsupported(`${name} with a non-literal format argument`);
+      if (type === 'VARCHAR') return `strftime(${x.range(a[0]!)}, ${sqlString(datetimeFormat(f.value))})`;
+      return `CAST(${tryCast ? 'try_strptime' : 'strptime'}(${x.range(a[0]!)}, ${sqlString(datetimeFormat(f.value))}) AS ${type})`;
+    }
+    if (a.length !== 1) throw unsupported(`${name} with ${a.length} arguments`);
+    const only = a[0]![1] - a[0]![0] === 1 ? x.tokens[a[0]![0]] : undefined;
+    if ((type === 'TIMESTAMPTZ' || type === 'TIMESTAMP') && only?.kind === 'str') {
+      return `${tryCast ? 'TRY_CAST' : 'CAST'}(${sqlString(normalizeTimestampText(only.value))} AS ${type})`;
+    }
+    const arg = x.range(a[0]!);
+    if ((type === 'TIMESTAMPTZ' || type === 'TIMESTAMP') && only?.kind === 'bind') x.timestampBinds.add(x.lastBind);
+    return `${tryCast ? 'TRY_CAST' : 'CAST'}(${arg} AS ${type})`;
+  };
 
 const SPACED_OFFSET = /^(\d{4}-\d\d-\d\d[T ]\d\d:\d\d(?::\d\d(?:\.\d+)?)?)\s+([+-]\d\d(?::?\d\d)?)$/;
 /** Snowflake reads '2019-02-06 00:00:38 +0000'; DuckDB (without ICU) needs the offset attached. */
 export function normalizeTimestampText(v: string): string {
   return v.length < 40 && SPACED_OFFSET.test(v) ? v.replace(SPACED_OFFSET, '$1$2') : v;
 }
-const rename = (to: string): FnHandler => (x, a) => `${to}(${a.map((r) => x.range(r)).join(', ')})`;
+const rename =
+  (to: string): FnHandler =>
+  (x, a) =>
+    `${to}(${a.map((r) => x.range(r)).join(', ')})`;
 const argc = (name: string, a: Range[], ...allowed: number[]) => {
-  if (!allowed.includes(a.length)) throw sfError('syntax', `SQL compilation error:\nerror line 0 at position 0\nnot enough arguments for function [${name}], expected ${allowed.join(' or ')}, got ${a.length}`);
+  if (!allowed.includes(a.length))
+    throw sfError(
+      'syntax',
+      `SQL compilation error:\nerror line 0 at position 0\nnot enough arguments for function [${name}], expected ${allowed.join(' or ')}, got ${a.length}`,
+    );
 };
-const toNumber = (tryCast: boolean): FnHandler => (x, a, name) => {
-  argc(name, a, 1, 2, 3);
-  if (a.length === 2) throw unsupported(`${name} with a format argument`);
-  const p = a.length === 3 ? x.tokens[a[1]![0]]?.value : '38';
-  const s = a.length === 3 ? x.tokens[a[2]![0]]?.value : '0';
-  const type = s === '0' ? (Number(p) <= 18 ? 'BIGINT' : 'HUGEINT') : `DECIMAL(${p},${s})`;
-  // Snowflake rounds '1.5' to 2 when the scale is 0; casting through DECIMAL(38,s) does the same.
-  const inner = s === '0' ? `CAST(${x.range(a[0]!)} AS DECIMAL(38,0))` : x.range(a[0]!);
-  return `${tryCast ? 'TRY_CAST' : 'CAST'}(${tryCast ? `TRY_CAST(${x.range(a[0]!)} AS DECIMAL(38,${s}))` : inner} AS ${type})`;
-};
+const toNumber =
+  (tryCast: boolean): FnHandler =>
+  (x, a, name) => {
+    argc(name, a, 1, 2, 3);
+    if (a.length === 2) throw unsupported(`${name} with a format argument`);
+    const p = a.length === 3 ? x.tokens[a[1]![0]]?.value : '38';
+    const s = a.length === 3 ? x.tokens[a[2]![0]]?.value : '0';
+    const type = s === '0' ? (Number(p) <= 18 ? 'BIGINT' : 'HUGEINT') : `DECIMAL(${p},${s})`;
+    // Snowflake rounds '1.5' to 2 when the scale is 0; casting through DECIMAL(38,s) does the same.
+    const inner = s === '0' ? `CAST(${x.range(a[0]!)} AS DECIMAL(38,0))` : x.range(a[0]!);
+    return `${tryCast ? 'TRY_CAST' : 'CAST'}(${tryCast ? `TRY_CAST(${x.range(a[0]!)} AS DECIMAL(38,${s}))` : inner} AS ${type})`;
+  };
 const partArg = (x: ExprTranslator, r: Range, name: string): string => {
   const tok = x.tokens[r[0]];
   const key = tok?.kind === 'str' ? tok.value.toUpperCase() : tok?.kind === 'word' ? tok.value : '';
   const part = DATE_PARTS[key];
-  if (!part || r[1] - r[0] !== 1) throw sfError('syntax', `SQL compilation error:\ninvalid date part '${key}' for ${name}`);
+  if (!part || r[1] - r[0] !== 1)
+    throw sfError('syntax', `SQL compilation error:\ninvalid date part '${key}' for ${name}`);
   return part;
 };
 
@@ -341,11 +448,18 @@ const FUNCTIONS: Record<string, FnHandler> = {
   EQUAL_NULL: (x, a, n) => (argc(n, a, 2), `(${x.range(a[0]!)} IS NOT DISTINCT FROM ${x.range(a[1]!)})`),
   IFF: (x, a, n) => (argc(n, a, 3), `(CASE WHEN ${x.range(a[0]!)} THEN ${x.range(a[1]!)} ELSE ${x.range(a[2]!)} END)`),
   NVL: (x, a, n) => (argc(n, a, 2), `COALESCE(${x.range(a[0]!)}, ${x.range(a[1]!)})`),
-  NVL2: (x, a, n) => (argc(n, a, 3), `(CASE WHEN ${x.range(a[0]!)} IS NOT NULL THEN ${x.range(a[1]!)} ELSE ${x.range(a[2]!)} END)`),
+  NVL2: (x, a, n) => (
+    argc(n, a, 3), `(CASE WHEN ${x.range(a[0]!)} IS NOT NULL THEN ${x.range(a[1]!)} ELSE ${x.range(a[2]!)} END)`
+  ),
   ZEROIFNULL: (x, a, n) => (argc(n, a, 1), `COALESCE(${x.range(a[0]!)}, 0)`),
   NULLIFZERO: (x, a, n) => (argc(n, a, 1), `NULLIF(${x.range(a[0]!)}, 0)`),
-  DIV0: (x, a, n) => (argc(n, a, 2), `(CASE WHEN ${x.range(a[1]!)} = 0 THEN 0 ELSE ${x.range(a[0]!)} / ${x.range(a[1]!)} END)`),
-  DIV0NULL: (x, a, n) => (argc(n, a, 2), `(CASE WHEN COALESCE(${x.range(a[1]!)}, 0) = 0 THEN 0 ELSE ${x.range(a[0]!)} / ${x.range(a[1]!)} END)`),
+  DIV0: (x, a, n) => (
+    argc(n, a, 2), `(CASE WHEN ${x.range(a[1]!)} = 0 THEN 0 ELSE ${x.range(a[0]!)} / ${x.range(a[1]!)} END)`
+  ),
+  DIV0NULL: (x, a, n) => (
+    argc(n, a, 2),
+    `(CASE WHEN COALESCE(${x.range(a[1]!)}, 0) = 0 THEN 0 ELSE ${x.range(a[0]!)} / ${x.range(a[1]!)} END)`
+  ),
   TO_TIMESTAMP_TZ: cast('TIMESTAMPTZ'),
   TO_TIMESTAMP_LTZ: cast('TIMESTAMPTZ'),
   TO_TIMESTAMP_NTZ: cast('TIMESTAMP'),
@@ -411,7 +525,8 @@ const FUNCTIONS: Record<string, FnHandler> = {
   UUID_STRING: (_x, a, n) => (argc(n, a, 0), 'CAST(gen_random_uuid() AS VARCHAR)'),
   SHA2: (x, a, n) => {
     argc(n, a, 1, 2);
-    if (a.length === 2 && x.tokens[a[1]![0]]?.value !== '256') throw unsupported('SHA2 with a digest size other than 256');
+    if (a.length === 2 && x.tokens[a[1]![0]]?.value !== '256')
+      throw unsupported('SHA2 with a digest size other than 256');
     return `sha256(${x.range(a[0]!)})`;
   },
   SHA2_HEX: (x, a) => `sha256(${x.range(a[0]!)})`,
@@ -452,7 +567,13 @@ export class ExprTranslator {
       const tok = t[i]!;
       switch (tok.kind) {
         case 'str':
-          out.push(sqlString(isOp(t[i + 1], '::') && /^TIMESTAMP|^DATETIME/.test(t[i + 2]?.value ?? '') ? normalizeTimestampText(tok.value) : tok.value));
+          out.push(
+            sqlString(
+              isOp(t[i + 1], '::') && /^TIMESTAMP|^DATETIME/.test(t[i + 2]?.value ?? '')
+                ? normalizeTimestampText(tok.value)
+                : tok.value,
+            ),
+          );
           break;
         case 'qid':
           out.push(quoteIdent(tok.value));
@@ -543,7 +664,24 @@ export class ExprTranslator {
             }
             let alias = '"VALUES"';
             if (isWord(t[k], 'AS')) k++;
-            if ((t[k]?.kind === 'word' && !SELECT_END.has(t[k]!.value) && !isWord(t[k], 'JOIN', 'ON', 'LEFT', 'RIGHT', 'INNER', 'FULL', 'CROSS', 'NATURAL', 'USING', 'LATERAL')) || t[k]?.kind === 'qid') {
+            if (
+              (t[k]?.kind === 'word' &&
+                !SELECT_END.has(t[k]!.value) &&
+                !isWord(
+                  t[k],
+                  'JOIN',
+                  'ON',
+                  'LEFT',
+                  'RIGHT',
+                  'INNER',
+                  'FULL',
+                  'CROSS',
+                  'NATURAL',
+                  'USING',
+                  'LATERAL',
+                )) ||
+              t[k]?.kind === 'qid'
+            ) {
               alias = t[k]!.kind === 'qid' ? quoteIdent(t[k]!.value) : t[k]!.value;
               k++;
             }
@@ -574,7 +712,11 @@ export class ExprTranslator {
     const t = this.tokens;
     const close = matchParen(t, i + 1);
     const arg = t[i + 2];
-    if (close !== i + 3 || arg?.kind !== 'str') throw sfError('syntax', "SQL compilation error:\nSYSTEM$PIPE_STATUS takes the pipe's name as one string literal.");
+    if (close !== i + 3 || arg?.kind !== 'str')
+      throw sfError(
+        'syntax',
+        "SQL compilation error:\nSYSTEM$PIPE_STATUS takes the pipe's name as one string literal.",
+      );
     if (!this.opts.snowpipe) throw unsupported('SYSTEM$PIPE_STATUS');
     out.push(sqlString(this.opts.snowpipe.pipeStatus(arg.value, this.opts.names)));
     return close;
@@ -591,13 +733,17 @@ export class ExprTranslator {
   private copyHistory(out: string[], i: number): number {
     const t = this.tokens;
     const at = this.copyHistoryAt(i + 2);
-    const qualifier = t.slice(i + 2, at).filter((x) => x.kind === 'word' || x.kind === 'qid').map((x) => x.value);
+    const qualifier = t
+      .slice(i + 2, at)
+      .filter((x) => x.kind === 'word' || x.kind === 'qid')
+      .map((x) => x.value);
     const db = qualifier.length >= 2 ? qualifier[0]! : this.opts.names.database;
     const close = matchParen(t, at + 1);
     const args: Record<string, string> = {};
     let tableName: string | null = null;
     for (const [a, b] of close === at + 2 ? [] : splitTopLevel(t, at + 2, close)) {
-      if (t[a]?.kind !== 'word' || !isOp(t[a + 1], '=>')) throw sfError('syntax', 'SQL compilation error:\nCOPY_HISTORY takes named arguments: NAME => value.');
+      if (t[a]?.kind !== 'word' || !isOp(t[a + 1], '=>'))
+        throw sfError('syntax', 'SQL compilation error:\nCOPY_HISTORY takes named arguments: NAME => value.');
       args[t[a]!.value] = this.range([a + 2, b]);
       if (t[a]!.value === 'TABLE_NAME' && b - a === 3 && t[a + 2]!.kind === 'str') tableName = t[a + 2]!.value;
     }
@@ -635,7 +781,13 @@ export class ExprTranslator {
     if (isOp(t[k], '::')) {
       const { sql, next } = mapType(t, k + 1);
       const text = `json_extract_string(${colSql}, ${sqlString(jsonPath)})`;
-      out.push(sql === 'VARCHAR' ? text : sql === 'JSON' ? `json_extract(${colSql}, ${sqlString(jsonPath)})` : `CAST(${text} AS ${sql})`);
+      out.push(
+        sql === 'VARCHAR'
+          ? text
+          : sql === 'JSON'
+            ? `json_extract(${colSql}, ${sqlString(jsonPath)})`
+            : `CAST(${text} AS ${sql})`,
+      );
       return next - 1;
     }
     out.push(`json_extract(${colSql}, ${sqlString(jsonPath)})`);
@@ -657,7 +809,10 @@ export function readName(t: Token[], i: number): { parts: string[]; next: number
   for (;;) {
     const tok = t[k];
     if (!tok || (tok.kind !== 'word' && tok.kind !== 'qid')) {
-      throw sfError('syntax', `SQL compilation error:\nsyntax error: object name expected${tok ? ` near '${tok.text}'` : ''}`);
+      throw sfError(
+        'syntax',
+        `SQL compilation error:\nsyntax error: object name expected${tok ? ` near '${tok.text}'` : ''}`,
+      );
     }
     parts.push(tok.kind === 'word' ? tok.value : tok.value);
     k++;
@@ -672,11 +827,13 @@ export function resolveTable(parts: string[], names: SessionNames): TableRef {
   const schema = parts.length >= 2 ? parts[parts.length - 2]! : names.schema;
   const database = parts.length >= 3 ? parts[parts.length - 3]! : names.database;
   if (!database || !schema) {
-    throw sfError('objectMissing', 'SQL compilation error:\nCannot perform operation. This session does not have a current database/schema. Call USE DATABASE/USE SCHEMA first.');
+    throw sfError(
+      'objectMissing',
+      'SQL compilation error:\nCannot perform operation. This session does not have a current database/schema. Call USE DATABASE/USE SCHEMA first.',
+    );
   }
   return { database, schema, table };
 }
-
 
 export function translateStatement(t: Token[], opts: TranslateOptions, sourceText: string): Plan {
   const w0 = t[0]?.kind === 'word' ? t[0].value : '';
@@ -706,10 +863,15 @@ export function translateStatement(t: Token[], opts: TranslateOptions, sourceTex
     case 'SELECT':
     case 'WITH':
     case 'VALUES':
-    case '(':
-    {
+    case '(': {
       const sql = nameSelectItems(t, x, sourceText);
-      return { kind: 'exec', type: 'query', statementTypeId: STATEMENT_TYPE.select, sql, timestampBinds: [...x.timestampBinds] };
+      return {
+        kind: 'exec',
+        type: 'query',
+        statementTypeId: STATEMENT_TYPE.select,
+        sql,
+        timestampBinds: [...x.timestampBinds],
+      };
     }
     case 'INSERT':
       return planInsert(t, opts);
@@ -756,19 +918,27 @@ export function translateStatement(t: Token[], opts: TranslateOptions, sourceTex
   if (t[0]?.kind === 'op' && t[0].text === '(') {
     return { kind: 'exec', type: 'query', statementTypeId: STATEMENT_TYPE.select, sql: x.all() };
   }
-  throw sfError('syntax', `SQL compilation error:\nsyntax error line 1 at position 0 unexpected '${t[0]?.text ?? ''}'.`);
+  throw sfError(
+    'syntax',
+    `SQL compilation error:\nsyntax error line 1 at position 0 unexpected '${t[0]?.text ?? ''}'.`,
+  );
 }
 
 function planUse(t: Token[]): Plan {
   let i = 1;
   const kind = isWord(t[i], 'DATABASE', 'SCHEMA', 'WAREHOUSE', 'ROLE', 'SECONDARY') ? t[i++]!.value : null;
-  if (kind === 'WAREHOUSE' || kind === 'ROLE' || kind === 'SECONDARY') return { kind: 'use', other: kind.toLowerCase() };
+  if (kind === 'WAREHOUSE' || kind === 'ROLE' || kind === 'SECONDARY')
+    return { kind: 'use', other: kind.toLowerCase() };
   const { parts } = readName(t, i);
   if (kind === 'DATABASE') return { kind: 'use', database: parts[0]! };
   if (kind === 'SCHEMA') {
-    return parts.length > 1 ? { kind: 'use', database: parts[0]!, schema: parts[1]! } : { kind: 'use', schema: parts[0]! };
+    return parts.length > 1
+      ? { kind: 'use', database: parts[0]!, schema: parts[1]! }
+      : { kind: 'use', schema: parts[0]! };
   }
-  return parts.length > 1 ? { kind: 'use', database: parts[0]!, schema: parts[1]! } : { kind: 'use', database: parts[0]! };
+  return parts.length > 1
+    ? { kind: 'use', database: parts[0]!, schema: parts[1]! }
+    : { kind: 'use', database: parts[0]! };
 }
 
 function planAlterSession(t: Token[]): Plan {
@@ -842,14 +1012,22 @@ function nameSelectItems(t: Token[], x: ExprTranslator, source: string): string 
     const expr = x.range([a, b]);
     const single = b - a === 1 && (last.kind === 'word' || last.kind === 'qid');
     const star = isOp(last, '*') && (b - a === 1 || isOp(prev, '.'));
-    const dotted = b - a >= 3 && (last.kind === 'word' || last.kind === 'qid') && isOp(prev, '.') && t.slice(a, b).every((k) => k.kind === 'word' || k.kind === 'qid' || isOp(k, '.'));
+    const dotted =
+      b - a >= 3 &&
+      (last.kind === 'word' || last.kind === 'qid') &&
+      isOp(prev, '.') &&
+      t.slice(a, b).every((k) => k.kind === 'word' || k.kind === 'qid' || isOp(k, '.'));
     const explicitAlias = b - a >= 3 && isWord(prev, 'AS');
     const implicitAlias =
       b - a >= 2 &&
       (last.kind === 'qid' || (last.kind === 'word' && !NOT_ALIAS.has(last.value))) &&
       !!prev &&
       !isOp(prev, '.') &&
-      (isOp(prev, ')') || prev.kind === 'num' || prev.kind === 'str' || prev.kind === 'qid' || (prev.kind === 'word' && !NOT_ALIAS_BEFORE.has(prev.value)));
+      (isOp(prev, ')') ||
+        prev.kind === 'num' ||
+        prev.kind === 'str' ||
+        prev.kind === 'qid' ||
+        (prev.kind === 'word' && !NOT_ALIAS_BEFORE.has(prev.value)));
     if (single || star || dotted || explicitAlias || implicitAlias) parts.push(expr);
     else {
       const text = source.slice(t[a]!.pos, last.pos + last.text.length).toUpperCase();
@@ -932,7 +1110,6 @@ function planInsert(t: Token[], opts: TranslateOptions): Plan {
   return { ...base, timestampBinds: [...x.timestampBinds], sql };
 }
 
-
 function planDml(t: Token[], w0: string, opts: TranslateOptions, x: ExprTranslator): Plan {
   if (w0 === 'TRUNCATE') {
     let i = 1;
@@ -969,7 +1146,12 @@ function planDml(t: Token[], w0: string, opts: TranslateOptions, x: ExprTranslat
     else if (isWord(tok, 'FROM', 'WHERE', 'WHEN')) inSet = false;
     if (inSet && (isWord(tok, 'SET') || isOp(tok, ','))) {
       const a = t[i + 1];
-      if ((a?.kind === 'word' || a?.kind === 'qid') && isOp(t[i + 2], '.') && (t[i + 3]?.kind === 'word' || t[i + 3]?.kind === 'qid') && isOp(t[i + 4], '=')) {
+      if (
+        (a?.kind === 'word' || a?.kind === 'qid') &&
+        isOp(t[i + 2], '.') &&
+        (t[i + 3]?.kind === 'word' || t[i + 3]?.kind === 'qid') &&
+        isOp(t[i + 4], '=')
+      ) {
         drop.add(i + 1).add(i + 2);
       }
     }
@@ -983,7 +1165,15 @@ function planDml(t: Token[], w0: string, opts: TranslateOptions, x: ExprTranslat
     if (has((i) => isWord(kept[i], 'NOT') && isWord(kept[i + 1], 'MATCHED'))) counters.push('inserted');
     if (has((i) => isWord(kept[i], 'THEN') && isWord(kept[i + 1], 'UPDATE'))) counters.push('updated');
     if (has((i) => isWord(kept[i], 'THEN') && isWord(kept[i + 1], 'DELETE'))) counters.push('deleted');
-    return { kind: 'exec', type: 'merge', statementTypeId: STATEMENT_TYPE.merge, lock: ref, mergeCounters: counters, sql: `${sql} RETURNING merge_action`, timestampBinds: [...xx.timestampBinds] };
+    return {
+      kind: 'exec',
+      type: 'merge',
+      statementTypeId: STATEMENT_TYPE.merge,
+      lock: ref,
+      mergeCounters: counters,
+      sql: `${sql} RETURNING merge_action`,
+      timestampBinds: [...xx.timestampBinds],
+    };
   }
   return {
     kind: 'exec',
@@ -1006,7 +1196,11 @@ function planAlterTable(t: Token[], opts: TranslateOptions): Plan {
       let k = i + 1;
       if (isWord(t[k], 'COLUMN')) k++;
       if (isWord(t[k], 'IF') && isWord(t[k + 1], 'NOT') && isWord(t[k + 2], 'EXISTS')) k += 3;
-      if ((t[k]?.kind === 'word' || t[k]?.kind === 'qid') && !isWord(t[k], 'CONSTRAINT', 'PRIMARY', 'UNIQUE', 'FOREIGN')) typeAt = k + 1;
+      if (
+        (t[k]?.kind === 'word' || t[k]?.kind === 'qid') &&
+        !isWord(t[k], 'CONSTRAINT', 'PRIMARY', 'UNIQUE', 'FOREIGN')
+      )
+        typeAt = k + 1;
       for (let z = i + 1; z < typeAt; z++) out.push(t[z]!);
       if (typeAt > 0) i = typeAt - 1;
     } else if (isWord(t[i], 'TYPE') && i > 0) {
@@ -1019,8 +1213,17 @@ function planAlterTable(t: Token[], opts: TranslateOptions): Plan {
       i = next - 1;
     }
   }
-  const sql = new ExprTranslator(out, opts).all().replace(/\u0000TYPE(\d+)/g, (_m, n: string) => types.get(Number(n)) ?? '');
-  return { kind: 'exec', type: 'ddl', statementTypeId: STATEMENT_TYPE.ddl, sql, status: 'Statement executed successfully.' };
+  const sql = new ExprTranslator(out, opts)
+    .all()
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: NUL marks the type placeholders because it cannot occur in SQL text.
+    .replace(/\u0000TYPE(\d+)/g, (_m, n: string) => types.get(Number(n)) ?? '');
+  return {
+    kind: 'exec',
+    type: 'ddl',
+    statementTypeId: STATEMENT_TYPE.ddl,
+    sql,
+    status: 'Statement executed successfully.',
+  };
 }
 
 function planCreate(t: Token[], x: ExprTranslator): Plan {
@@ -1031,7 +1234,9 @@ function planCreate(t: Token[], x: ExprTranslator): Plan {
     i += 2;
   }
   let temp = false;
-  while (isWord(t[i], 'TRANSIENT', 'TEMPORARY', 'TEMP', 'VOLATILE', 'LOCAL', 'GLOBAL', 'SECURE', 'RECURSIVE', 'MATERIALIZED')) {
+  while (
+    isWord(t[i], 'TRANSIENT', 'TEMPORARY', 'TEMP', 'VOLATILE', 'LOCAL', 'GLOBAL', 'SECURE', 'RECURSIVE', 'MATERIALIZED')
+  ) {
     if (isWord(t[i], 'TEMPORARY', 'TEMP', 'VOLATILE')) temp = true;
     i++;
   }
@@ -1053,22 +1258,42 @@ function planCreate(t: Token[], x: ExprTranslator): Plan {
     const sql = orReplace
       ? `DROP SCHEMA IF EXISTS ${name} CASCADE; CREATE SCHEMA ${name}`
       : `CREATE SCHEMA ${ifNotExists ? 'IF NOT EXISTS ' : ''}${name}`;
-    return { kind: 'exec', type: 'ddl', statementTypeId: STATEMENT_TYPE.ddl, sql, status: `Schema ${parts[parts.length - 1]} successfully created.` };
+    return {
+      kind: 'exec',
+      type: 'ddl',
+      statementTypeId: STATEMENT_TYPE.ddl,
+      sql,
+      status: `Schema ${parts[parts.length - 1]} successfully created.`,
+    };
   }
   if (what === 'VIEW') {
     const rest = x.range([i, t.length]);
-    return { kind: 'exec', type: 'ddl', statementTypeId: STATEMENT_TYPE.ddl, sql: `CREATE ${orReplace ? 'OR REPLACE ' : ''}${temp ? 'TEMP ' : ''}${rest}`, status: 'View successfully created.' };
+    return {
+      kind: 'exec',
+      type: 'ddl',
+      statementTypeId: STATEMENT_TYPE.ddl,
+      sql: `CREATE ${orReplace ? 'OR REPLACE ' : ''}${temp ? 'TEMP ' : ''}${rest}`,
+      status: 'View successfully created.',
+    };
   }
-  if (what === 'FUNCTION' && t.some((k) => isWord(k, 'PYTHON') || isWord(k, 'JAVA') || isWord(k, 'JAVASCRIPT') || isWord(k, 'SCALA'))) {
+  if (
+    what === 'FUNCTION' &&
+    t.some((k) => isWord(k, 'PYTHON') || isWord(k, 'JAVA') || isWord(k, 'JAVASCRIPT') || isWord(k, 'SCALA'))
+  ) {
     throw unsupported('CREATE FUNCTION with a non-SQL language (Python/Java/JavaScript/Scala UDFs and UDTFs)');
   }
-  if (what === 'FILE' || what === 'STORAGE' || what === 'NOTIFICATION') throw unsupported(`CREATE ${what} ${t[i + 1]?.value ?? ''}`.trim());
+  if (what === 'FILE' || what === 'STORAGE' || what === 'NOTIFICATION')
+    throw unsupported(`CREATE ${what} ${t[i + 1]?.value ?? ''}`.trim());
   if (REFUSED_CREATE.has(what)) throw unsupported(`CREATE ${what}`);
   throw unsupported(`CREATE ${what}`);
 }
 
 const TABLE_OPTIONS = new Set([
-  'COMMENT', 'DATA_RETENTION_TIME_IN_DAYS', 'MAX_DATA_EXTENSION_TIME_IN_DAYS', 'CHANGE_TRACKING', 'ENABLE_SCHEMA_EVOLUTION',
+  'COMMENT',
+  'DATA_RETENTION_TIME_IN_DAYS',
+  'MAX_DATA_EXTENSION_TIME_IN_DAYS',
+  'CHANGE_TRACKING',
+  'ENABLE_SCHEMA_EVOLUTION',
   'DEFAULT_DDL_COLLATION',
 ]);
 
@@ -1116,12 +1341,19 @@ function planCreateTable(t: Token[], i: number, orReplace: boolean, temp: boolea
       throw sfError('syntax', `SQL compilation error:\nsyntax error: unexpected '${tok.text}' in CREATE TABLE`);
     }
   }
-  return { kind: 'exec', type: 'ddl', statementTypeId: STATEMENT_TYPE.ddl, sql: `${head} ${body} ${asSelect}`.trim(), status };
+  return {
+    kind: 'exec',
+    type: 'ddl',
+    statementTypeId: STATEMENT_TYPE.ddl,
+    sql: `${head} ${body} ${asSelect}`.trim(),
+    status,
+  };
 }
 
 function columnDef(t: Token[], a: number, b: number, x: ExprTranslator): string {
   const nameTok = t[a]!;
-  if (nameTok.kind !== 'word' && nameTok.kind !== 'qid') throw sfError('syntax', `SQL compilation error:\ncolumn name expected near '${nameTok.text}'`);
+  if (nameTok.kind !== 'word' && nameTok.kind !== 'qid')
+    throw sfError('syntax', `SQL compilation error:\ncolumn name expected near '${nameTok.text}'`);
   const name = quoteIdent(nameTok.value);
   if (a + 1 >= b) throw sfError('syntax', `SQL compilation error:\ncolumn ${nameTok.value} has no type`);
   const { sql: type, next } = mapType(t, a + 1);
@@ -1153,7 +1385,11 @@ function columnDef(t: Token[], a: number, b: number, x: ExprTranslator): string 
         const z = t[e]!;
         if (isOp(z, '(')) depth++;
         else if (isOp(z, ')')) depth--;
-        else if (depth === 0 && isWord(z, 'NOT', 'NULL', 'PRIMARY', 'UNIQUE', 'COMMENT', 'COLLATE', 'CONSTRAINT', 'REFERENCES')) break;
+        else if (
+          depth === 0 &&
+          isWord(z, 'NOT', 'NULL', 'PRIMARY', 'UNIQUE', 'COMMENT', 'COLLATE', 'CONSTRAINT', 'REFERENCES')
+        )
+          break;
       }
       out.push(`DEFAULT ${x.range([k + 1, e])}`);
       k = e;
@@ -1162,7 +1398,10 @@ function columnDef(t: Token[], a: number, b: number, x: ExprTranslator): string 
     } else if (isWord(tok, 'ENFORCED', 'NOT', 'VALIDATE', 'NOVALIDATE', 'RELY', 'NORELY', 'ENABLE', 'DISABLE')) {
       k++;
     } else {
-      throw sfError('syntax', `SQL compilation error:\nsyntax error: unexpected '${tok.text}' in column ${nameTok.value}`);
+      throw sfError(
+        'syntax',
+        `SQL compilation error:\nsyntax error: unexpected '${tok.text}' in column ${nameTok.value}`,
+      );
     }
   }
   return out.join(' ');
@@ -1189,5 +1428,3 @@ function planDrop(t: Token[], x: ExprTranslator): Plan {
   void x;
   throw unsupported(`DROP ${what}`);
 }
-
-export { SnowflakeError };

@@ -20,14 +20,14 @@ import {
   BIGINT,
   BOOLEAN,
   DOUBLE,
-  DuckDBConnection,
+  type DuckDBConnection,
   DuckDBInstance,
   HUGEINT,
   VARCHAR,
   type DuckDBType,
   type DuckDBValue,
 } from '@duckdb/node-api';
-import { SnowflakeError, fromDuckDB, sfError, unsupported } from './errors.ts';
+import { fromDuckDB, sfError, unsupported } from './errors.ts';
 import type { Faults } from './faults.ts';
 import { TableLocks } from './locks.ts';
 import { SnowpipeCatalog } from './snowpipe/catalog.ts';
@@ -209,9 +209,16 @@ export class Warehouse {
     const conn = await this.instance.connect();
     const session = new Session(++this.sessionSeq, user, this, conn);
     this.sessions.add(session);
-    const db = database && this.databases.has(database.toUpperCase()) ? database.toUpperCase() : database ? null : DEFAULT_DATABASE;
+    const db =
+      database && this.databases.has(database.toUpperCase())
+        ? database.toUpperCase()
+        : database
+          ? null
+          : DEFAULT_DATABASE;
     if (db) {
-      await session.use(db, schema ? schema.toUpperCase() : DEFAULT_SCHEMA).catch(() => session.use(db, DEFAULT_SCHEMA));
+      await session
+        .use(db, schema ? schema.toUpperCase() : DEFAULT_SCHEMA)
+        .catch(() => session.use(db, DEFAULT_SCHEMA));
     }
     return session;
   }
@@ -298,12 +305,18 @@ export class Session {
 
   async use(database: string, schema: string): Promise<void> {
     if (!this.wh.hasDatabase(database)) {
-      throw sfError('objectMissing', `SQL compilation error:\nDatabase '${database}' does not exist or not authorized.`);
+      throw sfError(
+        'objectMissing',
+        `SQL compilation error:\nDatabase '${database}' does not exist or not authorized.`,
+      );
     }
     try {
       await this.conn.run(`USE ${quoteIdent(database)}.${quoteIdent(schema)}`);
     } catch {
-      throw sfError('objectMissing', `SQL compilation error:\nSchema '${database}.${schema}' does not exist or not authorized.`);
+      throw sfError(
+        'objectMissing',
+        `SQL compilation error:\nSchema '${database}.${schema}' does not exist or not authorized.`,
+      );
     }
     this.database = database;
     this.schema = schema;
@@ -390,10 +403,14 @@ export class Session {
     }
     const wanted = Number(requestParams?.MULTI_STATEMENT_COUNT ?? this.params.MULTI_STATEMENT_COUNT ?? 1);
     if (statements.length > 1 && wanted !== 0 && wanted !== statements.length) {
-      throw sfError('statementCount', `Actual statement count ${statements.length} did not match the desired statement count ${wanted}.`);
+      throw sfError(
+        'statementCount',
+        `Actual statement count ${statements.length} did not match the desired statement count ${wanted}.`,
+      );
     }
     const out: StatementOutcome[] = [];
-    for (const st of statements) out.push(await this.executeOne(st.tokens, st.text, statements.length === 1 ? bindings : undefined, describeOnly));
+    for (const st of statements)
+      out.push(await this.executeOne(st.tokens, st.text, statements.length === 1 ? bindings : undefined, describeOnly));
     return out;
   }
 
@@ -408,14 +425,24 @@ export class Session {
     const stall = this.wh.faults.statementStall(text);
     if (stall > 0) await new Promise((resolve) => setTimeout(resolve, stall));
     this.wh.faults.checkStatement(text);
-    const keys = bindings ? Object.keys(bindings).map(Number).sort((a, b) => a - b) : [];
+    const keys = bindings
+      ? Object.keys(bindings)
+          .map(Number)
+          .sort((a, b) => a - b)
+      : [];
     const isArray = keys.some((k) => isArrayBind(bindings![String(k)]!));
     const bindTypes: Record<number, string> = {};
     for (const k of keys) bindTypes[k] = bindings![String(k)]!.type;
     const plan = translateStatement(
       tokens,
       {
-        names: { database: this.database, schema: this.schema, user: this.user, role: this.role, warehouse: this.warehouse },
+        names: {
+          database: this.database,
+          schema: this.schema,
+          user: this.user,
+          role: this.role,
+          warehouse: this.warehouse,
+        },
         bindMode: keys.length === 0 ? 'none' : isArray ? 'array' : 'scalar',
         bindTypes,
         bindCount: keys.length ? keys[keys.length - 1] : 0,
@@ -426,15 +453,25 @@ export class Session {
     if (describeOnly) {
       // Describe the result without running anything: a query's columns, a status for the rest.
       if (plan.kind === 'exec' && plan.type === 'query') {
-        const { values, types } = keys.length && !isArray ? scalarParams(bindings!, keys, -1) : { values: undefined, types: undefined };
+        const { values, types } =
+          keys.length && !isArray ? scalarParams(bindings!, keys, -1) : { values: undefined, types: undefined };
         const reader = await this.conn
-          .runAndReadAll(`SELECT * FROM (${plan.sql}) AS "__DESCRIBE" LIMIT 0`, values, types as DuckDBType[] | undefined)
+          .runAndReadAll(
+            `SELECT * FROM (${plan.sql}) AS "__DESCRIBE" LIMIT 0`,
+            values,
+            types as DuckDBType[] | undefined,
+          )
           .catch((e) => {
             throw fromDuckDB(e);
           });
         return { queryId, sqlText: text, statementTypeId: plan.statementTypeId, result: encodeResult(reader) };
       }
-      return { queryId, sqlText: text, statementTypeId: plan.kind === 'exec' ? plan.statementTypeId : STATEMENT_TYPE.session, result: { rowtype: [], rowset: [] } };
+      return {
+        queryId,
+        sqlText: text,
+        statementTypeId: plan.kind === 'exec' ? plan.statementTypeId : STATEMENT_TYPE.session,
+        result: { rowtype: [], rowset: [] },
+      };
     }
     const { result, statementTypeId } = await this.runPlan(plan, text, bindings, keys, isArray);
     return { queryId, sqlText: text, statementTypeId, result };
@@ -447,7 +484,10 @@ export class Session {
     keys: number[],
     isArray: boolean,
   ): Promise<{ result: ResultSet; statementTypeId: number }> {
-    const ok = (msg = 'Statement executed successfully.', statementTypeId: number = STATEMENT_TYPE.session) => ({ result: statusResult(msg), statementTypeId });
+    const ok = (msg = 'Statement executed successfully.', statementTypeId: number = STATEMENT_TYPE.session) => ({
+      result: statusResult(msg),
+      statementTypeId,
+    });
     switch (plan.kind) {
       case 'txn':
         if (plan.op === 'begin') {
@@ -458,7 +498,11 @@ export class Session {
       case 'use':
         if (plan.database || plan.schema) {
           const db = plan.database ?? this.database;
-          if (!db) throw sfError('objectMissing', 'SQL compilation error:\nCannot perform USE SCHEMA. This session does not have a current database.');
+          if (!db)
+            throw sfError(
+              'objectMissing',
+              'SQL compilation error:\nCannot perform USE SCHEMA. This session does not have a current database.',
+            );
           await this.use(db, plan.schema ?? DEFAULT_SCHEMA);
         }
         return ok();
@@ -491,7 +535,13 @@ export class Session {
         return { result: await this.show(plan), statementTypeId: STATEMENT_TYPE.select };
       case 'snowpipe': {
         if (!plan.show) await this.commitImplicitly();
-        const names = { database: this.database, schema: this.schema, user: this.user, role: this.role, warehouse: this.warehouse };
+        const names = {
+          database: this.database,
+          schema: this.schema,
+          user: this.user,
+          role: this.role,
+          warehouse: this.warehouse,
+        };
         const result = await this.wh.catalog.execute(plan.tokens, names, text);
         return { result, statementTypeId: plan.show ? STATEMENT_TYPE.select : STATEMENT_TYPE.ddl };
       }
@@ -518,7 +568,10 @@ export class Session {
       } finally {
         this.wh.locks.releaseAll(this.id);
       }
-      return { result: statusResult(plan.status ?? 'Statement executed successfully.'), statementTypeId: plan.statementTypeId };
+      return {
+        result: statusResult(plan.status ?? 'Statement executed successfully.'),
+        statementTypeId: plan.statementTypeId,
+      };
     }
 
     if (bindings && keys.length) await this.normalizeTimestampBinds(plan, bindings);
@@ -555,10 +608,13 @@ export class Session {
    * Timestamp text bound for a timestamp column or cast may carry a spaced offset
    * ('2019-02-06 00:00:38 +0000'), which Snowflake reads and DuckDB does not.
    */
-  private async normalizeTimestampBinds(plan: Extract<Plan, { kind: 'exec' }>, bindings: Record<string, Binding>): Promise<void> {
+  private async normalizeTimestampBinds(
+    plan: Extract<Plan, { kind: 'exec' }>,
+    bindings: Record<string, Binding>,
+  ): Promise<void> {
     const targets = new Set(plan.timestampBinds ?? []);
     const it = plan.insertTarget;
-    if (it && it.binds.length) {
+    if (it?.binds.length) {
       const cacheKey = lockKey(it.table);
       let cols = this.wh.columnCache.get(cacheKey);
       if (!cols) {
@@ -577,7 +633,7 @@ export class Session {
     }
     for (const b of targets) {
       const binding = bindings[String(b)];
-      if (!binding || binding.type !== 'TEXT') continue;
+      if (binding?.type !== 'TEXT') continue;
       if (isArrayBind(binding)) {
         binding.value = arrayOf(binding).map((x) => (x === null ? x : normalizeTimestampText(x)));
         delete binding.raw;
@@ -636,7 +692,11 @@ export class Session {
         logWrite({ sql: plan.preSql });
       }
       const reader =
-        plan.arrayInsertHead && values && keys.length && (values as string[]).reduce((n, v) => n + v.length, 0) >= SPOOL_MIN_BYTES && this.wh.spoolDir
+        plan.arrayInsertHead &&
+        values &&
+        keys.length &&
+        (values as string[]).reduce((n, v) => n + v.length, 0) >= SPOOL_MIN_BYTES &&
+        this.wh.spoolDir
           ? await this.insertFromSpool(plan.arrayInsertHead, keys, values as string[])
           : await this.conn.runAndReadAll(plan.sql, values, types as DuckDBType[] | undefined);
       // A replay (after a failed statement in the transaction) uses the in-memory form.
@@ -714,7 +774,10 @@ export class Session {
       await this.conn.run('ROLLBACK').catch(() => undefined);
       this.txn = null;
       this.wh.locks.releaseAll(this.id);
-      throw sfError('internal', `Transaction aborted: its earlier statements could not be re-applied (${fromDuckDB(e).message}).`);
+      throw sfError(
+        'internal',
+        `Transaction aborted: its earlier statements could not be re-applied (${fromDuckDB(e).message}).`,
+      );
     }
   }
 
@@ -770,29 +833,72 @@ export class Session {
         throw fromDuckDB(e);
       });
     const rows = reader.getRowsJS();
-    if (!rows.length) throw sfError('objectMissing', `SQL compilation error:\nTable '${t.table}' does not exist or not authorized.`);
+    if (!rows.length)
+      throw sfError('objectMissing', `SQL compilation error:\nTable '${t.table}' does not exist or not authorized.`);
     return tableResult(
-      ['name', 'type', 'kind', 'null?', 'default', 'primary key', 'unique key', 'check', 'expression', 'comment'].map((name) => ({ name, kind: 'text' as const })),
-      rows.map((r) => [String(r[0]), snowflakeTypeName(String(r[1])), 'COLUMN', r[2] ? 'Y' : 'N', r[3] === null ? null : String(r[3]), 'N', 'N', null, null, null]),
+      ['name', 'type', 'kind', 'null?', 'default', 'primary key', 'unique key', 'check', 'expression', 'comment'].map(
+        (name) => ({ name, kind: 'text' as const }),
+      ),
+      rows.map((r) => [
+        String(r[0]),
+        snowflakeTypeName(String(r[1])),
+        'COLUMN',
+        r[2] ? 'Y' : 'N',
+        r[3] === null ? null : String(r[3]),
+        'N',
+        'N',
+        null,
+        null,
+        null,
+      ]),
     );
   }
 
   private async show(plan: Extract<Plan, { kind: 'show' }>): Promise<ResultSet> {
-    const like = plan.like ? new RegExp(`^${plan.like.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replaceAll('%', '.*').replaceAll('_', '.')}$`, 'i') : null;
+    const like = plan.like
+      ? new RegExp(
+          `^${plan.like
+            .replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+            .replaceAll('%', '.*')
+            .replaceAll('_', '.')}$`,
+          'i',
+        )
+      : null;
     if (plan.what === 'databases') {
       const names = this.wh.databaseNames().filter((n) => !like || like.test(n));
       return tableResult(
-        [{ name: 'created_on', kind: 'text' }, { name: 'name', kind: 'text' }, { name: 'is_default', kind: 'text' }, { name: 'is_current', kind: 'text' }, { name: 'owner', kind: 'text' }],
+        [
+          { name: 'created_on', kind: 'text' },
+          { name: 'name', kind: 'text' },
+          { name: 'is_default', kind: 'text' },
+          { name: 'is_current', kind: 'text' },
+          { name: 'owner', kind: 'text' },
+        ],
         names.map((n) => [null, n, n === DEFAULT_DATABASE ? 'Y' : 'N', n === this.database ? 'Y' : 'N', 'SYSADMIN']),
       );
     }
-    const db = plan.in && plan.in.length >= 1 ? (plan.what === 'tables' && plan.in.length === 1 ? this.database : plan.in[0]!) : this.database;
+    const db =
+      plan.in && plan.in.length >= 1
+        ? plan.what === 'tables' && plan.in.length === 1
+          ? this.database
+          : plan.in[0]!
+        : this.database;
     const schema = plan.what === 'tables' ? (plan.in ? plan.in[plan.in.length - 1]! : this.schema) : null;
     if (plan.what === 'schemas') {
-      const r = await this.conn.runAndReadAll("SELECT schema_name FROM duckdb_schemas() WHERE database_name = $1 AND NOT internal ORDER BY 1", [db ?? '']);
-      const names = r.getRowsJS().map((x) => String(x[0])).filter((n) => n !== 'main' && (!like || like.test(n)));
+      const r = await this.conn.runAndReadAll(
+        'SELECT schema_name FROM duckdb_schemas() WHERE database_name = $1 AND NOT internal ORDER BY 1',
+        [db ?? ''],
+      );
+      const names = r
+        .getRowsJS()
+        .map((x) => String(x[0]))
+        .filter((n) => n !== 'main' && (!like || like.test(n)));
       return tableResult(
-        [{ name: 'created_on', kind: 'text' }, { name: 'name', kind: 'text' }, { name: 'database_name', kind: 'text' }],
+        [
+          { name: 'created_on', kind: 'text' },
+          { name: 'name', kind: 'text' },
+          { name: 'database_name', kind: 'text' },
+        ],
         names.map((n) => [null, n, db]),
       );
     }
@@ -837,7 +943,11 @@ const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 
 /** Scalar binds (or row `row` of array binds) as typed DuckDB values: numbers stay numbers. */
-function scalarParams(bindings: Record<string, Binding>, keys: number[], row: number): { values: DuckDBValue[]; types: Array<DuckDBType | undefined> } {
+function scalarParams(
+  bindings: Record<string, Binding>,
+  keys: number[],
+  row: number,
+): { values: DuckDBValue[]; types: Array<DuckDBType | undefined> } {
   const values: DuckDBValue[] = [];
   const types: Array<DuckDBType | undefined> = [];
   for (const k of keys) {
@@ -875,5 +985,3 @@ function scalarParams(bindings: Record<string, Binding>, keys: number[], row: nu
   }
   return { values, types };
 }
-
-export { SnowflakeError };

@@ -1,8 +1,7 @@
 /** The S3 server access log format: columns, the line parser, its inverse, line streaming. */
 export { COLUMNS } from './columns.ts';
-export type { AccessLogRow, Column, ParsedLine, ParseResult } from './columns.ts';
-export { parseLine, REJECT_REASONS } from './parse-line.ts';
-export type { RejectReason } from './parse-line.ts';
+export type { AccessLogRow, ParsedLine } from './columns.ts';
+export { parseLine } from './parse-line.ts';
 export { formatLine } from './format-line.ts';
 export { readLogLines, readLogLineBatches, MAX_LINE_CHARS } from './read-lines.ts';
 export { s3TimeToIso, isoToS3Time } from './time.ts';

@@ -90,7 +90,7 @@ let midTotal = 0;
 let midTurn = 0;
 let midNext = 0;
 
-function skipSpaces(s: string, i: number, n: number): number {
+function skipSpaces(i: number, n: number): number {
   const cu = codes;
   while (i < n && cu[i]! === SP) i++;
   return i;
@@ -108,7 +108,7 @@ function text(s: string, a: number, b: number): string | null {
 }
 
 /** `REST.GET.OBJECT`, `S3.COMPUTE.OBJECT.CHECKSUM`: upper-case words, digits, `_`, two+ dots. */
-function isOperation(s: string, a: number, b: number): boolean {
+function isOperation(a: number, b: number): boolean {
   const cu = codes;
   const c0 = cu[a]!;
   if (c0 < 65 || c0 > 90) return false;
@@ -136,7 +136,7 @@ function isOperation(s: string, a: number, b: number): boolean {
 function parseMiddle(s: string, i: number, n: number): ParseResult | null {
   const cu = codes;
   if (i < n && cu[i]! !== SP) return BAD_URI;
-  let a = skipSpaces(s, i, n);
+  let a = skipSpaces(i, n);
   for (let f = 0; f < 6; f++) {
     if (a >= n) return TOO_FEW;
     let b: number;
@@ -168,7 +168,7 @@ function parseMiddle(s: string, i: number, n: number): ParseResult | null {
       else if (f === 4) midTotal = v;
       else midTurn = v;
     }
-    a = skipSpaces(s, b, n);
+    a = skipSpaces(b, n);
   }
   midNext = a;
   return null;
@@ -188,15 +188,15 @@ export function parseLine(line: string): ParseResult {
   }
 
   // Bucket owner, bucket, [time].
-  let i = skipSpaces(s, 0, n);
+  let i = skipSpaces(0, n);
   if (i >= n) return TOO_FEW;
   const ownerA = i;
   const ownerB = tokenEnd(s, i, n);
-  i = skipSpaces(s, ownerB, n);
+  i = skipSpaces(ownerB, n);
   if (i >= n) return TOO_FEW;
   const bucketA = i;
   const bucketB = tokenEnd(s, i, n);
-  i = skipSpaces(s, bucketB, n);
+  i = skipSpaces(bucketB, n);
   if (i >= n) return TOO_FEW;
   if (cu[i]! !== LBRACKET) return BAD_TIME;
   // S3 times are 26 characters, so the bracket is nearly always right there. When an earlier `]`
@@ -206,7 +206,7 @@ export function parseLine(line: string): ParseResult {
   const time = close - i - 1 === S3_TIME_LENGTH ? s3TimeCodesToIso(cu, i + 1, s) : null;
   if (time === null) return BAD_TIME;
   if (close + 1 < n && cu[close + 1]! !== SP) return BAD_TIME;
-  i = skipSpaces(s, close + 1, n);
+  i = skipSpaces(close + 1, n);
 
   // Remote IP, requester (may hold spaces), request ID, operation: anchored on the operation.
   let count = 0;
@@ -216,12 +216,12 @@ export function parseLine(line: string): ParseResult {
     const e = tokenEnd(s, i, n);
     headStart[count] = i;
     headEnd[count] = e;
-    if (count >= 3 && isOperation(s, i, e)) {
+    if (count >= 3 && isOperation(i, e)) {
       op = count;
       break;
     }
     count++;
-    i = skipSpaces(s, e, n);
+    i = skipSpaces(e, n);
   }
   if (op === -1) {
     // No operation-shaped token: fall back to the positions of the common case (a future
@@ -233,11 +233,11 @@ export function parseLine(line: string): ParseResult {
   const requester = text(s, headStart[1]!, headEnd[op - 2]!);
   const requestid = text(s, headStart[op - 1]!, headEnd[op - 1]!);
   const operation = text(s, headStart[op]!, headEnd[op]!);
-  i = skipSpaces(s, headEnd[op]!, n);
+  i = skipSpaces(headEnd[op]!, n);
   if (i >= n) return TOO_FEW;
   const keyA = i;
   const keyB = tokenEnd(s, i, n);
-  i = skipSpaces(s, keyB, n);
+  i = skipSpaces(keyB, n);
   if (i >= n) return TOO_FEW;
 
   // Request-URI: `-`, `"-"`, or a quoted request line ending in ` HTTP/x.y"`.
@@ -248,11 +248,7 @@ export function parseLine(line: string): ParseResult {
     const r = parseMiddle(s, i + 1, n);
     if (r !== null) return r;
   } else if (c === DQ) {
-    if (
-      cu[i + 1]! === DASH &&
-      cu[i + 2]! === DQ &&
-      (i + 3 === n || cu[i + 3]! === SP)
-    ) {
+    if (cu[i + 1]! === DASH && cu[i + 2]! === DQ && (i + 3 === n || cu[i + 3]! === SP)) {
       const r = parseMiddle(s, i + 3, n);
       if (r !== null) return r;
     } else {
@@ -277,7 +273,7 @@ export function parseLine(line: string): ParseResult {
       j = s.indexOf('"', j);
       if (j === -1 || j >= n) return TOO_FEW;
       if (cu[j + 1]! === SP) {
-        const k = skipSpaces(s, j + 1, n);
+        const k = skipSpaces(j + 1, n);
         const nk = cu[k]!;
         if (nk === DQ || (nk === DASH && (k + 1 === n || cu[k + 1]! === SP))) break;
       }
@@ -285,9 +281,9 @@ export function parseLine(line: string): ParseResult {
     }
     refA = i + 1;
     refB = j;
-    i = skipSpaces(s, j + 1, n);
+    i = skipSpaces(j + 1, n);
   } else if (ch === DASH && (i + 1 === n || cu[i + 1]! === SP)) {
-    i = skipSpaces(s, i + 1, n);
+    i = skipSpaces(i + 1, n);
   } else {
     return BAD_REFERRER;
   }
@@ -337,26 +333,43 @@ export function parseLine(line: string): ParseResult {
   let aclrequired: boolean | null = null;
   let sourceregion: string | null = null;
   let extrafields: string | null = null;
-  i = skipSpaces(s, i, n);
+  i = skipSpaces(i, n);
   for (let f = 0; f < 10 && i < n; f++) {
     const e = cu[i] === DASH && (i + 1 === n || cu[i + 1] === SP) ? i + 1 : tokenEnd(s, i, n);
     switch (f) {
-      case 0: versionid = text(s, i, e); break;
-      case 1: hostid = text(s, i, e); break;
-      case 2: sigv = text(s, i, e); break;
-      case 3: ciphersuite = text(s, i, e); break;
-      case 4: authtype = text(s, i, e); break;
-      case 5: endpoint = text(s, i, e); break;
-      case 6: tlsversion = text(s, i, e); break;
-      case 7: accesspointarn = text(s, i, e); break;
+      case 0:
+        versionid = text(s, i, e);
+        break;
+      case 1:
+        hostid = text(s, i, e);
+        break;
+      case 2:
+        sigv = text(s, i, e);
+        break;
+      case 3:
+        ciphersuite = text(s, i, e);
+        break;
+      case 4:
+        authtype = text(s, i, e);
+        break;
+      case 5:
+        endpoint = text(s, i, e);
+        break;
+      case 6:
+        tlsversion = text(s, i, e);
+        break;
+      case 7:
+        accesspointarn = text(s, i, e);
+        break;
       case 8:
         // `Yes` → true, `-` → false; an undocumented value is unknown (null), not a reject.
         if (e - i === 1 && cu[i]! === DASH) aclrequired = false;
         else if (e - i === 3 && s.startsWith('Yes', i)) aclrequired = true;
         break;
-      default: sourceregion = text(s, i, e);
+      default:
+        sourceregion = text(s, i, e);
     }
-    i = skipSpaces(s, e, n);
+    i = skipSpaces(e, n);
   }
   if (i < n) extrafields = text(s, i, n);
 

@@ -55,8 +55,7 @@ export function decodeS3Key(encoded: string): string {
 type Json = Record<string, unknown>;
 const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
-const num = (v: unknown): number | undefined =>
-  typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : undefined;
+const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : undefined);
 const unquote = (etag: string | undefined): string | undefined => etag?.replace(/^"|"$/g, '');
 
 function withOptional(ref: ObjectRef, fields: Partial<ObjectRef>): ObjectRef {
@@ -116,7 +115,10 @@ function parseNotification(body: Json): ParsedBody {
 
 function parseEventBridge(body: Json): ParsedBody {
   if (body['detail-type'] !== 'Object Created')
-    return { kind: 'invalid', reason: `EventBridge detail-type "${String(body['detail-type'])}" is not "Object Created"` };
+    return {
+      kind: 'invalid',
+      reason: `EventBridge detail-type "${String(body['detail-type'])}" is not "Object Created"`,
+    };
   const d = isObj(body.detail) ? body.detail : undefined;
   const bucket = d && isObj(d.bucket) ? str(d.bucket.name) : undefined;
   const object = d && isObj(d.object) ? d.object : undefined;
@@ -206,11 +208,6 @@ export function objectCreatedNotification(
   };
   if (opts.replay) notification.replay = opts.replay;
   return notification;
-}
-
-/** The notification as an SQS message body. */
-export function notificationBody(objects: ObjectCreated[], replay?: { force: boolean; id: string }): string {
-  return JSON.stringify(objectCreatedNotification(objects, replay ? { replay } : {}));
 }
 
 /**

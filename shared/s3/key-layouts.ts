@@ -109,7 +109,10 @@ export function keyInRange(parsed: ParsedLogKey, range: TimeRange): boolean {
 
 const pad2 = (n: number) => String(n).padStart(2, '0');
 
-type Unit = { kind: 'year'; y: number } | { kind: 'month'; y: number; m: number } | { kind: 'day'; y: number; m: number; d: number };
+type Unit =
+  | { kind: 'year'; y: number }
+  | { kind: 'month'; y: number; m: number }
+  | { kind: 'day'; y: number; m: number; d: number };
 
 /**
  * The fewest calendar units (whole years, whole months, days) that cover every UTC day the range

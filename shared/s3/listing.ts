@@ -83,7 +83,9 @@ export class Lister {
    * `top` is topFolders(prefix) when the caller has it already.
    */
   async partitionRoots(prefix: string, top?: string[]): Promise<string[]> {
-    const accounts = (top ?? (await this.topFolders(prefix))).filter((p) => ACCOUNT_FOLDER.test(p.slice(prefix.length)));
+    const accounts = (top ?? (await this.topFolders(prefix))).filter((p) =>
+      ACCOUNT_FOLDER.test(p.slice(prefix.length)),
+    );
     const roots: string[] = [];
     for (const account of accounts.sort()) {
       for (const region of (await this.folders(account)).sort()) {
@@ -106,7 +108,11 @@ export class Lister {
       for (const folder of level.sort()) {
         const children = await this.folders(folder);
         const years = children.filter((c) => VENDED_YEAR_FOLDER.test(c.slice(folder.length)));
-        if (years.length > 0) found.set(folder, years.some((c) => c.slice(folder.length).startsWith('year=')));
+        if (years.length > 0)
+          found.set(
+            folder,
+            years.some((c) => c.slice(folder.length).startsWith('year=')),
+          );
         next.push(...children.filter((c) => !VENDED_YEAR_FOLDER.test(c.slice(folder.length))));
       }
       level = next;

@@ -7,7 +7,12 @@
  * Nothing here logs or embeds a credential in an error message.
  */
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { ConfigError, type SnowflakeCredentials, type SnowflakeSource, validateSnowflakeCredentials } from '../config.ts';
+import {
+  ConfigError,
+  type SnowflakeCredentials,
+  type SnowflakeSource,
+  validateSnowflakeCredentials,
+} from '../config.ts';
 
 export type CredentialsProvider = {
   get(): Promise<SnowflakeCredentials>;
@@ -20,11 +25,16 @@ export function parseSecret(secretId: string, secretString: string | undefined):
   try {
     value = JSON.parse(secretString ?? '');
   } catch {
-    throw new ConfigError([`Secret ${secretId} is not JSON; it must hold {account, username, privateKey or password, role, warehouse, database, schema}.`]);
+    throw new ConfigError([
+      `Secret ${secretId} is not JSON; it must hold {account, username, privateKey or password, role, warehouse, database, schema}.`,
+    ]);
   }
   if (typeof value !== 'object' || value === null)
     throw new ConfigError([`Secret ${secretId} must hold a JSON object.`]);
-  const { credentials, problems } = validateSnowflakeCredentials(value as Record<string, unknown>, (f) => `secret field "${f}"`);
+  const { credentials, problems } = validateSnowflakeCredentials(
+    value as Record<string, unknown>,
+    (f) => `secret field "${f}"`,
+  );
   if (!credentials) throw new ConfigError(problems.map((p) => `${p} (secret ${secretId})`));
   return credentials;
 }

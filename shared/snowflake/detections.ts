@@ -45,7 +45,8 @@ export function parseDetection(file: string, text: string): Detection {
   const base = path.basename(file, '.sql');
   const header = (key: string) => new RegExp(`^--\\s*${key}:\\s*(.+)$`, 'm').exec(text)?.[1]?.trim();
   const name = header('name');
-  if (name !== base) throw new DetectionError(`${file}: the header "-- name: ${name ?? ''}" must equal the file name "${base}".`);
+  if (name !== base)
+    throw new DetectionError(`${file}: the header "-- name: ${name ?? ''}" must equal the file name "${base}".`);
   const severity = header('severity');
   if (severity !== 'high' && severity !== 'medium' && severity !== 'low') {
     throw new DetectionError(`${file}: "-- severity:" must be high, medium or low.`);
@@ -58,7 +59,8 @@ export function parseDetection(file: string, text: string): Detection {
     params.push({ name: m[1]!, default: value, description: m[3]!.trim() });
   }
   const statements = splitSqlStatements(text);
-  if (statements.length !== 1) throw new DetectionError(`${file} must hold exactly one statement, found ${statements.length}.`);
+  if (statements.length !== 1)
+    throw new DetectionError(`${file} must hold exactly one statement, found ${statements.length}.`);
   return {
     name,
     file,
@@ -93,7 +95,11 @@ export function timestampText(d: Date): string {
  * error to report (see `unknownParams`).
  */
 export function bindsFor(d: Detection, window: Window, overrides: Record<string, string> = {}): string[] {
-  return [timestampText(window.since), timestampText(window.until), ...d.params.map((p) => overrides[p.name] ?? p.default)];
+  return [
+    timestampText(window.since),
+    timestampText(window.until),
+    ...d.params.map((p) => overrides[p.name] ?? p.default),
+  ];
 }
 
 export function unknownParams(detections: Detection[], overrides: Record<string, string>): string[] {
@@ -178,7 +184,8 @@ export function inlineBinds(d: Detection, since: string, until: string): string 
     } else if (c === ':' && s[i - 1] !== ':' && /\d/.test(s[i + 1] ?? '')) {
       const m = /^\d+/.exec(s.slice(i + 1))![0];
       const v = values[Number(m) - 1];
-      if (v === undefined) throw new DetectionError(`${d.file}: bind :${m} has no parameter (the header lists ${values.length - 2}).`);
+      if (v === undefined)
+        throw new DetectionError(`${d.file}: bind :${m} has no parameter (the header lists ${values.length - 2}).`);
       out += `(${v})`;
       i += 1 + m.length;
     } else {
@@ -202,7 +209,14 @@ export function findingsMergeSql(detections: Detection[], since: string, until: 
       `${cols.map((c) => `f.${c.toLowerCase()}`).join(', ')}, (${since}) AS window_start, (${until}) AS window_end\n` +
       `  FROM (\n${inlineBinds(d, since, until).replace(/^/gm, '    ')}\n  ) f`,
   );
-  const insertCols = ['detection', 'severity', 'technique', ...cols.map((c) => c.toLowerCase()), 'window_start', 'window_end'];
+  const insertCols = [
+    'detection',
+    'severity',
+    'technique',
+    ...cols.map((c) => c.toLowerCase()),
+    'window_start',
+    'window_end',
+  ];
   return [
     'MERGE INTO s3_access_logs_findings t',
     `USING (\n${sources.join('\n  UNION ALL\n')}\n) n`,

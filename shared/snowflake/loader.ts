@@ -147,8 +147,7 @@ function col(row: Record<string, unknown>, name: string): unknown {
   return row[name.toUpperCase()] ?? row[name] ?? row[name.toLowerCase()];
 }
 
-const pairPredicate = (n: number) =>
-  Array.from({ length: n }, () => '(logbucket = ? AND logkey = ?)').join(' OR ');
+const pairPredicate = (n: number) => Array.from({ length: n }, () => '(logbucket = ? AND logkey = ?)').join(' OR ');
 
 interface Claimable {
   target: LoadTarget;
@@ -331,7 +330,9 @@ export class Loader {
         binds,
       );
     }
-    const rows = await this.session.query(`SELECT logbucket, logkey FROM ${TABLES.ledger} WHERE claimid = ?`, [claimId]);
+    const rows = await this.session.query(`SELECT logbucket, logkey FROM ${TABLES.ledger} WHERE claimid = ?`, [
+      claimId,
+    ]);
     return new Set(rows.map((r) => ledgerId({ bucket: String(col(r, 'logbucket')), key: String(col(r, 'logkey')) })));
   }
 

@@ -107,7 +107,9 @@ export function applySqlFiles(
 
 /** The statements of `files`, in order, each with its file and position. */
 export function fileStatements(files: string[]): AppliedStatement[] {
-  return files.flatMap((file) => splitSqlStatements(readFileSync(file, 'utf8')).map((sql, i) => ({ file, index: i + 1, sql })));
+  return files.flatMap((file) =>
+    splitSqlStatements(readFileSync(file, 'utf8')).map((sql, i) => ({ file, index: i + 1, sql })),
+  );
 }
 
 /** Runs statements in order (see applySqlFiles); for statements that are generated, not read from a file. */

@@ -73,7 +73,9 @@ describe.skipIf(!available)('corpus conformance', () => {
     it('raw quotes inside the Request-URI and Referer (dandi PHP probe)', () => {
       const r = rowOf('dandi-s3-log-parser.log', 9);
       expect(r.key).toBe('/');
-      expect(r.request_uri).toMatch(/^GET \/\/\?s=index.*password%20=%20"xinba";.*explode\("\.","hello.*\?> HTTP\/1\.1$/);
+      expect(r.request_uri).toMatch(
+        /^GET \/\/\?s=index.*password%20=%20"xinba";.*explode\("\.","hello.*\?> HTTP\/1\.1$/,
+      );
       expect(r.httpstatus).toBe(404);
       expect(r.errorcode).toBe('NoSuchKey');
       expect(r.referrer).toMatch(/^https:\/\/dandiarchive\.s3\.amazonaws\.com\/\/\?s=.*"xinba".*\?>$/);
@@ -99,14 +101,19 @@ describe.skipIf(!available)('corpus conformance', () => {
     });
 
     it('doubled quotes at the start or end of the User-Agent are kept verbatim', () => {
-      expect(rowOf('dandi-s3-log-parser.log', 7).useragent).toMatch(/^"Mozilla\/5\.0 \(Windows NT 10\.0.*Safari\/537\.36$/);
+      expect(rowOf('dandi-s3-log-parser.log', 7).useragent).toMatch(
+        /^"Mozilla\/5\.0 \(Windows NT 10\.0.*Safari\/537\.36$/,
+      );
       expect(rowOf('dandi-s3-log-parser.log', 7).objectsize).toBe(422868123111);
       expect(rowOf('thirdparty-issues-and-docs.log', 2).useragent).toMatch(/Safari\/604\.1"$/);
       expect(rowOf('thirdparty-issues-and-docs.log', 2).hostid).toBe('someIDstring');
     });
 
     it('a double space between remote IP and requester is one separator', () => {
-      for (const [file, line] of [['dandi-s3-log-extraction.log', 10], ['dandi-dandi-s3-log-extraction.log', 11]] as const) {
+      for (const [file, line] of [
+        ['dandi-s3-log-extraction.log', 10],
+        ['dandi-dandi-s3-log-extraction.log', 11],
+      ] as const) {
         const r = rowOf(file, line);
         expect(r.remoteip).toBe('192.0.2.0');
         expect(r.requester).toBe('arn:aws:iam::123:user/dandi-api-heroku');
@@ -136,9 +143,16 @@ describe.skipIf(!available)('corpus conformance', () => {
         sourceregion: 'us-east-1',
         extrafields: null,
       });
-      expect(rowOf('atlantis-tutorials-2026.log', 1)).toMatchObject({ tlsversion: 'TLSv1.3', aclrequired: false, sourceregion: null });
+      expect(rowOf('atlantis-tutorials-2026.log', 1)).toMatchObject({
+        tlsversion: 'TLSv1.3',
+        aclrequired: false,
+        sourceregion: null,
+      });
       expect(rowOf('atlantis-tutorials-2026.log', 2)).toMatchObject({ sourceregion: 'us-east-2', aclrequired: false });
-      expect(rowOf('otel-awslogsencoding-s3accesslog.log', 4)).toMatchObject({ sourceregion: 'us-east-1', extrafields: 'ExtraUnknownField' });
+      expect(rowOf('otel-awslogsencoding-s3accesslog.log', 4)).toMatchObject({
+        sourceregion: 'us-east-1',
+        extrafields: 'ExtraUnknownField',
+      });
     });
 
     it('aclRequired: Yes → true, - → false, absent → null; trailing space ignored', () => {
@@ -150,22 +164,52 @@ describe.skipIf(!available)('corpus conformance', () => {
 
     it('lifecycle and batch lines with - almost everywhere', () => {
       expect(rowOf('elastic-integrations-s3access.log', 10)).toMatchObject({
-        remoteip: null, requester: 'AmazonS3', operation: 'S3.EXPIRE.OBJECT', request_uri: null, httpstatus: null,
-        objectsize: 317, referrer: null, useragent: null, versionid: 'qsEq9bDa2VyxyZ4cz0c7oBnF67VYTTij',
-        aclrequired: false, sourceregion: null,
+        remoteip: null,
+        requester: 'AmazonS3',
+        operation: 'S3.EXPIRE.OBJECT',
+        request_uri: null,
+        httpstatus: null,
+        objectsize: 317,
+        referrer: null,
+        useragent: null,
+        versionid: 'qsEq9bDa2VyxyZ4cz0c7oBnF67VYTTij',
+        aclrequired: false,
+        sourceregion: null,
       });
-      expect(rowOf('s3logaudit-bloom-2014.log', 2)).toMatchObject({ operation: 'S3.TRANSITION.OBJECT', objectsize: 737028378, request_uri: null });
+      expect(rowOf('s3logaudit-bloom-2014.log', 2)).toMatchObject({
+        operation: 'S3.TRANSITION.OBJECT',
+        objectsize: 737028378,
+        request_uri: null,
+      });
       expect(rowOf('filebeat-s3access.log', 5)).toMatchObject({
-        operation: 'BATCH.DELETE.OBJECT', request_uri: null, httpstatus: 204, objectsize: 344017, referrer: null, useragent: null,
+        operation: 'BATCH.DELETE.OBJECT',
+        request_uri: null,
+        httpstatus: 204,
+        objectsize: 344017,
+        referrer: null,
+        useragent: null,
       });
-      expect(rowOf('kdgm-logstash-plugins-spec.log', 12)).toMatchObject({ operation: 'REST.COPY.OBJECT_GET', request_uri: null, versionid: null });
+      expect(rowOf('kdgm-logstash-plugins-spec.log', 12)).toMatchObject({
+        operation: 'REST.COPY.OBJECT_GET',
+        request_uri: null,
+        versionid: null,
+      });
     });
 
     it('unknown trailing fields are kept by position (Panther test1 test2, kdgm "any other fields")', () => {
       // Panther appended two tokens to a 24-field line: they land in fields 25 and 26.
-      expect(rowOf('panther-s3-server-access.log', 4)).toMatchObject({ tlsversion: 'TLSV1.1', accesspointarn: 'test1', aclrequired: null });
+      expect(rowOf('panther-s3-server-access.log', 4)).toMatchObject({
+        tlsversion: 'TLSV1.1',
+        accesspointarn: 'test1',
+        aclrequired: null,
+      });
       // kdgm appended three tokens to an 18-field line: they land in fields 19..21.
-      expect(rowOf('kdgm-logstash-plugins-spec.log', 18)).toMatchObject({ versionid: null, hostid: 'any', sigv: 'other', ciphersuite: 'fields' });
+      expect(rowOf('kdgm-logstash-plugins-spec.log', 18)).toMatchObject({
+        versionid: null,
+        hostid: 'any',
+        sigv: 'other',
+        ciphersuite: 'fields',
+      });
     });
 
     it('key and Request-URI stay raw (double encoding preserved)', () => {
@@ -184,16 +228,40 @@ describe.skipIf(!available)('corpus conformance', () => {
   });
 
   it('matches the Elastic expected output field by field', () => {
-    const doc = JSON.parse(readFileSync(path.join(corpusDir, 'elastic-integrations-s3access.expected-subset.json'), 'utf8')) as {
-      expected: Array<{ line: number; '@timestamp': string; aws: { s3access: Record<string, unknown> }; event?: { duration?: number } }>;
+    const doc = JSON.parse(
+      readFileSync(path.join(corpusDir, 'elastic-integrations-s3access.expected-subset.json'), 'utf8'),
+    ) as {
+      expected: Array<{
+        line: number;
+        '@timestamp': string;
+        aws: { s3access: Record<string, unknown> };
+        event?: { duration?: number };
+      }>;
     };
     const map: Record<string, keyof AccessLogRow> = {
-      bucket_owner: 'bucketowner', bucket: 'bucket_name', remote_ip: 'remoteip', requester: 'requester',
-      request_id: 'requestid', operation: 'operation', key: 'key', request_uri: 'request_uri', http_status: 'httpstatus',
-      error_code: 'errorcode', bytes_sent: 'bytessent', object_size: 'objectsize', total_time: 'totaltime',
-      turn_around_time: 'turnaroundtime', referrer: 'referrer', user_agent: 'useragent', version_id: 'versionid',
-      host_id: 'hostid', signature_version: 'sigv', cipher_suite: 'ciphersuite', authentication_type: 'authtype',
-      host_header: 'endpoint', tls_version: 'tlsversion',
+      bucket_owner: 'bucketowner',
+      bucket: 'bucket_name',
+      remote_ip: 'remoteip',
+      requester: 'requester',
+      request_id: 'requestid',
+      operation: 'operation',
+      key: 'key',
+      request_uri: 'request_uri',
+      http_status: 'httpstatus',
+      error_code: 'errorcode',
+      bytes_sent: 'bytessent',
+      object_size: 'objectsize',
+      total_time: 'totaltime',
+      turn_around_time: 'turnaroundtime',
+      referrer: 'referrer',
+      user_agent: 'useragent',
+      version_id: 'versionid',
+      host_id: 'hostid',
+      signature_version: 'sigv',
+      cipher_suite: 'ciphersuite',
+      authentication_type: 'authtype',
+      host_header: 'endpoint',
+      tls_version: 'tlsversion',
     };
     expect(doc.expected).toHaveLength(7);
     let compared = 0;

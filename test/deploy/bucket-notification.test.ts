@@ -87,7 +87,9 @@ describe('merge', () => {
 
   it('delete removes only our entry and gives back the configuration as it was', () => {
     expect(withoutEntry(withEntry(existingConfig(), entry), entry.id)).toEqual(existingConfig());
-    expect(withoutEntry({ QueueConfigurations: [{ Id: entry.id, QueueArn: QUEUE, Events: [] }] }, entry.id)).toEqual({});
+    expect(withoutEntry({ QueueConfigurations: [{ Id: entry.id, QueueArn: QUEUE, Events: [] }] }, entry.id)).toEqual(
+      {},
+    );
   });
 
   it('drops SDK response metadata so the result can be PUT back', () => {
@@ -113,7 +115,12 @@ describe('merge', () => {
     expect(findConflict(withEntry(existingConfig(), entry), entry)).toBeUndefined(); // our own entry
     // No prefix overlaps every prefix; the first clashing rule is named.
     expect(findConflict(existingConfig(), { ...entry, prefix: '' })).toContain('audit-topic');
-    expect(findConflict({ LambdaFunctionConfigurations: existingConfig().LambdaFunctionConfigurations }, { ...entry, prefix: 'images/x' })).toContain('thumbs');
+    expect(
+      findConflict(
+        { LambdaFunctionConfigurations: existingConfig().LambdaFunctionConfigurations },
+        { ...entry, prefix: 'images/x' },
+      ),
+    ).toContain('thumbs');
   });
 });
 
@@ -174,11 +181,16 @@ describe('custom resource handler', () => {
   it('create, update and delete keep the other configurations and report to CloudFormation', async () => {
     const store = memoryStore({ 'logs-bucket': existingConfig(), 'other-bucket': {} });
     const handle = createBucketNotificationHandler({ store, log: quiet });
-    const ev = (e: Record<string, unknown>) => ({ ...common, ResponseURL: url, ...e }) as CloudFormationCustomResourceEvent;
+    const ev = (e: Record<string, unknown>) =>
+      ({ ...common, ResponseURL: url, ...e }) as CloudFormationCustomResourceEvent;
 
     await handle(ev({ RequestType: 'Create', ResourceProperties: { ...common, ...props } }));
     let last = responses.at(-1)!;
-    expect(last.body).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: `logs-bucket/${entry.id}`, RequestId: 'req-1' });
+    expect(last.body).toMatchObject({
+      Status: 'SUCCESS',
+      PhysicalResourceId: `logs-bucket/${entry.id}`,
+      RequestId: 'req-1',
+    });
     expect(last.contentType ?? '').toBe('');
     expect(store.buckets['logs-bucket']).toEqual(withEntry(existingConfig(), entry));
 
@@ -232,7 +244,12 @@ describe('custom resource handler', () => {
     };
     const store = memoryStore({ 'logs-bucket': clash });
     const handle = createBucketNotificationHandler({ store, log: quiet });
-    await handle({ ...common, ResponseURL: url, RequestType: 'Create', ResourceProperties: { ...common, ...props } } as CloudFormationCustomResourceEvent);
+    await handle({
+      ...common,
+      ResponseURL: url,
+      RequestType: 'Create',
+      ResourceProperties: { ...common, ...props },
+    } as CloudFormationCustomResourceEvent);
     const failed = responses.at(-1)!.body;
     expect(failed.Status).toBe('FAILED');
     expect(failed.Reason).toMatch(/logs-bucket.*snowpipe/);
@@ -277,7 +294,12 @@ describe('custom resource handler', () => {
   it('validates destinations when adding the entry, and skips validation when removing it (another destination may be broken)', async () => {
     const store = memoryStore({ 'logs-bucket': existingConfig() });
     const handle = createBucketNotificationHandler({ store, log: quiet });
-    await handle({ ...common, ResponseURL: url, RequestType: 'Create', ResourceProperties: { ...common, ...props } } as CloudFormationCustomResourceEvent);
+    await handle({
+      ...common,
+      ResponseURL: url,
+      RequestType: 'Create',
+      ResourceProperties: { ...common, ...props },
+    } as CloudFormationCustomResourceEvent);
     await handle(deleteEvent());
     expect(responses.at(-1)!.body.Status).toBe('SUCCESS');
     expect(store.skipped).toEqual([false, true]);
@@ -295,7 +317,9 @@ describe('custom resource handler', () => {
       await handle(deleteEvent());
       const body = responses.at(-1)!.body;
       expect(body, failing).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: `logs-bucket/${entry.id}` });
-      expect(body.Reason).toMatch(new RegExp(`remove notification entry "${entry.id}" from bucket logs-bucket .*by hand`));
+      expect(body.Reason).toMatch(
+        new RegExp(`remove notification entry "${entry.id}" from bucket logs-bucket .*by hand`),
+      );
       expect(logged.some((m) => m.includes(entry.id) && m.includes('access denied'))).toBe(true);
     }
   });
@@ -330,7 +354,11 @@ describe('custom resource handler', () => {
       await handle(ev, clock);
       const body = responses.at(-1)!.body;
       expect(body.Status).toBe('FAILED');
-      expect(body.Reason).toMatch(new RegExp(`^The ${ev.RequestType} of the notification entry did not finish before the function's time ran out`));
+      expect(body.Reason).toMatch(
+        new RegExp(
+          `^The ${ev.RequestType} of the notification entry did not finish before the function's time ran out`,
+        ),
+      );
       // A create cut short may have written the entry: the real id lets the rollback's Delete remove it.
       expect(body.PhysicalResourceId).toBe(`logs-bucket/${entry.id}`);
     }
@@ -354,11 +382,15 @@ describe('S3 errors become instructions', () => {
     Object.assign(new Error(message), { name, $metadata: { httpStatusCode: status } });
 
   it('names the bucket and says what to do', () => {
-    expect(explainS3Error(sdkError('NoSuchBucket', 404), 'logs-bucket').message).toMatch(/logs-bucket does not exist.*bucketMode=create/);
+    expect(explainS3Error(sdkError('NoSuchBucket', 404), 'logs-bucket').message).toMatch(
+      /logs-bucket does not exist.*bucketMode=create/,
+    );
     expect(explainS3Error(sdkError('PermanentRedirect', 301), 'logs-bucket', 'eu-west-1').message).toMatch(
       /logs-bucket is not in this stack's region \(eu-west-1\).*--region/,
     );
-    expect(explainS3Error(sdkError('AccessDenied', 403), 'logs-bucket').message).toMatch(/Access denied .* logs-bucket.*s3:PutBucketNotification/);
+    expect(explainS3Error(sdkError('AccessDenied', 403), 'logs-bucket').message).toMatch(
+      /Access denied .* logs-bucket.*s3:PutBucketNotification/,
+    );
     const validation = sdkError('InvalidArgument', 400, 'Unable to validate the following destination configurations');
     expect(explainS3Error(validation, 'logs-bucket').message).toMatch(/test message .* queue policy/);
     const other = new Error('SlowDown');
@@ -388,7 +420,13 @@ describe('S3 errors become instructions', () => {
       LogicalResourceId: 'LogBucketNotification',
       ResourceType: 'Custom::BucketNotification',
       ServiceToken: 'x',
-      ResourceProperties: { ServiceToken: 'x', BucketName: 'logs-bucket', QueueArn: QUEUE, Prefix: 'logs/', ConfigurationId: 'id' },
+      ResourceProperties: {
+        ServiceToken: 'x',
+        BucketName: 'logs-bucket',
+        QueueArn: QUEUE,
+        Prefix: 'logs/',
+        ConfigurationId: 'id',
+      },
     });
     expect(reasons).toHaveLength(1);
     expect(reasons[0]).toMatch(/^FAILED: Bucket logs-bucket is not in this stack's region/);

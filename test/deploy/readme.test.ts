@@ -10,7 +10,10 @@ import { parseSecret } from '../../shared/snowflake/credentials.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
-const deploy = readme.slice(readme.indexOf('\n## Deploy\n'), readme.indexOf('\n## ', readme.indexOf('\n## Deploy\n') + 5));
+const deploy = readme.slice(
+  readme.indexOf('\n## Deploy\n'),
+  readme.indexOf('\n## ', readme.indexOf('\n## Deploy\n') + 5),
+);
 const serverlessYml = readFileSync(path.join(ROOT, 'serverless.yml'), 'utf8');
 
 /** `params.default` of serverless.yml: name → default as written (required ones are commented out). */

@@ -9,7 +9,15 @@ import { readdirSync, statSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CliError } from '../../cli/errors.ts';
 import { main } from '../../cli/main.ts';
-import { LOADER_USER, OWNER_ROLE, publicKeyBody, SETUP_SQL_FILE, setupSnowflake, sqlFilesFor, statementsFor } from '../../cli/setup-snowflake.ts';
+import {
+  LOADER_USER,
+  OWNER_ROLE,
+  publicKeyBody,
+  SETUP_SQL_FILE,
+  setupSnowflake,
+  sqlFilesFor,
+  statementsFor,
+} from '../../cli/setup-snowflake.ts';
 import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { startAwsLocal } from '../../local/aws.ts';
 import { splitSqlStatements, tableSqlFiles } from '../../shared/snowflake/sql-files.ts';
@@ -65,7 +73,9 @@ describe('sql/00-setup.sql', () => {
     }
     // The roles exist before anything is granted to them or transferred to them.
     const firstGrant = statements.findIndex((x) => x.startsWith('GRANT'));
-    expect(statements.findIndex((x) => x.startsWith('CREATE ROLE IF NOT EXISTS S3_ACCESS_LOGS_TASK'))).toBeLessThan(firstGrant);
+    expect(statements.findIndex((x) => x.startsWith('CREATE ROLE IF NOT EXISTS S3_ACCESS_LOGS_TASK'))).toBeLessThan(
+      firstGrant,
+    );
   });
 
   it('is idempotent and commented; it is not among the files the local stack applies', () => {
@@ -125,7 +135,9 @@ describe('grants in sql/: nothing beyond what each role needs', () => {
     // The detection schedule's task, like the fallback's, runs as its own role: the views it reads and
     // the findings it merges.
     'detections/schedule/03-grants.sql': [
-      ...['s3_access_logs_classified', 's3_access_logs_enriched', 's3_access_logs_watermark'].map((v) => `SELECT ON VIEW ${T(v)} TO ${TASK}`),
+      ...['s3_access_logs_classified', 's3_access_logs_enriched', 's3_access_logs_watermark'].map(
+        (v) => `SELECT ON VIEW ${T(v)} TO ${TASK}`,
+      ),
       ...table(['SELECT', 'INSERT', 'UPDATE'], 's3_access_logs_findings', TASK),
       `OWNERSHIP ON TASK ${T('s3_access_logs_detect')} TO ${TASK}`,
     ],
@@ -136,7 +148,10 @@ describe('grants in sql/: nothing beyond what each role needs', () => {
 
   /** `GRANT a, b ON TABLE x TO ROLE r COPY CURRENT GRANTS` → ['A ON TABLE X TO ROLE R', 'B ON …']. */
   function singlePrivileges(stmt: string): string[] {
-    const g = stmt.replace(/\s+/g, ' ').replace(/ COPY CURRENT GRANTS$/i, '').toUpperCase();
+    const g = stmt
+      .replace(/\s+/g, ' ')
+      .replace(/ COPY CURRENT GRANTS$/i, '')
+      .toUpperCase();
     const role = /^GRANT ROLE (\w+) TO (ROLE|USER) (\w+)$/.exec(g);
     if (role) return [`ROLE ${role[1]} TO ${role[2]} ${role[3]}`];
     const m = /^GRANT (.+?) ON (ACCOUNT|.+ \S+) TO (ROLE|USER) (\w+)$/.exec(g);
@@ -153,42 +168,50 @@ describe('grants in sql/: nothing beyond what each role needs', () => {
   const grants = new Map(
     sqlFiles(sqlDir).map((f) => [
       path.relative(sqlDir, f).split(path.sep).join('/'),
-      splitSqlStatements(readFileSync(f, 'utf8')).filter((x) => /^GRANT\b/i.test(x)).flatMap(singlePrivileges),
+      splitSqlStatements(readFileSync(f, 'utf8'))
+        .filter((x) => /^GRANT\b/i.test(x))
+        .flatMap(singlePrivileges),
     ]),
   );
 
   it('no file grants a privilege outside its list (no ALL, no MANAGE GRANTS, no CREATE, no future grants)', () => {
     for (const [file, privileges] of grants) {
       const allowed = new Set(ALLOWED[file] ?? []);
-      expect(privileges.filter((p) => !allowed.has(p) && !anywhere(p)), file).toEqual([]);
+      expect(
+        privileges.filter((p) => !allowed.has(p) && !anywhere(p)),
+        file,
+      ).toEqual([]);
     }
   });
 
-  it('each role gets everything on its list: the account setup, the loader\'s tables and the fallback task', () => {
-    for (const [file, needed] of Object.entries(ALLOWED)) expect(grants.get(file)?.sort(), file).toEqual([...needed].sort());
+  it("each role gets everything on its list: the account setup, the loader's tables and the fallback task", () => {
+    for (const [file, needed] of Object.entries(ALLOWED))
+      expect(grants.get(file)?.sort(), file).toEqual([...needed].sort());
   });
 
   it('the loader may never drop, alter or delete from the ledger, and owns nothing', () => {
     const loader = [...grants.values()].flat().filter((g) => g.endsWith(`TO ${LOADER}`));
     expect(loader.length).toBeGreaterThan(0);
-    for (const g of loader) expect(g).toMatch(/^(USAGE ON (WAREHOUSE|DATABASE|SCHEMA)|(SELECT|INSERT|DELETE|UPDATE) ON TABLE) /);
+    for (const g of loader)
+      expect(g).toMatch(/^(USAGE ON (WAREHOUSE|DATABASE|SCHEMA)|(SELECT|INSERT|DELETE|UPDATE) ON TABLE) /);
     expect(loader).not.toContain(`DELETE ON TABLE ${T('s3_access_logs_loads')} TO ${LOADER}`);
     // Only these two roles ever receive ownership: the admin role (database, schema) and the task role (its task).
-    for (const g of [...grants.values()].flat().filter((x) => x.startsWith('OWNERSHIP'))) expect(g).toMatch(new RegExp(`TO (${ADMIN}|${TASK})$`));
+    for (const g of [...grants.values()].flat().filter((x) => x.startsWith('OWNERSHIP')))
+      expect(g).toMatch(new RegExp(`TO (${ADMIN}|${TASK})$`));
   });
 
   it('the grant check itself catches a privilege too many', () => {
-    expect(singlePrivileges('GRANT SELECT, TRUNCATE ON TABLE s3_access_logs_loads TO ROLE S3_ACCESS_LOGS_LOADER')).toContain(
-      `TRUNCATE ON TABLE S3_ACCESS_LOGS_LOADS TO ${LOADER}`,
-    );
-    expect(singlePrivileges('GRANT SELECT ON FUTURE TABLES IN SCHEMA S3_ACCESS_LOGS.PUBLIC TO ROLE S3_ACCESS_LOGS_LOADER')).toEqual([
-      `SELECT ON FUTURE TABLES IN SCHEMA ${SCHEMA} TO ${LOADER}`,
-    ]);
+    expect(
+      singlePrivileges('GRANT SELECT, TRUNCATE ON TABLE s3_access_logs_loads TO ROLE S3_ACCESS_LOGS_LOADER'),
+    ).toContain(`TRUNCATE ON TABLE S3_ACCESS_LOGS_LOADS TO ${LOADER}`);
+    expect(
+      singlePrivileges('GRANT SELECT ON FUTURE TABLES IN SCHEMA S3_ACCESS_LOGS.PUBLIC TO ROLE S3_ACCESS_LOGS_LOADER'),
+    ).toEqual([`SELECT ON FUTURE TABLES IN SCHEMA ${SCHEMA} TO ${LOADER}`]);
   });
 });
 
 describe('setup-snowflake', () => {
-  it('applies the table files then the loader\'s grants by default, the fallback files too with --fallback, 00-setup.sql alone with --setup', () => {
+  it("applies the table files then the loader's grants by default, the fallback files too with --fallback, 00-setup.sql alone with --setup", () => {
     const base = (files: string[]) => files.map((f) => path.relative(path.dirname(SETUP_SQL_FILE), f));
     const all = base(sqlFilesFor({}));
     expect(all.at(-1)).toBe('grants.sql');
@@ -200,11 +223,20 @@ describe('setup-snowflake', () => {
     expect(withFallback.slice(0, tables.length)).toEqual(tables);
     expect(withFallback.at(-1)).toBe('grants.sql');
     // The task's grants come after the task they hand over.
-    expect(withFallback.slice(tables.length, -1)).toEqual(['fallback/01-stream.sql', 'fallback/02-udtf.sql', 'fallback/03-task.sql', 'fallback/04-grants.sql']);
+    expect(withFallback.slice(tables.length, -1)).toEqual([
+      'fallback/01-stream.sql',
+      'fallback/02-udtf.sql',
+      'fallback/03-task.sql',
+      'fallback/04-grants.sql',
+    ]);
     expect(base(sqlFilesFor({ setup: true }))).toEqual(['00-setup.sql']);
     // The detection schedule is opt-in: findings table, then the (suspended) task.
     expect(tables.some((f) => f.startsWith('detections/'))).toBe(false);
-    expect(base(sqlFilesFor({ schedule: true })).slice(tables.length, -1)).toEqual(['detections/schedule/01-findings.sql', 'detections/schedule/02-task.sql', 'detections/schedule/03-grants.sql']);
+    expect(base(sqlFilesFor({ schedule: true })).slice(tables.length, -1)).toEqual([
+      'detections/schedule/01-findings.sql',
+      'detections/schedule/02-task.sql',
+      'detections/schedule/03-grants.sql',
+    ]);
   });
 
   it('--dry-run lists every statement, with the public key redacted, and connects to nothing', async () => {
@@ -223,7 +255,9 @@ describe('setup-snowflake', () => {
     const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
     try {
       expect(await main(['setup-snowflake', '--dry-run'])).toBe(0);
-      expect(out.mock.calls.map((c) => String(c[0])).join('')).toMatch(/01-.*\.sql #1 {2}CREATE TABLE IF NOT EXISTS s3_access_logs/);
+      expect(out.mock.calls.map((c) => String(c[0])).join('')).toMatch(
+        /01-.*\.sql #1 {2}CREATE TABLE IF NOT EXISTS s3_access_logs/,
+      );
     } finally {
       out.mockRestore();
     }
@@ -250,7 +284,10 @@ describe('setup-snowflake', () => {
     expect((err2 as CliError).exitCode).toBe(2);
 
     // Incomplete SNOWFLAKE_* variables name what is missing, never a value.
-    const err3 = await setupSnowflake({}, { out: () => {}, env: { SNOWFLAKE_ACCOUNT: 'acme', SNOWFLAKE_PASSWORD: 'hunter2' } }).catch((e: unknown) => e);
+    const err3 = await setupSnowflake(
+      {},
+      { out: () => {}, env: { SNOWFLAKE_ACCOUNT: 'acme', SNOWFLAKE_PASSWORD: 'hunter2' } },
+    ).catch((e: unknown) => e);
     expect((err3 as CliError).message).toMatch(/SNOWFLAKE_USERNAME is required/);
     expect((err3 as CliError).message).not.toContain('hunter2');
   });
@@ -270,7 +307,10 @@ describe('setup-snowflake for load method pipe', () => {
         "  FILE_FORMAT = (FORMAT_NAME = 's3_access_logs_csv')\n  COMMENT = 's3-access-logs (load method pipe): the staging prefix the ingest Lambda writes to'",
     );
     expect(added.slice(2).map((s) => /^CREATE PIPE IF NOT EXISTS (\w+)/.exec(s)?.[1])).toEqual([
-      's3_access_logs_rows_pipe', 's3_access_logs_rejects_pipe', 's3_access_logs_raw_pipe', 's3_access_logs_loads_pipe',
+      's3_access_logs_rows_pipe',
+      's3_access_logs_rejects_pipe',
+      's3_access_logs_raw_pipe',
+      's3_access_logs_loads_pipe',
     ]);
     for (const p of added.slice(2)) {
       expect(p).toMatch(/AUTO_INGEST = TRUE/);
@@ -280,17 +320,29 @@ describe('setup-snowflake for load method pipe', () => {
   });
 
   it('--setup --staging-url --staging-role-arn adds the storage integration with the stack outputs filled in', () => {
-    const added = statementsFor({ setup: true, stagingUrl: url, stagingRoleArn: roleArn }).slice(statementsFor({ setup: true }).length).map((s) => s.sql);
+    const added = statementsFor({ setup: true, stagingUrl: url, stagingRoleArn: roleArn })
+      .slice(statementsFor({ setup: true }).length)
+      .map((s) => s.sql);
     expect(added).toHaveLength(2);
     expect(added[0]).toMatch(/^CREATE STORAGE INTEGRATION IF NOT EXISTS s3_access_logs_staging\b/);
     expect(added[0]).toContain(`STORAGE_AWS_ROLE_ARN = '${roleArn}'`);
     expect(added[0]).toContain(`STORAGE_ALLOWED_LOCATIONS = ('${url}')`);
     expect(added[1]).toBe('GRANT USAGE ON INTEGRATION s3_access_logs_staging TO ROLE S3_ACCESS_LOGS_ADMIN');
 
-    const named = statementsFor({ setup: true, stagingUrl: url, stagingRoleArn: roleArn, storageIntegration: 'acme_int' }).slice(-2).map((s) => s.sql);
+    const named = statementsFor({
+      setup: true,
+      stagingUrl: url,
+      stagingRoleArn: roleArn,
+      storageIntegration: 'acme_int',
+    })
+      .slice(-2)
+      .map((s) => s.sql);
     expect(named[0]).toMatch(/^CREATE STORAGE INTEGRATION IF NOT EXISTS acme_int\b/);
     expect(named[1]).toBe('GRANT USAGE ON INTEGRATION acme_int TO ROLE S3_ACCESS_LOGS_ADMIN');
-    expect(statementsFor({ stagingUrl: url, storageIntegration: 'acme_int' }).find((s) => s.sql.startsWith('CREATE STAGE'))!.sql).toContain('STORAGE_INTEGRATION = acme_int\n');
+    expect(
+      statementsFor({ stagingUrl: url, storageIntegration: 'acme_int' }).find((s) => s.sql.startsWith('CREATE STAGE'))!
+        .sql,
+    ).toContain('STORAGE_INTEGRATION = acme_int\n');
   });
 
   it('refuses values that are not a staging URL or a role ARN, and options in the wrong mode, with exit code 2', () => {
@@ -307,7 +359,10 @@ describe('setup-snowflake for load method pipe', () => {
     };
     fails({ stagingUrl: "s3://bucket/pipe/'; DROP TABLE x; --" }, /not s3:\/\/<bucket>\/<prefix>\/.*StagingUrl/);
     fails({ stagingUrl: 's3://bucket/pipe' }, /not s3:\/\/<bucket>\/<prefix>\//);
-    fails({ setup: true, stagingUrl: url, stagingRoleArn: "arn:aws:iam::1:role/x'" }, /not arn:aws:iam::<12-digit account>:role/);
+    fails(
+      { setup: true, stagingUrl: url, stagingRoleArn: "arn:aws:iam::1:role/x'" },
+      /not arn:aws:iam::<12-digit account>:role/,
+    );
     fails({ setup: true, stagingUrl: url }, /also pass --staging-role-arn/);
     fails({ stagingRoleArn: roleArn }, /goes with --setup and --staging-url/);
     fails({ stagingUrl: url, storageIntegration: 'x y' }, /not a plain Snowflake identifier/);
@@ -316,11 +371,23 @@ describe('setup-snowflake for load method pipe', () => {
   it('applies the pipe objects to snowflake-local and prints the notification channel for the next deploy; a second run changes nothing', async () => {
     const aws = await startAwsLocal();
     const queueUrl = (await aws.sqs.send(new CreateQueueCommand({ QueueName: 'pipes' }))).QueueUrl!;
-    const queueArn = (await aws.sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn!;
+    const queueArn = (
+      await aws.sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }))
+    ).Attributes!.QueueArn!;
     const client = { endpoint: aws.endpoint, region: aws.region, credentials: aws.credentials };
-    const sf = await startSnowflakeLocal({ port: 0, snowpipe: { s3: { ...client, forcePathStyle: true }, sqs: client, queueUrl, queueArn } });
+    const sf = await startSnowflakeLocal({
+      port: 0,
+      snowpipe: { s3: { ...client, forcePathStyle: true }, sqs: client, queueUrl, queueArn },
+    });
     try {
-      const env = { SNOWFLAKE_ACCOUNT: 'local', SNOWFLAKE_USERNAME: 'local', SNOWFLAKE_PASSWORD: 'local', SNOWFLAKE_DATABASE: 'S3_ACCESS_LOGS', SNOWFLAKE_SCHEMA: 'PUBLIC', SNOWFLAKE_ACCESS_URL: sf.url };
+      const env = {
+        SNOWFLAKE_ACCOUNT: 'local',
+        SNOWFLAKE_USERNAME: 'local',
+        SNOWFLAKE_PASSWORD: 'local',
+        SNOWFLAKE_DATABASE: 'S3_ACCESS_LOGS',
+        SNOWFLAKE_SCHEMA: 'PUBLIC',
+        SNOWFLAKE_ACCESS_URL: sf.url,
+      };
       for (let round = 1; round <= 2; round++) {
         const lines: string[] = [];
         const applied = await setupSnowflake({ stagingUrl: url }, { out: (l) => lines.push(l), env });
@@ -347,7 +414,9 @@ describe('setup-snowflake against snowflake-local', () => {
         SNOWFLAKE_SCHEMA: 'PUBLIC',
         SNOWFLAKE_ACCESS_URL: sf.url,
       };
-      const expected = [...tableSqlFiles(), path.join(path.dirname(SETUP_SQL_FILE), 'grants.sql')].flatMap((f) => splitSqlStatements(readFileSync(f, 'utf8')));
+      const expected = [...tableSqlFiles(), path.join(path.dirname(SETUP_SQL_FILE), 'grants.sql')].flatMap((f) =>
+        splitSqlStatements(readFileSync(f, 'utf8')),
+      );
       for (let round = 1; round <= 2; round++) {
         const lines: string[] = [];
         const applied = await setupSnowflake({}, { out: (l) => lines.push(l), env });
@@ -358,10 +427,23 @@ describe('setup-snowflake against snowflake-local', () => {
         expect(lines.at(-1)).toBe(`${expected.length} statement(s) applied.\n`);
         expect(lines.join('')).not.toContain('PRIVATE KEY');
       }
-      const db = snowflake.createConnection({ accessUrl: sf.url, account: 'local', username: LOADER_USER, authenticator: 'SNOWFLAKE_JWT', privateKey: privatePem, database: 'S3_ACCESS_LOGS', schema: 'PUBLIC' });
+      const db = snowflake.createConnection({
+        accessUrl: sf.url,
+        account: 'local',
+        username: LOADER_USER,
+        authenticator: 'SNOWFLAKE_JWT',
+        privateKey: privatePem,
+        database: 'S3_ACCESS_LOGS',
+        schema: 'PUBLIC',
+      });
       await db.connectAsync();
       try {
-        for (const table of ['s3_access_logs', 's3_access_logs_rejects', 's3_access_logs_loads', 's3_access_logs_staging']) {
+        for (const table of [
+          's3_access_logs',
+          's3_access_logs_rejects',
+          's3_access_logs_loads',
+          's3_access_logs_staging',
+        ]) {
           const rows = await execute<Record<string, unknown>>(db, `SELECT COUNT(*) AS N FROM ${table}`);
           expect(Number(Object.values(rows[0]!)[0]), table).toBe(0);
         }
@@ -371,14 +453,27 @@ describe('setup-snowflake against snowflake-local', () => {
 
       // Connected as someone who may not use the owner role (the service user, in Snowflake):
       // nothing is applied, and the message says who should run it.
-      sf.faults.failStatement(/^USE ROLE/, { code: '002043', sqlState: '02000', message: `SQL compilation error:\nRole '${OWNER_ROLE}' does not exist or not authorized.` });
+      sf.faults.failStatement(/^USE ROLE/, {
+        code: '002043',
+        sqlState: '02000',
+        message: `SQL compilation error:\nRole '${OWNER_ROLE}' does not exist or not authorized.`,
+      });
       const denied = await setupSnowflake({}, { out: () => {}, env }).catch((e: unknown) => e);
       expect(denied).toBeInstanceOf(CliError);
-      expect((denied as CliError).message).toMatch(new RegExp(`^Could not use role ${OWNER_ROLE} .*Run setup-snowflake as an administrator who holds it.*not as the service user ${LOADER_USER}\\.$`, 's'));
+      expect((denied as CliError).message).toMatch(
+        new RegExp(
+          `^Could not use role ${OWNER_ROLE} .*Run setup-snowflake as an administrator who holds it.*not as the service user ${LOADER_USER}\\.$`,
+          's',
+        ),
+      );
 
       // A wrong key is a connection failure with the reason, exit code 1.
-      const other = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-      const err = await setupSnowflake({}, { out: () => {}, env: { ...env, SNOWFLAKE_PRIVATE_KEY: other } }).catch((e: unknown) => e);
+      const other = generateKeyPairSync('rsa', { modulusLength: 2048 })
+        .privateKey.export({ type: 'pkcs8', format: 'pem' })
+        .toString();
+      const err = await setupSnowflake({}, { out: () => {}, env: { ...env, SNOWFLAKE_PRIVATE_KEY: other } }).catch(
+        (e: unknown) => e,
+      );
       expect(err).toBeInstanceOf(CliError);
       expect((err as CliError).exitCode).toBe(1);
       expect((err as CliError).message).toMatch(/^Could not connect to Snowflake: /);

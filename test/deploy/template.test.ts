@@ -19,7 +19,7 @@ import snowflake from 'snowflake-sdk';
 import { SESSION_SETUP } from '../../functions/ingest/handler.ts';
 import { startAwsLocal } from '../../local/aws.ts';
 import { startSnowflakeLocal } from '../../local/snowflake/index.ts';
-import { notificationBody } from '../../shared/s3/events.ts';
+import { notificationBody } from '../../local/harness/events.ts';
 import { configureSnowflakeSdk, execute } from '../../shared/snowflake/connection.ts';
 import { applySqlFiles, tableSqlFiles } from '../../shared/snowflake/sql-files.ts';
 import { loadBackfillConfig, loadIngestConfig } from '../../shared/config.ts';
@@ -87,7 +87,8 @@ function offline(cmd: string, args: string[]): [string, string[]] {
   return canDropNetwork ? ['unshare', ['-rn', cmd, ...args]] : [cmd, args];
 }
 
-type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: the test walks the synthesized CloudFormation JSON freely; its shape is what it asserts.
+type Json = any;
 type Template = { Resources: Record<string, Json>; Conditions: Record<string, Json>; Outputs: Record<string, Json> };
 
 const timings: Record<string, number> = {};
@@ -119,7 +120,12 @@ beforeAll(async () => {
   existingState = JSON.parse(readFileSync(path.join(existingDir, 'serverless-state.json'), 'utf8'));
 
   t0 = performance.now();
-  const [cmd2, args2] = offline(path.join(ROOT, 'node_modules/.bin/sls'), ['package', '--package', createDir, ...paramArgs(CREATE_PARAMS)]);
+  const [cmd2, args2] = offline(path.join(ROOT, 'node_modules/.bin/sls'), [
+    'package',
+    '--package',
+    createDir,
+    ...paramArgs(CREATE_PARAMS),
+  ]);
   await run(cmd2, args2, { cwd: ROOT, env, maxBuffer: 16 << 20 }).catch((err) => {
     throw new Error(`sls package (bucketMode=create) failed:\n${err.stdout}\n${err.stderr}`);
   });
@@ -130,7 +136,9 @@ beforeAll(async () => {
 afterAll(() => {
   if (work) rmSync(work, { recursive: true, force: true });
   const lines = Object.entries(timings).map(([k, ms]) => `  ${k}: ${(ms / 1000).toFixed(1)} s`);
-  console.log(`package timings (network ${canDropNetwork ? 'removed with unshare -rn' : 'not removed: no unshare'}):\n${lines.join('\n')}`);
+  console.log(
+    `package timings (network ${canDropNetwork ? 'removed with unshare -rn' : 'not removed: no unshare'}):\n${lines.join('\n')}`,
+  );
 });
 
 // ------------------------------------------------------------------------------- rendering
@@ -181,7 +189,11 @@ class Stack {
     return this.activeIds().filter((id) => this.t.Resources[id].Type === type);
   }
   ref(id: string): string {
-    const pseudo: Record<string, string> = { 'AWS::AccountId': ACCOUNT, 'AWS::Region': REGION, 'AWS::Partition': 'aws' };
+    const pseudo: Record<string, string> = {
+      'AWS::AccountId': ACCOUNT,
+      'AWS::Region': REGION,
+      'AWS::Partition': 'aws',
+    };
     if (pseudo[id]) return pseudo[id]!;
     const r = this.t.Resources[id];
     if (!r) throw new Error(`Ref to unknown ${id}`);
@@ -209,7 +221,8 @@ class Stack {
     const p = r.Properties ?? {};
     if (r.Type === 'AWS::SQS::Queue' && attr === 'Arn') return `arn:aws:sqs:${REGION}:${ACCOUNT}:${p.QueueName}`;
     if (r.Type === 'AWS::SQS::Queue' && attr === 'QueueName') return p.QueueName;
-    if (r.Type === 'AWS::Lambda::Function' && attr === 'Arn') return `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${p.FunctionName}`;
+    if (r.Type === 'AWS::Lambda::Function' && attr === 'Arn')
+      return `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${p.FunctionName}`;
     if (r.Type === 'AWS::IAM::Role' && attr === 'Arn') return `arn:aws:iam::${ACCOUNT}:role/${id}`;
     if (r.Type === 'AWS::S3::Bucket' && attr === 'Arn') return `arn:aws:s3:::${this.ref(id)}`;
     throw new Error(`GetAtt ${id}.${attr} not modelled`);
@@ -266,7 +279,10 @@ function roleStatements(stack: Stack, roleId: string): Record<string, ExpectedSt
       expect(s.Sid, 'every statement has a Sid').toBeTruthy();
       expect(out[s.Sid], `duplicate Sid ${s.Sid}`).toBeUndefined();
       expect(s.NotAction ?? s.NotResource, 'no NotAction / NotResource').toBeUndefined();
-      const st: ExpectedStatement = { actions: arr<string>(s.Action).sort(), resources: arr<string>(s.Resource).sort() };
+      const st: ExpectedStatement = {
+        actions: arr<string>(s.Action).sort(),
+        resources: arr<string>(s.Resource).sort(),
+      };
       if (s.Condition) st.condition = s.Condition;
       for (const a of st.actions) expect(a, `${roleId}/${s.Sid}: wildcard action`).not.toContain('*');
       for (const r of st.resources) {
@@ -294,12 +310,25 @@ const STAGING_BUCKET_ARN = `arn:aws:s3:::${STAGING_BUCKET}`;
 
 /** The staging bucket in both methods (the notification comes with the handshake's third parameter). */
 const STAGING_BUCKET_PROPERTIES: Json = {
-  BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
-  PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+  BucketEncryption: {
+    ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+  },
+  PublicAccessBlockConfiguration: {
+    BlockPublicAcls: true,
+    BlockPublicPolicy: true,
+    IgnorePublicAcls: true,
+    RestrictPublicBuckets: true,
+  },
   OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
   LifecycleConfiguration: {
     Rules: [
-      { Id: 'expire-staged-files', Status: 'Enabled', Prefix: 'pipe/', ExpirationInDays: 14, AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } },
+      {
+        Id: 'expire-staged-files',
+        Status: 'Enabled',
+        Prefix: 'pipe/',
+        ExpirationInDays: 14,
+        AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+      },
     ],
   },
 };
@@ -328,7 +357,12 @@ const SNOWFLAKE_ROLE_POLICIES: Json = {
       PolicyDocument: {
         Version: '2012-10-17',
         Statement: [
-          { Sid: 'ReadStagedFiles', Effect: 'Allow', Action: ['s3:GetObject', 's3:GetObjectVersion'], Resource: `${STAGING_BUCKET_ARN}/pipe/*` },
+          {
+            Sid: 'ReadStagedFiles',
+            Effect: 'Allow',
+            Action: ['s3:GetObject', 's3:GetObjectVersion'],
+            Resource: `${STAGING_BUCKET_ARN}/pipe/*`,
+          },
           {
             Sid: 'ListStagedFiles',
             Effect: 'Allow',
@@ -383,7 +417,12 @@ describe('sls package, bucketMode=existing (default)', () => {
       ].sort(),
     );
     // osls's shared default role would give every function every permission.
-    expect(s.ofType('AWS::IAM::Role').sort()).toEqual(['BackfillRole', 'BucketNotificationRole', 'IngestRole', 'SnowflakeStagingRole']);
+    expect(s.ofType('AWS::IAM::Role').sort()).toEqual([
+      'BackfillRole',
+      'BucketNotificationRole',
+      'IngestRole',
+      'SnowflakeStagingRole',
+    ]);
     expect(s.ofType('AWS::IAM::Policy')).toEqual([]);
     expect(s.ofType('AWS::IAM::ManagedPolicy')).toEqual([]);
   });
@@ -391,7 +430,6 @@ describe('sls package, bucketMode=existing (default)', () => {
   it('ingest queue: SSE, visibility timeout >= 6x function timeout + batching window, redrive to the DLQ after 5 receives', () => {
     const q = s.resource('IngestQueue').Properties;
     const fn = s.resource('IngestLambdaFunction').Properties;
-    const esm = s.resource('IngestEventSourceMappingSQSIngestQueue').Properties;
     expect(q.SqsManagedSseEnabled).toBe(true);
     // Even with the largest batching window a user may choose (300 s).
     expect(q.VisibilityTimeout).toBeGreaterThanOrEqual(6 * fn.Timeout + 300);
@@ -475,15 +513,24 @@ describe('sls package, bucketMode=existing (default)', () => {
       });
     }
     const state = existingState;
-    for (const [name, zip] of [['ingest', 'ingest'], ['backfill', 'backfill'], ['bucketNotification', 'bucket-notification']] as const) {
+    for (const [name, zip] of [
+      ['ingest', 'ingest'],
+      ['backfill', 'backfill'],
+      ['bucketNotification', 'bucket-notification'],
+    ] as const) {
       expect(path.resolve(ROOT, state.service.functions[name].package.artifact)).toBe(path.join(DIST, `${zip}.zip`));
     }
   });
 
-  it('function environments pass the functions\' own configuration validation', () => {
+  it("function environments pass the functions' own configuration validation", () => {
     const ingestEnv = s.resource('IngestLambdaFunction').Properties.Environment.Variables;
     // pipe (the default): staging location, and no Snowflake secret at all.
-    expect(ingestEnv).toMatchObject({ LOAD_METHOD: 'pipe', STAGING_BUCKET: STAGING_BUCKET, STAGING_PREFIX: 'pipe/', LOAD_MODE: 'parsed' });
+    expect(ingestEnv).toMatchObject({
+      LOAD_METHOD: 'pipe',
+      STAGING_BUCKET: STAGING_BUCKET,
+      STAGING_PREFIX: 'pipe/',
+      LOAD_MODE: 'parsed',
+    });
     expect(ingestEnv.SNOWFLAKE_SECRET_ARN).toBeUndefined();
     const ingest = loadIngestConfig(ingestEnv);
     expect(ingest.logBuckets).toEqual(['acme-access-logs']);
@@ -492,7 +539,10 @@ describe('sls package, bucketMode=existing (default)', () => {
     expect(ingest.loadMethod).toBe('pipe');
     expect(ingest.staging).toEqual({ bucket: STAGING_BUCKET, prefix: 'pipe/' });
     expect(ingest.snowflake).toBeUndefined();
-    const backfill = loadBackfillConfig({ ...s.resource('BackfillLambdaFunction').Properties.Environment.Variables, AWS_REGION: REGION });
+    const backfill = loadBackfillConfig({
+      ...s.resource('BackfillLambdaFunction').Properties.Environment.Variables,
+      AWS_REGION: REGION,
+    });
     expect(backfill.logBucket).toBe('acme-access-logs');
     expect(backfill.logPrefix).toBe('logs/');
     expect(backfill.queueUrl).toBe(`https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/s3-access-logs-dev-ingest`);
@@ -581,7 +631,7 @@ describe('sls package, bucketMode=existing (default)', () => {
     }
   });
 
-  it('IAM: the custom resource may only read and write the log bucket\'s notification configuration', () => {
+  it("IAM: the custom resource may only read and write the log bucket's notification configuration", () => {
     expect(roleStatements(s, 'BucketNotificationRole')).toEqual({
       Logs: logs('bucketNotification'),
       MergeBucketNotification: {
@@ -610,7 +660,9 @@ describe('sls package, bucketMode=existing (default)', () => {
   });
 
   it('alarms: DLQ not empty, oldest message age, function errors; all notify the e-mail topic', () => {
-    expect(s.resource('AlarmTopic').Properties.Subscription).toEqual([{ Protocol: 'email', Endpoint: 'ops@example.com' }]);
+    expect(s.resource('AlarmTopic').Properties.Subscription).toEqual([
+      { Protocol: 'email', Endpoint: 'ops@example.com' },
+    ]);
     const topic = `arn:aws:sns:${REGION}:${ACCOUNT}:s3-access-logs-dev-alarms`;
     const alarm = (id: string) => s.resource(id).Properties;
     expect(alarm('DeadLetterQueueNotEmptyAlarm')).toMatchObject({
@@ -626,7 +678,10 @@ describe('sls package, bucketMode=existing (default)', () => {
       Dimensions: [{ Name: 'QueueName', Value: 's3-access-logs-dev-ingest' }],
       Threshold: 3600,
     });
-    for (const [id, fn] of [['IngestErrorsAlarm', 'ingest'], ['BackfillErrorsAlarm', 'backfill']] as const) {
+    for (const [id, fn] of [
+      ['IngestErrorsAlarm', 'ingest'],
+      ['BackfillErrorsAlarm', 'backfill'],
+    ] as const) {
       expect(alarm(id)).toMatchObject({
         Namespace: 'AWS/Lambda',
         MetricName: 'Errors',
@@ -639,10 +694,12 @@ describe('sls package, bucketMode=existing (default)', () => {
       expect(alarm(id).AlarmActions, id).toEqual([topic]);
       expect(alarm(id).TreatMissingData, id).toBe(id === 'NoObjectsLoadedAlarm' ? 'breaching' : 'notBreaching');
     }
-    expect(s.resource('LogBucketNotification').Properties.ServiceTimeout).toBeGreaterThan(s.resource('BucketNotificationLambdaFunction').Properties.Timeout);
+    expect(s.resource('LogBucketNotification').Properties.ServiceTimeout).toBeGreaterThan(
+      s.resource('BucketNotificationLambdaFunction').Properties.Timeout,
+    );
   });
 
-  it('alarm: no object loaded for noLoadAlarmHours (default 6) hours, missing data breaching, on this stage\'s ingest metrics', () => {
+  it("alarm: no object loaded for noLoadAlarmHours (default 6) hours, missing data breaching, on this stage's ingest metrics", () => {
     const p = s.resource('NoObjectsLoadedAlarm').Properties;
     const env = s.resource('IngestLambdaFunction').Properties.Environment.Variables;
     expect(p).toMatchObject({
@@ -673,8 +730,17 @@ describe('sls package, bucketMode=existing (default)', () => {
 describe('sls package, an unknown loadMethod', () => {
   it('fails naming the parameter, instead of deploying a stack that loads nowhere', async () => {
     const dir = path.join(work, 'bad-load-method');
-    const [cmd, args] = offline(path.join(ROOT, 'node_modules/.bin/sls'), ['package', '--package', dir, ...paramArgs({ ...EXISTING_PARAMS, loadMethod: 'snowpipe' })]);
-    const err = await run(cmd, args, { cwd: ROOT, env: { ...offlineEnv(), S3AL_DIST_DIR: DIST }, maxBuffer: 16 << 20 }).then(
+    const [cmd, args] = offline(path.join(ROOT, 'node_modules/.bin/sls'), [
+      'package',
+      '--package',
+      dir,
+      ...paramArgs({ ...EXISTING_PARAMS, loadMethod: 'snowpipe' }),
+    ]);
+    const err = await run(cmd, args, {
+      cwd: ROOT,
+      env: { ...offlineEnv(), S3AL_DIST_DIR: DIST },
+      maxBuffer: 16 << 20,
+    }).then(
       () => undefined,
       (e: { stdout: string; stderr: string }) => e,
     );
@@ -699,7 +765,9 @@ describe('sls package, bucketMode=create', () => {
     // pointing at the deleted queue (and blocking later notification changes on the bucket).
     expect(b.Properties).toEqual({
       BucketName: 'acme-new-access-logs',
-      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+      },
       PublicAccessBlockConfiguration: {
         BlockPublicAcls: true,
         BlockPublicPolicy: true,
@@ -711,13 +779,20 @@ describe('sls package, bucketMode=create', () => {
   });
 
   it('the custom resource adds the notification to the created bucket, so `sls remove` takes it off the retained bucket', () => {
-    for (const id of ['LogBucketNotification', 'BucketNotificationLambdaFunction', 'BucketNotificationLogGroup', 'BucketNotificationRole']) {
+    for (const id of [
+      'LogBucketNotification',
+      'BucketNotificationLambdaFunction',
+      'BucketNotificationLogGroup',
+      'BucketNotificationRole',
+    ]) {
       expect(s.active(id), id).toBe(true);
     }
     const r = s.resource('LogBucketNotification');
     expect(arr(r.DependsOn)).toEqual(['IngestQueuePolicy']);
     // Ref to the bucket: created first, and the entry is removed before the bucket is (not) deleted.
-    expect(create.Resources.LogBucketNotification.Properties.BucketName).toEqual({ 'Fn::If': ['CreateBucket', { Ref: 'LogBucket' }, 'acme-new-access-logs'] });
+    expect(create.Resources.LogBucketNotification.Properties.BucketName).toEqual({
+      'Fn::If': ['CreateBucket', { Ref: 'LogBucket' }, 'acme-new-access-logs'],
+    });
     expect(r.Properties).toMatchObject({
       BucketName: 'acme-new-access-logs',
       QueueArn: queueArn('s3-access-logs-dev-ingest'),
@@ -785,14 +860,23 @@ describe('sls package, bucketMode=create', () => {
     expect(env).toMatchObject({ LOAD_METHOD: 'insert', SNOWFLAKE_SECRET_ARN: SECRET });
     expect(loadIngestConfig(env).loadMethod).toBe('insert');
     const backfill = roleStatements(s, 'BackfillRole');
-    expect(backfill.ListLogObjects).toEqual({ actions: ['s3:ListBucket'], resources: ['arn:aws:s3:::acme-new-access-logs'] });
+    expect(backfill.ListLogObjects).toEqual({
+      actions: ['s3:ListBucket'],
+      resources: ['arn:aws:s3:::acme-new-access-logs'],
+    });
     expect(backfill.DecryptSnowflakeSecret).toEqual({ actions: ['kms:Decrypt'], resources: [KMS_KEY] });
-    expect(Object.keys(backfill).sort()).toEqual(
-      ['ContinueItself', 'DecryptSnowflakeSecret', 'ListLogObjects', 'Logs', 'ReadSnowflakeSecret', 'RedriveDeadLetters', 'ReplayOntoIngestQueue'],
-    );
+    expect(Object.keys(backfill).sort()).toEqual([
+      'ContinueItself',
+      'DecryptSnowflakeSecret',
+      'ListLogObjects',
+      'Logs',
+      'ReadSnowflakeSecret',
+      'RedriveDeadLetters',
+      'ReplayOntoIngestQueue',
+    ]);
   });
 
-  it('after the handshake: the role trusts only Snowflake\'s IAM user with the external ID; staged files are announced to the pipes\' queue', () => {
+  it("after the handshake: the role trusts only Snowflake's IAM user with the external ID; staged files are announced to the pipes' queue", () => {
     expect(s.resource('SnowflakeStagingRole').Properties).toEqual({
       ...SNOWFLAKE_ROLE_POLICIES,
       AssumeRolePolicyDocument: {
@@ -812,7 +896,11 @@ describe('sls package, bucketMode=create', () => {
       ...STAGING_BUCKET_PROPERTIES,
       NotificationConfiguration: {
         QueueConfigurations: [
-          { Event: 's3:ObjectCreated:*', Queue: SNOWPIPE_QUEUE, Filter: { S3Key: { Rules: [{ Name: 'prefix', Value: 'pipe/' }] } } },
+          {
+            Event: 's3:ObjectCreated:*',
+            Queue: SNOWPIPE_QUEUE,
+            Filter: { S3Key: { Rules: [{ Name: 'prefix', Value: 'pipe/' }] } },
+          },
         ],
       },
     });
@@ -820,7 +908,13 @@ describe('sls package, bucketMode=create', () => {
   });
 
   it('alarms exist without an e-mail address, with no actions', () => {
-    for (const id of ['DeadLetterQueueNotEmptyAlarm', 'IngestQueueOldestMessageAlarm', 'IngestErrorsAlarm', 'BackfillErrorsAlarm', 'NoObjectsLoadedAlarm']) {
+    for (const id of [
+      'DeadLetterQueueNotEmptyAlarm',
+      'IngestQueueOldestMessageAlarm',
+      'IngestErrorsAlarm',
+      'BackfillErrorsAlarm',
+      'NoObjectsLoadedAlarm',
+    ]) {
       const p = s.resource(id).Properties;
       expect(p.AlarmActions, id).toBeUndefined();
       expect(p.OKActions, id).toBeUndefined();
@@ -863,8 +957,14 @@ describe('bundles', () => {
     expect(existsSync(bundle)).toBe(true);
     const meta = JSON.parse(readFileSync(path.join(DIST, fn, 'meta.json'), 'utf8'));
     const inputs = Object.keys(meta.inputs);
-    expect(inputs.filter((i) => DEV_ONLY.test(i)), 'dev-only packages in the bundle').toEqual([]);
-    expect(inputs.filter((i) => /^(local|test|bench|cli)\//.test(i)), 'local stack, tests or CLI in the bundle').toEqual([]);
+    expect(
+      inputs.filter((i) => DEV_ONLY.test(i)),
+      'dev-only packages in the bundle',
+    ).toEqual([]);
+    expect(
+      inputs.filter((i) => /^(local|test|bench|cli)\//.test(i)),
+      'local stack, tests or CLI in the bundle',
+    ).toEqual([]);
     const output = Object.entries(meta.outputs).find(([k]) => k.endsWith('index.mjs'))![1] as Json;
     expect(output.exports).toContain('handler');
     const code = readFileSync(bundle, 'utf8');
@@ -884,10 +984,18 @@ describe('bundles', () => {
       for (const fn of FUNCTIONS) {
         const file = path.join(cwd, `${fn}.mjs`);
         writeFileSync(file, readFileSync(path.join(DIST, fn, 'index.mjs')));
-        const { stdout } = await run(process.execPath, ['--input-type=module', '-e', `const m = await import(${JSON.stringify(file)}); console.log(typeof m.handler);`], {
-          cwd,
-          env: { PATH: process.env.PATH ?? '' },
-        });
+        const { stdout } = await run(
+          process.execPath,
+          [
+            '--input-type=module',
+            '-e',
+            `const m = await import(${JSON.stringify(file)}); console.log(typeof m.handler);`,
+          ],
+          {
+            cwd,
+            env: { PATH: process.env.PATH ?? '' },
+          },
+        );
         expect(stdout.trim(), fn).toBe('function');
       }
     } finally {
@@ -895,7 +1003,7 @@ describe('bundles', () => {
     }
   });
 
-  it('the bundled custom resource keeps a bucket\'s other notifications through create and delete, speaking S3\'s XML', async () => {
+  it("the bundled custom resource keeps a bucket's other notifications through create and delete, speaking S3's XML", async () => {
     // An HTTP endpoint answering the two S3 calls the custom resource makes, holding the bucket's
     // notification configuration as S3 returns it, plus CloudFormation's response URL.
     const original =
@@ -931,11 +1039,29 @@ describe('bundles', () => {
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const props = { ServiceToken: 'x', BucketName: 'acme-access-logs', QueueArn: INGEST_QUEUE, Prefix: 'logs/', ConfigurationId: 's3-access-logs-dev-ingest' };
-    const common = { ResponseURL: `${endpoint}/cfn-response?X-Amz-Signature=x`, StackId: 'stack', RequestId: 'req', LogicalResourceId: 'LogBucketNotification', ResourceType: 'Custom::BucketNotification', ServiceToken: 'x' };
+    const props = {
+      ServiceToken: 'x',
+      BucketName: 'acme-access-logs',
+      QueueArn: INGEST_QUEUE,
+      Prefix: 'logs/',
+      ConfigurationId: 's3-access-logs-dev-ingest',
+    };
+    const common = {
+      ResponseURL: `${endpoint}/cfn-response?X-Amz-Signature=x`,
+      StackId: 'stack',
+      RequestId: 'req',
+      LogicalResourceId: 'LogBucketNotification',
+      ResourceType: 'Custom::BucketNotification',
+      ServiceToken: 'x',
+    };
     const events = [
       { ...common, RequestType: 'Create', ResourceProperties: props },
-      { ...common, RequestType: 'Delete', PhysicalResourceId: 'acme-access-logs/s3-access-logs-dev-ingest', ResourceProperties: props },
+      {
+        ...common,
+        RequestType: 'Delete',
+        PhysicalResourceId: 'acme-access-logs/s3-access-logs-dev-ingest',
+        ResourceProperties: props,
+      },
     ];
     const script = `const { handler } = await import(${JSON.stringify(path.join(DIST, 'bucket-notification/index.mjs'))});
       for (const e of JSON.parse(process.argv[1])) await handler(e);`;
@@ -978,7 +1104,14 @@ describe('bundles', () => {
     configureSnowflakeSdk();
     const aws = await startAwsLocal();
     const sf = await startSnowflakeLocal({ port: 0 });
-    const db = snowflake.createConnection({ accessUrl: sf.url, account: 'local', username: 'local', password: 'local', database: 'S3_ACCESS_LOGS', schema: 'PUBLIC' });
+    const db = snowflake.createConnection({
+      accessUrl: sf.url,
+      account: 'local',
+      username: 'local',
+      password: 'local',
+      database: 'S3_ACCESS_LOGS',
+      schema: 'PUBLIC',
+    });
     try {
       await db.connectAsync();
       await applySqlFiles(db, tableSqlFiles());
@@ -990,7 +1123,12 @@ describe('bundles', () => {
         messageId,
         receiptHandle: `rh-${messageId}`,
         body: notificationBody([{ bucket: 'acme-access-logs', key: k, size: corpus.length, etag: put.ETag! }]),
-        attributes: { ApproximateReceiveCount: '1', SentTimestamp: String(Date.now()), SenderId: 'AIDAEXAMPLE', ApproximateFirstReceiveTimestamp: String(Date.now()) },
+        attributes: {
+          ApproximateReceiveCount: '1',
+          SentTimestamp: String(Date.now()),
+          SenderId: 'AIDAEXAMPLE',
+          ApproximateFirstReceiveTimestamp: String(Date.now()),
+        },
         messageAttributes: {},
         md5OfBody: '',
         eventSource: 'aws:sqs',
@@ -1000,7 +1138,10 @@ describe('bundles', () => {
       // The same object twice (a redelivery) and one that was deleted before it was read.
       const event = { Records: [record('m1', key), record('m2', key), record('m3', 'logs/deleted-meanwhile')] };
 
-      const deployed = new Stack(existing).resource('IngestLambdaFunction').Properties.Environment.Variables as Record<string, string>;
+      const deployed = new Stack(existing).resource('IngestLambdaFunction').Properties.Environment.Variables as Record<
+        string,
+        string
+      >;
       // The insert method (this test loads through Snowflake); the pipe path is the pipe e2e tests'.
       const { SNOWFLAKE_SECRET_ARN: _secret, ...deployedEnv } = deployed;
       const env = { ...deployedEnv, LOAD_METHOD: 'insert' };
@@ -1027,19 +1168,33 @@ describe('bundles', () => {
         },
         maxBuffer: 16 << 20,
       });
-      const results = stdout.trim().split('\n').filter((l) => l.startsWith('{"batchItemFailures"')).map((l) => JSON.parse(l));
+      const results = stdout
+        .trim()
+        .split('\n')
+        .filter((l) => l.startsWith('{"batchItemFailures"'))
+        .map((l) => JSON.parse(l));
       // Invoked twice with the same batch: nothing fails, nothing loads twice.
       expect(results).toEqual([{ batchItemFailures: [] }, { batchItemFailures: [] }]);
 
-      const lines = corpus.toString('utf8').split(/\r?\n/).filter((l) => l.trim() !== '').length;
-      const ledger = await execute<Record<string, unknown>>(db, 'SELECT logkey, linecount, rowcount, rejectcount FROM s3_access_logs_loads');
+      const lines = corpus
+        .toString('utf8')
+        .split(/\r?\n/)
+        .filter((l) => l.trim() !== '').length;
+      const ledger = await execute<Record<string, unknown>>(
+        db,
+        'SELECT logkey, linecount, rowcount, rejectcount FROM s3_access_logs_loads',
+      );
       expect(ledger).toHaveLength(1);
       const [entry] = ledger.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k.toLowerCase(), v])));
       expect(entry!.logkey).toBe(key);
       expect(Number(entry!.linecount)).toBe(lines);
       expect(Number(entry!.rowcount) + Number(entry!.rejectcount)).toBe(lines);
       expect(Number(entry!.rowcount)).toBeGreaterThan(0);
-      const rows = await execute<Record<string, unknown>>(db, 'SELECT COUNT(*) AS n FROM s3_access_logs WHERE logkey = ?', [key]);
+      const rows = await execute<Record<string, unknown>>(
+        db,
+        'SELECT COUNT(*) AS n FROM s3_access_logs WHERE logkey = ?',
+        [key],
+      );
       expect(Number(Object.values(rows[0]!)[0])).toBe(Number(entry!.rowcount));
     } finally {
       await new Promise<void>((r) => db.destroy(() => r()));
@@ -1050,7 +1205,10 @@ describe('bundles', () => {
 
   it('a rebuild gives a byte-identical artifact, so `sls deploy` finds nothing changed and skips the update', async () => {
     const before = readFileSync(path.join(DIST, 'bucket-notification.zip'));
-    await run(process.execPath, [path.join(ROOT, 'build.mjs'), 'bucket-notification'], { cwd: ROOT, env: { ...process.env, S3AL_DIST_DIR: DIST } });
+    await run(process.execPath, [path.join(ROOT, 'build.mjs'), 'bucket-notification'], {
+      cwd: ROOT,
+      env: { ...process.env, S3AL_DIST_DIR: DIST },
+    });
     expect(readFileSync(path.join(DIST, 'bucket-notification.zip')).equals(before)).toBe(true);
   });
 
@@ -1061,7 +1219,12 @@ describe('bundles', () => {
     });
     console.log(
       'bundle sizes (MB):\n' +
-        rows.map((r) => `  ${r.fn.padEnd(20)} index.mjs ${r.bundle.toFixed(2)}  map ${r.map.toFixed(2)}  zip ${r.zip.toFixed(2)}`).join('\n'),
+        rows
+          .map(
+            (r) =>
+              `  ${r.fn.padEnd(20)} index.mjs ${r.bundle.toFixed(2)}  map ${r.map.toFixed(2)}  zip ${r.zip.toFixed(2)}`,
+          )
+          .join('\n'),
     );
     expect(rows.find((r) => r.fn === 'ingest')!.bundle).toBeLessThan(5);
   });

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSample } from '../../local/sample/index.ts';
 import { readStackInfo, SNOWFLAKE_LOGIN, type StackInfo } from '../../local/stack-info.ts';
 import { canListListeners, isLoopback, listeners, type Listener } from '../helpers/listeners.ts';
-import { connect } from '../helpers/snowflake.ts';
+import { connect } from '../../local/harness/snowflake.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const bin = path.join(repoRoot, 'bin', 's3-access-logs.mjs');
@@ -29,10 +29,14 @@ beforeAll(async () => {
   const lines = generateSample().objects[0]!.body.toString().split('\n').slice(0, 3);
   writeFileSync(path.join(logs, 'one.log'), `${lines.join('\n')}\n`);
   const dataDir = path.join(work, 'data');
-  child = spawn(process.execPath, [bin, 'start', '--aws-port', '0', '--snowflake-port', '0', '--data-dir', dataDir, '--logs', logs], {
-    cwd: repoRoot,
-    env: { ...process.env, DEBUG: '' },
-  });
+  child = spawn(
+    process.execPath,
+    [bin, 'start', '--aws-port', '0', '--snowflake-port', '0', '--data-dir', dataDir, '--logs', logs],
+    {
+      cwd: repoRoot,
+      env: { ...process.env, DEBUG: '' },
+    },
+  );
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));
   await new Promise<void>((resolve, reject) => {
@@ -75,19 +79,33 @@ describe('npm start on this machine only', () => {
     }
   });
 
-  it.runIf(canListListeners)('every socket the stack listens on is bound to loopback, S3/SQS and Snowflake included', () => {
-    const open: Listener[] = listeners(child.pid!);
-    const ports = open.map((l) => l.port);
-    expect(ports).toContain(portOf(info.awsEndpoint));
-    expect(ports).toContain(portOf(info.snowflakeUrl));
-    expect(open.filter((l) => !isLoopback(l)), JSON.stringify(open)).toEqual([]);
-  });
+  it.runIf(canListListeners)(
+    'every socket the stack listens on is bound to loopback, S3/SQS and Snowflake included',
+    () => {
+      const open: Listener[] = listeners(child.pid!);
+      const ports = open.map((l) => l.port);
+      expect(ports).toContain(portOf(info.awsEndpoint));
+      expect(ports).toContain(portOf(info.snowflakeUrl));
+      expect(
+        open.filter((l) => !isLoopback(l)),
+        JSON.stringify(open),
+      ).toEqual([]);
+    },
+  );
 
   it("its Snowflake accepts the stack's login and refuses a wrong password or another user", async () => {
     const db = { account: SNOWFLAKE_LOGIN.account, database: SNOWFLAKE_LOGIN.database, schema: SNOWFLAKE_LOGIN.schema };
-    const ok = await connect(info.snowflakeUrl, { ...db, username: SNOWFLAKE_LOGIN.username, password: SNOWFLAKE_LOGIN.password });
+    const ok = await connect(info.snowflakeUrl, {
+      ...db,
+      username: SNOWFLAKE_LOGIN.username,
+      password: SNOWFLAKE_LOGIN.password,
+    });
     await new Promise<void>((r) => ok.destroy(() => r()));
-    await expect(connect(info.snowflakeUrl, { ...db, username: SNOWFLAKE_LOGIN.username, password: 'not-the-password' })).rejects.toMatchObject({ code: '390100' });
-    await expect(connect(info.snowflakeUrl, { ...db, username: 'someone-else', password: SNOWFLAKE_LOGIN.password })).rejects.toMatchObject({ code: '390100' });
+    await expect(
+      connect(info.snowflakeUrl, { ...db, username: SNOWFLAKE_LOGIN.username, password: 'not-the-password' }),
+    ).rejects.toMatchObject({ code: '390100' });
+    await expect(
+      connect(info.snowflakeUrl, { ...db, username: 'someone-else', password: SNOWFLAKE_LOGIN.password }),
+    ).rejects.toMatchObject({ code: '390100' });
   });
 });

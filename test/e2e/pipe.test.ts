@@ -33,8 +33,20 @@ let insert: Stack;
 const truth = generateSample().truth;
 
 beforeAll(async () => {
-  pipe = await startStack({ awsPort: 0, snowflakePort: 0, dataDir: tempDir('pipe'), logLevel: 'SILENT', loadMethod: 'pipe' });
-  insert = await startStack({ awsPort: 0, snowflakePort: 0, dataDir: tempDir('insert'), logLevel: 'SILENT', loadMethod: 'insert' });
+  pipe = await startStack({
+    awsPort: 0,
+    snowflakePort: 0,
+    dataDir: tempDir('pipe'),
+    logLevel: 'SILENT',
+    loadMethod: 'pipe',
+  });
+  insert = await startStack({
+    awsPort: 0,
+    snowflakePort: 0,
+    dataDir: tempDir('insert'),
+    logLevel: 'SILENT',
+    loadMethod: 'insert',
+  });
 }, 60_000);
 afterAll(async () => {
   await pipe?.stop();
@@ -42,21 +54,34 @@ afterAll(async () => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-const sql = async (stack: Stack, text: string, binds: Array<string | number> = []) => execute(await stack.connections.get(), text, binds);
+const sql = async (stack: Stack, text: string, binds: Array<string | number> = []) =>
+  execute(await stack.connections.get(), text, binds);
 const count = async (stack: Stack, table: string, key: string) =>
   Number((await sql(stack, `SELECT COUNT(*) AS N FROM ${table} WHERE logkey = ?`, [key]))[0]!.N);
 
 /** Every column but the load time (and, in the ledger, what differs by design between methods). */
 const TABLES = {
   rows: `SELECT ${[...COLUMNS, 'logbucket', 'logkey', 'logline'].join(', ')} FROM s3_access_logs ORDER BY logbucket, logkey, logline`,
-  rejects: 'SELECT logbucket, logkey, logline, reason, rawline FROM s3_access_logs_rejects ORDER BY logbucket, logkey, logline',
-  ledger: 'SELECT logbucket, logkey, etag, bytes, linecount, rowcount, rejectcount, mode, replayid FROM s3_access_logs_loads ORDER BY logbucket, logkey',
+  rejects:
+    'SELECT logbucket, logkey, logline, reason, rawline FROM s3_access_logs_rejects ORDER BY logbucket, logkey, logline',
+  ledger:
+    'SELECT logbucket, logkey, etag, bytes, linecount, rowcount, rejectcount, mode, replayid FROM s3_access_logs_loads ORDER BY logbucket, logkey',
 };
 
 /** A handler like the stack's, on another S3 client, loading any key of the log bucket (the bridge only announces logs/). */
-function handlerFor(stack: Stack, s3: S3Client = stack.aws.s3, overrides: Partial<IngestConfig> = {}, withSnowflake = false) {
+function handlerFor(
+  stack: Stack,
+  s3: S3Client = stack.aws.s3,
+  overrides: Partial<IngestConfig> = {},
+  withSnowflake = false,
+) {
   const config: IngestConfig = { ...stack.config, logPrefixes: [], ...overrides };
-  return createIngestHandler({ config, s3, logger: new Logger({ logLevel: 'SILENT' }), ...(withSnowflake ? { connections: stack.connections } : {}) });
+  return createIngestHandler({
+    config,
+    s3,
+    logger: new Logger({ logLevel: 'SILENT' }),
+    ...(withSnowflake ? { connections: stack.connections } : {}),
+  });
 }
 
 async function putLog(stack: Stack, key: string, lines: string[]) {
@@ -69,7 +94,13 @@ describe('load method pipe on the local stack', () => {
   it('loads the generated sample with exactly the rows, rejects and ledger of insert, every column', async () => {
     const p = await pipe.load({ kind: 'sample' });
     const i = await insert.load({ kind: 'sample' });
-    expect(p).toMatchObject({ objects: truth.objects, rows: truth.rows, rejects: truth.rejects, dlq: 0, files: { loaded: 3 * truth.objects, failed: 0 } });
+    expect(p).toMatchObject({
+      objects: truth.objects,
+      rows: truth.rows,
+      rejects: truth.rejects,
+      dlq: 0,
+      files: { loaded: 3 * truth.objects, failed: 0 },
+    });
     expect(i).toMatchObject({ objects: truth.objects, rows: truth.rows, rejects: truth.rejects, dlq: 0 });
     for (const [name, text] of Object.entries(TABLES)) {
       const [a, b] = await Promise.all([sql(pipe, text), sql(insert, text)]);
@@ -77,46 +108,76 @@ describe('load method pipe on the local stack', () => {
       expect(a, name).toEqual(b);
     }
     // The ledger says which method loaded each object.
-    expect(await sql(pipe, "SELECT COUNT(*) AS N FROM s3_access_logs_loads WHERE claimid LIKE 'pipe:manifests/%' AND loadcount = 1")).toEqual([{ N: truth.objects }]);
+    expect(
+      await sql(
+        pipe,
+        "SELECT COUNT(*) AS N FROM s3_access_logs_loads WHERE claimid LIKE 'pipe:manifests/%' AND loadcount = 1",
+      ),
+    ).toEqual([{ N: truth.objects }]);
   }, 240_000);
 
   it('a second run loads nothing', async () => {
     const again = await pipe.load({ kind: 'sample' });
-    expect(again).toMatchObject({ objects: 0, rows: 0, rejects: 0, skipped: truth.objects, files: { loaded: 0, failed: 0 } });
+    expect(again).toMatchObject({
+      objects: 0,
+      rows: 0,
+      rejects: 0,
+      skipped: truth.objects,
+      files: { loaded: 0, failed: 0 },
+    });
     expect(await sql(pipe, 'SELECT COUNT(*) AS N FROM s3_access_logs')).toEqual([{ N: truth.rows }]);
   }, 120_000);
 
   it('a message delivered twice, concurrently, loads once', async () => {
-    const obj = await putLog(pipe, 'concurrent/2026-11-30-00-00-00-AAAA', [...linesOf([1, 2, 3].map((n) => makeRow(n))), 'not a log line']);
+    const obj = await putLog(pipe, 'concurrent/2026-11-30-00-00-00-AAAA', [
+      ...linesOf([1, 2, 3].map((n) => makeRow(n))),
+      'not a log line',
+    ]);
     const [a, b] = [handlerFor(pipe), handlerFor(pipe)];
     const results = await Promise.all([a(eventFor([obj])), b(eventFor([obj]))]);
     expect(results).toEqual([{ batchItemFailures: [] }, { batchItemFailures: [] }]);
     await pipe.settle();
-    expect([await count(pipe, 's3_access_logs', obj.key), await count(pipe, 's3_access_logs_rejects', obj.key), await count(pipe, 's3_access_logs_loads', obj.key)]).toEqual([3, 1, 1]);
+    expect([
+      await count(pipe, 's3_access_logs', obj.key),
+      await count(pipe, 's3_access_logs_rejects', obj.key),
+      await count(pipe, 's3_access_logs_loads', obj.key),
+    ]).toEqual([3, 1, 1]);
   }, 60_000);
 
   it('a crash after the rows file is written but before the manifest, then a redelivery, loads once', async () => {
     const obj = await putLog(pipe, 'crash/2026-11-30-00-00-01-BBBB', linesOf([4, 5].map((n) => makeRow(n))));
     // The real SDK on the real endpoint, with the manifest PUT failing as if the Lambda died there.
-    const crashing = new S3Client({ endpoint: pipe.aws.endpoint, region: pipe.aws.region, credentials: pipe.aws.credentials, forcePathStyle: true });
+    const crashing = new S3Client({
+      endpoint: pipe.aws.endpoint,
+      region: pipe.aws.region,
+      credentials: pipe.aws.credentials,
+      forcePathStyle: true,
+    });
     crashing.middlewareStack.add(
       (next, context) => async (args) => {
         const input = args.input as { Key?: string };
-        if (context.commandName === 'PutObjectCommand' && input.Key?.includes('/manifests/')) throw new Error('simulated crash before the manifest');
+        if (context.commandName === 'PutObjectCommand' && input.Key?.includes('/manifests/'))
+          throw new Error('simulated crash before the manifest');
         return next(args);
       },
       { step: 'initialize', name: 'crashBeforeManifest' },
     );
     const event = eventFor([obj]);
-    expect(await handlerFor(pipe, crashing)(event)).toEqual({ batchItemFailures: [{ itemIdentifier: event.Records[0]!.messageId }] });
+    expect(await handlerFor(pipe, crashing)(event)).toEqual({
+      batchItemFailures: [{ itemIdentifier: event.Records[0]!.messageId }],
+    });
     crashing.destroy();
     await pipe.settle();
     // Snowpipe loaded the rows; no ledger row yet (the pipe-loads check would say so).
-    expect([await count(pipe, 's3_access_logs', obj.key), await count(pipe, 's3_access_logs_loads', obj.key)]).toEqual([2, 0]);
+    expect([await count(pipe, 's3_access_logs', obj.key), await count(pipe, 's3_access_logs_loads', obj.key)]).toEqual([
+      2, 0,
+    ]);
 
     expect(await handlerFor(pipe)(event)).toEqual({ batchItemFailures: [] });
     await pipe.settle();
-    expect([await count(pipe, 's3_access_logs', obj.key), await count(pipe, 's3_access_logs_loads', obj.key)]).toEqual([2, 1]);
+    expect([await count(pipe, 's3_access_logs', obj.key), await count(pipe, 's3_access_logs_loads', obj.key)]).toEqual([
+      2, 1,
+    ]);
   }, 60_000);
 
   it('a staged file Snowpipe cannot load is reported in the summary and by the pipe-loads check, not lost', async () => {
@@ -126,17 +187,36 @@ describe('load method pipe on the local stack', () => {
     const good = linesOf([makeRow(6)])[0]!;
     const values = [...Object.values(makeRow(6)), pipe.info.logBucket, key, 1];
     values[COLUMNS.indexOf('bytessent')] = 'lots';
-    const put = (k: string, text: string) => pipe.aws.s3.send(new PutObjectCommand({ Bucket: pipe.info.stagingBucket!, Key: k, Body: gzipSync(text) }));
+    const put = (k: string, text: string) =>
+      pipe.aws.s3.send(new PutObjectCommand({ Bucket: pipe.info.stagingBucket!, Key: k, Body: gzipSync(text) }));
     await put(names.data[0]!.key, csvRecord(values as Array<string | number | boolean | null>));
     await put(names.data[1]!.key, '');
-    await put(names.manifest, manifestRecord({ bucket: pipe.info.logBucket, key, bytes: good.length, lines: 1, rows: 1, rejects: 0, mode: 'parsed', parseMs: 1 }));
+    await put(
+      names.manifest,
+      manifestRecord({
+        bucket: pipe.info.logBucket,
+        key,
+        bytes: good.length,
+        lines: 1,
+        rows: 1,
+        rejects: 0,
+        mode: 'parsed',
+        parseMs: 1,
+      }),
+    );
     // npm start's summary of the next load lists it.
     const logs = tempDir('logs');
     writeFileSync(path.join(logs, '2026-11-30-00-00-03-DDDD'), `${good}\n`);
     const summary = await pipe.load({ kind: 'dir', dir: logs });
     // Loaded: the new object's three files, and the bad object's rejects and manifest.
     expect(summary.files).toMatchObject({ loaded: 5, failed: 1 });
-    expect(summary.files!.failures).toEqual([{ table: 's3_access_logs', file: names.data[0]!.key.slice(pipe.info.stagingPrefix!.length), error: expect.stringMatching(/^Load failed: /) }]);
+    expect(summary.files!.failures).toEqual([
+      {
+        table: 's3_access_logs',
+        file: names.data[0]!.key.slice(pipe.info.stagingPrefix!.length),
+        error: expect.stringMatching(/^Load failed: /),
+      },
+    ]);
     expect(await count(pipe, 's3_access_logs', key)).toBe(0);
 
     const check = await sql(pipe, readFileSync(path.join(REPO_ROOT, 'sql', 'checks', 'pipe-loads.sql'), 'utf8'));
@@ -147,16 +227,24 @@ describe('load method pipe on the local stack', () => {
 
   it('LOAD_MODE=raw stages every line for s3_access_logs_staging', async () => {
     const obj = await putLog(pipe, 'raw/2026-11-30-00-00-04-EEEE', [...linesOf([makeRow(7)]), 'not a log line']);
-    expect(await handlerFor(pipe, pipe.aws.s3, { loadMode: 'raw' })(eventFor([obj]))).toEqual({ batchItemFailures: [] });
+    expect(await handlerFor(pipe, pipe.aws.s3, { loadMode: 'raw' })(eventFor([obj]))).toEqual({
+      batchItemFailures: [],
+    });
     await pipe.settle();
-    const staged = await sql(pipe, 'SELECT logline, raw FROM s3_access_logs_staging WHERE logkey = ? ORDER BY logline', [obj.key]);
+    const staged = await sql(
+      pipe,
+      'SELECT logline, raw FROM s3_access_logs_staging WHERE logkey = ? ORDER BY logline',
+      [obj.key],
+    );
     expect(staged).toEqual([
       { LOGLINE: 1, RAW: linesOf([makeRow(7)])[0] },
       { LOGLINE: 2, RAW: 'not a log line' },
     ]);
-    expect(await sql(pipe, 'SELECT mode, linecount, rowcount, rejectcount FROM s3_access_logs_loads WHERE logkey = ?', [obj.key])).toEqual([
-      { MODE: 'raw', LINECOUNT: 2, ROWCOUNT: 2, REJECTCOUNT: 0 },
-    ]);
+    expect(
+      await sql(pipe, 'SELECT mode, linecount, rowcount, rejectcount FROM s3_access_logs_loads WHERE logkey = ?', [
+        obj.key,
+      ]),
+    ).toEqual([{ MODE: 'raw', LINECOUNT: 2, ROWCOUNT: 2, REJECTCOUNT: 0 }]);
   }, 60_000);
 
   it('a forced replay goes through insert when Snowflake credentials are configured, replacing the rows', async () => {
@@ -168,7 +256,9 @@ describe('load method pipe on the local stack', () => {
     expect(await handlerFor(pipe, pipe.aws.s3, {}, true)(forced)).toEqual({ batchItemFailures: [] });
     await pipe.settle();
     expect(await count(pipe, 's3_access_logs', obj.key)).toBe(2);
-    expect(await sql(pipe, 'SELECT loadcount, replayid FROM s3_access_logs_loads WHERE logkey = ?', [obj.key])).toEqual([{ LOADCOUNT: 2, REPLAYID: 'replay-forced' }]);
+    expect(await sql(pipe, 'SELECT loadcount, replayid FROM s3_access_logs_loads WHERE logkey = ?', [obj.key])).toEqual(
+      [{ LOADCOUNT: 2, REPLAYID: 'replay-forced' }],
+    );
   }, 60_000);
 
   it('after a forced replay of an overwritten key, events for its new version are duplicates, not "overwritten"', async () => {

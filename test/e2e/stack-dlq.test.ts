@@ -20,7 +20,9 @@ describe('local stack: a warehouse that keeps failing', () => {
   it('retries through the queue, then parks the messages in the DLQ; nothing is half-loaded', async () => {
     const logs = tempDir('logs');
     const objects = generateSample({ seed: 'dlq', days: 1 }).objects.slice(0, 2);
-    objects.forEach((o, i) => writeFileSync(path.join(logs, `2026-11-16-0${i}-00-00-000000000000000${i}`), o.body));
+    objects.forEach((o, i) => {
+      writeFileSync(path.join(logs, `2026-11-16-0${i}-00-00-000000000000000${i}`), o.body);
+    });
     const stack = await startStack({
       awsPort: 0,
       snowflakePort: 0,
@@ -47,7 +49,11 @@ describe('local stack: a warehouse that keeps failing', () => {
       // Once the warehouse is back, the same objects load (here: uploaded again) exactly once.
       stack.snowflake.faults.clear();
       const again = await stack.load({ kind: 'dir', dir: logs });
-      expect(again).toMatchObject({ objects: 2, rows: objects[0]!.rows + objects[1]!.rows, rejects: objects[0]!.rejects + objects[1]!.rejects });
+      expect(again).toMatchObject({
+        objects: 2,
+        rows: objects[0]!.rows + objects[1]!.rows,
+        rejects: objects[0]!.rejects + objects[1]!.rejects,
+      });
     } finally {
       await stack.stop();
     }

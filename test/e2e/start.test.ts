@@ -72,9 +72,27 @@ describe('s3-access-logs start (e2e)', () => {
     expect(first.stderr).not.toMatch(/\n\s+at /); // no stack trace
     expect(first.code, first.stderr).toBe(0);
     const summary = lastJson(first.stdout);
-    expect(Object.keys(summary)).toEqual(['objects', 'rows', 'rejects', 'skipped', 'dlq', 'method', 'filesLoaded', 'filesFailed']);
+    expect(Object.keys(summary)).toEqual([
+      'objects',
+      'rows',
+      'rejects',
+      'skipped',
+      'dlq',
+      'method',
+      'filesLoaded',
+      'filesFailed',
+    ]);
     // pipe (the default): rows, rejects and manifest of every object, each a staged file Snowpipe loaded.
-    expect(summary).toEqual({ objects: truth.objects, rows: truth.rows, rejects: truth.rejects, skipped: 0, dlq: 0, method: 'pipe', filesLoaded: 3 * truth.objects, filesFailed: 0 });
+    expect(summary).toEqual({
+      objects: truth.objects,
+      rows: truth.rows,
+      rejects: truth.rejects,
+      skipped: 0,
+      dlq: 0,
+      method: 'pipe',
+      filesLoaded: 3 * truth.objects,
+      filesFailed: 0,
+    });
     expect(summary.rows + summary.rejects).toBe(truth.lines);
 
     const { incident } = truth;
@@ -86,7 +104,11 @@ describe('s3-access-logs start (e2e)', () => {
     expect(deleted[2]).toContain('REST.DELETE.OBJECT');
 
     const batchDeleted = section(first.stdout, 'Who deleted a given object');
-    expect(batchDeleted[2]).toMatch(new RegExp(`BATCH\\.DELETE\\.OBJECT\\s+${incident.principal.replace(/[/.]/g, '\\$&')}\\s+${incident.newIp.replace(/\./g, '\\.')}`));
+    expect(batchDeleted[2]).toMatch(
+      new RegExp(
+        `BATCH\\.DELETE\\.OBJECT\\s+${incident.principal.replace(/[/.]/g, '\\$&')}\\s+${incident.newIp.replace(/\./g, '\\.')}`,
+      ),
+    );
 
     // The new IP tops the traffic ranking, the principal tops the downloaders.
     expect(section(first.stdout, 'IPs by traffic')[2]!.startsWith(`${incident.newIp} `)).toBe(true);
@@ -94,7 +116,12 @@ describe('s3-access-logs start (e2e)', () => {
     expect(top.startsWith(`${incident.principal} `)).toBe(true);
     const principalBytes = generateSample()
       .objects.flatMap((o) => o.lines)
-      .filter((l) => l.row?.requester === incident.principal && l.row.operation === 'REST.GET.OBJECT' && [200, 206].includes(l.row.httpstatus ?? 0))
+      .filter(
+        (l) =>
+          l.row?.requester === incident.principal &&
+          l.row.operation === 'REST.GET.OBJECT' &&
+          [200, 206].includes(l.row.httpstatus ?? 0),
+      )
       .reduce((sum, l) => sum + (l.row!.bytessent ?? 0), 0);
     expect(principalBytes).toBeGreaterThan(incident.downloadedBytes);
     expect(top).toContain(` ${principalBytes.toLocaleString('en-US')}`);
@@ -117,15 +144,53 @@ describe('s3-access-logs start (e2e)', () => {
 
   it('a second run on the same data dir loads nothing twice', async () => {
     expect(first?.code).toBe(0);
-    const second = await run(['start', '--once', '--json', '--aws-port', '0', '--snowflake-port', '0', '--data-dir', dataDir]);
+    const second = await run([
+      'start',
+      '--once',
+      '--json',
+      '--aws-port',
+      '0',
+      '--snowflake-port',
+      '0',
+      '--data-dir',
+      dataDir,
+    ]);
     expect(second.code, second.stderr).toBe(0);
-    expect(lastJson(second.stdout)).toEqual({ objects: 0, rows: 0, rejects: 0, skipped: truth.objects, dlq: 0, method: 'pipe', filesLoaded: 0, filesFailed: 0 });
+    expect(lastJson(second.stdout)).toEqual({
+      objects: 0,
+      rows: 0,
+      rejects: 0,
+      skipped: truth.objects,
+      dlq: 0,
+      method: 'pipe',
+      filesLoaded: 0,
+      filesFailed: 0,
+    });
     // The queries still see exactly one copy.
     expect(section(second.stdout, 'Who deleted which object').length).toBe(3);
     // insert on the same data dir finds every object in the ledger the manifests filled.
-    const third = await run(['start', '--once', '--json', '--aws-port', '0', '--snowflake-port', '0', '--data-dir', dataDir, '--load-method', 'insert']);
+    const third = await run([
+      'start',
+      '--once',
+      '--json',
+      '--aws-port',
+      '0',
+      '--snowflake-port',
+      '0',
+      '--data-dir',
+      dataDir,
+      '--load-method',
+      'insert',
+    ]);
     expect(third.code, third.stderr).toBe(0);
-    expect(lastJson(third.stdout)).toEqual({ objects: 0, rows: 0, rejects: 0, skipped: truth.objects, dlq: 0, method: 'insert' });
+    expect(lastJson(third.stdout)).toEqual({
+      objects: 0,
+      rows: 0,
+      rejects: 0,
+      skipped: truth.objects,
+      dlq: 0,
+      method: 'insert',
+    });
   });
 
   it('loads --logs files; lines that are not log records become rejects', async () => {
@@ -134,10 +199,34 @@ describe('s3-access-logs start (e2e)', () => {
     mkdirSync(path.join(logs, 'sub dir'));
     writeFileSync(path.join(logs, '2026-11-20-10-00-00-AAAABBBBCCCCDDDD'), one.body);
     const good = one.lines.find((l) => l.row)!.row!;
-    writeFileSync(path.join(logs, 'sub dir', 'mixed.log'), `${formatLine(good)}\nnot a log line\n\n${formatLine({ ...good, requestid: 'X1' })}\r\n`);
-    const r = await run(['start', '--once', '--json', '--aws-port', '0', '--snowflake-port', '0', '--data-dir', tempDir('data2'), '--logs', logs]);
+    writeFileSync(
+      path.join(logs, 'sub dir', 'mixed.log'),
+      `${formatLine(good)}\nnot a log line\n\n${formatLine({ ...good, requestid: 'X1' })}\r\n`,
+    );
+    const r = await run([
+      'start',
+      '--once',
+      '--json',
+      '--aws-port',
+      '0',
+      '--snowflake-port',
+      '0',
+      '--data-dir',
+      tempDir('data2'),
+      '--logs',
+      logs,
+    ]);
     expect(r.code, r.stderr).toBe(0);
-    expect(lastJson(r.stdout)).toEqual({ objects: 2, rows: one.rows + 2, rejects: one.rejects + 1, skipped: 0, dlq: 0, method: 'pipe', filesLoaded: 6, filesFailed: 0 });
+    expect(lastJson(r.stdout)).toEqual({
+      objects: 2,
+      rows: one.rows + 2,
+      rejects: one.rejects + 1,
+      skipped: 0,
+      dlq: 0,
+      method: 'pipe',
+      filesLoaded: 6,
+      filesFailed: 0,
+    });
   });
 
   it('fails with one clear message and exit 1 on a port in use, an unreadable --logs, a corrupt data dir', async () => {
@@ -149,12 +238,26 @@ describe('s3-access-logs start (e2e)', () => {
     writeFileSync(path.join(corrupt, 'snowflake.duckdb'), 'this is not a DuckDB database\n'.repeat(200));
     // A stack.json naming a live process (this test's): another stack holds the data dir.
     const taken = tempDir('taken');
-    writeFileSync(path.join(taken, 'stack.json'), JSON.stringify({ awsEndpoint: 'http://127.0.0.1:1', queueUrl: 'q', pid: process.pid }));
+    writeFileSync(
+      path.join(taken, 'stack.json'),
+      JSON.stringify({ awsEndpoint: 'http://127.0.0.1:1', queueUrl: 'q', pid: process.pid }),
+    );
     // Independent failures: run them side by side to keep the suite short.
     const [awsBusy, sfBusy, noLogs, bad, running] = await Promise.all([
       run(['start', '--once', '--aws-port', String(busy), '--snowflake-port', '0', '--data-dir', tempDir('busy')]),
       run(['start', '--once', '--aws-port', '0', '--snowflake-port', String(busy), '--data-dir', tempDir('busy2')]),
-      run(['start', '--once', '--aws-port', '0', '--snowflake-port', '0', '--data-dir', tempDir('d3'), '--logs', missing]),
+      run([
+        'start',
+        '--once',
+        '--aws-port',
+        '0',
+        '--snowflake-port',
+        '0',
+        '--data-dir',
+        tempDir('d3'),
+        '--logs',
+        missing,
+      ]),
       run(['start', '--once', '--aws-port', '0', '--snowflake-port', '0', '--data-dir', corrupt]),
       run(['start', '--once', '--aws-port', '0', '--snowflake-port', '0', '--data-dir', taken]),
     ]).finally(() => server.close());
@@ -162,12 +265,20 @@ describe('s3-access-logs start (e2e)', () => {
       expect(r.code, r.stderr).toBe(1);
       expect(r.stderr.trim().split('\n'), r.stderr).toHaveLength(1);
     }
-    expect(awsBusy.stderr.trim()).toBe(`s3-access-logs: port ${busy} is already in use (--aws-port). Stop what is using it, or pass --aws-port with another port (0 = any free port).`);
-    expect(sfBusy.stderr.trim()).toBe(`s3-access-logs: port ${busy} is already in use (--snowflake-port). Stop what is using it, or pass --snowflake-port with another port (0 = any free port).`);
-    expect(noLogs.stderr.trim()).toBe(`s3-access-logs: cannot read --logs ${missing}: no such file or directory. Pass a directory of S3 access log files.`);
+    expect(awsBusy.stderr.trim()).toBe(
+      `s3-access-logs: port ${busy} is already in use (--aws-port). Stop what is using it, or pass --aws-port with another port (0 = any free port).`,
+    );
+    expect(sfBusy.stderr.trim()).toBe(
+      `s3-access-logs: port ${busy} is already in use (--snowflake-port). Stop what is using it, or pass --snowflake-port with another port (0 = any free port).`,
+    );
+    expect(noLogs.stderr.trim()).toBe(
+      `s3-access-logs: cannot read --logs ${missing}: no such file or directory. Pass a directory of S3 access log files.`,
+    );
     expect(running.stderr.trim()).toBe(
       `s3-access-logs: a stack is already running on ${taken} (pid ${process.pid}, AWS at http://127.0.0.1:1). Stop it with Ctrl-C, or pass another --data-dir.`,
     );
-    expect(bad.stderr).toMatch(/^s3-access-logs: cannot (open|set up) the warehouse in .*snowflake\.duckdb: .*The data dir may be corrupt/);
+    expect(bad.stderr).toMatch(
+      /^s3-access-logs: cannot (open|set up) the warehouse in .*snowflake\.duckdb: .*The data dir may be corrupt/,
+    );
   });
 });

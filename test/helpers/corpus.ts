@@ -20,7 +20,9 @@ export const corpusAvailable = (): boolean => existsSync(corpusDir);
 export function skipWithout(available: boolean, what: string): boolean {
   if (available) return false;
   if (process.env.CI)
-    throw new Error(`${what} is not available and CI is set: provide it in the CI image (or unset CI to skip these tests locally).`);
+    throw new Error(
+      `${what} is not available and CI is set: provide it in the CI image (or unset CI to skip these tests locally).`,
+    );
   console.log(`skipped: ${what} not available`);
   return true;
 }

@@ -50,7 +50,6 @@ export function readRecords(text: string): CsvCell[][] {
   return records;
 }
 
-
 /** A staged gzip CSV object's records. */
 export async function readStagedFile(s3: S3Client, bucket: string, key: string): Promise<CsvCell[][]> {
   const r = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));

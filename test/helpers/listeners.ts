@@ -31,7 +31,12 @@ function socketInodes(pid: number | 'self'): Set<string> {
 
 /** `0100007F` (little-endian words, as the kernel prints them) → `127.0.0.1`; 32 hex digits → IPv6. */
 function decodeAddress(hex: string): string {
-  const bytes = hex.match(/.{8}/g)!.flatMap((w) => w.match(/../g)!.reverse().map((b) => parseInt(b, 16)));
+  const bytes = hex.match(/.{8}/g)!.flatMap((w) =>
+    w
+      .match(/../g)!
+      .reverse()
+      .map((b) => parseInt(b, 16)),
+  );
   if (bytes.length === 4) return bytes.join('.');
   const v4mapped = bytes.slice(0, 10).every((b) => b === 0) && bytes[10] === 0xff && bytes[11] === 0xff;
   if (v4mapped) return `::ffff:${bytes.slice(12).join('.')}`;
@@ -42,7 +47,10 @@ function decodeAddress(hex: string): string {
 export function listeners(pid: number | 'self' = 'self'): Listener[] {
   const inodes = socketInodes(pid);
   const out: Listener[] = [];
-  for (const [file, family] of [['tcp', 4], ['tcp6', 6]] as const) {
+  for (const [file, family] of [
+    ['tcp', 4],
+    ['tcp6', 6],
+  ] as const) {
     let text: string;
     try {
       text = readFileSync(`/proc/${pid}/net/${file}`, 'utf8');

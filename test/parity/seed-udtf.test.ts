@@ -6,10 +6,10 @@
  * one that no longer occurs, fails the test.
  */
 import { describe, expect, it } from 'vitest';
-import { generateLines } from '../../bench/generate-lines.ts';
+import { generateLines } from '../../local/sample/lines.ts';
 import { parseLine, type AccessLogRow } from '../../shared/access-log/index.ts';
 import { corpusAvailable, corpusDir, corpusLines, corpusLogFiles, seedDir, skipWithout } from '../helpers/corpus.ts';
-import { SEED_COLUMNS, python3Available, runSeedUdtf, typeSeedRow } from '../../bench/seed-udtf.ts';
+import { SEED_COLUMNS, python3Available, runSeedUdtf, typeSeedRow } from '../../local/harness/seed-udtf.ts';
 
 const skip =
   skipWithout(corpusAvailable(), `the log corpus (${corpusDir})`) ||
@@ -21,17 +21,16 @@ const REASON = {
   uriRawQuote:
     'raw `"` inside the Request-URI (S3 does not escape it); the seed\'s `"[^"]*"` ends the Request-URI at the embedded quote and the regex fails: line dropped',
   doubleSpace:
-    'two spaces between remote IP and requester; the seed\'s single-space fields shift by one and the regex fails: line dropped (we treat a run of spaces as one separator)',
-  seventeenFields:
-    '17 fields (no Version Id): the seed requires a field after the User-Agent: line dropped',
+    "two spaces between remote IP and requester; the seed's single-space fields shift by one and the regex fails: line dropped (we treat a run of spaces as one separator)",
+  seventeenFields: '17 fields (no Version Id): the seed requires a field after the User-Agent: line dropped',
   requesterSpaces:
-    'requester with spaces (CloudFront origin access identity); the seed\'s `[^ ]*` requester misaligns every later field and the regex fails: line dropped',
+    "requester with spaces (CloudFront origin access identity); the seed's `[^ ]*` requester misaligns every later field and the regex fails: line dropped",
   badTime:
-    'time `[2017-08-16]` is not an S3 time: the seed\'s `\\[(.*?)\\]` takes anything, we reject bad_time (SOURCES.md: negative test)',
+    "time `[2017-08-16]` is not an S3 time: the seed's `\\[(.*?)\\]` takes anything, we reject bad_time (SOURCES.md: negative test)",
   trailingQuoteStripped:
     'field ends with a quote that is part of the value; the seed\'s clean() strips every `"` at both ends (strip(\' " " \')), we keep it verbatim',
   partialTrailing:
-    'an 18-field line with 3 extra tokens; the seed\'s optional group for fields 19..24 is all-or-nothing, so it drops them, we keep them by position',
+    "an 18-field line with 3 extra tokens; the seed's optional group for fields 19..24 is all-or-nothing, so it drops them, we keep them by position",
 } as const;
 
 /** Corpus lines the seed drops (yields nothing) while we return a row. */
@@ -70,7 +69,10 @@ interface Comparison {
 }
 
 function compare(items: Array<{ id: string; line: string }>): Comparison {
-  const seed = runSeedUdtf(seedDir, items.map((x) => x.line));
+  const seed = runSeedUdtf(
+    seedDir,
+    items.map((x) => x.line),
+  );
   const out: Comparison = { seedDrops: [], seedOnly: [], fieldDiffs: [], compared: 0 };
   items.forEach(({ id, line }, i) => {
     const ours = parseLine(line);
@@ -129,7 +131,11 @@ describe.skipIf(skip)('parity with the seed UDTF', () => {
     }
     for (const d of r.fieldDiffs) {
       const ours = d.ours as string | null;
-      if ((d.column === 'referrer' || d.column === 'useragent') && ours?.endsWith('"') && d.seed === ours.replace(/"+$/, '')) {
+      if (
+        (d.column === 'referrer' || d.column === 'useragent') &&
+        ours?.endsWith('"') &&
+        d.seed === ours.replace(/"+$/, '')
+      ) {
         count('trailingQuoteStripped');
       } else {
         unexplained.push(`${d.id} ${d.column}: ours ${JSON.stringify(d.ours)} seed ${JSON.stringify(d.seed)}`);

@@ -17,6 +17,8 @@ describe('skipWithout (the corpus and python3 suites)', () => {
     vi.stubEnv('CI', '');
     expect(skipWithout(false, 'python3')).toBe(true);
     vi.stubEnv('CI', 'true');
-    expect(() => skipWithout(false, 'python3')).toThrow(/^python3 is not available and CI is set: provide it in the CI image/);
+    expect(() => skipWithout(false, 'python3')).toThrow(
+      /^python3 is not available and CI is set: provide it in the CI image/,
+    );
   });
 });

@@ -14,7 +14,15 @@ import { tableResult, type ResultSet } from '../results.ts';
 import { quoteIdent, sqlString } from '../tokens.ts';
 import type { SessionNames } from '../translate.ts';
 import { readCsvOptions } from './load.ts';
-import { parseSnowpipeStatement, type ObjectKind, type Options, type ObjectRef, type PipeDef, type SnowpipeObject, type SnowpipeStatement } from './objects.ts';
+import {
+  parseSnowpipeStatement,
+  type ObjectKind,
+  type Options,
+  type ObjectRef,
+  type PipeDef,
+  type SnowpipeObject,
+  type SnowpipeStatement,
+} from './objects.ts';
 import type { Token } from '../tokens.ts';
 
 const OBJECTS = 'SNOWFLAKE_LOCAL_SNOWPIPE_OBJECTS';
@@ -100,7 +108,9 @@ export class SnowpipeCatalog {
       const o = JSON.parse(String(def)) as SnowpipeObject;
       this.objects.set(keyOf(o.kind, o), o);
     }
-    const hist = await this.conn.runAndReadAll(`SELECT PIPE_ID, STAGE_LOCATION || FILE_NAME FROM ${main}.${HISTORY} WHERE STATUS = 'Loaded'`);
+    const hist = await this.conn.runAndReadAll(
+      `SELECT PIPE_ID, STAGE_LOCATION || FILE_NAME FROM ${main}.${HISTORY} WHERE STATUS = 'Loaded'`,
+    );
     for (const [id, path] of hist.getRowsJS()) this.loadedSet(String(id)).add(String(path));
   }
 
@@ -133,7 +143,8 @@ export class SnowpipeCatalog {
     const schema = parts.length >= 2 ? parts[parts.length - 2]! : names.schema;
     const database = parts.length >= 3 ? parts[parts.length - 3]! : names.database;
     const pipe = database && schema ? this.get('pipe', { database, schema, name }) : undefined;
-    if (!pipe) throw sfError('objectMissing', `SQL compilation error:\nPipe '${text}' does not exist or not authorized.`);
+    if (!pipe)
+      throw sfError('objectMissing', `SQL compilation error:\nPipe '${text}' does not exist or not authorized.`);
     return pipe;
   }
 
@@ -167,7 +178,9 @@ export class SnowpipeCatalog {
       rec.pipeReceivedTime,
       rec.status === 'Loaded' ? rec.lastLoadTime : null,
     ];
-    const sqlValues = values.map((v) => (v === null ? 'NULL' : typeof v === 'number' ? String(v) : sqlString(v))).join(', ');
+    const sqlValues = values
+      .map((v) => (v === null ? 'NULL' : typeof v === 'number' ? String(v) : sqlString(v)))
+      .join(', ');
     await conn.run(`INSERT INTO ${quoteIdent(pipe.database)}.main.${HISTORY} VALUES (${sqlValues})`);
   }
 
@@ -204,7 +217,8 @@ export class SnowpipeCatalog {
     const existing = this.get(o.kind, o);
     const created = `${KIND_NAME[o.kind]} ${o.name} successfully created.`;
     if (existing && st.ifNotExists) return status(`${o.name} already exists, statement succeeded.`);
-    if (existing && !st.orReplace) throw sfError('alreadyExists', `SQL compilation error:\nObject '${o.name}' already exists.`);
+    if (existing && !st.orReplace)
+      throw sfError('alreadyExists', `SQL compilation error:\nObject '${o.name}' already exists.`);
     if (o.kind === 'pipe') this.checkPipe(o);
     if (existing) await this.remove(existing);
     await this.save(o);
@@ -214,11 +228,17 @@ export class SnowpipeCatalog {
   /** A pipe's stage and file format must exist when it is created (as in Snowflake). */
   private checkPipe(p: PipeDef): void {
     if (!this.get('stage', p.stage)) {
-      throw sfError('objectMissing', `SQL compilation error:\nStage '${displayName(p.stage)}' does not exist or not authorized.`);
+      throw sfError(
+        'objectMissing',
+        `SQL compilation error:\nStage '${displayName(p.stage)}' does not exist or not authorized.`,
+      );
     }
     const fmt = this.fileFormatRef(p);
     if (fmt && !this.get('fileFormat', fmt)) {
-      throw sfError('objectMissing', `SQL compilation error:\nFile format '${displayName(fmt)}' does not exist or not authorized.`);
+      throw sfError(
+        'objectMissing',
+        `SQL compilation error:\nFile format '${displayName(fmt)}' does not exist or not authorized.`,
+      );
     }
     // Refuse now, not at the first file, a format whose options the loader does not emulate.
     readCsvOptions(this.formatOptions(p) ?? {}, 1);
@@ -268,9 +288,19 @@ export class SnowpipeCatalog {
     const pipe = this.get('pipe', st.ref);
     if (!pipe) throw missing('pipe', st.ref);
     if (st.refreshPrefix !== undefined) {
-      if (!this.runtime) throw sfError('unsupported', 'ALTER PIPE ... REFRESH needs the auto-ingest engine: start snowflake-local with snowpipe options.');
+      if (!this.runtime)
+        throw sfError(
+          'unsupported',
+          'ALTER PIPE ... REFRESH needs the auto-ingest engine: start snowflake-local with snowpipe options.',
+        );
       const rows = await this.runtime.refresh(pipe, st.refreshPrefix);
-      return tableResult([{ name: 'File', kind: 'text' }, { name: 'Status', kind: 'text' }], rows);
+      return tableResult(
+        [
+          { name: 'File', kind: 'text' },
+          { name: 'Status', kind: 'text' },
+        ],
+        rows,
+      );
     }
     if (st.paused !== undefined && st.paused !== pipe.paused) {
       await this.save({ ...pipe, paused: st.paused });
@@ -297,11 +327,18 @@ export class SnowpipeCatalog {
    * INFORMATION_SCHEMA was named (or the session's).
    */
   copyHistorySql(args: Record<string, string>, tableName: string | null, db: string, names: SessionNames): string {
-    if (!tableName) throw sfError('syntax', 'SQL compilation error:\nCOPY_HISTORY needs TABLE_NAME => \'<table>\' as a string literal.');
-    if (!args.START_TIME) throw sfError('syntax', 'SQL compilation error:\nCOPY_HISTORY needs START_TIME => <timestamp>.');
-    const parts = tableName.split('.').map((p) => (p.startsWith('"') && p.endsWith('"') ? p.slice(1, -1) : p.toUpperCase()));
+    if (!tableName)
+      throw sfError(
+        'syntax',
+        "SQL compilation error:\nCOPY_HISTORY needs TABLE_NAME => '<table>' as a string literal.",
+      );
+    if (!args.START_TIME)
+      throw sfError('syntax', 'SQL compilation error:\nCOPY_HISTORY needs START_TIME => <timestamp>.');
+    const parts = tableName
+      .split('.')
+      .map((p) => (p.startsWith('"') && p.endsWith('"') ? p.slice(1, -1) : p.toUpperCase()));
     const table = parts[parts.length - 1]!;
-    const schema = parts.length >= 2 ? parts[parts.length - 2]! : names.schema ?? '';
+    const schema = parts.length >= 2 ? parts[parts.length - 2]! : (names.schema ?? '');
     const where = [
       `TABLE_CATALOG_NAME = ${sqlString(parts.length >= 3 ? parts[0]! : db)}`,
       `TABLE_SCHEMA_NAME = ${sqlString(schema)}`,
@@ -314,16 +351,39 @@ export class SnowpipeCatalog {
   }
 
   private show(st: Extract<SnowpipeStatement, { op: 'show' }>): ResultSet {
-    const like = st.like ? new RegExp(`^${st.like.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replaceAll('%', '.*').replaceAll('_', '.')}$`, 'i') : null;
+    const like = st.like
+      ? new RegExp(
+          `^${st.like
+            .replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+            .replaceAll('%', '.*')
+            .replaceAll('_', '.')}$`,
+          'i',
+        )
+      : null;
     const list = [...this.objects.values()]
-      .filter((o) => o.kind === st.kind && (!st.database || o.database === st.database) && (!st.schema || o.schema === st.schema))
+      .filter(
+        (o) =>
+          o.kind === st.kind && (!st.database || o.database === st.database) && (!st.schema || o.schema === st.schema),
+      )
       .filter((o) => !like || like.test(o.name))
       .sort((a, b) => displayName(a).localeCompare(displayName(b)));
     const head = (o: SnowpipeObject) => [o.createdOn, o.name, o.database, o.schema];
-    const cols = (names: string[]) => ['created_on', 'name', 'database_name', 'schema_name', ...names].map((name) => ({ name, kind: 'text' as const }));
+    const cols = (names: string[]) =>
+      ['created_on', 'name', 'database_name', 'schema_name', ...names].map((name) => ({ name, kind: 'text' as const }));
     if (st.kind === 'pipe') {
       return tableResult(
-        cols(['definition', 'owner', 'notification_channel', 'comment', 'integration', 'pattern', 'error_integration', 'owner_role_type', 'invalid', 'invalid_reason']),
+        cols([
+          'definition',
+          'owner',
+          'notification_channel',
+          'comment',
+          'integration',
+          'pattern',
+          'error_integration',
+          'owner_role_type',
+          'invalid',
+          'invalid_reason',
+        ]),
         (list as PipeDef[]).map((p) => [
           ...head(p),
           p.definition,
@@ -341,10 +401,33 @@ export class SnowpipeCatalog {
     }
     if (st.kind === 'stage') {
       return tableResult(
-        cols(['url', 'has_credentials', 'has_encryption_key', 'owner', 'comment', 'region', 'type', 'cloud', 'notification_channel', 'storage_integration']),
+        cols([
+          'url',
+          'has_credentials',
+          'has_encryption_key',
+          'owner',
+          'comment',
+          'region',
+          'type',
+          'cloud',
+          'notification_channel',
+          'storage_integration',
+        ]),
         list.map((o) => {
           const s = o as Extract<SnowpipeObject, { kind: 'stage' }>;
-          return [...head(s), s.url, s.hasCredentials ? 'Y' : 'N', 'N', 'SYSADMIN', s.comment, null, 'EXTERNAL', 'AWS', null, s.storageIntegration];
+          return [
+            ...head(s),
+            s.url,
+            s.hasCredentials ? 'Y' : 'N',
+            'N',
+            'SYSADMIN',
+            s.comment,
+            null,
+            'EXTERNAL',
+            'AWS',
+            null,
+            s.storageIntegration,
+          ];
         }),
       );
     }
@@ -352,7 +435,13 @@ export class SnowpipeCatalog {
       cols(['type', 'owner', 'comment', 'format_options']),
       list.map((o) => {
         const f = o as Extract<SnowpipeObject, { kind: 'fileFormat' }>;
-        return [...head(f), String(f.options.TYPE ?? 'CSV').toUpperCase(), 'SYSADMIN', typeof f.options.COMMENT === 'string' ? f.options.COMMENT : null, JSON.stringify(f.options)];
+        return [
+          ...head(f),
+          String(f.options.TYPE ?? 'CSV').toUpperCase(),
+          'SYSADMIN',
+          typeof f.options.COMMENT === 'string' ? f.options.COMMENT : null,
+          JSON.stringify(f.options),
+        ];
       }),
     );
   }
@@ -361,5 +450,8 @@ export class SnowpipeCatalog {
 const status = (msg: string): ResultSet => tableResult([{ name: 'status', kind: 'text' }], [[msg]]);
 
 function missing(kind: ObjectKind, r: ObjectRef) {
-  return sfError('objectMissing', `SQL compilation error:\n${KIND_NAME[kind]} '${displayName(r)}' does not exist or not authorized.`);
+  return sfError(
+    'objectMissing',
+    `SQL compilation error:\n${KIND_NAME[kind]} '${displayName(r)}' does not exist or not authorized.`,
+  );
 }

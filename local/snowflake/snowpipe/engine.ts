@@ -152,7 +152,9 @@ export class SnowpipeEngine implements Snowpipe, PipeRuntime {
     const rows: Array<[string, string]> = [];
     let token: string | undefined;
     do {
-      const page = await this.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: base + pipe.path + prefix, ContinuationToken: token }));
+      const page = await this.s3.send(
+        new ListObjectsV2Command({ Bucket: bucket, Prefix: base + pipe.path + prefix, ContinuationToken: token }),
+      );
       for (const o of page.Contents ?? []) {
         if (!o.Key || o.Key.endsWith('/') || this.catalog.isLoaded(pipe, stage.url, o.Key.slice(base.length))) continue;
         rows.push([o.Key.slice(base.length), 'SENT']);
@@ -168,14 +170,17 @@ export class SnowpipeEngine implements Snowpipe, PipeRuntime {
       const seq = ++this.pollSeq;
       let messages: Array<{ Body?: string; ReceiptHandle?: string }> = [];
       try {
-        const r = await this.sqs.send(new ReceiveMessageCommand({ QueueUrl: this.opts.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+        const r = await this.sqs.send(
+          new ReceiveMessageCommand({ QueueUrl: this.opts.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+        );
         messages = r.Messages ?? [];
         this.receiveError = null;
       } catch (err) {
         if (this.stopped) break;
         // Said once per distinct failure, not once per poll; idle() still resolves (nothing can be read).
         const why = (err as Error).message;
-        if (why !== this.receiveError) this.log(`receiving from ${this.opts.queueUrl} failed (${why}); retrying. Check that the queue exists.`);
+        if (why !== this.receiveError)
+          this.log(`receiving from ${this.opts.queueUrl} failed (${why}); retrying. Check that the queue exists.`);
         this.receiveError = why;
       }
       if (messages.length > 0) {
@@ -374,12 +379,21 @@ export class SnowpipeEngine implements Snowpipe, PipeRuntime {
       const etag = obj.ETag?.replace(/"/g, '') ?? null;
       return { ...base, localPath, body, size: body.length, lastModified: obj.LastModified ?? null, etag };
     } catch (err) {
-      return { ...base, size: 0, lastModified: null, etag: null, error: `Remote file 's3://${job.bucket}/${job.key}' could not be read: ${(err as Error).message}` };
+      return {
+        ...base,
+        size: 0,
+        lastModified: null,
+        etag: null,
+        error: `Remote file 's3://${job.bucket}/${job.key}' could not be read: ${(err as Error).message}`,
+      };
     }
   }
 }
 
-function failed(file: { fileName: string; stageLocation: string; size: number; receivedAt: Date }, message: string): LoadRecord {
+function failed(
+  file: { fileName: string; stageLocation: string; size: number; receivedAt: Date },
+  message: string,
+): LoadRecord {
   return {
     fileName: file.fileName,
     stageLocation: file.stageLocation,

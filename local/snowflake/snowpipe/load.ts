@@ -47,7 +47,10 @@ export function readCsvOptions(format: Options, width: number): string {
   if (record !== '\n') throw unsupported(`RECORD_DELIMITER other than '\\n'`);
   if (!Array.isArray(nullIf) || nullIf.length > 0) {
     // Snowflake's default is NULL_IF = ('\\N'): only an explicit empty list is emulated.
-    throw unsupported(nullIf === undefined ? "NULL_IF's default ('\\N')" : 'NULL_IF with values', 'Write NULL_IF = () and use empty unquoted fields for NULL.');
+    throw unsupported(
+      nullIf === undefined ? "NULL_IF's default ('\\N')" : 'NULL_IF with values',
+      'Write NULL_IF = () and use empty unquoted fields for NULL.',
+    );
   }
   if (upper('EMPTY_FIELD_AS_NULL') === 'FALSE') throw unsupported('EMPTY_FIELD_AS_NULL = FALSE');
   if ((upper('ESCAPE') ?? 'NONE') !== 'NONE' || (upper('ESCAPE_UNENCLOSED_FIELD') ?? '\\') !== 'NONE') {
@@ -57,7 +60,9 @@ export function readCsvOptions(format: Options, width: number): string {
   const columns = Array.from({ length: width }, (_, i) => `${sqlString(`C${i + 1}`)}: 'VARCHAR'`).join(', ');
   return [
     `delim = ${sqlString(delim)}`,
-    quote && quote.toUpperCase() !== 'NONE' ? `quote = ${sqlString(quote)}, escape = ${sqlString(quote)}` : `quote = '', escape = ''`,
+    quote && quote.toUpperCase() !== 'NONE'
+      ? `quote = ${sqlString(quote)}, escape = ${sqlString(quote)}`
+      : `quote = '', escape = ''`,
     'header = false',
     `skip = ${skip}`,
     'auto_detect = false',
@@ -81,7 +86,11 @@ export function firstRecordWidth(body: Uint8Array, format: Options): number {
     try {
       text = (gz ? gunzipSync(part, { finishFlush: zlibConstants.Z_SYNC_FLUSH }) : Buffer.from(part)).toString('utf8');
     } catch (err) {
-      throw new LoadError(`The file is not gzip-compressed as its file format says (COMPRESSION = ${compression}): ${(err as Error).message}.`, 1, null);
+      throw new LoadError(
+        `The file is not gzip-compressed as its file format says (COMPRESSION = ${compression}): ${(err as Error).message}.`,
+        1,
+        null,
+      );
     }
     const { fields, complete } = countFields(text, delim, quote);
     // An unfinished first record at the end of the file: read_csv then names the error.
@@ -109,16 +118,30 @@ function countFields(text: string, delim: string, quote: string | null): { field
 }
 
 /** The metadata columns a pipe's SELECT may use (docs.snowflake.com/en/user-guide/querying-metadata). */
-export const METADATA_COLUMNS = ['METADATA$FILENAME', 'METADATA$FILE_ROW_NUMBER', 'METADATA$START_SCAN_TIME', 'METADATA$FILE_LAST_MODIFIED', 'METADATA$FILE_CONTENT_KEY'] as const;
+export const METADATA_COLUMNS = [
+  'METADATA$FILENAME',
+  'METADATA$FILE_ROW_NUMBER',
+  'METADATA$START_SCAN_TIME',
+  'METADATA$FILE_LAST_MODIFIED',
+  'METADATA$FILE_CONTENT_KEY',
+] as const;
 
 /** The pipe's SELECT items as DuckDB expressions over the read_csv columns C1…Cn and "__ROW". */
-export function selectExpressions(pipe: PipeDef, width: number, file: StagedFile, names: SessionNames, scanStart: Date): string[] {
+export function selectExpressions(
+  pipe: PipeDef,
+  width: number,
+  file: StagedFile,
+  names: SessionNames,
+  scanStart: Date,
+): string[] {
   const items = pipe.items ?? Array.from({ length: width }, (_, i) => `$${i + 1}`);
   const meta: Record<(typeof METADATA_COLUMNS)[number], Token> = {
     METADATA$FILENAME: strToken(file.fileName),
     METADATA$FILE_ROW_NUMBER: { kind: 'qid', text: '"__ROW"', value: '__ROW', pos: 0 },
     METADATA$START_SCAN_TIME: rawToken(`CAST(${sqlString(scanStart.toISOString())} AS TIMESTAMPTZ)`),
-    METADATA$FILE_LAST_MODIFIED: rawToken(file.lastModified ? `CAST(${sqlString(file.lastModified.toISOString().replace('Z', ''))} AS TIMESTAMP)` : 'NULL'),
+    METADATA$FILE_LAST_MODIFIED: rawToken(
+      file.lastModified ? `CAST(${sqlString(file.lastModified.toISOString().replace('Z', ''))} AS TIMESTAMP)` : 'NULL',
+    ),
     METADATA$FILE_CONTENT_KEY: file.etag ? strToken(file.etag) : rawToken('NULL'),
   };
   return items.map((item) => {
@@ -129,14 +152,16 @@ export function selectExpressions(pipe: PipeDef, width: number, file: StagedFile
       if (t.kind === 'op' && t.text === '$' && src[i + 1]?.kind === 'num') {
         const n = Number(src[i + 1]!.value);
         // `alias.$1`: drop the alias and its dot.
-        if (out.length >= 2 && out[out.length - 1]!.text === '.' && out[out.length - 2]!.value === pipe.alias) out.splice(-2, 2);
+        if (out.length >= 2 && out[out.length - 1]!.text === '.' && out[out.length - 2]!.value === pipe.alias)
+          out.splice(-2, 2);
         // A field the records do not have is NULL: COPY transformations ignore ERROR_ON_COLUMN_COUNT_MISMATCH.
         out.push(n > width ? rawToken('NULL') : { kind: 'qid', text: `"C${n}"`, value: `C${n}`, pos: t.pos });
         i++;
       } else if (t.kind === 'word' && t.value.startsWith('METADATA$')) {
         const m = meta[t.value as (typeof METADATA_COLUMNS)[number]];
         if (!m) throw unsupported(t.value);
-        if (out.length >= 2 && out[out.length - 1]!.text === '.' && out[out.length - 2]!.value === pipe.alias) out.splice(-2, 2);
+        if (out.length >= 2 && out[out.length - 1]!.text === '.' && out[out.length - 2]!.value === pipe.alias)
+          out.splice(-2, 2);
         out.push(m);
       } else out.push(t);
     }
@@ -161,7 +186,11 @@ class LoadError extends Error {
 /** Column names (upper case) and DuckDB types per `DB.SCHEMA.TABLE`: the warehouse's cache, cleared by every DDL. */
 export type ColumnCache = Map<string, Array<{ name: string; type: string }>>;
 
-async function targetColumns(conn: DuckDBConnection, pipe: PipeDef, cache: ColumnCache): Promise<Array<{ name: string; type: string }>> {
+async function targetColumns(
+  conn: DuckDBConnection,
+  pipe: PipeDef,
+  cache: ColumnCache,
+): Promise<Array<{ name: string; type: string }>> {
   const key = `${pipe.target.database}.${pipe.target.schema}.${pipe.target.table}`.toUpperCase();
   let all = cache.get(key);
   if (!all) {
@@ -172,7 +201,12 @@ async function targetColumns(conn: DuckDBConnection, pipe: PipeDef, cache: Colum
     all = r.getRowsJS().map(([n, t]) => ({ name: String(n).toUpperCase(), type: String(t) }));
     if (all.length) cache.set(key, all);
   }
-  if (!all.length) throw new LoadError(`Table '${pipe.target.database}.${pipe.target.schema}.${pipe.target.table}' does not exist or not authorized.`, null, null);
+  if (!all.length)
+    throw new LoadError(
+      `Table '${pipe.target.database}.${pipe.target.schema}.${pipe.target.table}' does not exist or not authorized.`,
+      null,
+      null,
+    );
   if (!pipe.columns) return all;
   return pipe.columns.map((c) => {
     const col = all.find((x) => x.name.toUpperCase() === c.toUpperCase());
@@ -304,7 +338,9 @@ async function diagnose(
   if (!source) return { message, line: null, column: null };
   // A conversion or NOT NULL failure: find the first row and column that fails on its own.
   try {
-    const probes = cols.map((c, i) => `CASE WHEN (${exprs[i]}) IS NOT NULL AND TRY_CAST(${exprs[i]} AS ${c.type}) IS NULL THEN ${i + 1} END`);
+    const probes = cols.map(
+      (c, i) => `CASE WHEN (${exprs[i]}) IS NOT NULL AND TRY_CAST(${exprs[i]} AS ${c.type}) IS NULL THEN ${i + 1} END`,
+    );
     const r = await conn.runAndReadAll(
       `SELECT "__ROW", coalesce(${probes.join(', ')}) AS bad FROM ${source} WHERE coalesce(${probes.join(', ')}) IS NOT NULL ORDER BY "__ROW" LIMIT 1`,
     );

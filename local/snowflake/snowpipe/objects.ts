@@ -91,7 +91,12 @@ function ref(parts: string[], names: SessionNames): ObjectRef {
 }
 
 /** Reads `K = V` pairs from t[i] until `end` or a word in `stop`; returns the options and where it stopped. */
-export function readOptions(t: Token[], i: number, end: number, stop: string[] = []): { options: Options; next: number } {
+export function readOptions(
+  t: Token[],
+  i: number,
+  end: number,
+  stop: string[] = [],
+): { options: Options; next: number } {
   const options: Options = {};
   while (i < end && !(t[i]?.kind === 'word' && stop.includes(t[i]!.value))) {
     if (isOp(t[i], ',')) {
@@ -99,7 +104,8 @@ export function readOptions(t: Token[], i: number, end: number, stop: string[] =
       continue;
     }
     const key = t[i];
-    if (!key || key.kind !== 'word' || !isOp(t[i + 1], '=')) throw syntax(`syntax error: option NAME = value expected near '${key?.text ?? 'end of statement'}'`);
+    if (key?.kind !== 'word' || !isOp(t[i + 1], '='))
+      throw syntax(`syntax error: option NAME = value expected near '${key?.text ?? 'end of statement'}'`);
     const { value, next } = readValue(t, i + 2);
     options[key.value] = value;
     i = next;
@@ -112,7 +118,8 @@ function readValue(t: Token[], i: number): { value: OptionValue; next: number } 
   if (!tok) throw syntax('syntax error: option value expected');
   if (isOp(tok, '(')) {
     const close = matchParen(t, i);
-    if (t[i + 1]?.kind === 'word' && isOp(t[i + 2], '=')) return { value: readOptions(t, i + 1, close).options, next: close + 1 };
+    if (t[i + 1]?.kind === 'word' && isOp(t[i + 2], '='))
+      return { value: readOptions(t, i + 1, close).options, next: close + 1 };
     const list: OptionValue[] = [];
     for (let k = i + 1; k < close; ) {
       if (isOp(t[k], ',')) {
@@ -144,7 +151,8 @@ const str = (v: OptionValue | undefined): string | null => (typeof v === 'string
 
 /** The stage path of `@name/path/`: tokens that touch each other, from the `@`. */
 function readStageRef(t: Token[], at: number, names: SessionNames): { stage: ObjectRef; path: string; next: number } {
-  if (!isOp(t[at], '@')) throw syntax(`syntax error: stage reference @name expected near '${t[at]?.text ?? 'end of statement'}'`);
+  if (!isOp(t[at], '@'))
+    throw syntax(`syntax error: stage reference @name expected near '${t[at]?.text ?? 'end of statement'}'`);
   const { parts, next } = readName(t, at + 1);
   let k = next;
   let path = '';
@@ -154,20 +162,27 @@ function readStageRef(t: Token[], at: number, names: SessionNames): { stage: Obj
   }
   path = path.replace(/^\/+/, '');
   if (path && !path.endsWith('/')) {
-    throw unsupported(`A pipe on a single file or a path without a trailing slash (@…/${path})`, 'End the path with "/".');
+    throw unsupported(
+      `A pipe on a single file or a path without a trailing slash (@…/${path})`,
+      'End the path with "/".',
+    );
   }
   return { stage: ref(parts, names), path, next: k };
 }
 
 function parseCopy(t: Token[], i: number, names: SessionNames, source: string) {
-  if (!isWord(t[i], 'COPY') || !isWord(t[i + 1], 'INTO')) throw syntax('syntax error: a pipe is AS COPY INTO <table> ...');
+  if (!isWord(t[i], 'COPY') || !isWord(t[i + 1], 'INTO'))
+    throw syntax('syntax error: a pipe is AS COPY INTO <table> ...');
   const { parts, next } = readName(t, i + 2);
   const target = resolveTable(parts, names);
   let k = next;
   let columns: string[] | null = null;
   if (isOp(t[k], '(')) {
     const close = matchParen(t, k);
-    columns = t.slice(k + 1, close).filter((x) => x.kind === 'word' || x.kind === 'qid').map((x) => x.value);
+    columns = t
+      .slice(k + 1, close)
+      .filter((x) => x.kind === 'word' || x.kind === 'qid')
+      .map((x) => x.value);
     k = close + 1;
   }
   if (!isWord(t[k], 'FROM')) throw syntax(`syntax error: COPY INTO ${target.table} expects FROM`);
@@ -190,13 +205,18 @@ function parseCopy(t: Token[], i: number, names: SessionNames, source: string) {
     }
     if (from < 0) throw syntax('syntax error: the SELECT of a COPY needs FROM @stage');
     items = splitItems(t, k + 2, from).map(([a, b]) => source.slice(t[a]!.pos, t[b - 1]!.pos + t[b - 1]!.text.length));
-    const unknown = t.slice(k + 2, from).find((x) => x.kind === 'word' && x.value.startsWith('METADATA$') && !METADATA_COLUMNS.includes(x.value as never));
+    const unknown = t
+      .slice(k + 2, from)
+      .find(
+        (x) => x.kind === 'word' && x.value.startsWith('METADATA$') && !METADATA_COLUMNS.includes(x.value as never),
+      );
     if (unknown) throw unsupported(`The metadata column ${unknown.value}`);
     stageRef = readStageRef(t, from + 1, names);
     let z = stageRef.next;
     if (isWord(t[z], 'AS')) z++;
     if (z < close && (t[z]?.kind === 'word' || t[z]?.kind === 'qid')) alias = t[z++]!.value;
-    if (z !== close) throw unsupported('A COPY transformation with more than SELECT ... FROM @stage [alias] (WHERE, JOIN, ...)');
+    if (z !== close)
+      throw unsupported('A COPY transformation with more than SELECT ... FROM @stage [alias] (WHERE, JOIN, ...)');
     k = close + 1;
   } else {
     stageRef = readStageRef(t, k, names);
@@ -206,12 +226,25 @@ function parseCopy(t: Token[], i: number, names: SessionNames, source: string) {
   for (const key of Object.keys(options)) {
     if (!['FILE_FORMAT', 'ON_ERROR', 'PATTERN'].includes(key)) throw unsupported(`The COPY option ${key} in a pipe`);
   }
-  if (options.PATTERN !== undefined) throw unsupported('PATTERN in a pipe', 'Give each pipe its own path of the stage instead.');
+  if (options.PATTERN !== undefined)
+    throw unsupported('PATTERN in a pipe', 'Give each pipe its own path of the stage instead.');
   const onError = (str(options.ON_ERROR) ?? 'SKIP_FILE').toUpperCase();
   if (onError !== 'SKIP_FILE' && onError !== 'ABORT_STATEMENT') {
-    throw unsupported(`ON_ERROR = ${onError} in a pipe`, 'snowflake-local emulates SKIP_FILE (whole file or nothing); ABORT_STATEMENT behaves the same in a pipe.');
+    throw unsupported(
+      `ON_ERROR = ${onError} in a pipe`,
+      'snowflake-local emulates SKIP_FILE (whole file or nothing); ABORT_STATEMENT behaves the same in a pipe.',
+    );
   }
-  return { target, columns, items, alias, stage: stageRef.stage, path: stageRef.path, fileFormat: options.FILE_FORMAT ?? null, onError };
+  return {
+    target,
+    columns,
+    items,
+    alias,
+    stage: stageRef.stage,
+    path: stageRef.path,
+    fileFormat: options.FILE_FORMAT ?? null,
+    onError,
+  };
 }
 
 function splitItems(t: Token[], from: number, to: number): Array<[number, number]> {
@@ -249,9 +282,21 @@ function parseCreate(t: Token[], names: SessionNames, source: string, newId: () 
   if (kind === 'stage') {
     const { options } = readOptions(t, next, t.length);
     const url = str(options.URL);
-    if (!url || !/^s3:\/\/[^/]+\/?/.test(url)) throw unsupported('A stage without URL = \'s3://bucket/prefix/\' (internal stages)');
+    if (!url || !/^s3:\/\/[^/]+\/?/.test(url))
+      throw unsupported("A stage without URL = 's3://bucket/prefix/' (internal stages)");
     for (const key of Object.keys(options)) {
-      if (!['URL', 'CREDENTIALS', 'STORAGE_INTEGRATION', 'FILE_FORMAT', 'COMMENT', 'ENCRYPTION', 'DIRECTORY', 'COPY_OPTIONS'].includes(key)) {
+      if (
+        ![
+          'URL',
+          'CREDENTIALS',
+          'STORAGE_INTEGRATION',
+          'FILE_FORMAT',
+          'COMMENT',
+          'ENCRYPTION',
+          'DIRECTORY',
+          'COPY_OPTIONS',
+        ].includes(key)
+      ) {
         throw unsupported(`The stage option ${key}`);
       }
     }
@@ -273,7 +318,8 @@ function parseCreate(t: Token[], names: SessionNames, source: string, newId: () 
   const { options, next: asAt } = readOptions(t, next, t.length, ['AS']);
   if (!isWord(t[asAt], 'AS')) throw syntax('syntax error: CREATE PIPE ... AS COPY INTO ...');
   for (const key of Object.keys(options)) {
-    if (!['AUTO_INGEST', 'COMMENT', 'AWS_SNS_TOPIC', 'ERROR_INTEGRATION', 'INTEGRATION'].includes(key)) throw unsupported(`The pipe option ${key}`);
+    if (!['AUTO_INGEST', 'COMMENT', 'AWS_SNS_TOPIC', 'ERROR_INTEGRATION', 'INTEGRATION'].includes(key))
+      throw unsupported(`The pipe option ${key}`);
   }
   const copy = parseCopy(t, asAt + 1, names, source);
   return {
@@ -319,13 +365,19 @@ function parseShow(t: Token[], kind: ObjectKind, names: SessionNames): SnowpipeS
   return { op: 'show', kind, like, database, schema };
 }
 
-export function parseSnowpipeStatement(t: Token[], names: SessionNames, source: string, newId: () => string): SnowpipeStatement {
+export function parseSnowpipeStatement(
+  t: Token[],
+  names: SessionNames,
+  source: string,
+  newId: () => string,
+): SnowpipeStatement {
   const kind = snowpipeKind(t);
   if (!kind) throw syntax('not a Snowpipe statement');
   const w0 = t[0]!.value;
   if (w0 === 'CREATE') return parseCreate(t, names, source, newId);
   if (w0 === 'SHOW') return parseShow(t, kind, names);
-  if (w0 === 'DESC' || w0 === 'DESCRIBE') throw unsupported(`DESCRIBE ${kind === 'fileFormat' ? 'FILE FORMAT' : kind.toUpperCase()}`, 'Use SHOW instead.');
+  if (w0 === 'DESC' || w0 === 'DESCRIBE')
+    throw unsupported(`DESCRIBE ${kind === 'fileFormat' ? 'FILE FORMAT' : kind.toUpperCase()}`, 'Use SHOW instead.');
   let i = kind === 'fileFormat' ? 3 : 2;
   const ifExists = isWord(t[i], 'IF') && isWord(t[i + 1], 'EXISTS');
   if (ifExists) i += 2;
@@ -344,5 +396,8 @@ export function parseSnowpipeStatement(t: Token[], names: SessionNames, source: 
     if (others.length) throw unsupported(`ALTER PIPE ... SET ${others.join(', ')}`);
     return { op: 'alterPipe', ref: r, ...(paused !== null ? { paused: /^TRUE$/i.test(paused) } : {}) };
   }
-  throw unsupported(`ALTER PIPE ... ${t[next]?.text ?? ''}`.trim(), 'snowflake-local supports SET PIPE_EXECUTION_PAUSED and REFRESH.');
+  throw unsupported(
+    `ALTER PIPE ... ${t[next]?.text ?? ''}`.trim(),
+    'snowflake-local supports SET PIPE_EXECUTION_PAUSED and REFRESH.',
+  );
 }

@@ -54,7 +54,10 @@ export async function sniff(source: ByteSource): Promise<Sniffed> {
     const r = await it.next();
     if (r.done) done = true;
     else {
-      const chunk = typeof r.value === 'string' ? Buffer.from(r.value, 'utf8') : Buffer.from(r.value.buffer, r.value.byteOffset, r.value.length);
+      const chunk =
+        typeof r.value === 'string'
+          ? Buffer.from(r.value, 'utf8')
+          : Buffer.from(r.value.buffer, r.value.byteOffset, r.value.length);
       if (chunk.length === 0) continue;
       chunks.push(chunk);
       length += chunk.length;

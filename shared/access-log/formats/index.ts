@@ -14,7 +14,7 @@ import { readParquet } from './parquet.ts';
 
 export { sniff, type LogFormat } from './detect.ts';
 export { SchemaVersionTally, type RecordObserver } from './observer.ts';
-export { FIELD_COLUMNS, KNOWN_SCHEMA_VERSIONS, mapRecord, RECORD_REJECT_REASONS } from './vended-record.ts';
+export { FIELD_COLUMNS, KNOWN_SCHEMA_VERSIONS } from './vended-record.ts';
 
 export interface ReadOptions {
   /** Told about records of an unknown schema version (loaded all the same). */

@@ -26,7 +26,12 @@ async function* gunzipped(bytes: AsyncIterable<Uint8Array>): AsyncGenerator<Uint
 }
 
 /** One JSON line → a ParsedLine; `asText` renders accepted records as the equivalent text line. */
-export function jsonLine(lineNo: number, raw: string, observer: RecordObserver | undefined, asText: boolean): ParsedLine {
+export function jsonLine(
+  lineNo: number,
+  raw: string,
+  observer: RecordObserver | undefined,
+  asText: boolean,
+): ParsedLine {
   let value: unknown;
   try {
     value = JSON.parse(raw);

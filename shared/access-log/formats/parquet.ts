@@ -15,7 +15,13 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 // The package's Node entry point (its `default` export condition) adds asyncBufferFromFile.
-import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects, type AsyncBuffer, type FileMetaData } from 'hyparquet';
+import {
+  asyncBufferFromFile,
+  parquetMetadataAsync,
+  parquetReadObjects,
+  type AsyncBuffer,
+  type FileMetaData,
+} from 'hyparquet';
 import type { ParsedLine } from '../columns.ts';
 import { formatLine } from '../format-line.ts';
 import { mapRecord, toJson } from './vended-record.ts';
@@ -34,7 +40,8 @@ function memoryBuffer(chunks: Buffer[]): AsyncBuffer {
   const all = Buffer.concat(chunks);
   return {
     byteLength: all.length,
-    slice: (start, end) => all.buffer.slice(all.byteOffset + start, all.byteOffset + (end ?? all.length)) as ArrayBuffer,
+    slice: (start, end) =>
+      all.buffer.slice(all.byteOffset + start, all.byteOffset + (end ?? all.length)) as ArrayBuffer,
   };
 }
 
@@ -62,7 +69,11 @@ async function hold(bytes: AsyncIterable<Uint8Array>, spillBytes: number): Promi
   }
   try {
     await pipeline(Readable.from(rest(), { objectMode: false }), createWriteStream(file));
-    return { file: await asyncBufferFromFile(file), bytes: length, dispose: () => rm(dir, { recursive: true, force: true }) };
+    return {
+      file: await asyncBufferFromFile(file),
+      bytes: length,
+      dispose: () => rm(dir, { recursive: true, force: true }),
+    };
   } catch (err) {
     await rm(dir, { recursive: true, force: true });
     throw err;

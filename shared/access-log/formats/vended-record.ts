@@ -50,17 +50,6 @@ const BY_FIELD = new Map<string, readonly [string, keyof AccessLogRow, Kind]>(FI
 const SCHEMA_VERSION = 'schema_version_id';
 const BUCKET_ARN = 'bucket_arn';
 
-/** Reasons a record can be rejected for, besides the text parser's `bad_number:*`. */
-export const RECORD_REJECT_REASONS = [
-  'bad_json',
-  'not_a_record',
-  'missing_field:bucket_owner_id',
-  'missing_field:bucket_name',
-  'missing_field:request_time',
-  'bad_time',
-  'unsupported_envelope:cloudwatch_logs_subscription',
-] as const;
-
 const ISO = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})$/;
 
 /**
@@ -163,13 +152,15 @@ export function mapRecord(record: unknown): MappedRecord {
     if (v === undefined) return { result: reject(kind === 'int' ? `bad_number:${column}` : `bad_field:${field}`) };
     row[column] = v;
   }
-  if (row.bucket_name === null && typeof arn === 'string' && arn.startsWith('arn:')) row.bucket_name = arn.slice(arn.lastIndexOf(':') + 1) || null;
+  if (row.bucket_name === null && typeof arn === 'string' && arn.startsWith('arn:'))
+    row.bucket_name = arn.slice(arn.lastIndexOf(':') + 1) || null;
   // The ARN is redundant when it names the same bucket; otherwise keep it rather than lose it.
   if (arn !== undefined && arn !== null && !(typeof arn === 'string' && arn.endsWith(`:${String(row.bucket_name)}`))) {
     extra[BUCKET_ARN] = arn;
     extraCount++;
   }
-  if (row.requestdatetime === null || row.requestdatetime === undefined) return { result: reject('missing_field:request_time') };
+  if (row.requestdatetime === null || row.requestdatetime === undefined)
+    return { result: reject('missing_field:request_time') };
   const time = recordTime(row.requestdatetime);
   if (time === null) return { result: reject('bad_time') };
   row.requestdatetime = time;

@@ -37,5 +37,5 @@ export function csvField(v: CsvValue): string {
 export function csvRecord(values: readonly CsvValue[]): string {
   let out = '';
   for (let i = 0; i < values.length; i++) out += (i === 0 ? '' : ',') + csvField(values[i]);
-  return out + '\n';
+  return `${out}\n`;
 }

@@ -64,7 +64,9 @@ export class PipeSink implements Sink {
     const queue = [...targets];
     const worker = async () => {
       for (let t = queue.shift(); t; t = queue.shift()) {
-        const verdict = await this.checkOne(t).catch((err: unknown): Precheck => ({ kind: 'failed', reason: 'error', error: err as Error }));
+        const verdict = await this.checkOne(t).catch(
+          (err: unknown): Precheck => ({ kind: 'failed', reason: 'error', error: err as Error }),
+        );
         if (verdict) verdicts.set(ledgerId(t), verdict);
       }
     };
@@ -76,7 +78,10 @@ export class PipeSink implements Sink {
     const names = this.names(t);
     // The first data file too: a crash before the manifest may have left an earlier version's rows.
     const [manifest, data] = await Promise.all([this.head(names.manifest), this.head(names.data[0]!.key)]);
-    for (const [found, what] of [[manifest, 'manifest'], [data, 'staged rows']] as const) {
+    for (const [found, what] of [
+      [manifest, 'manifest'],
+      [data, 'staged rows'],
+    ] as const) {
       if (!found.exists || !t.etag || found.etag === undefined || found.etag === t.etag) continue;
       return { kind: 'failed', reason: 'overwritten', error: overwritten(t, found.etag, what) };
     }
@@ -133,14 +138,24 @@ export class PipeSink implements Sink {
     });
     // Written last: its presence means every data file of the object is staged.
     await s3.send(
-      new PutObjectCommand({ Bucket: staging.bucket, Key: names.manifest, Body: gzipSync(record), ContentType: 'application/gzip', Metadata: metadata }),
+      new PutObjectCommand({
+        Bucket: staging.bucket,
+        Key: names.manifest,
+        Body: gzipSync(record),
+        ContentType: 'application/gzip',
+        Metadata: metadata,
+      }),
     );
     this.filesStaged++;
     return { result: 'loaded', counts };
   }
 
   /** Lines → records into the object's files (rows, rejects | raw); returns the counts. */
-  private async writeLines(target: LoadTarget, lines: AsyncIterable<ParsedLine>, files: StagedFile[]): Promise<ObjectCounts> {
+  private async writeLines(
+    target: LoadTarget,
+    lines: AsyncIterable<ParsedLine>,
+    files: StagedFile[],
+  ): Promise<ObjectCounts> {
     const counts: ObjectCounts = { bytes: 0, lines: 0, rows: 0, rejects: 0 };
     const records = new RecordWriter(target.bucket, target.key);
     const raw = this.options.mode === 'raw';
@@ -226,7 +241,8 @@ export class PipeSink implements Sink {
       return { exists: true, etag: r.Metadata?.etag };
     } catch (err) {
       const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-      if (status === 404 || s3ErrorCode(err) === 'NotFound' || s3ErrorCode(err) === 'NoSuchKey') return { exists: false };
+      if (status === 404 || s3ErrorCode(err) === 'NotFound' || s3ErrorCode(err) === 'NoSuchKey')
+        return { exists: false };
       throw err;
     }
   }

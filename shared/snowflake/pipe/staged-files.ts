@@ -46,7 +46,19 @@ export const STAGED_COLUMNS = {
   rows: [...COLUMNS, 'logbucket', 'logkey', 'logline'],
   rejects: ['logbucket', 'logkey', 'logline', 'reason', 'rawline'],
   raw: ['logbucket', 'logkey', 'logline', 'raw'],
-  manifests: ['logbucket', 'logkey', 'etag', 'sequencer', 'bytes', 'linecount', 'rowcount', 'rejectcount', 'mode', 'replayid', 'parsems'],
+  manifests: [
+    'logbucket',
+    'logkey',
+    'etag',
+    'sequencer',
+    'bytes',
+    'linecount',
+    'rowcount',
+    'rejectcount',
+    'mode',
+    'replayid',
+    'parsems',
+  ],
 } as const;
 
 /** The manifest: the object's ledger row, as `s3_access_logs_loads_pipe` loads it. */
@@ -65,7 +77,19 @@ export interface Manifest {
 }
 
 export function manifestRecord(m: Manifest): string {
-  return csvRecord([m.bucket, m.key, m.etag, m.sequencer, m.bytes, m.lines, m.rows, m.rejects, m.mode, m.replayId, Math.round(m.parseMs)]);
+  return csvRecord([
+    m.bucket,
+    m.key,
+    m.etag,
+    m.sequencer,
+    m.bytes,
+    m.lines,
+    m.rows,
+    m.rejects,
+    m.mode,
+    m.replayId,
+    Math.round(m.parseMs),
+  ]);
 }
 
 /**
@@ -82,7 +106,7 @@ export class RecordWriter {
   row(line: ParsedLine & { result: { ok: true } }): string {
     const row = line.result.row as unknown as Record<string, string | number | boolean | null>;
     let out = '';
-    for (let i = 0; i < COLUMNS.length; i++) out += csvField(row[COLUMNS[i]!]) + ',';
+    for (let i = 0; i < COLUMNS.length; i++) out += `${csvField(row[COLUMNS[i]!])},`;
     return `${out}${this.lineage},${line.line}\n`;
   }
 

@@ -26,8 +26,15 @@ beforeAll(async () => {
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString()));
     req.on('end', () => {
-      requests.push({ path: req.url ?? '', invocationType: req.headers['x-amz-invocation-type'] as string | undefined, payload: JSON.parse(body || 'null') });
-      const headers: Record<string, string> = { 'content-type': 'application/json', 'x-amz-executed-version': '$LATEST' };
+      requests.push({
+        path: req.url ?? '',
+        invocationType: req.headers['x-amz-invocation-type'] as string | undefined,
+        payload: JSON.parse(body || 'null'),
+      });
+      const headers: Record<string, string> = {
+        'content-type': 'application/json',
+        'x-amz-executed-version': '$LATEST',
+      };
       if (answer.functionError) headers['x-amz-function-error'] = answer.functionError;
       res.writeHead(answer.status, headers);
       res.end(JSON.stringify(answer.body));
@@ -80,7 +87,13 @@ describe('backfill CLI invoking the deployed function', () => {
         listCalls: 7,
         prefixesPlanned: 3,
         partitionRoots: 0,
-        padding: { beforeMinutes: 60, afterMinutes: 360, keyTimeFrom: '2026-10-31T23:00:00.000Z', keyTimeTo: '2026-11-03T06:00:00.000Z', note: '' },
+        padding: {
+          beforeMinutes: 60,
+          afterMinutes: 360,
+          keyTimeFrom: '2026-10-31T23:00:00.000Z',
+          keyTimeTo: '2026-11-03T06:00:00.000Z',
+          note: '',
+        },
         truncated: false,
         done: false,
         continuedAs: 'req-2',
@@ -88,7 +101,18 @@ describe('backfill CLI invoking the deployed function', () => {
       },
     };
     requests.length = 0;
-    const r = await cli('--function', 'my-backfill', '--region', 'eu-west-1', '--from', '2026-11-01', '--to', '2026-11-02', '--max-objects', '1000');
+    const r = await cli(
+      '--function',
+      'my-backfill',
+      '--region',
+      'eu-west-1',
+      '--from',
+      '2026-11-01',
+      '--to',
+      '2026-11-02',
+      '--max-objects',
+      '1000',
+    );
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(requests).toEqual([
@@ -104,7 +128,11 @@ describe('backfill CLI invoking the deployed function', () => {
 
   async function invokeError(payload: Record<string, unknown>): Promise<CliError> {
     const saved = { ...process.env };
-    Object.assign(process.env, { AWS_ENDPOINT_URL_LAMBDA: endpoint, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' });
+    Object.assign(process.env, {
+      AWS_ENDPOINT_URL_LAMBDA: endpoint,
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+    });
     try {
       await invokeDeployed({ function: 'f', region: 'eu-west-1', dataDir: '.local' }, payload);
     } catch (err) {
@@ -127,10 +155,17 @@ describe('backfill CLI invoking the deployed function', () => {
   });
 
   it('reports a function failure with its message (exit 1)', async () => {
-    answer = { status: 200, functionError: 'Unhandled', body: { errorType: 'Error', errorMessage: 'Snowflake login failed' } };
+    answer = {
+      status: 200,
+      functionError: 'Unhandled',
+      body: { errorType: 'Error', errorMessage: 'Snowflake login failed' },
+    };
     const err = await invokeError({ redriveDlq: true });
     expect(err.exitCode).toBe(1);
     expect(err.message).toBe('f failed: Snowflake login failed');
-    expect(requests.at(-1)).toMatchObject({ path: '/2015-03-31/functions/f/invocations', payload: { redriveDlq: true } });
+    expect(requests.at(-1)).toMatchObject({
+      path: '/2015-03-31/functions/f/invocations',
+      payload: { redriveDlq: true },
+    });
   });
 });

@@ -40,7 +40,9 @@ async function sql<T = Record<string, unknown>>(text: string, binds: string[] = 
 }
 
 async function rowsPerKey(): Promise<Map<string, number>> {
-  const rows = await sql<{ LOGKEY: string; N: unknown }>('SELECT logkey AS "LOGKEY", COUNT(*) AS "N" FROM s3_access_logs GROUP BY logkey');
+  const rows = await sql<{ LOGKEY: string; N: unknown }>(
+    'SELECT logkey AS "LOGKEY", COUNT(*) AS "N" FROM s3_access_logs GROUP BY logkey',
+  );
   return new Map(rows.map((r) => [r.LOGKEY, Number(r.N)]));
 }
 
@@ -51,7 +53,10 @@ beforeAll(async () => {
   // 12 simple-layout objects over 2026-11-01 and -02, three lines each.
   for (let i = 0; i < 12; i++) {
     const name = `2026-11-0${1 + Math.floor(i / 6)}-${String(2 + (i % 6) * 3).padStart(2, '0')}-15-0${i % 10}-C0FFEE${String(i).padStart(4, '0')}`;
-    writeFileSync(path.join(logs, name), `${linesOf([0, 1, 2].map((j) => makeRow(i * 3 + j, { requestid: `CLI${i}R${j}` }))).join('\n')}\n`);
+    writeFileSync(
+      path.join(logs, name),
+      `${linesOf([0, 1, 2].map((j) => makeRow(i * 3 + j, { requestid: `CLI${i}R${j}` }))).join('\n')}\n`,
+    );
     keys.push(`logs/${name}`);
   }
   // insert: the test loses loads by deleting ledger rows, which is what a lost insert looks like. In
@@ -76,12 +81,35 @@ describe('backfill --local', () => {
     await sql(`DELETE FROM s3_access_logs WHERE logkey IN (${marks})`, lost);
     await sql(`DELETE FROM s3_access_logs_loads WHERE logkey IN (${marks})`, lost);
 
-    const r = await cli('backfill', '--local', '--data-dir', dataDir, '--from', '2026-11-01', '--to', '2026-11-02', '--json');
+    const r = await cli(
+      'backfill',
+      '--local',
+      '--data-dir',
+      dataDir,
+      '--from',
+      '2026-11-01',
+      '--to',
+      '2026-11-02',
+      '--json',
+    );
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const summary = JSON.parse(r.stdout.trim());
-    expect(summary).toMatchObject({ bucket: stack.info.logBucket, prefix: 'logs/', listed: 12, selected: 12, alreadyLoaded: 8, enqueued: 4, done: true });
-    expect(summary.padding).toMatchObject({ beforeMinutes: 60, afterMinutes: 360, keyTimeFrom: '2026-10-31T23:00:00.000Z', keyTimeTo: '2026-11-03T06:00:00.000Z' });
+    expect(summary).toMatchObject({
+      bucket: stack.info.logBucket,
+      prefix: 'logs/',
+      listed: 12,
+      selected: 12,
+      alreadyLoaded: 8,
+      enqueued: 4,
+      done: true,
+    });
+    expect(summary.padding).toMatchObject({
+      beforeMinutes: 60,
+      afterMinutes: 360,
+      keyTimeFrom: '2026-10-31T23:00:00.000Z',
+      keyTimeTo: '2026-11-03T06:00:00.000Z',
+    });
 
     // The stack's poller loads them.
     const deadline = Date.now() + 60_000;
@@ -92,14 +120,30 @@ describe('backfill --local', () => {
     }
     expect(now).toEqual(before);
 
-    const dry = await cli('backfill', '--local', '--data-dir', dataDir, '--from', '2026-11-01', '--to', '2026-11-02', '--dry-run');
+    const dry = await cli(
+      'backfill',
+      '--local',
+      '--data-dir',
+      dataDir,
+      '--from',
+      '2026-11-01',
+      '--to',
+      '2026-11-02',
+      '--dry-run',
+    );
     expect(dry.code).toBe(0);
     expect(dry.stdout).toContain('selected 12: 12 already loaded, 0 would be enqueued');
     // Two CLI processes (tsx + SDK start-up each): generous on a loaded 2-core machine.
   }, 180_000);
 
   it('reports a bad flag by its name (exit 2)', async () => {
-    const err = (payload: BackfillPayload) => runLocal(dataDir, payload).then(() => { throw new Error('expected a CliError'); }, (e: unknown) => e as CliError);
+    const err = (payload: BackfillPayload) =>
+      runLocal(dataDir, payload).then(
+        () => {
+          throw new Error('expected a CliError');
+        },
+        (e: unknown) => e as CliError,
+      );
     const backwards = await err({ from: '2026-11-03', to: '2026-11-01' });
     expect(backwards.exitCode).toBe(2);
     expect(backwards.message).toMatch(/^--from: 2026-11-03T00:00:00.000Z is not before to/);

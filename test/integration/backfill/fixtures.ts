@@ -31,7 +31,6 @@ const folders = (t: number) => {
   return `${d.getUTCFullYear()}/${pad(d.getUTCMonth() + 1)}/${pad(d.getUTCDate())}/`;
 };
 
-
 export const ROOT_A = '123456789012/us-east-1/app-bucket/'; // DeliveryTime partitions
 export const ROOT_B = '123456789012/eu-west-1/web-bucket/'; // EventTime partitions (whole days)
 
@@ -45,16 +44,29 @@ export function makeFixtures(prefix: string, start: number, days: number, count:
   const rand = () => seeded.next();
   const out: Fixture[] = [];
   for (let i = 0; i < count; i++) {
-    const t = start + Math.floor(rand() * days * DAY / 1000) * 1000;
-    const unique = `${Math.floor(rand() * 0xffffffff).toString(16).toUpperCase().padStart(8, '0')}${i.toString(16).toUpperCase().padStart(8, '0')}`;
+    const t = start + Math.floor((rand() * days * DAY) / 1000) * 1000;
+    const unique = `${Math.floor(rand() * 0xffffffff)
+      .toString(16)
+      .toUpperCase()
+      .padStart(8, '0')}${i.toString(16).toUpperCase().padStart(8, '0')}`;
     const kind = i % 6;
     if (kind < 3) {
       out.push({ key: `${prefix}${stamp(t)}-${unique}`, time: t, wholeDay: false, layout: 'simple' });
     } else if (kind < 5) {
-      out.push({ key: `${prefix}${ROOT_A}${folders(t)}${stamp(t)}-${unique}`, time: t, wholeDay: false, layout: 'partitioned' });
+      out.push({
+        key: `${prefix}${ROOT_A}${folders(t)}${stamp(t)}-${unique}`,
+        time: t,
+        wholeDay: false,
+        layout: 'partitioned',
+      });
     } else {
       const day = Math.floor(t / DAY) * DAY;
-      out.push({ key: `${prefix}${ROOT_B}${folders(day)}${stamp(day)}-${unique}`, time: day, wholeDay: true, layout: 'partitioned' });
+      out.push({
+        key: `${prefix}${ROOT_B}${folders(day)}${stamp(day)}-${unique}`,
+        time: day,
+        wholeDay: true,
+        layout: 'partitioned',
+      });
     }
   }
   return out;
@@ -99,13 +111,16 @@ export async function putAll(
             'content-length': body.byteLength,
             'content-type': 'application/octet-stream',
             // fauxqs reads the region from the credential scope.
-            authorization: 'AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=0',
+            authorization:
+              'AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=0',
           },
         },
         (res) => {
           let text = '';
           res.on('data', (c: Buffer) => (text += c.toString()));
-          res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`PUT ${key}: HTTP ${res.statusCode} ${text}`))));
+          res.on('end', () =>
+            res.statusCode === 200 ? resolve() : reject(new Error(`PUT ${key}: HTTP ${res.statusCode} ${text}`)),
+          );
         },
       );
       req.on('error', reject);
@@ -177,7 +192,9 @@ export function settings(overrides: Partial<BackfillSettings> & Pick<BackfillSet
 export const quietLogger = { info() {}, warn() {} };
 
 /** Deps whose self-invocations are collected instead of sent, so a test can run them one by one. */
-export function collectingDeps(base: Omit<BackfillDeps, 'continueWith'>): BackfillDeps & { continued: BackfillPayload[] } {
+export function collectingDeps(
+  base: Omit<BackfillDeps, 'continueWith'>,
+): BackfillDeps & { continued: BackfillPayload[] } {
   const continued: BackfillPayload[] = [];
   return {
     ...base,

@@ -22,13 +22,21 @@ let fixtures: Fixture[];
 beforeAll(async () => {
   aws = await startAwsLocal();
   fixtures = makeFixtures('logs/', Date.UTC(2026, 10, 1), 2, 400, 11);
-  await putAll(aws, 'handler-logs', fixtures.map((f) => ({ key: f.key })));
+  await putAll(
+    aws,
+    'handler-logs',
+    fixtures.map((f) => ({ key: f.key })),
+  );
   const queueUrl = (await aws.sqs.send(new CreateQueueCommand({ QueueName: 'handler-ingest' }))).QueueUrl!;
   lambda = createServer((req, res) => {
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString()));
     req.on('end', () => {
-      invokes.push({ path: req.url ?? '', invocationType: req.headers['x-amz-invocation-type'] as string, payload: JSON.parse(body) });
+      invokes.push({
+        path: req.url ?? '',
+        invocationType: req.headers['x-amz-invocation-type'] as string,
+        payload: JSON.parse(body),
+      });
       res.writeHead(202, { 'x-amzn-requestid': `next-${invokes.length}` });
       res.end();
     });
@@ -96,7 +104,9 @@ describe('backfill Lambda handler', () => {
     const expected = expectedSelection(fixtures, Date.parse(from) - HOUR, Date.parse(to) + 6 * HOUR);
     expect(second.selected).toBe(expected.size);
     expect(second.enqueued).toBe(expected.size);
-    const queued = (await aws.inspectQueue('handler-ingest'))!.messages.ready.map((m) => JSON.parse(m.body).Records[0].s3.object.key as string);
+    const queued = (await aws.inspectQueue('handler-ingest'))!.messages.ready.map(
+      (m) => JSON.parse(m.body).Records[0].s3.object.key as string,
+    );
     expect(queued).toHaveLength(expected.size);
     expect(new Set(queued)).toEqual(expected);
     warn.mockRestore();

@@ -83,7 +83,13 @@ describe('backfill listing and selection (5,000 objects, both layouts, 7 days)',
     });
     expect(paddedOnly.length).toBeGreaterThan(0);
 
-    const deps = collectingDeps({ config: settings({ queueUrl }), s3: aws.s3, sqs: aws.sqs, ledger: setLedger(new Set()), logger: quietLogger });
+    const deps = collectingDeps({
+      config: settings({ queueUrl }),
+      s3: aws.s3,
+      sqs: aws.sqs,
+      ledger: setLedger(new Set()),
+      logger: quietLogger,
+    });
     listRecord.prefixes.length = 0;
     const t0 = Date.now();
     const summary = (await runBackfill(deps, { from: FROM, to: TO }, budgetContext())) as BackfillSummary;
@@ -99,7 +105,13 @@ describe('backfill listing and selection (5,000 objects, both layouts, 7 days)',
     ];
     // Discovery of the partition roots: the prefix itself (twice: the second call jumps past the
     // 2026 simple keys), the account, and each region.
-    const discovery = ['logs/', 'logs/', 'logs/123456789012/', 'logs/123456789012/eu-west-1/', 'logs/123456789012/us-east-1/'];
+    const discovery = [
+      'logs/',
+      'logs/',
+      'logs/123456789012/',
+      'logs/123456789012/eu-west-1/',
+      'logs/123456789012/us-east-1/',
+    ];
     expect([...listRecord.prefixes].sort()).toEqual([...discovery, ...dataPrefixes].sort());
     expect(summary.listCalls).toBe(listRecord.prefixes.length);
 
@@ -128,26 +140,51 @@ describe('backfill listing and selection (5,000 objects, both layouts, 7 days)',
   });
 
   it('without a range (force) lists the whole prefix once and selects every log object', async () => {
-    const deps = collectingDeps({ config: settings({ queueUrl: await newQueue() }), s3: aws.s3, sqs: aws.sqs, ledger: setLedger(new Set()), logger: quietLogger });
+    const deps = collectingDeps({
+      config: settings({ queueUrl: await newQueue() }),
+      s3: aws.s3,
+      sqs: aws.sqs,
+      ledger: setLedger(new Set()),
+      logger: quietLogger,
+    });
     listRecord.prefixes.length = 0;
     const t0 = Date.now();
     const s = (await runBackfill(deps, { force: true, dryRun: true }, budgetContext())) as BackfillSummary;
     const ms = Date.now() - t0;
-    expect(s).toMatchObject({ listed: fixtures.length + 2, ignored: 2, selected: fixtures.length, enqueued: fixtures.length, prefixesPlanned: 1 });
+    expect(s).toMatchObject({
+      listed: fixtures.length + 2,
+      ignored: 2,
+      selected: fixtures.length,
+      enqueued: fixtures.length,
+      prefixesPlanned: 1,
+    });
     expect(s.padding.keyTimeFrom).toBeUndefined();
     expect(new Set(listRecord.prefixes)).toEqual(new Set(['logs/']));
     expect(s.listCalls).toBe(Math.ceil((fixtures.length + 2) / 1000));
-    console.log(`whole prefix, dry run: ${s.listCalls} LIST calls, listed ${s.listed} in ${ms} ms (${Math.round((s.listed / ms) * 1000)} objects listed/s)`);
+    console.log(
+      `whole prefix, dry run: ${s.listCalls} LIST calls, listed ${s.listed} in ${ms} ms (${Math.round((s.listed / ms) * 1000)} objects listed/s)`,
+    );
   });
 
   it('enqueues only the objects the ledger does not hold, and dryRun only counts', async () => {
     const queueUrl = await newQueue();
     const expected = [...expectedSelection(fixtures, WINDOW_FROM, WINDOW_TO)];
     const loaded = new Set(expected.filter((_, i) => i % 3 === 0));
-    const deps = collectingDeps({ config: settings({ queueUrl }), s3: aws.s3, sqs: aws.sqs, ledger: setLedger(loaded), logger: quietLogger });
+    const deps = collectingDeps({
+      config: settings({ queueUrl }),
+      s3: aws.s3,
+      sqs: aws.sqs,
+      ledger: setLedger(loaded),
+      logger: quietLogger,
+    });
 
     const dry = (await runBackfill(deps, { from: FROM, to: TO, dryRun: true }, budgetContext())) as BackfillSummary;
-    expect(dry).toMatchObject({ selected: expected.length, alreadyLoaded: loaded.size, enqueued: expected.length - loaded.size, dryRun: true });
+    expect(dry).toMatchObject({
+      selected: expected.length,
+      alreadyLoaded: loaded.size,
+      enqueued: expected.length - loaded.size,
+      dryRun: true,
+    });
     expect(await queuedKeys(queueUrl)).toEqual([]);
 
     const real = (await runBackfill(deps, { from: FROM, to: TO }, budgetContext())) as BackfillSummary;
@@ -161,8 +198,17 @@ describe('backfill listing and selection (5,000 objects, both layouts, 7 days)',
     const shortTo = '2026-11-01T08:00:00Z';
     const forcedExpected = expectedSelection(fixtures, WINDOW_FROM, Date.parse(shortTo) + 6 * HOUR);
     expect([...forcedExpected].filter((k) => loaded.has(k)).length).toBeGreaterThan(0);
-    const forced = (await runBackfill({ ...deps, config: settings({ queueUrl: forcedQueue }) }, { from: FROM, to: shortTo, force: true }, budgetContext())) as BackfillSummary;
-    expect(forced).toMatchObject({ selected: forcedExpected.size, alreadyLoaded: 0, enqueued: forcedExpected.size, force: true });
+    const forced = (await runBackfill(
+      { ...deps, config: settings({ queueUrl: forcedQueue }) },
+      { from: FROM, to: shortTo, force: true },
+      budgetContext(),
+    )) as BackfillSummary;
+    expect(forced).toMatchObject({
+      selected: forcedExpected.size,
+      alreadyLoaded: 0,
+      enqueued: forcedExpected.size,
+      force: true,
+    });
     expect(new Set(await queuedKeys(forcedQueue))).toEqual(forcedExpected);
     const body = (await aws.inspectQueue(forcedQueue))!.messages.ready[0]!.body;
     expect(JSON.parse(body).replay).toEqual({ force: true, id: forced.id });
@@ -170,7 +216,13 @@ describe('backfill listing and selection (5,000 objects, both layouts, 7 days)',
 
   it('stops at maxObjects', async () => {
     const queueUrl = await newQueue();
-    const deps = collectingDeps({ config: settings({ queueUrl }), s3: aws.s3, sqs: aws.sqs, ledger: setLedger(new Set()), logger: quietLogger });
+    const deps = collectingDeps({
+      config: settings({ queueUrl }),
+      s3: aws.s3,
+      sqs: aws.sqs,
+      ledger: setLedger(new Set()),
+      logger: quietLogger,
+    });
     const s = (await runBackfill(deps, { from: FROM, to: TO, maxObjects: 25 }, budgetContext())) as BackfillSummary;
     expect(s).toMatchObject({ selected: 25, enqueued: 25, truncated: true });
     expect(await queuedKeys(queueUrl)).toHaveLength(25);
@@ -180,7 +232,13 @@ describe('backfill listing and selection (5,000 objects, both layouts, 7 days)',
     const queueUrl = await newQueue();
     const expected = expectedSelection(fixtures, WINDOW_FROM, WINDOW_TO);
     // Pages of 100 keys, so invocations hand over both mid-page and between pages of one prefix.
-    const deps = collectingDeps({ config: settings({ queueUrl, pageSize: 100 }), s3: aws.s3, sqs: aws.sqs, ledger: setLedger(new Set()), logger: quietLogger });
+    const deps = collectingDeps({
+      config: settings({ queueUrl, pageSize: 100 }),
+      s3: aws.s3,
+      sqs: aws.sqs,
+      ledger: setLedger(new Set()),
+      logger: quietLogger,
+    });
     // Measure how many time checks one whole run makes, then give each invocation a third of them.
     const probe = budgetContext();
     await runBackfill(deps, { from: FROM, to: TO, dryRun: true }, probe);
@@ -210,7 +268,13 @@ describe('backfill listing and selection (5,000 objects, both layouts, 7 days)',
   it('resumes after the last handled key when S3 refuses a stale continuation token', async () => {
     let queueUrl = '';
     const expected = expectedSelection(fixtures, WINDOW_FROM, WINDOW_TO);
-    const deps = collectingDeps({ config: settings({ queueUrl, pageSize: 100 }), s3: aws.s3, sqs: aws.sqs, ledger: setLedger(new Set()), logger: quietLogger });
+    const deps = collectingDeps({
+      config: settings({ queueUrl, pageSize: 100 }),
+      s3: aws.s3,
+      sqs: aws.sqs,
+      ledger: setLedger(new Set()),
+      logger: quietLogger,
+    });
     // S3 answers an expired or foreign token with InvalidArgument; make it so for 'stale'.
     aws.s3.middlewareStack.add(
       (next) => async (args) => {
@@ -228,7 +292,11 @@ describe('backfill listing and selection (5,000 objects, both layouts, 7 days)',
         deps.continued.length = 0;
         queueUrl = await newQueue();
         deps.config = settings({ queueUrl, pageSize: 100 });
-        const s = (await runBackfill(deps, { from: FROM, to: TO }, budgetContext(checks, 'req-stale'))) as BackfillSummary;
+        const s = (await runBackfill(
+          deps,
+          { from: FROM, to: TO },
+          budgetContext(checks, 'req-stale'),
+        )) as BackfillSummary;
         expect(s.done).toBe(false);
         const state = deps.continued[0]!.continuation as { s3Token?: string; position: number };
         if (state.s3Token && state.position > 0) break;
@@ -249,7 +317,13 @@ describe('backfill listing and selection (5,000 objects, both layouts, 7 days)',
 
   it('a retried invocation resumes from its own cursor and sends the same messages', async () => {
     const queueUrl = await newQueue();
-    const deps = collectingDeps({ config: settings({ queueUrl }), s3: aws.s3, sqs: aws.sqs, ledger: setLedger(new Set()), logger: quietLogger });
+    const deps = collectingDeps({
+      config: settings({ queueUrl }),
+      s3: aws.s3,
+      sqs: aws.sqs,
+      ledger: setLedger(new Set()),
+      logger: quietLogger,
+    });
     await runBackfill(deps, { from: FROM, to: TO }, budgetContext(30, 'req-retry'));
     const continuation = deps.continued[0]!;
     const before = (await aws.inspectQueue(queueUrl))!.messages.ready.length;
@@ -280,7 +354,13 @@ describe('DLQ redrive', () => {
         }),
       );
     }
-    const deps = collectingDeps({ config: settings({ queueUrl, dlqUrl }), s3: aws.s3, sqs: aws.sqs, ledger: setLedger(new Set()), logger: quietLogger });
+    const deps = collectingDeps({
+      config: settings({ queueUrl, dlqUrl }),
+      s3: aws.s3,
+      sqs: aws.sqs,
+      ledger: setLedger(new Set()),
+      logger: quietLogger,
+    });
     const dry = (await runBackfill(deps, { redriveDlq: true, dryRun: true }, budgetContext())) as RedriveSummary;
     expect(dry).toMatchObject({ moved: 0, waiting: 23 });
 
@@ -293,8 +373,16 @@ describe('DLQ redrive', () => {
   });
 
   it('refuses a redrive when no DLQ is configured, naming the field', async () => {
-    const deps = collectingDeps({ config: settings({ queueUrl: await newQueue() }), s3: aws.s3, sqs: aws.sqs, ledger: setLedger(new Set()), logger: quietLogger });
-    await expect(runBackfill(deps, { redriveDlq: true }, budgetContext())).rejects.toThrow(/^redriveDlq: no DLQ is configured/);
+    const deps = collectingDeps({
+      config: settings({ queueUrl: await newQueue() }),
+      s3: aws.s3,
+      sqs: aws.sqs,
+      ledger: setLedger(new Set()),
+      logger: quietLogger,
+    });
+    await expect(runBackfill(deps, { redriveDlq: true }, budgetContext())).rejects.toThrow(
+      /^redriveDlq: no DLQ is configured/,
+    );
   });
 });
 

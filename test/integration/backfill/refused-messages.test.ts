@@ -6,7 +6,12 @@
  * - DLQ redrive: a message the ingest queue refuses (bigger than its MaximumMessageSize) stays in
  *   the DLQ; only the accepted ones are deleted from it.
  */
-import { CreateQueueCommand, SendMessageBatchCommand, SQSClient, type SendMessageBatchCommandInput } from '@aws-sdk/client-sqs';
+import {
+  CreateQueueCommand,
+  SendMessageBatchCommand,
+  SQSClient,
+  type SendMessageBatchCommandInput,
+} from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBackfill, type BackfillSummary } from '../../../functions/backfill/core.ts';
 import type { RedriveSummary } from '../../../functions/backfill/redrive.ts';
@@ -19,7 +24,9 @@ let aws: AwsLocal;
 let queueSeq = 0;
 
 async function newQueue(name: string, attributes: Record<string, string> = {}): Promise<string> {
-  const out = await aws.sqs.send(new CreateQueueCommand({ QueueName: `${name}-${++queueSeq}`, Attributes: attributes }));
+  const out = await aws.sqs.send(
+    new CreateQueueCommand({ QueueName: `${name}-${++queueSeq}`, Attributes: attributes }),
+  );
   return out.QueueUrl!;
 }
 
@@ -40,7 +47,9 @@ function flakySqs(n: number): { sqs: SQSClient; calls: string[][] } {
   sqs.middlewareStack.add(
     (next, context) => async (args) => {
       if (context.commandName !== 'SendMessageBatchCommand') return next(args);
-      const input = args.input as SendMessageBatchCommandInput & { Entries: Array<{ Id: string; MessageBody: string }> };
+      const input = args.input as SendMessageBatchCommandInput & {
+        Entries: Array<{ Id: string; MessageBody: string }>;
+      };
       calls.push(input.Entries.map((e) => e.Id!));
       if (calls.length > n) return next(args);
       const [first, ...rest] = input.Entries;
@@ -55,13 +64,23 @@ function flakySqs(n: number): { sqs: SQSClient; calls: string[][] } {
 describe('backfill when the ingest queue refuses some entries of a batch', () => {
   const fixtures = makeFixtures('logs/', Date.UTC(2026, 10, 1), 1, 12, 11);
   beforeAll(async () => {
-    await putAll(aws, BUCKET, fixtures.map((f) => ({ key: f.key })));
+    await putAll(
+      aws,
+      BUCKET,
+      fixtures.map((f) => ({ key: f.key })),
+    );
   });
 
   it('sends the refused entries again, so every selected object reaches the queue once', async () => {
     const queueUrl = await newQueue('ingest');
     const { sqs, calls } = flakySqs(1);
-    const deps = collectingDeps({ config: settings({ queueUrl }), s3: aws.s3, sqs, ledger: setLedger(new Set()), logger: quietLogger });
+    const deps = collectingDeps({
+      config: settings({ queueUrl }),
+      s3: aws.s3,
+      sqs,
+      ledger: setLedger(new Set()),
+      logger: quietLogger,
+    });
     const s = (await runBackfill(deps, { force: true }, budgetContext())) as BackfillSummary;
     expect(s).toMatchObject({ selected: 12, enqueued: 12 });
     // Ten entries, the one refused entry again, then the last two.
@@ -79,7 +98,13 @@ describe('backfill when the ingest queue refuses some entries of a batch', () =>
   it('fails the invocation, naming the count and SQS code, when an entry is still refused after three attempts', async () => {
     const queueUrl = await newQueue('ingest');
     const { sqs } = flakySqs(Infinity);
-    const deps = collectingDeps({ config: settings({ queueUrl }), s3: aws.s3, sqs, ledger: setLedger(new Set()), logger: quietLogger });
+    const deps = collectingDeps({
+      config: settings({ queueUrl }),
+      s3: aws.s3,
+      sqs,
+      ledger: setLedger(new Set()),
+      logger: quietLogger,
+    });
     await expect(runBackfill(deps, { force: true }, budgetContext())).rejects.toThrow(
       /SendMessageBatch failed for 1 message\(s\) after 3 attempts: InvalidMessageContents/,
     );
@@ -98,7 +123,13 @@ describe('DLQ redrive when the ingest queue refuses a message', () => {
         Entries: [...small, big].map((b, i) => ({ Id: `e${i}`, MessageBody: b })),
       }),
     );
-    const deps = collectingDeps({ config: settings({ queueUrl, dlqUrl }), s3: aws.s3, sqs: aws.sqs, ledger: setLedger(new Set()), logger: quietLogger });
+    const deps = collectingDeps({
+      config: settings({ queueUrl, dlqUrl }),
+      s3: aws.s3,
+      sqs: aws.sqs,
+      ledger: setLedger(new Set()),
+      logger: quietLogger,
+    });
     const s = (await runBackfill(deps, { redriveDlq: true }, budgetContext())) as RedriveSummary;
     expect(s).toMatchObject({ moved: 2, failed: 1, done: true });
     expect((await aws.inspectQueue(queueUrl))!.messages.ready.map((m) => m.body).sort()).toEqual([...small].sort());

@@ -9,11 +9,33 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBackfill, type BackfillSummary } from '../../../functions/backfill/core.ts';
 import { snowflakeLedger } from '../../../functions/backfill/ledger.ts';
 import { executeWith } from '../../../functions/backfill/snowflake.ts';
-import { notificationBody } from '../../../shared/s3/events.ts';
+import { notificationBody } from '../../../local/harness/events.ts';
 import { createConnectionProvider, type ConnectionProvider } from '../../../shared/snowflake/connection.ts';
 import { credentialsProvider } from '../../../shared/snowflake/credentials.ts';
-import { LOG_BUCKET, linesOf, makeHandler, makeRow, query, sqsEvent, startStack, type Stack, type TestHandler } from '../ingest/fixtures.ts';
-import { DAY, HOUR, ROOT_A, ROOT_B, budgetContext, collectingDeps, expectedSelection, putAll, quietLogger, settings, type Fixture } from './fixtures.ts';
+import {
+  LOG_BUCKET,
+  linesOf,
+  makeHandler,
+  makeRow,
+  query,
+  sqsEvent,
+  startStack,
+  type Stack,
+  type TestHandler,
+} from '../ingest/fixtures.ts';
+import {
+  DAY,
+  HOUR,
+  ROOT_A,
+  ROOT_B,
+  budgetContext,
+  collectingDeps,
+  expectedSelection,
+  putAll,
+  quietLogger,
+  settings,
+  type Fixture,
+} from './fixtures.ts';
 
 const LINES_PER_OBJECT = 3;
 const DAY0 = Date.UTC(2026, 10, 1); // 2026-11-01
@@ -37,20 +59,28 @@ function folders(t: number) {
 async function drain(): Promise<number> {
   let handled = 0;
   for (;;) {
-    const r = await stack.aws.sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+    const r = await stack.aws.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+    );
     const messages = r.Messages ?? [];
     if (messages.length === 0) return handled;
     const response = await ingest.handle(sqsEvent(messages.map((m) => m.Body!)));
     expect(response.batchItemFailures).toEqual([]);
     await stack.aws.sqs.send(
-      new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: messages.map((m, i) => ({ Id: `d${i}`, ReceiptHandle: m.ReceiptHandle! })) }),
+      new DeleteMessageBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: messages.map((m, i) => ({ Id: `d${i}`, ReceiptHandle: m.ReceiptHandle! })),
+      }),
     );
     handled += messages.length;
   }
 }
 
 async function rowsPerKey(): Promise<Map<string, number>> {
-  const rows = await query<{ logkey: string; n: unknown }>(stack, 'SELECT logkey, COUNT(*) AS n FROM s3_access_logs GROUP BY logkey');
+  const rows = await query<{ logkey: string; n: unknown }>(
+    stack,
+    'SELECT logkey, COUNT(*) AS n FROM s3_access_logs GROUP BY logkey',
+  );
   return new Map(rows.map((r) => [r.logkey, Number(r.n)]));
 }
 
@@ -74,10 +104,21 @@ beforeAll(async () => {
     const t = DAY0 + i * 3 * HOUR + (i % 5) * 60_000 + 7_000;
     const unique = `${(0xa0000 + i).toString(16).toUpperCase()}0F0F0F0F`;
     if (i % 3 === 0) objects.push({ key: `logs/${stamp(t)}-${unique}`, time: t, wholeDay: false, layout: 'simple' });
-    else if (i % 3 === 1) objects.push({ key: `logs/${ROOT_A}${folders(t)}${stamp(t)}-${unique}`, time: t, wholeDay: false, layout: 'partitioned' });
+    else if (i % 3 === 1)
+      objects.push({
+        key: `logs/${ROOT_A}${folders(t)}${stamp(t)}-${unique}`,
+        time: t,
+        wholeDay: false,
+        layout: 'partitioned',
+      });
     else {
       const day = Math.floor(t / DAY) * DAY;
-      objects.push({ key: `logs/${ROOT_B}${folders(day)}${stamp(day)}-${unique}`, time: day, wholeDay: true, layout: 'partitioned' });
+      objects.push({
+        key: `logs/${ROOT_B}${folders(day)}${stamp(day)}-${unique}`,
+        time: day,
+        wholeDay: true,
+        layout: 'partitioned',
+      });
     }
   }
   await putAll(
@@ -105,12 +146,19 @@ describe('replay with the real ledger and ingest handler', () => {
     // A partial load: every other selected object (and one outside the range) arrive the normal way.
     const preloaded = [...expected].filter((_, i) => i % 2 === 0);
     const outside = objects.find((o) => !expected.has(o.key))!;
-    const first = await ingest.handle(sqsEvent([...preloaded, outside.key].map((key) => notificationBody([{ bucket: LOG_BUCKET, key }]))));
+    const first = await ingest.handle(
+      sqsEvent([...preloaded, outside.key].map((key) => notificationBody([{ bucket: LOG_BUCKET, key }]))),
+    );
     expect(first.batchItemFailures).toEqual([]);
 
     const deps = backfillDeps();
     const summary = (await runBackfill(deps, { from, to }, budgetContext(Infinity, 'e2e-1'))) as BackfillSummary;
-    expect(summary).toMatchObject({ selected: expected.size, alreadyLoaded: preloaded.length, enqueued: expected.size - preloaded.length, done: true });
+    expect(summary).toMatchObject({
+      selected: expected.size,
+      alreadyLoaded: preloaded.length,
+      enqueued: expected.size - preloaded.length,
+      done: true,
+    });
 
     // The same invocation retried (Lambda async retry: same request id) before the queue drained:
     // the duplicate messages carry the same replay id and the ledger absorbs them.
@@ -123,12 +171,19 @@ describe('replay with the real ledger and ingest handler', () => {
     for (const key of expected) expect(perKey.get(key), key).toBe(LINES_PER_OBJECT);
     expect(perKey.get(outside.key)).toBe(LINES_PER_OBJECT);
     expect(perKey.size).toBe(expected.size + 1);
-    const ledger = await query<{ n: unknown; c: unknown }>(stack, 'SELECT COUNT(*) AS n, COUNT(DISTINCT logkey) AS c FROM s3_access_logs_loads');
+    const ledger = await query<{ n: unknown; c: unknown }>(
+      stack,
+      'SELECT COUNT(*) AS n, COUNT(DISTINCT logkey) AS c FROM s3_access_logs_loads',
+    );
     expect(Number(ledger[0]!.n)).toBe(expected.size + 1);
     expect(Number(ledger[0]!.c)).toBe(expected.size + 1);
 
     // Nothing is missing any more.
-    const again = (await runBackfill(backfillDeps(), { from, to }, budgetContext(Infinity, 'e2e-2'))) as BackfillSummary;
+    const again = (await runBackfill(
+      backfillDeps(),
+      { from, to },
+      budgetContext(Infinity, 'e2e-2'),
+    )) as BackfillSummary;
     expect(again).toMatchObject({ selected: expected.size, alreadyLoaded: expected.size, enqueued: 0 });
   });
 
@@ -137,8 +192,17 @@ describe('replay with the real ledger and ingest handler', () => {
     const dayTo = '2026-11-03T00:00:00Z';
     const forcedKeys = expectedSelection(objects, Date.parse(dayFrom) - HOUR, Date.parse(dayTo) + 6 * HOUR);
     const before = await rowsPerKey();
-    const forced = (await runBackfill(backfillDeps(), { from: dayFrom, to: dayTo, force: true }, budgetContext(Infinity, 'e2e-force'))) as BackfillSummary;
-    expect(forced).toMatchObject({ selected: forcedKeys.size, enqueued: forcedKeys.size, alreadyLoaded: 0, force: true });
+    const forced = (await runBackfill(
+      backfillDeps(),
+      { from: dayFrom, to: dayTo, force: true },
+      budgetContext(Infinity, 'e2e-force'),
+    )) as BackfillSummary;
+    expect(forced).toMatchObject({
+      selected: forcedKeys.size,
+      enqueued: forcedKeys.size,
+      alreadyLoaded: 0,
+      force: true,
+    });
     // Some of them were already loaded, some were not: both paths of a forced load run.
     expect([...forcedKeys].some((k) => before.has(k))).toBe(true);
     expect([...forcedKeys].some((k) => !before.has(k))).toBe(true);

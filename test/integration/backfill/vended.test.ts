@@ -8,7 +8,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBackfill, type BackfillSummary } from '../../../functions/backfill/core.ts';
 import { startAwsLocal, type AwsLocal } from '../../../local/aws.ts';
 import { parseMessageBody } from '../../../shared/s3/events.ts';
-import { HOUR, budgetContext, collectingDeps, putAll, quietLogger, recordListCalls, setLedger, settings } from './fixtures.ts';
+import {
+  HOUR,
+  budgetContext,
+  collectingDeps,
+  putAll,
+  quietLogger,
+  recordListCalls,
+  setLedger,
+  settings,
+} from './fixtures.ts';
 
 const BUCKET = 'log-bucket';
 const PLAIN = 'logs/AWSLogs/111122223333/S3ServerAccessLogs/us-east-1/';
@@ -32,7 +41,11 @@ let aws: AwsLocal;
 let listRecord: { prefixes: string[] };
 beforeAll(async () => {
   aws = await startAwsLocal();
-  await putAll(aws, BUCKET, keys().map((k) => ({ key: k.key })));
+  await putAll(
+    aws,
+    BUCKET,
+    keys().map((k) => ({ key: k.key })),
+  );
   listRecord = recordListCalls(aws.s3);
 }, 60_000);
 afterAll(async () => {
@@ -42,19 +55,31 @@ afterAll(async () => {
 describe('backfill with vended-delivery keys', () => {
   it('selects the objects whose hour overlaps the padded range, in both folder styles, listing only the needed days', async () => {
     const { QueueUrl } = await aws.sqs.send(new CreateQueueCommand({ QueueName: 'ingest-vended' }));
-    const deps = collectingDeps({ config: settings({ queueUrl: QueueUrl! }), s3: aws.s3, sqs: aws.sqs, ledger: setLedger(new Set()), logger: quietLogger });
+    const deps = collectingDeps({
+      config: settings({ queueUrl: QueueUrl! }),
+      s3: aws.s3,
+      sqs: aws.sqs,
+      ledger: setLedger(new Set()),
+      logger: quietLogger,
+    });
     listRecord.prefixes.length = 0;
-    const summary = (await runBackfill(deps, { from: '2026-11-01T05:00:00Z', to: '2026-11-02T20:00:00Z' }, budgetContext())) as BackfillSummary;
+    const summary = (await runBackfill(
+      deps,
+      { from: '2026-11-01T05:00:00Z', to: '2026-11-02T20:00:00Z' },
+      budgetContext(),
+    )) as BackfillSummary;
 
     // Padded window (1 h before, 6 h after): [04:00 Nov 1, 02:00 Nov 3). An hour folder overlaps it when H+1h > from and H < to.
     const from = Date.UTC(2026, 10, 1, 4);
     const to = Date.UTC(2026, 10, 3, 2);
     const expected = keys()
-      .filter((k) => (k.key.startsWith('logs/2026') ? k.time >= from && k.time < to : k.time + HOUR > from && k.time < to))
+      .filter((k) =>
+        k.key.startsWith('logs/2026') ? k.time >= from && k.time < to : k.time + HOUR > from && k.time < to,
+      )
       .map((k) => k.key)
       .sort();
-    const sent = (await aws.inspectQueue(QueueUrl!))!
-      .messages.ready.map((m) => {
+    const sent = (await aws.inspectQueue(QueueUrl!))!.messages.ready
+      .map((m) => {
         const parsed = parseMessageBody(m.body);
         if (parsed.kind !== 'objects') throw new Error(m.body);
         return parsed.objects[0]!.key;
@@ -63,7 +88,12 @@ describe('backfill with vended-delivery keys', () => {
     expect(sent).toEqual(expected);
     expect(sent.filter((k) => k.startsWith(PLAIN)).length).toBeGreaterThan(0);
     expect(sent.filter((k) => k.startsWith(HIVE)).length).toBe(sent.filter((k) => k.startsWith(PLAIN)).length);
-    expect(summary).toMatchObject({ selected: expected.length, enqueued: expected.length, partitionRoots: 2, done: true });
+    expect(summary).toMatchObject({
+      selected: expected.length,
+      enqueued: expected.length,
+      partitionRoots: 2,
+      done: true,
+    });
 
     const days = ['01', '02', '03'];
     const dataPrefixes = [
@@ -74,6 +104,8 @@ describe('backfill with vended-delivery keys', () => {
     const listed = [...listRecord.prefixes].filter((p) => dataPrefixes.includes(p));
     expect(listed.sort()).toEqual(dataPrefixes.sort());
     // Everything else was discovery: folders above the year folders, never a day outside the range.
-    expect(listRecord.prefixes.filter((p) => /\/(20\d\d|year=20\d\d)\//.test(p) && !dataPrefixes.includes(p))).toEqual([]);
+    expect(listRecord.prefixes.filter((p) => /\/(20\d\d|year=20\d\d)\//.test(p) && !dataPrefixes.includes(p))).toEqual(
+      [],
+    );
   });
 });

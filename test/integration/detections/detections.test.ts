@@ -47,7 +47,14 @@ afterAll(async () => {
 
 const objectsOf = (bucket: string) => generateSample().objects.filter((o) => o.sourceBucket === bucket).length;
 
-type Finding = { PRINCIPAL: string | null; SOURCE_IP: string | null; BUCKET: string; REQUESTS: number; BYTES_OUT: number; EVIDENCE: string };
+type Finding = {
+  PRINCIPAL: string | null;
+  SOURCE_IP: string | null;
+  BUCKET: string;
+  REQUESTS: number;
+  BYTES_OUT: number;
+  EVIDENCE: string;
+};
 
 async function run(name: string, params: Record<string, string> = {}, w: Window = window): Promise<Finding[]> {
   const d = detections.find((x) => x.name === name);
@@ -56,8 +63,14 @@ async function run(name: string, params: Record<string, string> = {}, w: Window 
   return result!.rows as unknown as Finding[];
 }
 
-const key = (f: { principal?: string | null; PRINCIPAL?: string | null; ip?: string | null; SOURCE_IP?: string | null; bucket?: string; BUCKET?: string }) =>
-  `${f.principal ?? f.PRINCIPAL ?? '-'} ${f.ip ?? f.SOURCE_IP ?? '-'} ${f.bucket ?? f.BUCKET}`;
+const key = (f: {
+  principal?: string | null;
+  PRINCIPAL?: string | null;
+  ip?: string | null;
+  SOURCE_IP?: string | null;
+  bucket?: string;
+  BUCKET?: string;
+}) => `${f.principal ?? f.PRINCIPAL ?? '-'} ${f.ip ?? f.SOURCE_IP ?? '-'} ${f.bucket ?? f.BUCKET}`;
 
 describe('detections on the sample', () => {
   it('every detection file has a planted incident, and every planted incident a detection', () => {
@@ -90,7 +103,11 @@ describe('detections on the sample', () => {
 
   it('a window without the incident day finds nothing', async () => {
     const early = { since: new Date('2026-11-17T00:00:00Z'), until: new Date('2026-11-18T00:00:00Z') };
-    const results = await runDetections(conn, detections.filter((d) => d.name !== 'logs-stopped'), early);
+    const results = await runDetections(
+      conn,
+      detections.filter((d) => d.name !== 'logs-stopped'),
+      early,
+    );
     expect(results.flatMap((r) => r.rows.map((row) => `${r.detection.name}: ${key(row as Finding)}`))).toEqual([]);
   });
 });
@@ -116,7 +133,9 @@ describe('parameters change the result as documented', () => {
   it('bulk-deletion: min_deletes above the incident silences it; a low multiplier exposes the daily ETL clean-up', async () => {
     expect(await run('bulk-deletion', { min_deletes: String(incident.deletedKeys.length + 1) })).toEqual([]);
     const low = await run('bulk-deletion', { multiplier: '0.1' });
-    expect(low.map((r) => r.PRINCIPAL)).toContain('arn:aws:sts::111122223333:assumed-role/etl-runner/i-0a1b2c3d4e5f60718');
+    expect(low.map((r) => r.PRINCIPAL)).toContain(
+      'arn:aws:sts::111122223333:assumed-role/etl-runner/i-0a1b2c3d4e5f60718',
+    );
   });
 
   it('the change detections: the principal allow-list silences them', async () => {
@@ -135,7 +154,9 @@ describe('parameters change the result as documented', () => {
   it('denied-burst-enumeration: with one distinct key and any error ratio the retry loop fires; min_errors above 90 silences the scanner', async () => {
     expect(await run('denied-burst-enumeration', { min_distinct_keys: '1' })).toHaveLength(1);
     const loose = await run('denied-burst-enumeration', { min_distinct_keys: '1', min_error_ratio: '0' });
-    expect(loose.map(key)).toContain('arn:aws:sts::111122223333:assumed-role/etl-runner/i-0a1b2c3d4e5f60718 10.0.12.7 acme-corp-data');
+    expect(loose.map(key)).toContain(
+      'arn:aws:sts::111122223333:assumed-role/etl-runner/i-0a1b2c3d4e5f60718 10.0.12.7 acme-corp-data',
+    );
     expect(await run('denied-burst-enumeration', { min_errors: '91' })).toEqual([]);
   });
 
@@ -146,9 +167,9 @@ describe('parameters change the result as documented', () => {
 
   it('sigv2-or-presigned: bucket_regex limits it to the buckets named', async () => {
     expect(await run('sigv2-or-presigned', { bucket_regex: 'acme-website' })).toEqual([]);
-    expect((await run('sigv2-or-presigned', { allowed_principal_regex: '.*legacy-reporting' })).map((r) => r.PRINCIPAL)).toEqual([
-      'arn:aws:iam::111122223333:user/asmith',
-    ]);
+    expect(
+      (await run('sigv2-or-presigned', { allowed_principal_regex: '.*legacy-reporting' })).map((r) => r.PRINCIPAL),
+    ).toEqual(['arn:aws:iam::111122223333:user/asmith']);
   });
 
   it('cross-account-read: the allow-list silences the unknown account; without a baseline the partner fires', async () => {
@@ -158,7 +179,10 @@ describe('parameters change the result as documented', () => {
   });
 
   it('logs-stopped: a small gap factor flags the once-a-day archive bucket; a long minimum silence silences the backups', async () => {
-    expect((await run('logs-stopped', { gap_factor: '0.2' })).map((r) => r.BUCKET).sort()).toEqual(['acme-archive', 'acme-backups']);
+    expect((await run('logs-stopped', { gap_factor: '0.2' })).map((r) => r.BUCKET).sort()).toEqual([
+      'acme-archive',
+      'acme-backups',
+    ]);
     expect(await run('logs-stopped', { min_silence_hours: '24' })).toEqual([]);
   });
 });
@@ -170,7 +194,15 @@ describe('s3-access-logs detect --local', () => {
     process.stdout.write = ((s: string) => (chunks.push(String(s)), true)) as typeof process.stdout.write;
     let code;
     try {
-      code = await main(['detect', '--local', '--data-dir', dataDir, '--only', 'mass-download,bulk-deletion', '--json']);
+      code = await main([
+        'detect',
+        '--local',
+        '--data-dir',
+        dataDir,
+        '--only',
+        'mass-download,bulk-deletion',
+        '--json',
+      ]);
     } finally {
       process.stdout.write = write;
     }
@@ -189,7 +221,6 @@ describe('s3-access-logs detect --local', () => {
   });
 });
 
-
 describe('the optional schedule (sql/detections/schedule/)', () => {
   it('the committed task is the one generated from the detection files (npm run detections:schedule)', () => {
     const committed = readFileSync(path.join(REPO_ROOT, 'sql', 'detections', 'schedule', '02-task.sql'), 'utf8');
@@ -202,8 +233,13 @@ describe('the optional schedule (sql/detections/schedule/)', () => {
     const merge = findingsMergeSql(detections, lit(window.since), lit(window.until));
     await execute(conn, merge);
     await execute(conn, merge);
-    const rows = await execute<Record<string, unknown>>(conn, 'SELECT detection, principal, source_ip, bucket, requests FROM s3_access_logs_findings');
+    const rows = await execute<Record<string, unknown>>(
+      conn,
+      'SELECT detection, principal, source_ip, bucket, requests FROM s3_access_logs_findings',
+    );
     expect(rows).toHaveLength(truth.planted.length);
-    expect(rows.map((r) => `${String(r.DETECTION)} ${key(r as Finding)}`).sort()).toEqual(truth.planted.map((p) => `${p.detection} ${key(p)}`).sort());
+    expect(rows.map((r) => `${String(r.DETECTION)} ${key(r as Finding)}`).sort()).toEqual(
+      truth.planted.map((p) => `${p.detection} ${key(p)}`).sort(),
+    );
   });
 });

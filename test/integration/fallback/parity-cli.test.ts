@@ -36,8 +36,12 @@ async function cliInProcess(args: string[]): Promise<{ code: number; stdout: str
   let stderr = '';
   const out = process.stdout.write.bind(process.stdout);
   const err = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((chunk: string | Uint8Array) => ((stdout += String(chunk)), true)) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string | Uint8Array) => ((stderr += String(chunk)), true)) as typeof process.stderr.write;
+  process.stdout.write = ((chunk: string | Uint8Array) => (
+    (stdout += String(chunk)), true
+  )) as typeof process.stdout.write;
+  process.stderr.write = ((chunk: string | Uint8Array) => (
+    (stderr += String(chunk)), true
+  )) as typeof process.stderr.write;
   try {
     const code = await main(args);
     return { code, stdout, stderr };
@@ -49,15 +53,22 @@ async function cliInProcess(args: string[]): Promise<{ code: number; stdout: str
 
 let dir: string;
 let stack: Stack;
-const sql = async (text: string, binds: Array<string | number> = []) => execute(await stack.connections.get(), text, binds);
+const sql = async (text: string, binds: Array<string | number> = []) =>
+  execute(await stack.connections.get(), text, binds);
 const KEY_A = 'logs/2026/11/26/a.log';
 
 beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'parity-cli-'));
   const logs = path.join(dir, 'logs', '2026', '11', '26');
   mkdirSync(logs, { recursive: true });
-  writeFileSync(path.join(logs, 'a.log'), [...linesOf(Array.from({ length: 30 }, (_, i) => makeRow(i))), 'a line nobody can parse'].join('\n') + '\n');
-  writeFileSync(path.join(logs, 'b.log'), linesOf(Array.from({ length: 12 }, (_, i) => makeRow(50 + i))).join('\n') + '\n');
+  writeFileSync(
+    path.join(logs, 'a.log'),
+    `${[...linesOf(Array.from({ length: 30 }, (_, i) => makeRow(i))), 'a line nobody can parse'].join('\n')}\n`,
+  );
+  writeFileSync(
+    path.join(logs, 'b.log'),
+    `${linesOf(Array.from({ length: 12 }, (_, i) => makeRow(50 + i))).join('\n')}\n`,
+  );
   stack = await startStack({ awsPort: 0, snowflakePort: 0, dataDir: path.join(dir, 'data'), logLevel: 'SILENT' });
   const summary = await stack.load({ kind: 'dir', dir: path.join(dir, 'logs') });
   expect(summary).toBeTruthy();

@@ -36,17 +36,28 @@ describe('LOAD_MODE=raw with vended JSON and Parquet objects', () => {
   it.each([
     ['json', toNdjson(object)],
     ['parquet', toParquet(object)],
-  ])('%s: stages text lines the UDTF parses into the same rows (seconds), and the unmappable record as its JSON', async (format, body) => {
-    const o = await putLog(stack, `logs/fallback/vended.${format}`, body);
-    expect((await makeHandler(stack, { loadMode: 'raw' }).handle(eventFor([o]))).batchItemFailures).toEqual([]);
-    const staged = await query<{ logline: unknown; raw: string }>(stack, 'SELECT logline, raw FROM s3_access_logs_staging WHERE logkey = ? ORDER BY logline', [o.key]);
-    expect(staged.map((s) => s.raw).slice(0, rows.length)).toEqual(rows.map(formatLine));
-    expect(staged).toHaveLength(rows.length + 1);
-    expect(staged[rows.length]!.raw).not.toBe(formatLine(rows[0]!));
+  ])(
+    '%s: stages text lines the UDTF parses into the same rows (seconds), and the unmappable record as its JSON',
+    async (format, body) => {
+      const o = await putLog(stack, `logs/fallback/vended.${format}`, body);
+      expect((await makeHandler(stack, { loadMode: 'raw' }).handle(eventFor([o]))).batchItemFailures).toEqual([]);
+      const staged = await query<{ logline: unknown; raw: string }>(
+        stack,
+        'SELECT logline, raw FROM s3_access_logs_staging WHERE logkey = ? ORDER BY logline',
+        [o.key],
+      );
+      expect(staged.map((s) => s.raw).slice(0, rows.length)).toEqual(rows.map(formatLine));
+      expect(staged).toHaveLength(rows.length + 1);
+      expect(staged[rows.length]!.raw).not.toBe(formatLine(rows[0]!));
 
-    const udtf = await runUdtf(python, staged.map((s) => s.raw));
-    const results = udtf.map((r) => udtfTupleToResult(r[0]!));
-    expect(results.slice(0, rows.length)).toEqual(rows.map((row) => ({ ok: true, row })));
-    expect(results[rows.length]!.ok).toBe(false);
-  }, 60_000);
+      const udtf = await runUdtf(
+        python,
+        staged.map((s) => s.raw),
+      );
+      const results = udtf.map((r) => udtfTupleToResult(r[0]!));
+      expect(results.slice(0, rows.length)).toEqual(rows.map((row) => ({ ok: true, row })));
+      expect(results[rows.length]!.ok).toBe(false);
+    },
+    60_000,
+  );
 });

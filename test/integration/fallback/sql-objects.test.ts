@@ -16,8 +16,13 @@ import { REPO_ROOT, extractUdtfPython } from '../../../cli/parity.ts';
 
 const FALLBACK = path.join(REPO_ROOT, 'sql', 'fallback');
 /** What `setup-snowflake --fallback` applies (sql/fallback/*.sql), then the hand-run Snowpipe files. */
-const applied = readdirSync(FALLBACK).filter((f) => f.endsWith('.sql')).sort();
-const snowpipe = readdirSync(path.join(FALLBACK, 'snowpipe')).filter((f) => f.endsWith('.sql')).sort().map((f) => `snowpipe/${f}`);
+const applied = readdirSync(FALLBACK)
+  .filter((f) => f.endsWith('.sql'))
+  .sort();
+const snowpipe = readdirSync(path.join(FALLBACK, 'snowpipe'))
+  .filter((f) => f.endsWith('.sql'))
+  .sort()
+  .map((f) => `snowpipe/${f}`);
 const files = [...applied, ...snowpipe];
 const read = (p: string) => readFileSync(path.join(REPO_ROOT, p), 'utf8');
 
@@ -80,7 +85,9 @@ const firstWords = (items: string[]) => items.map((i) => i.split(' ')[0]!.toLowe
 
 /** Column names of `CREATE TABLE … <table> (…)` in a sql/0x file. */
 function ddlColumns(table: string): string[] {
-  const file = readdirSync(path.join(REPO_ROOT, 'sql')).find((f) => /^0[1-9]-.*\.sql$/.test(f) && read(`sql/${f}`).match(new RegExp(`CREATE TABLE IF NOT EXISTS ${table} \\(`)));
+  const file = readdirSync(path.join(REPO_ROOT, 'sql')).find(
+    (f) => /^0[1-9]-.*\.sql$/.test(f) && read(`sql/${f}`).match(new RegExp(`CREATE TABLE IF NOT EXISTS ${table} \\(`)),
+  );
   if (!file) throw new Error(`no DDL for ${table} in sql/0x-*.sql`);
   const stmt = statements(`sql/${file}`).find((s) => new RegExp(`CREATE TABLE IF NOT EXISTS ${table} \\(`).test(s))!;
   return firstWords(listAt(stmt, stmt.indexOf('(')));
@@ -88,7 +95,9 @@ function ddlColumns(table: string): string[] {
 
 const all = Object.fromEntries(files.map((f) => [f, statements(`sql/fallback/${f}`)]));
 const find = (re: RegExp) => {
-  const hits = Object.values(all).flat().filter((s) => re.test(s));
+  const hits = Object.values(all)
+    .flat()
+    .filter((s) => re.test(s));
   expect(hits, `exactly one statement matching ${re}`).toHaveLength(1);
   return hits[0]!;
 };
@@ -109,10 +118,14 @@ describe('sql/fallback files', () => {
   });
 
   it('are idempotent: IF NOT EXISTS for stateful objects, OR REPLACE only where replacing loses nothing', () => {
-    for (const s of Object.values(all).flat().filter((x) => x.startsWith('CREATE '))) {
+    for (const s of Object.values(all)
+      .flat()
+      .filter((x) => x.startsWith('CREATE '))) {
       const head = norm(s).slice(0, 80);
       if (/^CREATE OR REPLACE (FUNCTION|TASK) /.test(head)) continue; // stateless / created suspended
-      expect(head).toMatch(/^CREATE (TRANSIENT TABLE|STORAGE INTEGRATION|FILE FORMAT|STAGE|STREAM|PIPE) IF NOT EXISTS /);
+      expect(head).toMatch(
+        /^CREATE (TRANSIENT TABLE|STORAGE INTEGRATION|FILE FORMAT|STAGE|STREAM|PIPE) IF NOT EXISTS /,
+      );
     }
   });
 
@@ -126,7 +139,9 @@ describe('sql/fallback files', () => {
     expect(code).not.toMatch(/EXECUTE\s+TASK/i);
     // Created suspended (Snowflake's default), on the quickstart's schedule, only when there is data.
     const task = norm(find(/^CREATE OR REPLACE TASK /));
-    expect(task).toMatch(/^CREATE OR REPLACE TASK s3_access_logs_transformation WAREHOUSE = S3_ACCESS_LOGS_WH SCHEDULE = '10 MINUTE' /);
+    expect(task).toMatch(
+      /^CREATE OR REPLACE TASK s3_access_logs_transformation WAREHOUSE = S3_ACCESS_LOGS_WH SCHEDULE = '10 MINUTE' /,
+    );
     expect(task).toContain("WHEN SYSTEM$STREAM_HAS_DATA('s3_access_logs_stream') AS EXECUTE IMMEDIATE $$");
   });
 
@@ -146,7 +161,9 @@ describe('sql/fallback files', () => {
   });
 
   it('stream: a standard stream on the staging table (deletes of a forced replay net out); the task reads its inserts', () => {
-    expect(norm(find(/^CREATE STREAM /))).toMatch(/^CREATE STREAM IF NOT EXISTS s3_access_logs_stream ON TABLE s3_access_logs_staging COMMENT = /);
+    expect(norm(find(/^CREATE STREAM /))).toMatch(
+      /^CREATE STREAM IF NOT EXISTS s3_access_logs_stream ON TABLE s3_access_logs_staging COMMENT = /,
+    );
     expect(norm(find(/^CREATE OR REPLACE TASK /))).toContain(
       "FROM s3_access_logs_stream WHERE METADATA$ACTION = 'INSERT' QUALIFY ROW_NUMBER() OVER (PARTITION BY logbucket, logkey, logline ORDER BY loadedat DESC) = 1;",
     );
@@ -158,13 +175,14 @@ describe('sql/fallback files', () => {
     expect(firstWords(returns)).toEqual([...COLUMNS, 'reject_reason']);
     expect(firstWords(returns).slice(0, 28)).toEqual(ddlColumns('s3_access_logs').slice(0, 28));
     const types = Object.fromEntries(returns.map((r) => r.split(' ')).map(([n, ...t]) => [n, t.join(' ')]));
-    for (const c of ['httpstatus', 'bytessent', 'objectsize', 'totaltime', 'turnaroundtime']) expect(types[c]).toBe('NUMBER(38, 0)');
+    for (const c of ['httpstatus', 'bytessent', 'objectsize', 'totaltime', 'turnaroundtime'])
+      expect(types[c]).toBe('NUMBER(38, 0)');
     expect(types.aclrequired).toBe('BOOLEAN');
     expect(norm(fn)).toMatch(/LANGUAGE PYTHON RUNTIME_VERSION = '3\.11' HANDLER = 'S3AccessLogParser' /);
     expect(extractUdtfPython(fn)).toMatch(/^class S3AccessLogParser:$/m);
   });
 
-  it('task: claims through the ledger as mode task, inserts typed rows and rejects with the tables\' column lists', () => {
+  it("task: claims through the ledger as mode task, inserts typed rows and rejects with the tables' column lists", () => {
     const task = find(/^CREATE OR REPLACE TASK /);
     const body = task.slice(task.indexOf('$$'));
     expect(body).toMatch(/BEGIN TRANSACTION;[\s\S]*COMMIT;[\s\S]*EXCEPTION\s+WHEN OTHER THEN\s+ROLLBACK;\s+RAISE;/);
@@ -173,7 +191,9 @@ describe('sql/fallback files', () => {
     const merge = body.indexOf('MERGE INTO s3_access_logs_loads');
     expect(merge).toBeGreaterThan(body.indexOf('FROM s3_access_logs_stream'));
     expect(merge).toBeLessThan(body.indexOf('INSERT INTO s3_access_logs ('));
-    expect(body.slice(merge, body.indexOf(';', merge))).toMatch(/WHEN MATCHED AND t\.mode = 'raw' THEN UPDATE SET\s+mode = 'task', claimid = :claim_id/);
+    expect(body.slice(merge, body.indexOf(';', merge))).toMatch(
+      /WHEN MATCHED AND t\.mode = 'raw' THEN UPDATE SET\s+mode = 'task', claimid = :claim_id/,
+    );
     const ledgerInsert = firstWords(listAt(body, body.indexOf('(', body.indexOf('WHEN NOT MATCHED THEN INSERT'))));
     expect(ledgerInsert).toEqual(ddlColumns('s3_access_logs_loads'));
     const ledgerValues = listAt(body, body.indexOf('(', body.indexOf('VALUES', merge)));
@@ -190,30 +210,42 @@ describe('sql/fallback files', () => {
     const exprs = listAt(`(${selectText.replace(/^SELECT/, '').replace(/--[^\n]*/g, '')})`, 0);
     expect(exprs).toHaveLength(target.length);
     expect(exprs[COLUMNS.indexOf('requestdatetime')]).toMatch(/^TO_TIMESTAMP_TZ\(/);
-    for (const [i, c] of COLUMNS.entries()) if (c !== 'requestdatetime') expect(exprs[i]).toMatch(new RegExp(`^CAST\\(${c} AS (VARCHAR|NUMBER\\(38,0\\)|BOOLEAN)\\)$`));
+    for (const [i, c] of COLUMNS.entries())
+      if (c !== 'requestdatetime')
+        expect(exprs[i]).toMatch(new RegExp(`^CAST\\(${c} AS (VARCHAR|NUMBER\\(38,0\\)|BOOLEAN)\\)$`));
     expect(body.slice(ins, body.indexOf(';', ins))).toMatch(/WHERE reject_reason IS NULL$/);
 
     // Rejects: every unparseable line, with its reason and raw line.
     const rej = body.indexOf('INSERT INTO s3_access_logs_rejects (');
     expect(firstWords(listAt(body, body.indexOf('(', rej)))).toEqual(ddlColumns('s3_access_logs_rejects'));
-    expect(body.slice(rej, body.indexOf(';', rej))).toMatch(/reject_reason, raw, :run_at\s+FROM s3_access_logs_task_parsed\s+WHERE reject_reason IS NOT NULL$/);
+    expect(body.slice(rej, body.indexOf(';', rej))).toMatch(
+      /reject_reason, raw, :run_at\s+FROM s3_access_logs_task_parsed\s+WHERE reject_reason IS NOT NULL$/,
+    );
 
     // The UDTF runs over the claimed objects' lines only, the latest staged copy of each line.
-    expect(body).toMatch(/WHERE l\.claimid = :claim_id\s+QUALIFY ROW_NUMBER\(\) OVER \(PARTITION BY b\.logbucket, b\.logkey, b\.logline ORDER BY b\.loadedat DESC\) = 1\s+\) c,\s+TABLE\(parse_s3_access_logs\(c\.raw\)\) p;/);
+    expect(body).toMatch(
+      /WHERE l\.claimid = :claim_id\s+QUALIFY ROW_NUMBER\(\) OVER \(PARTITION BY b\.logbucket, b\.logkey, b\.logline ORDER BY b\.loadedat DESC\) = 1\s+\) c,\s+TABLE\(parse_s3_access_logs\(c\.raw\)\) p;/,
+    );
   });
 
-  it('task: a run\'s work is bounded; the stream goes to the backlog in its own transaction, a bounded share is transformed', () => {
+  it("task: a run's work is bounded; the stream goes to the backlog in its own transaction, a bounded share is transformed", () => {
     const task = find(/^CREATE OR REPLACE TASK /);
     const body = norm(task.slice(task.indexOf('$$')).replace(/--[^\n]*/g, ''));
     // 1. The stream (always consumed whole) is copied to the backlog and committed on its own.
-    expect(body).toMatch(/^\$\$ DECLARE .* max_lines INTEGER DEFAULT 2000000; .* BEGIN BEGIN TRANSACTION; INSERT INTO s3_access_logs_task_batch \(logbucket, logkey, logline, raw, loadedat\) SELECT logbucket, logkey, logline, raw, loadedat FROM s3_access_logs_stream .*? staged := SQLROWCOUNT; COMMIT; BEGIN TRANSACTION; /);
+    expect(body).toMatch(
+      /^\$\$ DECLARE .* max_lines INTEGER DEFAULT 2000000; .* BEGIN BEGIN TRANSACTION; INSERT INTO s3_access_logs_task_batch \(logbucket, logkey, logline, raw, loadedat\) SELECT logbucket, logkey, logline, raw, loadedat FROM s3_access_logs_stream .*? staged := SQLROWCOUNT; COMMIT; BEGIN TRANSACTION; /,
+    );
     // 2. The share: whole objects, oldest first, until max_lines; the first object always.
-    expect(body).toContain('SUM(COUNT(*)) OVER (ORDER BY MIN(loadedat), logbucket, logkey ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS upto');
+    expect(body).toContain(
+      'SUM(COUNT(*)) OVER (ORDER BY MIN(loadedat), logbucket, logkey ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS upto',
+    );
     expect(body).toContain('WHERE upto - lines < :max_lines;');
     // Only the share is claimed, and it leaves the backlog in the same transaction as its rows.
     expect(body).toContain('MERGE INTO s3_access_logs_loads t USING s3_access_logs_task_run s ON');
     const second = body.slice(body.indexOf('COMMIT; BEGIN TRANSACTION;'));
-    expect(second.indexOf('DELETE FROM s3_access_logs_task_batch USING s3_access_logs_task_run r')).toBeGreaterThan(second.indexOf('INSERT INTO s3_access_logs_rejects'));
+    expect(second.indexOf('DELETE FROM s3_access_logs_task_batch USING s3_access_logs_task_run r')).toBeGreaterThan(
+      second.indexOf('INSERT INTO s3_access_logs_rejects'),
+    );
     expect(second.indexOf('DELETE FROM s3_access_logs_task_batch USING')).toBeLessThan(second.lastIndexOf('COMMIT;'));
     // No statement empties the backlog wholesale any more (that lost every line beyond one run).
     expect(body).not.toMatch(/DELETE FROM s3_access_logs_task_batch;/);
@@ -225,7 +257,10 @@ describe('fallback and parity instructions', () => {
   const parity = read('sql/checks/parity.sql');
 
   it('never tell to notify Snowpipe next to the Lambda on the same prefix (S3 refuses overlapping rules); parity uses REFRESH', () => {
-    for (const [name, text] of [['README', readme], ['parity.sql', parity]] as const) {
+    for (const [name, text] of [
+      ['README', readme],
+      ['parity.sql', parity],
+    ] as const) {
       expect(text, name).not.toMatch(/alongside the Lambda|next to the Lambda \(pipe on/);
       expect(text, name).toMatch(/REFRESH PREFIX = '\d{4}-\d{2}-\d{2}'/);
       expect(text, name).toMatch(/no S3\s+notification pointing at the pipe|NO S3 notification pointing at the pipe/i);
@@ -235,14 +270,20 @@ describe('fallback and parity instructions', () => {
 
   it('resume a stale pipe (paused > 14 days, the usual case) with SYSTEM$PIPE_FORCE_RESUME and STALENESS_CHECK_OVERRIDE', () => {
     const resume = "SELECT SYSTEM$PIPE_FORCE_RESUME('s3_access_logs_pipe', 'STALENESS_CHECK_OVERRIDE');";
-    for (const [name, text] of [['README', readme], ['parity.sql', parity], ['03-pipe.sql', read('sql/fallback/snowpipe/03-pipe.sql')]] as const) {
+    for (const [name, text] of [
+      ['README', readme],
+      ['parity.sql', parity],
+      ['03-pipe.sql', read('sql/fallback/snowpipe/03-pipe.sql')],
+    ] as const) {
       expect(text.replace(/\n--\s*/g, ' '), name).toContain(resume);
     }
   });
 
   it('say how to drain a backlog larger than one task run', () => {
     expect(readme).toContain('ALTER TASK s3_access_logs_transformation REMOVE WHEN;');
-    expect(readme).toContain("ALTER TASK s3_access_logs_transformation MODIFY WHEN SYSTEM$STREAM_HAS_DATA('s3_access_logs_stream');");
+    expect(readme).toContain(
+      "ALTER TASK s3_access_logs_transformation MODIFY WHEN SYSTEM$STREAM_HAS_DATA('s3_access_logs_stream');",
+    );
     expect(readme).toContain('SELECT COUNT(*) FROM s3_access_logs_task_batch');
   });
 });
@@ -254,9 +295,18 @@ describe('sql/checks/parity.sql', () => {
     const metrics = stmts[0]!;
     for (const c of COLUMNS) {
       expect(metrics).toContain(`AS differ_${c}`);
-      expect(metrics).toMatch(new RegExp(`EQUAL_NULL\\((u\\.${c}|TO_TIMESTAMP_TZ\\(LEFT\\(u\\.${c}[^)]*\\)[^)]*\\)), t\\.${c}\\)`));
+      expect(metrics).toMatch(
+        new RegExp(`EQUAL_NULL\\((u\\.${c}|TO_TIMESTAMP_TZ\\(LEFT\\(u\\.${c}[^)]*\\)[^)]*\\)), t\\.${c}\\)`),
+      );
     }
-    for (const m of ['matching', 'differing', 'missing_typed', 'missing_staged', 'rejected_by_udtf_only', 'rejected_by_lambda_only']) {
+    for (const m of [
+      'matching',
+      'differing',
+      'missing_typed',
+      'missing_staged',
+      'rejected_by_udtf_only',
+      'rejected_by_lambda_only',
+    ]) {
       expect(metrics).toContain(`AS ${m}`);
       expect(metrics).toMatch(new RegExp(`UNPIVOT \\(value FOR metric IN \\([^)]*\\b${m}\\b`));
     }

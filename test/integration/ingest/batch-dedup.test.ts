@@ -12,7 +12,8 @@ import { processBatch } from '../../../functions/ingest/process-batch.ts';
 import { formatLine } from '../../../shared/access-log/index.ts';
 import type { IngestConfig } from '../../../shared/config.ts';
 import { startAwsLocal, type AwsLocal } from '../../../local/aws.ts';
-import { notificationBody, type ObjectCreated } from '../../../shared/s3/events.ts';
+import type { ObjectCreated } from '../../../shared/s3/events.ts';
+import { notificationBody } from '../../../local/harness/events.ts';
 import { ledgerId, type LoadTarget } from '../../../shared/snowflake/loader.ts';
 import type { Precheck, Sink } from '../../../shared/snowflake/sink.ts';
 
@@ -30,11 +31,34 @@ const config: IngestConfig = {
 
 const line = (operation: string) =>
   formatLine({
-    bucketowner: 'owner', bucket_name: BUCKET, requestdatetime: '2026-11-01T10:00:00Z', remoteip: '192.0.2.1', requester: null,
-    requestid: 'R1', operation, key: 'k', request_uri: 'GET /b/k HTTP/1.1', httpstatus: 200, errorcode: null,
-    bytessent: 10, objectsize: 10, totaltime: 1, turnaroundtime: 1, referrer: null, useragent: 'ua', versionid: null, hostid: 'h',
-    sigv: 'SigV4', ciphersuite: 'c', authtype: 'AuthHeader', endpoint: 'e', tlsversion: 'TLSv1.2', accesspointarn: null,
-    aclrequired: true, sourceregion: null, extrafields: null,
+    bucketowner: 'owner',
+    bucket_name: BUCKET,
+    requestdatetime: '2026-11-01T10:00:00Z',
+    remoteip: '192.0.2.1',
+    requester: null,
+    requestid: 'R1',
+    operation,
+    key: 'k',
+    request_uri: 'GET /b/k HTTP/1.1',
+    httpstatus: 200,
+    errorcode: null,
+    bytessent: 10,
+    objectsize: 10,
+    totaltime: 1,
+    turnaroundtime: 1,
+    referrer: null,
+    useragent: 'ua',
+    versionid: null,
+    hostid: 'h',
+    sigv: 'SigV4',
+    ciphersuite: 'c',
+    authtype: 'AuthHeader',
+    endpoint: 'e',
+    tlsversion: 'TLSv1.2',
+    accesspointarn: null,
+    aclrequired: true,
+    sourceregion: null,
+    extrafields: null,
   });
 
 /** A sink that loads whatever it is handed and records each target; `check` answers `verdicts`. */
@@ -120,10 +144,13 @@ describe('one key announced twice in a batch', () => {
   it.each([
     ['forced replay first', true],
     ['forced replay second', false],
-  ])('keeps a replay\'s force when a plain event for the same key shares the batch (%s)', async (_name, forcedFirst) => {
+  ])("keeps a replay's force when a plain event for the same key shares the batch (%s)", async (_name, forcedFirst) => {
     const key = `logs/forced-${forcedFirst ? 'a' : 'b'}`;
     const text = `${line('REST.GET.OBJECT')}\n`;
-    const etag = (await aws.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: text }))).ETag!.replace(/"/g, '');
+    const etag = (await aws.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: text }))).ETag!.replace(
+      /"/g,
+      '',
+    );
     const object: ObjectCreated = { bucket: BUCKET, key, size: text.length, etag, sequencer: '0A' };
     // The ledger already holds the object: only a forced load may load it again.
     const { sink, loads } = recordingSink(new Map([[ledgerId(object), { kind: 'duplicate' }]]));

@@ -8,7 +8,7 @@ import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createConnectionProvider } from '../../../shared/snowflake/connection.ts';
 import { credentialsProvider } from '../../../shared/snowflake/credentials.ts';
-import { startSnowflake, type TestSnowflake } from '../../helpers/snowflake.ts';
+import { startSnowflake, type TestSnowflake } from '../../../local/harness/snowflake.ts';
 
 let sf: TestSnowflake;
 beforeAll(async () => {
@@ -26,7 +26,14 @@ function rotatingSecret(password: string) {
     client: {
       async send() {
         secret.reads++;
-        const value = { account: 'local', username: 'loader', password: secret.password, database: 'S3_ACCESS_LOGS', schema: 'PUBLIC', accessUrl: sf.url };
+        const value = {
+          account: 'local',
+          username: 'loader',
+          password: secret.password,
+          database: 'S3_ACCESS_LOGS',
+          schema: 'PUBLIC',
+          accessUrl: sf.url,
+        };
         return { SecretString: JSON.stringify(value) };
       },
     } as unknown as SecretsManagerClient,
@@ -37,7 +44,9 @@ function rotatingSecret(password: string) {
 describe('credentials after a failed login', () => {
   it('are read again from the secret after a refused login, so a rotated password takes effect without a cold start', async () => {
     const secret = rotatingSecret('before-rotation');
-    const provider = createConnectionProvider(credentialsProvider({ kind: 'secret', secretId: 'sf-secret' }, () => secret.client));
+    const provider = createConnectionProvider(
+      credentialsProvider({ kind: 'secret', secretId: 'sf-secret' }, () => secret.client),
+    );
     try {
       await expect(provider.get()).rejects.toThrow(/Incorrect username or password/);
       expect(secret.reads).toBe(1);

@@ -8,8 +8,13 @@ import type { SQSEvent } from 'aws-lambda';
 import snowflake from 'snowflake-sdk';
 import { formatLine, type AccessLogRow } from '../../../shared/access-log/index.ts';
 import type { IngestConfig, LoadMode, SnowflakeCredentials } from '../../../shared/config.ts';
-import { notificationBody } from '../../../shared/s3/events.ts';
-import { configureSnowflakeSdk, createConnectionProvider, execute, type ConnectionProvider } from '../../../shared/snowflake/connection.ts';
+import { notificationBody } from '../../../local/harness/events.ts';
+import {
+  configureSnowflakeSdk,
+  createConnectionProvider,
+  execute,
+  type ConnectionProvider,
+} from '../../../shared/snowflake/connection.ts';
 import { credentialsProvider } from '../../../shared/snowflake/credentials.ts';
 import { applySqlFiles, tableSqlFiles } from '../../../shared/snowflake/sql-files.ts';
 import { createIngestHandler, type IngestHandler } from '../../../functions/ingest/handler.ts';
@@ -134,7 +139,7 @@ export function makeRow(i: number, overrides: Partial<AccessLogRow> = {}): Acces
     endpoint: 'customer-data.s3.us-east-1.amazonaws.com',
     tlsversion: 'TLSv1.3',
     accesspointarn: null,
-    aclrequired: i % 2 === 0 ? true : false,
+    aclrequired: i % 2 === 0,
     sourceregion: null,
     extrafields: null,
     ...overrides,
@@ -182,10 +187,16 @@ export function sqsEvent(bodies: string[]): SQSEvent {
 }
 
 /** One message per object, as S3 sends them. */
-export const eventFor = (objects: Array<{ bucket: string; key: string; size?: number; etag?: string }>, replay?: { force: boolean; id: string }) =>
-  sqsEvent(objects.map((o) => notificationBody([o], replay)));
+export const eventFor = (
+  objects: Array<{ bucket: string; key: string; size?: number; etag?: string }>,
+  replay?: { force: boolean; id: string },
+) => sqsEvent(objects.map((o) => notificationBody([o], replay)));
 
-export async function query<T = Record<string, unknown>>(stack: Stack, sql: string, binds: Array<string | number> = []): Promise<T[]> {
+export async function query<T = Record<string, unknown>>(
+  stack: Stack,
+  sql: string,
+  binds: Array<string | number> = [],
+): Promise<T[]> {
   const rows = await execute<Record<string, unknown>>(stack.db, sql, binds);
   // Lower-case the column names so tests read the same whatever case the server returns.
   return rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k.toLowerCase(), v]))) as T[];

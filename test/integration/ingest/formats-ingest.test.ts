@@ -25,7 +25,14 @@ afterAll(async () => {
 });
 
 const rows = Array.from({ length: 40 }, (_, i) => makeRow(i));
-const object: SampleObject = { key: 'x', sourceBucket: '', body: '', lines: rows.map((row) => ({ raw: formatLine(row), row })), rows: rows.length, rejects: 0 };
+const object: SampleObject = {
+  key: 'x',
+  sourceBucket: '',
+  body: '',
+  lines: rows.map((row) => ({ raw: formatLine(row), row })),
+  rows: rows.length,
+  rejects: 0,
+};
 
 class CapturingLogger extends Logger {
   warnings: Array<{ message: string; extra: unknown[] }> = [];
@@ -36,12 +43,21 @@ class CapturingLogger extends Logger {
 
 describe('ingest of vended JSON and Parquet objects', () => {
   it('loads records of an unknown schema version, warns naming the object and versions, and counts them for the metric', async () => {
-    const body = rows.slice(0, 5).map((row, i) => JSON.stringify({ ...vendedRecord(row, i + 1), schema_version_id: i < 3 ? 'V_2_0' : 'V_1_0' })).join('\n');
+    const body = rows
+      .slice(0, 5)
+      .map((row, i) => JSON.stringify({ ...vendedRecord(row, i + 1), schema_version_id: i < 3 ? 'V_2_0' : 'V_1_0' }))
+      .join('\n');
     const o = await putLog(stack, 'logs/vended/future.json', body);
     const config = ingestConfig(stack);
     const logger = new CapturingLogger({ logLevel: 'WARN' });
     const summaries: BatchSummary[] = [];
-    const handle = createIngestHandler({ config, s3: stack.aws.s3, connections: createConnectionProvider(credentialsProvider(config.snowflake!)), logger, onBatch: (s) => summaries.push(s) });
+    const handle = createIngestHandler({
+      config,
+      s3: stack.aws.s3,
+      connections: createConnectionProvider(credentialsProvider(config.snowflake!)),
+      logger,
+      onBatch: (s) => summaries.push(s),
+    });
     expect((await handle(eventFor([o]))).batchItemFailures).toEqual([]);
 
     expect(summaries[0]).toMatchObject({ objectsLoaded: 1, rows: 5, rejects: 0, unknownSchemaVersionRecords: 3 });
@@ -61,13 +77,20 @@ describe('ingest of vended JSON and Parquet objects', () => {
     const { handle, summaries } = makeHandler(stack);
     expect((await handle(eventFor([o]))).batchItemFailures).toEqual([]);
     expect(summaries[0]).toMatchObject({ objectsLoaded: 1, rows: 0, rejects: 1 });
-    const rejects = await query<{ logline: unknown; reason: string }>(stack, 'SELECT logline, reason FROM s3_access_logs_rejects WHERE logkey = ?', [o.key]);
+    const rejects = await query<{ logline: unknown; reason: string }>(
+      stack,
+      'SELECT logline, reason FROM s3_access_logs_rejects WHERE logkey = ?',
+      [o.key],
+    );
     expect(rejects).toHaveLength(1);
     expect(rejects[0]!.reason).toMatch(/^bad_parquet: /);
   });
 
   it('streams JSON and Parquet objects over the memory budget, with the same rows as buffered ones', async () => {
-    const keys = ['json.gz', 'parquet'].flatMap((ext) => [`logs/vended/buffered.${ext}`, `logs/vended/streamed.${ext}`]);
+    const keys = ['json.gz', 'parquet'].flatMap((ext) => [
+      `logs/vended/buffered.${ext}`,
+      `logs/vended/streamed.${ext}`,
+    ]);
     const bodies = [toNdjson(object), toNdjson(object), toParquet(object, 8), toParquet(object, 8)];
     const puts = await Promise.all(keys.map((k, i) => putLog(stack, k, bodies[i]!)));
     const buffered = makeHandler(stack);
@@ -77,7 +100,11 @@ describe('ingest of vended JSON and Parquet objects', () => {
     expect(buffered.summaries[0]).toMatchObject({ objectsLoaded: 2, rows: 80, transactions: 1 });
     expect(streamed.summaries[0]).toMatchObject({ objectsLoaded: 2, rows: 80, transactions: 2 });
     const load = (key: string) =>
-      query<Record<string, unknown>>(stack, 'SELECT * EXCLUDE (logkey, loadedat) FROM s3_access_logs WHERE logkey = ? ORDER BY logline', [key]);
+      query<Record<string, unknown>>(
+        stack,
+        'SELECT * EXCLUDE (logkey, loadedat) FROM s3_access_logs WHERE logkey = ? ORDER BY logline',
+        [key],
+      );
     for (const ext of ['json.gz', 'parquet']) {
       const a = await load(`logs/vended/buffered.${ext}`);
       expect(a).toHaveLength(rows.length);

@@ -9,7 +9,7 @@ import { createConnectionProvider } from '../../../shared/snowflake/connection.t
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseLine, COLUMNS } from '../../../shared/access-log/index.ts';
-import { notificationBody } from '../../../shared/s3/events.ts';
+import { notificationBody } from '../../../local/harness/events.ts';
 import {
   count,
   eventFor,
@@ -40,7 +40,8 @@ const failedIds = (r: { batchItemFailures: Array<{ itemIdentifier: string }> }) 
 function normalize(v: unknown): unknown {
   if (v === null || v === undefined) return null;
   if (v instanceof Date) return v.toISOString().replace('.000Z', 'Z');
-  if (typeof v === 'object' && v !== null && 'toJSON' in v) return normalize(new Date(String((v as { toJSON(): string }).toJSON())));
+  if (typeof v === 'object' && v !== null && 'toJSON' in v)
+    return normalize(new Date(String((v as { toJSON(): string }).toJSON())));
   return v;
 }
 
@@ -53,7 +54,7 @@ describe('ingest handler', () => {
       const rows = Array.from({ length: 5 + o * 3 }, (_, i) => makeRow(o * 100 + i));
       const key = `logs/batch/2024-05-01-10-00-0${o}-ABCDEF`;
       sources.set(key, rows);
-      objects.push(await putLog(stack, key, linesOf(rows).join('\n') + '\n'));
+      objects.push(await putLog(stack, key, `${linesOf(rows).join('\n')}\n`));
     }
     const event = eventFor(objects);
     const res = await handle(event);
@@ -129,7 +130,11 @@ describe('ingest handler', () => {
     const a = makeHandler(stack);
     const b = makeHandler(stack);
     const c = makeHandler(stack);
-    const results = await Promise.all([a.handle(eventFor(objects)), b.handle(eventFor(objects)), c.handle(eventFor([...objects].reverse()))]);
+    const results = await Promise.all([
+      a.handle(eventFor(objects)),
+      b.handle(eventFor(objects)),
+      c.handle(eventFor([...objects].reverse())),
+    ]);
     // A delivery may fail (e.g. a lock wait or write conflict); SQS would redeliver it. Do that.
     for (const [i, r] of results.entries()) {
       if (r.batchItemFailures.length > 0) {
@@ -251,19 +256,27 @@ describe('ingest handler', () => {
     const { handle } = makeHandler(stack);
     const good = linesOf([makeRow(1), makeRow(2)]);
     const bad = ['garbage that is not a log line', good[0]!.replace('[01/May/2024', '[99/Foo/2024')];
-    const body = [good[0], bad[0], '', good[1], bad[1]].join('\r\n') + '\r\n';
+    const body = `${[good[0], bad[0], '', good[1], bad[1]].join('\r\n')}\r\n`;
     const o = await putLog(stack, 'logs/rejects/a', body);
     expect((await handle(eventFor([o]))).batchItemFailures).toEqual([]);
 
     expect(await count(stack, 's3_access_logs', o.key)).toBe(2);
-    const rejects = await query(stack, 'SELECT logline, reason, rawline FROM s3_access_logs_rejects WHERE logkey = ? ORDER BY logline', [o.key]);
+    const rejects = await query(
+      stack,
+      'SELECT logline, reason, rawline FROM s3_access_logs_rejects WHERE logkey = ? ORDER BY logline',
+      [o.key],
+    );
     expect(rejects.map((r) => ({ ...r, logline: Number(r.logline) }))).toEqual([
       { logline: 2, reason: (parseLine(bad[0]!) as { reason: string }).reason, rawline: bad[0] },
       { logline: 5, reason: (parseLine(bad[1]!) as { reason: string }).reason, rawline: bad[1] },
     ]);
     const rows = await query(stack, 'SELECT logline FROM s3_access_logs WHERE logkey = ? ORDER BY logline', [o.key]);
     expect(rows.map((r) => Number(r.logline))).toEqual([1, 4]);
-    const [ledger] = await query(stack, 'SELECT linecount, rowcount, rejectcount FROM s3_access_logs_loads WHERE logkey = ?', [o.key]);
+    const [ledger] = await query(
+      stack,
+      'SELECT linecount, rowcount, rejectcount FROM s3_access_logs_loads WHERE logkey = ?',
+      [o.key],
+    );
     expect([ledger!.linecount, ledger!.rowcount, ledger!.rejectcount].map(Number)).toEqual([4, 2, 2]);
   });
 
@@ -295,7 +308,9 @@ describe('ingest handler', () => {
     const elsewhere = await putLog(stack, 'logs/elsewhere/a', linesOf([makeRow(1)]).join('\n'), OTHER_BUCKET);
     const wrongPrefix = await putLog(stack, 'other/a', linesOf([makeRow(1)]).join('\n'));
     const testEvent = JSON.stringify({ Service: 'Amazon S3', Event: 's3:TestEvent', Bucket: LOG_BUCKET });
-    const res = await handle(sqsEvent([notificationBody([gone]), notificationBody([elsewhere]), notificationBody([wrongPrefix]), testEvent]));
+    const res = await handle(
+      sqsEvent([notificationBody([gone]), notificationBody([elsewhere]), notificationBody([wrongPrefix]), testEvent]),
+    );
     expect(res.batchItemFailures).toEqual([]);
     expect(summaries[0]!.skipped).toMatchObject({ missing: 1, 'not-allowed': 2 });
     for (const k of [gone.key, elsewhere.key, wrongPrefix.key]) {
@@ -337,7 +352,11 @@ describe('ingest handler', () => {
     const rows = await query(stack, 'SELECT requestid FROM s3_access_logs WHERE logkey = ? ORDER BY logline', [v1.key]);
     expect(rows.map((r) => r.requestid)).toEqual(['3E57427F3EXAMPLE7', '3E57427F3EXAMPLE8', '3E57427F3EXAMPLE9']);
     expect(await count(stack, 's3_access_logs_rejects', v1.key)).toBe(0);
-    const [ledger] = await query(stack, 'SELECT etag, rowcount, loadcount, replayid FROM s3_access_logs_loads WHERE logkey = ?', [v1.key]);
+    const [ledger] = await query(
+      stack,
+      'SELECT etag, rowcount, loadcount, replayid FROM s3_access_logs_loads WHERE logkey = ?',
+      [v1.key],
+    );
     expect(ledger).toMatchObject({ etag: v2.etag, replayid: 'bf-3' });
     expect(Number(ledger!.rowcount)).toBe(3);
     expect(Number(ledger!.loadcount)).toBe(3);
@@ -347,12 +366,22 @@ describe('ingest handler', () => {
     const { handle, summaries } = makeHandler(stack, { memoryBudgetBytes: 600, insertChunkRows: 3 });
     const objects = [];
     for (let o = 0; o < 3; o++)
-      objects.push(await putLog(stack, `logs/stream/${o}`, [...linesOf(Array.from({ length: 7 }, (_, i) => makeRow(i))), 'bad'].join('\n')));
+      objects.push(
+        await putLog(
+          stack,
+          `logs/stream/${o}`,
+          [...linesOf(Array.from({ length: 7 }, (_, i) => makeRow(i))), 'bad'].join('\n'),
+        ),
+      );
     expect((await handle(eventFor(objects))).batchItemFailures).toEqual([]);
     for (const o of objects) {
       expect(await count(stack, 's3_access_logs', o.key)).toBe(7);
       expect(await count(stack, 's3_access_logs_rejects', o.key)).toBe(1);
-      const [l] = await query(stack, 'SELECT linecount, rowcount, rejectcount, bytes FROM s3_access_logs_loads WHERE logkey = ?', [o.key]);
+      const [l] = await query(
+        stack,
+        'SELECT linecount, rowcount, rejectcount, bytes FROM s3_access_logs_loads WHERE logkey = ?',
+        [o.key],
+      );
       expect([l!.linecount, l!.rowcount, l!.rejectcount, l!.bytes].map(Number)).toEqual([8, 7, 1, o.size]);
     }
     expect(summaries[0]).toMatchObject({ objectsLoaded: 3, transactions: 3, rows: 21, rejects: 3 });
@@ -380,16 +409,24 @@ describe('ingest handler', () => {
   it('raw mode stages every line with lineage, through the same ledger', async () => {
     const { handle } = makeHandler(stack, { loadMode: 'raw' });
     const lines = [...linesOf([makeRow(1), makeRow(2)]), 'not parseable'];
-    const o = await putLog(stack, 'logs/raw/a', lines.join('\n') + '\n');
+    const o = await putLog(stack, 'logs/raw/a', `${lines.join('\n')}\n`);
     expect((await handle(eventFor([o]))).batchItemFailures).toEqual([]);
     await handle(eventFor([o]));
-    const staged = await query(stack, 'SELECT logbucket, logkey, logline, raw FROM s3_access_logs_staging WHERE logkey = ? ORDER BY logline', [o.key]);
+    const staged = await query(
+      stack,
+      'SELECT logbucket, logkey, logline, raw FROM s3_access_logs_staging WHERE logkey = ? ORDER BY logline',
+      [o.key],
+    );
     expect(staged.map((r) => ({ ...r, logline: Number(r.logline) }))).toEqual(
       lines.map((raw, i) => ({ logbucket: LOG_BUCKET, logkey: o.key, logline: i + 1, raw })),
     );
     expect(await count(stack, 's3_access_logs', o.key)).toBe(0);
     expect(await count(stack, 's3_access_logs_rejects', o.key)).toBe(0);
-    const [l] = await query(stack, 'SELECT mode, linecount, rowcount, rejectcount FROM s3_access_logs_loads WHERE logkey = ?', [o.key]);
+    const [l] = await query(
+      stack,
+      'SELECT mode, linecount, rowcount, rejectcount FROM s3_access_logs_loads WHERE logkey = ?',
+      [o.key],
+    );
     expect(l!.mode).toBe('raw');
     expect([l!.linecount, l!.rowcount, l!.rejectcount].map(Number)).toEqual([3, 3, 0]);
   });

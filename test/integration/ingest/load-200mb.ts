@@ -8,16 +8,12 @@
  * Exits non-zero if the object does not load exactly (rows = lines) or the RSS bound is exceeded.
  * Prints one JSON result line; --out FILE also writes it there.
  */
-import {
-  CompleteMultipartUploadCommand,
-  CreateMultipartUploadCommand,
-  UploadPartCommand,
-} from '@aws-sdk/client-s3';
+import { CompleteMultipartUploadCommand, CreateMultipartUploadCommand, UploadPartCommand } from '@aws-sdk/client-s3';
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { formatLine } from '../../../shared/access-log/index.ts';
 import { count, LOG_BUCKET, makeRow, query, startStack } from './fixtures.ts';
-import { runLoadChild } from './load-child-run.ts';
+import { runLoadChild } from '../../../local/harness/load-child-run.ts';
 
 const TARGET_BYTES = Number(process.env.LOAD_TEST_MB ?? 200) * 1024 * 1024;
 const RSS_LIMIT_MB = 300;
@@ -39,13 +35,15 @@ try {
     pending = [];
     pendingBytes = 0;
     const PartNumber = parts.length + 1;
-    const r = await stack.aws.s3.send(new UploadPartCommand({ Bucket: LOG_BUCKET, Key: key, UploadId, PartNumber, Body: body }));
+    const r = await stack.aws.s3.send(
+      new UploadPartCommand({ Bucket: LOG_BUCKET, Key: key, UploadId, PartNumber, Body: body }),
+    );
     parts.push({ ETag: r.ETag!, PartNumber });
     size += body.length;
   };
   const t0 = performance.now();
   while (size + pendingBytes < TARGET_BYTES) {
-    const line = formatLine(makeRow(lines)) + '\n';
+    const line = `${formatLine(makeRow(lines))}\n`;
     lines++;
     pending.push(line);
     pendingBytes += line.length;
@@ -64,9 +62,13 @@ try {
     (process.env.LOAD_TEST_NODE_ARGS ?? '').split(' ').filter(Boolean),
   );
   // Anything before the result line is the handler's own log (LOAD_TEST_LOG_LEVEL): pass it on.
-  if (log.length > 0) process.stderr.write(log.join('\n') + '\n');
+  if (log.length > 0) process.stderr.write(`${log.join('\n')}\n`);
   const rows = await count(stack, 's3_access_logs', key);
-  const [ledger] = await query(stack, 'SELECT linecount, rowcount, rejectcount FROM s3_access_logs_loads WHERE logkey = ?', [key]);
+  const [ledger] = await query(
+    stack,
+    'SELECT linecount, rowcount, rejectcount FROM s3_access_logs_loads WHERE logkey = ?',
+    [key],
+  );
   const result = {
     test: 'ingest-200mb',
     date: new Date().toISOString(),
@@ -74,7 +76,11 @@ try {
     objectBytes: size,
     lines,
     rowsInTable: rows,
-    ledger: ledger && { linecount: Number(ledger.linecount), rowcount: Number(ledger.rowcount), rejectcount: Number(ledger.rejectcount) },
+    ledger: ledger && {
+      linecount: Number(ledger.linecount),
+      rowcount: Number(ledger.rowcount),
+      rejectcount: Number(ledger.rejectcount),
+    },
     uploadSeconds: Math.round(uploadSeconds * 10) / 10,
     loadSeconds: Math.round(child.seconds * 10) / 10,
     childPeakRssMb: child.vmHwmMb,
@@ -89,9 +95,9 @@ try {
     batchItemFailures: child.response.batchItemFailures.length,
   };
   const ok = rows === lines && result.batchItemFailures === 0 && result.childPeakRssMb < RSS_LIMIT_MB;
-  process.stdout.write(JSON.stringify({ ...result, ok }) + '\n');
+  process.stdout.write(`${JSON.stringify({ ...result, ok })}\n`);
   const outIdx = process.argv.indexOf('--out');
-  if (outIdx > 0) writeFileSync(process.argv[outIdx + 1]!, JSON.stringify({ ...result, ok }, null, 2) + '\n');
+  if (outIdx > 0) writeFileSync(process.argv[outIdx + 1]!, `${JSON.stringify({ ...result, ok }, null, 2)}\n`);
   exitCode = ok ? 0 : 1;
 } finally {
   await stack.stop();

@@ -6,7 +6,7 @@ import { parseLine, type ParsedLine } from '../../../shared/access-log/index.ts'
 import { createConnectionProvider, Session, type Bind } from '../../../shared/snowflake/connection.ts';
 import { credentialsProvider } from '../../../shared/snowflake/credentials.ts';
 import { Loader, RowBuilder, type BufferedObject, type LoadTarget } from '../../../shared/snowflake/loader.ts';
-import { startSnowflake } from '../../helpers/snowflake.ts';
+import { startSnowflake } from '../../../local/harness/snowflake.ts';
 import { count, LOG_BUCKET, query, linesOf, makeRow, startStack, type Stack } from './fixtures.ts';
 
 let stack: Stack;
@@ -56,7 +56,11 @@ describe('Loader', () => {
     async function* slowLines(): AsyncGenerator<ParsedLine> {
       for (const [i, raw] of raws.entries()) {
         // After a few chunks have been INSERTed, look from another session.
-        if (i === 7) seenDuring.push(await count(stack, 's3_access_logs', target.key), await count(stack, 's3_access_logs_loads', target.key));
+        if (i === 7)
+          seenDuring.push(
+            await count(stack, 's3_access_logs', target.key),
+            await count(stack, 's3_access_logs_loads', target.key),
+          );
         yield { line: i + 1, raw, result: parseLine(raw) };
       }
     }
@@ -128,7 +132,7 @@ describe('Loader: claim last', () => {
 });
 
 describe('Connection provider', () => {
-  it('a refused login rejects with Snowflake\'s reason (snowflake-sdk 3 connectAsync would resolve)', async () => {
+  it("a refused login rejects with Snowflake's reason (snowflake-sdk 3 connectAsync would resolve)", async () => {
     const sf = await startSnowflake({ users: [{ name: 'local', password: 'local' }] });
     const provider = createConnectionProvider(
       credentialsProvider({
@@ -149,13 +153,19 @@ describe('Loader claims', () => {
   it('claims a batch larger than one MERGE chunk in parts, in one transaction, each object once', async () => {
     const s = await session();
     const opts = { mode: 'parsed' as const, chunkRows: 2000, loadedAt: new Date().toISOString() };
-    const objects = Array.from({ length: 1_100 }, (_, i) => buffered({ bucket: LOG_BUCKET, key: `loader/many/${i}`, force: false }, 1));
+    const objects = Array.from({ length: 1_100 }, (_, i) =>
+      buffered({ bucket: LOG_BUCKET, key: `loader/many/${i}`, force: false }, 1),
+    );
     const before = s.roundTrips;
     const results = await new Loader(s, opts).loadBuffered(objects);
     expect([...results.values()].filter((r) => r === 'loaded')).toHaveLength(1_100);
     // BEGIN, one INSERT chunk, 3 MERGEs (500 + 500 + 100), the claim SELECT, COMMIT.
     expect(s.roundTrips - before).toBe(7);
-    const [row] = await query<{ n: unknown }>(stack, 'SELECT COUNT(*) AS n FROM s3_access_logs_loads WHERE logkey LIKE ?', ['loader/many/%']);
+    const [row] = await query<{ n: unknown }>(
+      stack,
+      'SELECT COUNT(*) AS n FROM s3_access_logs_loads WHERE logkey LIKE ?',
+      ['loader/many/%'],
+    );
     expect(Number(row!.n)).toBe(1_100);
     // A second delivery of the same batch wins nothing.
     const again = await new Loader(s, opts).loadBuffered(objects);

@@ -2,7 +2,13 @@
  * The `pipe` sink against fauxqs with the real AWS SDK: the ingest handler writes staged files,
  * and the tests read them back from S3 and check every record.
  */
-import { CreateBucketCommand, DeleteObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  DeleteObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+} from '@aws-sdk/client-s3';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
@@ -43,7 +49,12 @@ function handler(overrides: Partial<IngestConfig> = {}) {
     ...overrides,
   };
   const summaries: BatchSummary[] = [];
-  const handle = createIngestHandler({ config, s3: aws.s3, logger: new Logger({ logLevel: 'SILENT' }), onBatch: (s) => summaries.push(s) });
+  const handle = createIngestHandler({
+    config,
+    s3: aws.s3,
+    logger: new Logger({ logLevel: 'SILENT' }),
+    onBatch: (s) => summaries.push(s),
+  });
   return { handle, summaries, config };
 }
 
@@ -73,16 +84,24 @@ function expectedRow(line: string, key: string, n: number) {
 
 describe('pipe sink', () => {
   it('stages typed rows, rejects with reasons and, last, a manifest carrying the ETag', async () => {
-    const rows = [makeRow(1), makeRow(2, { useragent: 'quote " comma , newline-free ünïcödé 🎉', aclrequired: null }), makeRow(3, { bytessent: 9007199254740991 })];
+    const rows = [
+      makeRow(1),
+      makeRow(2, { useragent: 'quote " comma , newline-free ünïcödé 🎉', aclrequired: null }),
+      makeRow(3, { bytessent: 9007199254740991 }),
+    ];
     const lines = rows.map(formatLine);
-    const body = [lines[0], 'garbage line', lines[1], '', lines[2], 'x "y", z'].join('\n') + '\n';
+    const body = `${[lines[0], 'garbage line', lines[1], '', lines[2], 'x "y", z'].join('\n')}\n`;
     const obj = await put('logs/2026-11-30-00-00-00-AAAA', body);
     const { handle, summaries } = handler();
     expect(await handle(eventFor([obj]))).toEqual({ batchItemFailures: [] });
     expect(summaries[0]).toMatchObject({ objectsLoaded: 1, rows: 3, rejects: 2, filesStaged: 3, roundTrips: 0 });
 
     const n = names(obj.key);
-    expect(await read(n.data[0]!.key)).toEqual([expectedRow(lines[0]!, obj.key, 1), expectedRow(lines[1]!, obj.key, 3), expectedRow(lines[2]!, obj.key, 5)]);
+    expect(await read(n.data[0]!.key)).toEqual([
+      expectedRow(lines[0]!, obj.key, 1),
+      expectedRow(lines[1]!, obj.key, 3),
+      expectedRow(lines[2]!, obj.key, 5),
+    ]);
     const rejects = await read(n.data[1]!.key);
     expect(rejects.map((r) => [r[0], r[1], r[2], r[4]])).toEqual([
       [LOGS, obj.key, 2, 'garbage line'],
@@ -140,7 +159,8 @@ describe('pipe sink', () => {
     const v2 = await put(key, formatLine(makeRow(8)));
     const logged: string[] = [];
     const logger = new Logger({ logLevel: 'ERROR' });
-    logger.error = ((msg: string, extra: { error?: string }) => void logged.push(`${msg} ${extra?.error ?? ''}`)) as Logger['error'];
+    logger.error = ((msg: string, extra: { error?: string }) =>
+      void logged.push(`${msg} ${extra?.error ?? ''}`)) as Logger['error'];
     const { config } = handler();
     await createIngestHandler({ config, s3: aws.s3, logger })(eventFor([v2]));
     expect(logged).toHaveLength(1);

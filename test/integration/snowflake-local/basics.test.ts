@@ -1,5 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exec, execStatement, startSnowflake, type Connection, type TestSnowflake } from '../../helpers/snowflake.ts';
+import {
+  exec,
+  execStatement,
+  startSnowflake,
+  type Connection,
+  type TestSnowflake,
+} from '../../../local/harness/snowflake.ts';
 
 let sf: TestSnowflake;
 let conn: Connection;
@@ -31,11 +37,15 @@ describe('snowflake-local basics through snowflake-sdk', () => {
       `create or replace table basics (id number(38,0) not null primary key, name varchar(100), ok boolean,
         ts timestamp_tz, amount number(10,2), ratio float, day date, payload variant) comment = 'x'`,
     );
-    const ins = await execStatement(conn, 'insert into basics (id, name, ok, ts, amount, ratio, day, payload) values (?, ?, ?, ?, ?, ?, ?, parse_json(?))', [
-      [1, 'one', true, '2026-03-01T10:00:00+02:00', 10.5, 0.5, '2026-03-01', '{"a":1}'],
-      [2, 'two', false, new Date('2026-03-02T00:00:00.123Z'), 3, 1e-3, '2026-03-02', '[1,2]'],
-      [3, null, null, null, null, null, null, null],
-    ]);
+    const ins = await execStatement(
+      conn,
+      'insert into basics (id, name, ok, ts, amount, ratio, day, payload) values (?, ?, ?, ?, ?, ?, ?, parse_json(?))',
+      [
+        [1, 'one', true, '2026-03-01T10:00:00+02:00', 10.5, 0.5, '2026-03-01', '{"a":1}'],
+        [2, 'two', false, new Date('2026-03-02T00:00:00.123Z'), 3, 1e-3, '2026-03-02', '[1,2]'],
+        [3, null, null, null, null, null, null, null],
+      ],
+    );
     expect(ins.statement.getNumUpdatedRows()).toBe(3);
     expect(ins.rows).toEqual([{ 'number of rows inserted': 3 }]);
     const rows = await exec<Record<string, unknown>>(conn, 'select * from basics order by id');
@@ -106,16 +116,20 @@ describe('snowflake-local basics through snowflake-sdk', () => {
       'create stream s on table basics',
       "create task t schedule = '10 minute' as select 1",
       'create storage integration i type = external_stage',
-      "create file format ff type = json",
+      'create file format ff type = json',
       "create function f(x varchar) returns varchar language python runtime_version = '3.11' handler = 'h' as $$def h(x): return x$$",
       'copy into basics from @s3_stage',
-      "put file:///tmp/x @~",
+      'put file:///tmp/x @~',
       'execute task t',
       'begin let x := 1; return x; end',
-      'select system$stream_has_data(\'s\')',
-      'select * from table(flatten(input => parse_json(\'[1]\')))',
+      "select system$stream_has_data('s')",
+      "select * from table(flatten(input => parse_json('[1]')))",
     ]) {
-      await expect(exec(conn, sql), sql).rejects.toMatchObject({ code: '000002', sqlState: '0A000', message: expect.stringContaining('not supported by snowflake-local') });
+      await expect(exec(conn, sql), sql).rejects.toMatchObject({
+        code: '000002',
+        sqlState: '0A000',
+        message: expect.stringContaining('not supported by snowflake-local'),
+      });
     }
   });
 });

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { connect, destroy, exec } from '../../helpers/snowflake.ts';
+import { connect, destroy, exec } from '../../../local/harness/snowflake.ts';
 
 const bin = fileURLToPath(new URL('../../../bin/s3-access-logs.mjs', import.meta.url));
 

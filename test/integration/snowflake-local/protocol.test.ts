@@ -1,6 +1,13 @@
 import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, destroy, exec, startSnowflake, type Connection, type TestSnowflake } from '../../helpers/snowflake.ts';
+import {
+  connect,
+  destroy,
+  exec,
+  startSnowflake,
+  type Connection,
+  type TestSnowflake,
+} from '../../../local/harness/snowflake.ts';
 
 const keys = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
 const privatePem = keys.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
@@ -28,21 +35,31 @@ afterAll(async () => {
 });
 
 describe('login', () => {
-  it('accepts the configured password and rejects a wrong one with Snowflake\'s code', async () => {
+  it("accepts the configured password and rejects a wrong one with Snowflake's code", async () => {
     expect(await exec(conn, 'select current_user() as u')).toEqual([{ U: 'LOCAL' }]);
     await expect(connect(sf.url, { password: 'wrong' })).rejects.toMatchObject({ code: '390100' });
     await expect(connect(sf.url, { username: 'nobody' })).rejects.toMatchObject({ code: '390100' });
   });
 
   it('accepts a key-pair JWT signed by the registered key and rejects another key', async () => {
-    const kp = await connect(sf.url, { username: 'loader', password: undefined, authenticator: 'SNOWFLAKE_JWT', privateKey: privatePem });
+    const kp = await connect(sf.url, {
+      username: 'loader',
+      password: undefined,
+      authenticator: 'SNOWFLAKE_JWT',
+      privateKey: privatePem,
+    });
     try {
       expect(await exec(kp, 'select current_user() as u, 40 + 2 as n')).toEqual([{ U: 'LOADER', N: 42 }]);
     } finally {
       await destroy(kp);
     }
     await expect(
-      connect(sf.url, { username: 'loader', password: undefined, authenticator: 'SNOWFLAKE_JWT', privateKey: otherPrivatePem }),
+      connect(sf.url, {
+        username: 'loader',
+        password: undefined,
+        authenticator: 'SNOWFLAKE_JWT',
+        privateKey: otherPrivatePem,
+      }),
     ).rejects.toMatchObject({ code: '390144' });
   });
 });
@@ -95,7 +112,10 @@ describe('retries and faults', () => {
       fetch(`${sf.url}/queries/v1/query-request?requestId=11111111-2222-3333-4444-555555555555`, {
         method: 'POST',
         headers: { 'Content-Type': 'application/json', Authorization: `Snowflake Token="${login.data.token}"` },
-        body: JSON.stringify({ sqlText: 'insert into events (id, note) values (?, ?)', bindings: { 1: { type: 'FIXED', value: '2' }, 2: { type: 'TEXT', value: 'raw' } } }),
+        body: JSON.stringify({
+          sqlText: 'insert into events (id, note) values (?, ?)',
+          bindings: { 1: { type: 'FIXED', value: '2' }, 2: { type: 'TEXT', value: 'raw' } },
+        }),
       }).then((r) => r.json() as Promise<{ success: boolean; data: { queryId: string; rowset: string[][] } }>);
     sf.server.faults.latency(200, { forMs: 150, path: /query-request/ });
     const [r1, r2] = await Promise.all([post(), post()]);
@@ -106,21 +126,34 @@ describe('retries and faults', () => {
     expect(await exec(conn, 'select count(*) as c from events where id = 2')).toEqual([{ C: 1 }]);
   });
 
-  it('rides out a period of HTTP 503 through the SDK\'s own retries', async () => {
+  it("rides out a period of HTTP 503 through the SDK's own retries", async () => {
     const logged = sf.server.faults.log.length;
     sf.server.faults.unavailable(1200, { path: /query-request/ });
-    expect(await exec(conn, "insert into events values (3, 'after outage')")).toEqual([{ 'number of rows inserted': 1 }]);
+    expect(await exec(conn, "insert into events values (3, 'after outage')")).toEqual([
+      { 'number of rows inserted': 1 },
+    ]);
     // The statement succeeded after the server refused it at least once: the SDK retried.
     expect(sf.server.faults.log.slice(logged).filter((e) => e.kind === 'unavailable').length).toBeGreaterThanOrEqual(1);
     expect(await exec(conn, 'select count(*) as c from events where id = 3')).toEqual([{ C: 1 }]);
   });
 
   it('fails the Nth matching statement with the chosen Snowflake error', async () => {
-    sf.server.faults.failStatement(/insert into events/i, { nth: 2, code: '000630', sqlState: '57014', message: 'Statement reached its statement or warehouse timeout' });
+    sf.server.faults.failStatement(/insert into events/i, {
+      nth: 2,
+      code: '000630',
+      sqlState: '57014',
+      message: 'Statement reached its statement or warehouse timeout',
+    });
     await exec(conn, "insert into events values (10, 'first')");
-    await expect(exec(conn, "insert into events values (11, 'second')")).rejects.toMatchObject({ code: '000630', sqlState: '57014' });
+    await expect(exec(conn, "insert into events values (11, 'second')")).rejects.toMatchObject({
+      code: '000630',
+      sqlState: '57014',
+    });
     await exec(conn, "insert into events values (12, 'third')");
-    expect(await exec(conn, 'select id from events where id between 10 and 12 order by id')).toEqual([{ ID: 10 }, { ID: 12 }]);
+    expect(await exec(conn, 'select id from events where id between 10 and 12 order by id')).toEqual([
+      { ID: 10 },
+      { ID: 12 },
+    ]);
   });
 
   it('adds latency', async () => {
@@ -129,7 +162,9 @@ describe('retries and faults', () => {
     expect(await exec(conn, 'select 1 as one')).toEqual([{ ONE: 1 }]);
     sf.server.faults.clear();
     // The delay was applied to that statement's request (asserted by event, not by a clock).
-    expect(sf.server.faults.log.slice(logged)).toEqual([expect.objectContaining({ kind: 'latency', detail: expect.stringMatching(/query-request/) })]);
+    expect(sf.server.faults.log.slice(logged)).toEqual([
+      expect.objectContaining({ kind: 'latency', detail: expect.stringMatching(/query-request/) }),
+    ]);
   });
 });
 
@@ -152,13 +187,20 @@ describe('cancel', () => {
 describe('async execution and results by query id', () => {
   it('runs asyncExec statements and serves their status and result', async () => {
     const queryId = await new Promise<string>((resolve, reject) => {
-      conn.execute({ sqlText: 'select 7 as seven', asyncExec: true, complete: (err, stmt) => (err ? reject(err) : resolve(stmt.getQueryId())) });
+      conn.execute({
+        sqlText: 'select 7 as seven',
+        asyncExec: true,
+        complete: (err, stmt) => (err ? reject(err) : resolve(stmt.getQueryId())),
+      });
     });
     let status: Awaited<ReturnType<Connection['getQueryStatus']>> = await conn.getQueryStatus(queryId);
     for (let i = 0; i < 50 && conn.isStillRunning(status as never); i++) status = await conn.getQueryStatus(queryId);
     expect(status).toBe('SUCCESS');
     const rows = await new Promise<unknown[]>((resolve, reject) => {
-      conn.getResultsFromQueryId({ queryId, complete: (err: unknown, _s: unknown, r?: unknown[]) => (err ? reject(err) : resolve(r ?? [])) } as never);
+      conn.getResultsFromQueryId({
+        queryId,
+        complete: (err: unknown, _s: unknown, r?: unknown[]) => (err ? reject(err) : resolve(r ?? [])),
+      } as never);
     });
     expect(rows).toEqual([{ SEVEN: 7 }]);
   });

@@ -22,13 +22,25 @@ describe('query-request body reader', () => {
 
   it('round-trips arbitrary strings (quotes, backslashes, unicode) in array binds', () => {
     fc.assert(
-      fc.property(fc.array(fc.option(fc.string({ unit: 'binary' }), { nil: null }), { maxLength: 20 }), fc.string(), (values, sql) => {
-        const text = JSON.stringify({ sqlText: sql, bindings: { '1': { type: 'TEXT', value: values } }, x: [1, { y: '"]}' }] });
-        const parsed = parseQueryBody(text) as { sqlText: string; bindings: Record<string, { raw: string }>; x: unknown };
-        expect(parsed.sqlText).toBe(sql);
-        expect(JSON.parse(parsed.bindings['1']!.raw)).toEqual(values);
-        expect(parsed.x).toEqual([1, { y: '"]}' }]);
-      }),
+      fc.property(
+        fc.array(fc.option(fc.string({ unit: 'binary' }), { nil: null }), { maxLength: 20 }),
+        fc.string(),
+        (values, sql) => {
+          const text = JSON.stringify({
+            sqlText: sql,
+            bindings: { '1': { type: 'TEXT', value: values } },
+            x: [1, { y: '"]}' }],
+          });
+          const parsed = parseQueryBody(text) as {
+            sqlText: string;
+            bindings: Record<string, { raw: string }>;
+            x: unknown;
+          };
+          expect(parsed.sqlText).toBe(sql);
+          expect(JSON.parse(parsed.bindings['1']!.raw)).toEqual(values);
+          expect(parsed.x).toEqual([1, { y: '"]}' }]);
+        },
+      ),
       { numRuns: 300 },
     );
   });

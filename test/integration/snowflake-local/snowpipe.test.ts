@@ -9,13 +9,25 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../../shared/snowflake/sql-files.ts';
-import { exec } from '../../helpers/snowflake.ts';
-import { csvRecord, startSnowpipe, STAGING_BUCKET, STAGING_PREFIX, type SnowpipeTest } from '../../helpers/snowpipe.ts';
+import { exec } from '../../../local/harness/snowflake.ts';
+import {
+  csvRecord,
+  startSnowpipe,
+  STAGING_BUCKET,
+  STAGING_PREFIX,
+  type SnowpipeTest,
+} from '../../../local/harness/snowpipe.ts';
 
 const P = STAGING_PREFIX;
 
 /** A typed row: the 28 columns, then logbucket, logkey, logline. */
-function row(over: Partial<Record<'key' | 'requestdatetime' | 'bytessent' | 'objectsize' | 'aclrequired' | 'errorcode' | 'referrer', unknown>>, logkey: string, line: number) {
+function row(
+  over: Partial<
+    Record<'key' | 'requestdatetime' | 'bytessent' | 'objectsize' | 'aclrequired' | 'errorcode' | 'referrer', unknown>
+  >,
+  logkey: string,
+  line: number,
+) {
   const o = {
     key: 'a/b.txt',
     requestdatetime: '2019-02-06T00:00:38Z',
@@ -27,15 +39,54 @@ function row(over: Partial<Record<'key' | 'requestdatetime' | 'bytessent' | 'obj
     ...over,
   };
   return csvRecord([
-    'owner', 'bucket', o.requestdatetime as string, '192.0.2.1', 'arn:aws:iam::1:user/x', 'REQ', 'REST.GET.OBJECT', o.key as string,
-    'GET /a/b.txt HTTP/1.1', 200, o.errorcode as string | null, o.bytessent as number, o.objectsize as bigint, 12, 10, o.referrer as string,
-    'curl/8, "quoted"', null, 'host', 'SigV4', 'ECDHE', 'AuthHeader', 'bucket.s3.amazonaws.com', 'TLSv1.3', null, o.aclrequired as boolean | null, null, null,
-    'logs', logkey, line,
+    'owner',
+    'bucket',
+    o.requestdatetime as string,
+    '192.0.2.1',
+    'arn:aws:iam::1:user/x',
+    'REQ',
+    'REST.GET.OBJECT',
+    o.key as string,
+    'GET /a/b.txt HTTP/1.1',
+    200,
+    o.errorcode as string | null,
+    o.bytessent as number,
+    o.objectsize as bigint,
+    12,
+    10,
+    o.referrer as string,
+    'curl/8, "quoted"',
+    null,
+    'host',
+    'SigV4',
+    'ECDHE',
+    'AuthHeader',
+    'bucket.s3.amazonaws.com',
+    'TLSv1.3',
+    null,
+    o.aclrequired as boolean | null,
+    null,
+    null,
+    'logs',
+    logkey,
+    line,
   ]);
 }
 
 function manifest(logkey: string, rowcount: number, rejectcount: number) {
-  return csvRecord(['logs', logkey, 'etag1', '00AB', 1234, rowcount + rejectcount, rowcount, rejectcount, 'parsed', null, 7]);
+  return csvRecord([
+    'logs',
+    logkey,
+    'etag1',
+    '00AB',
+    1234,
+    rowcount + rejectcount,
+    rowcount,
+    rejectcount,
+    'parsed',
+    null,
+    7,
+  ]);
 }
 
 describe('snowflake-local Snowpipe auto-ingest', () => {
@@ -50,43 +101,104 @@ describe('snowflake-local Snowpipe auto-ingest', () => {
   it('shows the pipes with the queue as notification channel, running', async () => {
     const pipes = await exec(t.conn, 'SHOW PIPES');
     expect(pipes.map((p) => p.name).sort()).toEqual([
-      'S3_ACCESS_LOGS_LOADS_PIPE', 'S3_ACCESS_LOGS_RAW_PIPE', 'S3_ACCESS_LOGS_REJECTS_PIPE', 'S3_ACCESS_LOGS_ROWS_PIPE',
+      'S3_ACCESS_LOGS_LOADS_PIPE',
+      'S3_ACCESS_LOGS_RAW_PIPE',
+      'S3_ACCESS_LOGS_REJECTS_PIPE',
+      'S3_ACCESS_LOGS_ROWS_PIPE',
     ]);
     expect(new Set(pipes.map((p) => p.notification_channel))).toEqual(new Set([t.queueArn]));
     const [status] = await exec(t.conn, "SELECT SYSTEM$PIPE_STATUS('s3_access_logs_rows_pipe') AS S");
-    expect(JSON.parse(String(status!.S))).toMatchObject({ executionState: 'RUNNING', pendingFileCount: 0, notificationChannelName: t.queueArn });
+    expect(JSON.parse(String(status!.S))).toMatchObject({
+      executionState: 'RUNNING',
+      pendingFileCount: 0,
+      notificationChannelName: t.queueArn,
+    });
   });
 
   it('loads rows, rejects and the manifest with exact column types', async () => {
     await t.stage(`${P}rows/obj1.csv.gz`, [
       row({}, 'k1', 1),
-      row({ key: null, requestdatetime: '2019-02-06T00:00:38.123Z', bytessent: null, objectsize: 0, aclrequired: false, errorcode: 'NoSuchKey', referrer: 'a,b\n"c"' }, 'k1', 3),
+      row(
+        {
+          key: null,
+          requestdatetime: '2019-02-06T00:00:38.123Z',
+          bytessent: null,
+          objectsize: 0,
+          aclrequired: false,
+          errorcode: 'NoSuchKey',
+          referrer: 'a,b\n"c"',
+        },
+        'k1',
+        3,
+      ),
     ]);
-    await t.stage(`${P}rejects/obj1.csv.gz`, [csvRecord(['logs', 'k1', 2, 'expected 27 fields or more, got 5', 'bad line'])]);
+    await t.stage(`${P}rejects/obj1.csv.gz`, [
+      csvRecord(['logs', 'k1', 2, 'expected 27 fields or more, got 5', 'bad line']),
+    ]);
     await t.stage(`${P}manifests/obj1.csv.gz`, [manifest('k1', 2, 1)]);
     await t.idle();
 
     const rows = await exec(t.conn, 'SELECT * FROM s3_access_logs WHERE logkey = ? ORDER BY logline', ['k1']);
     expect(rows).toHaveLength(2);
-    expect(rows[0]).toMatchObject({ KEY: 'a/b.txt', BYTESSENT: 42, OBJECTSIZE: 9_007_199_254_740_991, ACLREQUIRED: true, ERRORCODE: null, REFERRER: '', USERAGENT: 'curl/8, "quoted"', LOGLINE: 1 });
-    expect(rows[1]).toMatchObject({ KEY: null, BYTESSENT: null, OBJECTSIZE: 0, ACLREQUIRED: false, ERRORCODE: 'NoSuchKey', REFERRER: 'a,b\n"c"', LOGLINE: 3 });
+    expect(rows[0]).toMatchObject({
+      KEY: 'a/b.txt',
+      BYTESSENT: 42,
+      OBJECTSIZE: 9_007_199_254_740_991,
+      ACLREQUIRED: true,
+      ERRORCODE: null,
+      REFERRER: '',
+      USERAGENT: 'curl/8, "quoted"',
+      LOGLINE: 1,
+    });
+    expect(rows[1]).toMatchObject({
+      KEY: null,
+      BYTESSENT: null,
+      OBJECTSIZE: 0,
+      ACLREQUIRED: false,
+      ERRORCODE: 'NoSuchKey',
+      REFERRER: 'a,b\n"c"',
+      LOGLINE: 3,
+    });
     expect((rows[0]!.REQUESTDATETIME as Date).toISOString()).toBe('2019-02-06T00:00:38.000Z');
     expect((rows[1]!.REQUESTDATETIME as Date).toISOString()).toBe('2019-02-06T00:00:38.123Z');
     expect(rows[0]!.LOADEDAT).toBeInstanceOf(Date);
 
-    const [big] = await exec(t.conn, 'SELECT TO_VARCHAR(objectsize) AS S FROM s3_access_logs WHERE logkey = ? AND logline = 1', ['k1']);
+    const [big] = await exec(
+      t.conn,
+      'SELECT TO_VARCHAR(objectsize) AS S FROM s3_access_logs WHERE logkey = ? AND logline = 1',
+      ['k1'],
+    );
     expect(big!.S).toBe('9007199254740991');
-    const rejects = await exec(t.conn, 'SELECT logline, reason, rawline FROM s3_access_logs_rejects WHERE logkey = ?', ['k1']);
+    const rejects = await exec(t.conn, 'SELECT logline, reason, rawline FROM s3_access_logs_rejects WHERE logkey = ?', [
+      'k1',
+    ]);
     expect(rejects).toEqual([{ LOGLINE: 2, REASON: 'expected 27 fields or more, got 5', RAWLINE: 'bad line' }]);
-    const ledger = await exec(t.conn, 'SELECT etag, sequencer, bytes, linecount, rowcount, rejectcount, mode, replayid, claimid, loadcount FROM s3_access_logs_loads WHERE logkey = ?', ['k1']);
+    const ledger = await exec(
+      t.conn,
+      'SELECT etag, sequencer, bytes, linecount, rowcount, rejectcount, mode, replayid, claimid, loadcount FROM s3_access_logs_loads WHERE logkey = ?',
+      ['k1'],
+    );
     expect(ledger).toEqual([
-      { ETAG: 'etag1', SEQUENCER: '00AB', BYTES: 1234, LINECOUNT: 3, ROWCOUNT: 2, REJECTCOUNT: 1, MODE: 'parsed', REPLAYID: null, CLAIMID: 'pipe:manifests/obj1.csv.gz', LOADCOUNT: 1 },
+      {
+        ETAG: 'etag1',
+        SEQUENCER: '00AB',
+        BYTES: 1234,
+        LINECOUNT: 3,
+        ROWCOUNT: 2,
+        REJECTCOUNT: 1,
+        MODE: 'parsed',
+        REPLAYID: null,
+        CLAIMID: 'pipe:manifests/obj1.csv.gz',
+        LOADCOUNT: 1,
+      },
     ]);
     const history = await exec(
       t.conn,
       "SELECT file_name, status, row_count, pipe_name FROM TABLE(INFORMATION_SCHEMA.COPY_HISTORY(TABLE_NAME => 'S3_ACCESS_LOGS', START_TIME => DATEADD(hour, -1, CURRENT_TIMESTAMP()))) WHERE file_name LIKE '%obj1%'",
     );
-    expect(history).toEqual([{ FILE_NAME: 'rows/obj1.csv.gz', STATUS: 'Loaded', ROW_COUNT: 2, PIPE_NAME: 'S3_ACCESS_LOGS_ROWS_PIPE' }]);
+    expect(history).toEqual([
+      { FILE_NAME: 'rows/obj1.csv.gz', STATUS: 'Loaded', ROW_COUNT: 2, PIPE_NAME: 'S3_ACCESS_LOGS_ROWS_PIPE' },
+    ]);
   });
 
   it('loads a file delivered twice, or notified concurrently, once', async () => {
@@ -99,8 +211,14 @@ describe('snowflake-local Snowpipe auto-ingest', () => {
     const key = `${P}rejects/together.csv.gz`;
     await Promise.all([t.notify(key), t.notify(key, key), t.notify(key)]);
     await t.idle();
-    const counts = await exec(t.conn, "SELECT logkey, COUNT(*) AS N FROM s3_access_logs_rejects WHERE logkey IN ('twice', 'together') GROUP BY logkey ORDER BY logkey");
-    expect(counts).toEqual([{ LOGKEY: 'together', N: 1 }, { LOGKEY: 'twice', N: 1 }]);
+    const counts = await exec(
+      t.conn,
+      "SELECT logkey, COUNT(*) AS N FROM s3_access_logs_rejects WHERE logkey IN ('twice', 'together') GROUP BY logkey ORDER BY logkey",
+    );
+    expect(counts).toEqual([
+      { LOGKEY: 'together', N: 1 },
+      { LOGKEY: 'twice', N: 1 },
+    ]);
     const history = await exec(
       t.conn,
       "SELECT file_name, status FROM TABLE(INFORMATION_SCHEMA.COPY_HISTORY(TABLE_NAME => 's3_access_logs_rejects', START_TIME => DATEADD(hour, -1, CURRENT_TIMESTAMP()))) ORDER BY file_name",
@@ -134,10 +252,20 @@ describe('snowflake-local Snowpipe auto-ingest', () => {
 
     const check = await exec(t.conn, readFileSync(path.join(REPO_ROOT, 'sql/checks/pipe-loads.sql'), 'utf8'));
     expect(check.filter((c) => c.PROBLEM === 'failed_file')).toEqual([
-      expect.objectContaining({ TABLENAME: 'S3_ACCESS_LOGS', FILE_NAME: 's3://local-access-logs-staging/pipe/rows/bad.csv.gz', DETAIL: expect.stringMatching(/^Load failed: .*lots.*\(line 2\)$/) }),
+      expect.objectContaining({
+        TABLENAME: 'S3_ACCESS_LOGS',
+        FILE_NAME: 's3://local-access-logs-staging/pipe/rows/bad.csv.gz',
+        DETAIL: expect.stringMatching(/^Load failed: .*lots.*\(line 2\)$/),
+      }),
     ]);
     expect(check.filter((c) => c.PROBLEM === 'rows_missing')).toEqual([
-      expect.objectContaining({ TABLENAME: 'S3_ACCESS_LOGS', LOGBUCKET: 'logs', LOGKEY: 'bad', EXPECTED: 3, PRESENT: 0 }),
+      expect.objectContaining({
+        TABLENAME: 'S3_ACCESS_LOGS',
+        LOGBUCKET: 'logs',
+        LOGKEY: 'bad',
+        EXPECTED: 3,
+        PRESENT: 0,
+      }),
     ]);
     expect(check.filter((c) => c.LOGKEY === 'bad' && c.PROBLEM !== 'rows_missing')).toEqual([]);
     // The earlier tests staged rejects without a manifest: rows the ledger does not know of.
@@ -152,7 +280,13 @@ describe('snowflake-local Snowpipe auto-ingest', () => {
   });
 
   it('records a file it cannot read, decompress or parse as failed, and keeps going', async () => {
-    await t.aws.s3.send(new PutObjectCommand({ Bucket: STAGING_BUCKET, Key: `${P}rejects/not-gzip.csv.gz`, Body: 'plain text, not gzip\n' }));
+    await t.aws.s3.send(
+      new PutObjectCommand({
+        Bucket: STAGING_BUCKET,
+        Key: `${P}rejects/not-gzip.csv.gz`,
+        Body: 'plain text, not gzip\n',
+      }),
+    );
     await t.notify(`${P}rejects/not-gzip.csv.gz`, `${P}rejects/missing.csv.gz`);
     await t.stage(`${P}rejects/open-quote.csv.gz`, ['"logs","k",1,"r","never closed']);
     await t.stage(`${P}rejects/fine.csv.gz`, [csvRecord(['logs', 'fine', 1, 'r', 'x'])]);
@@ -163,11 +297,29 @@ describe('snowflake-local Snowpipe auto-ingest', () => {
     );
     expect(history).toEqual([
       { FILE_NAME: 'rejects/fine.csv.gz', STATUS: 'Loaded', FIRST_ERROR_MESSAGE: null },
-      { FILE_NAME: 'rejects/missing.csv.gz', STATUS: 'Load failed', FIRST_ERROR_MESSAGE: expect.stringMatching(/^Remote file 's3:\/\/local-access-logs-staging\/pipe\/rejects\/missing\.csv\.gz' could not be read: /) },
-      { FILE_NAME: 'rejects/not-gzip.csv.gz', STATUS: 'Load failed', FIRST_ERROR_MESSAGE: expect.stringMatching(/^The file is not gzip-compressed as its file format says \(COMPRESSION = GZIP\): /) },
-      { FILE_NAME: 'rejects/open-quote.csv.gz', STATUS: 'Load failed', FIRST_ERROR_MESSAGE: expect.stringMatching(/CSV Error on Line: 1/) },
+      {
+        FILE_NAME: 'rejects/missing.csv.gz',
+        STATUS: 'Load failed',
+        FIRST_ERROR_MESSAGE: expect.stringMatching(
+          /^Remote file 's3:\/\/local-access-logs-staging\/pipe\/rejects\/missing\.csv\.gz' could not be read: /,
+        ),
+      },
+      {
+        FILE_NAME: 'rejects/not-gzip.csv.gz',
+        STATUS: 'Load failed',
+        FIRST_ERROR_MESSAGE: expect.stringMatching(
+          /^The file is not gzip-compressed as its file format says \(COMPRESSION = GZIP\): /,
+        ),
+      },
+      {
+        FILE_NAME: 'rejects/open-quote.csv.gz',
+        STATUS: 'Load failed',
+        FIRST_ERROR_MESSAGE: expect.stringMatching(/CSV Error on Line: 1/),
+      },
     ]);
-    expect(await exec(t.conn, "SELECT COUNT(*) AS N FROM s3_access_logs_rejects WHERE logkey IN ('k', 'fine')")).toEqual([{ N: 1 }]);
+    expect(
+      await exec(t.conn, "SELECT COUNT(*) AS N FROM s3_access_logs_rejects WHERE logkey IN ('k', 'fine')"),
+    ).toEqual([{ N: 1 }]);
   });
 
   it('loads files notified together in one transaction, yet one bad file fails alone and the others load with their own counts', async () => {
@@ -213,15 +365,26 @@ describe('snowflake-local Snowpipe auto-ingest', () => {
     await exec(t.conn, 'ALTER PIPE s3_access_logs_raw_pipe SET PIPE_EXECUTION_PAUSED = TRUE');
     await t.stage(`${P}raw/paused.csv.gz`, [csvRecord(['logs', 'paused', 1, 'a raw line'])]);
     await t.idle();
-    expect(await exec(t.conn, "SELECT COUNT(*) AS N FROM s3_access_logs_staging WHERE logkey = 'paused'")).toEqual([{ N: 0 }]);
-    const [paused] = await exec(t.conn, "SELECT SYSTEM$PIPE_STATUS('S3_ACCESS_LOGS.PUBLIC.S3_ACCESS_LOGS_RAW_PIPE') AS S");
+    expect(await exec(t.conn, "SELECT COUNT(*) AS N FROM s3_access_logs_staging WHERE logkey = 'paused'")).toEqual([
+      { N: 0 },
+    ]);
+    const [paused] = await exec(
+      t.conn,
+      "SELECT SYSTEM$PIPE_STATUS('S3_ACCESS_LOGS.PUBLIC.S3_ACCESS_LOGS_RAW_PIPE') AS S",
+    );
     expect(JSON.parse(String(paused!.S))).toMatchObject({ executionState: 'PAUSED', pendingFileCount: 1 });
 
     await exec(t.conn, 'ALTER PIPE s3_access_logs_raw_pipe SET PIPE_EXECUTION_PAUSED = FALSE');
     await t.idle();
-    expect(await exec(t.conn, "SELECT logline, raw FROM s3_access_logs_staging WHERE logkey = 'paused'")).toEqual([{ LOGLINE: 1, RAW: 'a raw line' }]);
+    expect(await exec(t.conn, "SELECT logline, raw FROM s3_access_logs_staging WHERE logkey = 'paused'")).toEqual([
+      { LOGLINE: 1, RAW: 'a raw line' },
+    ]);
     const [running] = await exec(t.conn, "SELECT SYSTEM$PIPE_STATUS('s3_access_logs_raw_pipe') AS S");
-    expect(JSON.parse(String(running!.S))).toMatchObject({ executionState: 'RUNNING', pendingFileCount: 0, lastIngestedFilePath: 'raw/paused.csv.gz' });
+    expect(JSON.parse(String(running!.S))).toMatchObject({
+      executionState: 'RUNNING',
+      pendingFileCount: 0,
+      lastIngestedFilePath: 'raw/paused.csv.gz',
+    });
   });
 
   it('ALTER PIPE ... REFRESH queues the staged files the pipe has not loaded', async () => {
@@ -229,21 +392,30 @@ describe('snowflake-local Snowpipe auto-ingest', () => {
     const sent = await exec(t.conn, "ALTER PIPE s3_access_logs_rejects_pipe REFRESH PREFIX = 'unnotified'");
     expect(sent).toEqual([{ File: 'rejects/unnotified.csv.gz', Status: 'SENT' }]);
     await t.idle();
-    expect(await exec(t.conn, "SELECT COUNT(*) AS N FROM s3_access_logs_rejects WHERE logkey = 'unnotified'")).toEqual([{ N: 1 }]);
+    expect(await exec(t.conn, "SELECT COUNT(*) AS N FROM s3_access_logs_rejects WHERE logkey = 'unnotified'")).toEqual([
+      { N: 1 },
+    ]);
     expect(await exec(t.conn, "ALTER PIPE s3_access_logs_rejects_pipe REFRESH PREFIX = 'unnotified'")).toEqual([]);
   });
 
   it('ignores keys outside every pipe path, other buckets and messages that are not S3 events', async () => {
     await t.stage(`${P}elsewhere/x.csv.gz`, [csvRecord(['logs', 'elsewhere', 1, 'r', 'x'])]);
     await t.stage(`other/rejects/x.csv.gz`, [csvRecord(['logs', 'elsewhere', 1, 'r', 'x'])]);
-    await t.aws.sqs.send(new SendMessageCommand({ QueueUrl: t.queueUrl, MessageBody: JSON.stringify({ Service: 'Amazon S3', Event: 's3:TestEvent' }) }));
+    await t.aws.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: t.queueUrl,
+        MessageBody: JSON.stringify({ Service: 'Amazon S3', Event: 's3:TestEvent' }),
+      }),
+    );
     await t.idle();
     const all = await exec(
       t.conn,
       "SELECT COUNT(*) AS N FROM TABLE(INFORMATION_SCHEMA.COPY_HISTORY(TABLE_NAME => 'S3_ACCESS_LOGS_REJECTS', START_TIME => DATEADD(hour, -1, CURRENT_TIMESTAMP()))) WHERE file_name LIKE '%x.csv.gz'",
     );
     expect(all).toEqual([{ N: 0 }]);
-    expect(await exec(t.conn, "SELECT COUNT(*) AS N FROM s3_access_logs_rejects WHERE logkey = 'elsewhere'")).toEqual([{ N: 0 }]);
+    expect(await exec(t.conn, "SELECT COUNT(*) AS N FROM s3_access_logs_rejects WHERE logkey = 'elsewhere'")).toEqual([
+      { N: 0 },
+    ]);
   });
 });
 
@@ -258,7 +430,9 @@ describe('snowflake-local Snowpipe across a restart', () => {
       await t.restart();
       await t.notify(`${P}rejects/r.csv.gz`);
       await t.idle();
-      expect(await exec(t.conn, "SELECT COUNT(*) AS N FROM s3_access_logs_rejects WHERE logkey = 'restart'")).toEqual([{ N: 1 }]);
+      expect(await exec(t.conn, "SELECT COUNT(*) AS N FROM s3_access_logs_rejects WHERE logkey = 'restart'")).toEqual([
+        { N: 1 },
+      ]);
       const pipes = await exec(t.conn, "SHOW PIPES LIKE '%loads%'");
       expect(pipes).toHaveLength(1);
       const [status] = await exec(t.conn, "SELECT SYSTEM$PIPE_STATUS('s3_access_logs_loads_pipe') AS S");

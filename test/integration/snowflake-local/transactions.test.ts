@@ -1,5 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exec, execStatement, startSnowflake, type Connection, type TestSnowflake } from '../../helpers/snowflake.ts';
+import {
+  exec,
+  execStatement,
+  startSnowflake,
+  type Connection,
+  type TestSnowflake,
+} from '../../../local/harness/snowflake.ts';
 
 let sf: TestSnowflake;
 let a: Connection;
@@ -8,14 +14,18 @@ let b: Connection;
 beforeAll(async () => {
   sf = await startSnowflake({ lockTimeoutMs: 5000 });
   [a, b] = await Promise.all([sf.connect(), sf.connect()]);
-  await exec(a, 'create table ledger (logbucket varchar not null, logkey varchar not null, etag varchar, rows number, mode varchar, loadedat timestamp_tz)');
+  await exec(
+    a,
+    'create table ledger (logbucket varchar not null, logkey varchar not null, etag varchar, rows number, mode varchar, loadedat timestamp_tz)',
+  );
   await exec(a, 'create table items (logbucket varchar, logkey varchar, n number, writer varchar)');
 });
 afterAll(async () => {
   await sf?.stop();
 });
 
-const count = async (c: Connection, sql: string, binds?: unknown[]) => Number(Object.values((await exec(c, sql, binds))[0]!)[0]);
+const count = async (c: Connection, sql: string, binds?: unknown[]) =>
+  Number(Object.values((await exec(c, sql, binds))[0]!)[0]);
 
 /** Resolves once `n` statements wait for a table lock (an event, not a guess at how long it takes). */
 async function lockWaiters(n: number): Promise<void> {
@@ -33,7 +43,13 @@ function signal(): { promise: Promise<void>; fire: () => void } {
  * The ingest loader's shape: claim the ledger key, write rows, commit; skip when the claim fails.
  * `afterClaim` runs while the claim is held (the transaction still open).
  */
-async function load(c: Connection, key: string, writer: string, rows: number, afterClaim?: () => Promise<void>): Promise<boolean> {
+async function load(
+  c: Connection,
+  key: string,
+  writer: string,
+  rows: number,
+  afterClaim?: () => Promise<void>,
+): Promise<boolean> {
   await exec(c, 'begin');
   const claim = await exec<Record<string, number>>(
     c,
@@ -78,7 +94,9 @@ describe('snowflake-local transactions', () => {
     await exec(a, 'begin');
     await exec(a, "insert into items values ('t3', 'k', 1, 'a')");
     // a run-time error (DuckDB would abort its transaction here) and a compile-time one
-    await expect(exec(a, "insert into items values ('t3', 'k', 'not a number', 'a')")).rejects.toMatchObject({ code: '100038' });
+    await expect(exec(a, "insert into items values ('t3', 'k', 'not a number', 'a')")).rejects.toMatchObject({
+      code: '100038',
+    });
     await expect(exec(a, 'select * from no_such_table')).rejects.toMatchObject({ code: '002003' });
     await exec(a, "insert into items values ('t3', 'k', 2, 'a')");
     expect(await count(b, "select count(*) from items where logbucket = 't3'")).toBe(0);
@@ -90,10 +108,14 @@ describe('snowflake-local transactions', () => {
     const rows = Array.from({ length: 4000 }, (_, i) => ['t5', `key-${i}-${'x'.repeat(60)}`, i, 'a']);
     await exec(a, 'begin');
     await exec(a, 'insert into items (logbucket, logkey, n, writer) values (?, ?, ?, ?)', rows);
-    await expect(exec(a, "insert into items values ('t5', 'k', 'NaN-ish', 'a')")).rejects.toMatchObject({ code: '100038' });
+    await expect(exec(a, "insert into items values ('t5', 'k', 'NaN-ish', 'a')")).rejects.toMatchObject({
+      code: '100038',
+    });
     await exec(a, "insert into items values ('t5', 'last', -1, 'a')");
     await exec(a, 'commit');
-    expect(await exec(b, "select count(*) as c, sum(n) as s from items where logbucket = 't5'")).toEqual([{ C: 4001, S: (3999 * 4000) / 2 - 1 }]);
+    expect(await exec(b, "select count(*) as c, sum(n) as s from items where logbucket = 't5'")).toEqual([
+      { C: 4001, S: (3999 * 4000) / 2 - 1 },
+    ]);
   });
 
   it('commits the open transaction implicitly before DDL', async () => {
@@ -121,7 +143,9 @@ describe('snowflake-local transactions', () => {
     const [wonA, wonB] = await Promise.all([first, second]);
     expect(events).toEqual(['B waits for the lock', 'A committed', 'B finished']);
     expect([wonA, wonB]).toEqual([true, false]);
-    expect(await exec(b, "select writer, count(*) as c from items where logkey = 'race-1' group by writer")).toEqual([{ WRITER: 'a', C: 100 }]);
+    expect(await exec(b, "select writer, count(*) as c from items where logkey = 'race-1' group by writer")).toEqual([
+      { WRITER: 'a', C: 100 },
+    ]);
     expect(await count(b, "select count(*) from ledger where logkey = 'race-1'")).toBe(1);
   });
 
@@ -170,7 +194,7 @@ describe('snowflake-local transactions', () => {
     expect(await exec(a, "select rows from ledger where logkey = 'upd'")).toEqual([{ ROWS: 22 }]);
   });
 
-  it('fails a waiting MERGE with Snowflake\'s lock timeout error when the holder never commits', async () => {
+  it("fails a waiting MERGE with Snowflake's lock timeout error when the holder never commits", async () => {
     const slow = await startSnowflake({ lockTimeoutMs: 300 });
     try {
       const [x, y] = await Promise.all([slow.connect(), slow.connect()]);

@@ -22,7 +22,8 @@ function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: st
 }
 
 let dir: string;
-const object = generateSample({ seed: 11, days: 1, scale: 0.2 }).objects.find((o) => o.rejects > 0) ??
+const object =
+  generateSample({ seed: 11, days: 1, scale: 0.2 }).objects.find((o) => o.rejects > 0) ??
   generateSample({ seed: 11, days: 1, scale: 0.2 }).objects[0]!;
 
 beforeAll(() => {
@@ -39,9 +40,16 @@ describe('parse on text, JSON and Parquet files', () => {
   it('prints the same rows for each format (request time to the millisecond for JSON/Parquet) and warns about unknown schema versions', async () => {
     const r = await cli(['parse', dir, '--rejects', path.join(dir, 'rejects.ndjson.out')]);
     expect(r.code, r.stderr).toBe(0);
-    const rows = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const rows = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     const byFile = (suffix: string) => rows.filter((row) => String(row.logkey).endsWith(suffix));
-    const strip = (row: Record<string, unknown>) => ({ ...row, logkey: null, requestdatetime: String(row.requestdatetime).replace(/\.\d{3}Z$/, 'Z') });
+    const strip = (row: Record<string, unknown>) => ({
+      ...row,
+      logkey: null,
+      requestdatetime: String(row.requestdatetime).replace(/\.\d{3}Z$/, 'Z'),
+    });
     const text = byFile('a-text.log');
     expect(text).toHaveLength(object.rows);
     expect(byFile('b-vended.json.gz').map(strip)).toEqual(text.map(strip));

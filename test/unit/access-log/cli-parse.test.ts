@@ -5,11 +5,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateLines } from '../../../bench/generate-lines.ts';
+import { generateLines } from '../../../local/sample/lines.ts';
 import { COLUMNS, parseLine } from '../../../shared/access-log/index.ts';
 
 const bin = new URL('../../../bin/s3-access-logs.mjs', import.meta.url).pathname;
-const SUMMARY = /^parsed (\d+) files?: (\d+) lines, (\d+) rows, (\d+) rejects, [\d.]+ MB in [\d.]+ s \([\d.]+ MB\/s\)$/m;
+const SUMMARY =
+  /^parsed (\d+) files?: (\d+) lines, (\d+) rows, (\d+) rejects, [\d.]+ MB in [\d.]+ s \([\d.]+ MB\/s\)$/m;
 
 function cli(args: string[], stdin?: string | Buffer): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
@@ -55,14 +56,22 @@ describe.concurrent('s3-access-logs parse', () => {
     const logs = path.join(dir, 'logs');
     const r = await cli(['parse', logs, '--rejects', rejects]);
     expect(r.code).toBe(0);
-    const rows = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const rows = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(rows).toHaveLength(50);
     expect(Object.keys(rows[0]!)).toEqual([...COLUMNS, 'logkey', 'logline']);
     expect(rows[0]).toMatchObject({ logkey: path.join(logs, '2024/a.log'), logline: 1 });
     expect(rows[30]).toMatchObject({ logkey: path.join(logs, 'b.gz'), logline: 1 });
     const first = parseLine(lines[0]!);
     expect(first.ok && { ...first.row, logkey: path.join(logs, '2024/a.log'), logline: 1 }).toEqual(rows[0]);
-    expect(readFileSync(rejects, 'utf8').trim().split('\n').map((l) => JSON.parse(l))).toEqual([
+    expect(
+      readFileSync(rejects, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l)),
+    ).toEqual([
       { logkey: path.join(logs, '2024/a.log'), logline: 31, reason: 'bad_time', rawline: 'this is not a log line' },
     ]);
     const m = SUMMARY.exec(r.stderr);
@@ -83,8 +92,14 @@ describe.concurrent('s3-access-logs parse', () => {
   it('reads stdin for -', async () => {
     const r = await cli(['parse', '-'], `${lines[0]}\n${lines[1]}\n`);
     expect(r.code).toBe(0);
-    const rows = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { logkey: string; logline: number });
-    expect(rows.map((x) => [x.logkey, x.logline])).toEqual([['-', 1], ['-', 2]]);
+    const rows = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { logkey: string; logline: number });
+    expect(rows.map((x) => [x.logkey, x.logline])).toEqual([
+      ['-', 1],
+      ['-', 2],
+    ]);
     expect(SUMMARY.exec(r.stderr)?.slice(1, 5)).toEqual(['1', '2', '2', '0']);
   });
 

@@ -102,10 +102,17 @@ describe('COLUMNS is the one list of the typed columns', () => {
     const source = expressions.map((e) => e.match(/\b[a-z_][a-z0-9_]*\b/)?.[0] ?? e.trim());
     expect(source).toEqual([...COLUMNS, 'logbucket', 'logkey', 'logline', 'run_at']);
     // The UDTF output is copied into the scratch table under the same names.
-    expect(listAfter(sql, /INSERT INTO s3_access_logs_task_parsed\s*\(/i)).toEqual(['logbucket', 'logkey', 'logline', 'raw', ...COLUMNS, 'reject_reason']);
+    expect(listAfter(sql, /INSERT INTO s3_access_logs_task_parsed\s*\(/i)).toEqual([
+      'logbucket',
+      'logkey',
+      'logline',
+      'raw',
+      ...COLUMNS,
+      'reject_reason',
+    ]);
   });
 
-  it('the rows pipe copies the staged files\' columns (COLUMNS, then lineage) in order', () => {
+  it("the rows pipe copies the staged files' columns (COLUMNS, then lineage) in order", () => {
     const sql = sqlFile('sql/pipe/03-pipes.sql');
     const target = listAfter(sql, /COPY INTO s3_access_logs\s*\(/i);
     expect(target).toEqual([...COLUMNS, ...LINEAGE]);

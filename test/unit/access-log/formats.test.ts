@@ -8,7 +8,11 @@ import { readParquet } from '../../../shared/access-log/formats/parquet.ts';
 import { generateSample } from '../../../local/sample/index.ts';
 import { sampleMillis, toNdjson, toParquet, vendedRecord } from '../../../local/sample/vended.ts';
 
-async function read(body: Buffer | string, options: Parameters<typeof readLogRecords>[1] = {}, chunk = 4096): Promise<ParsedLine[]> {
+async function read(
+  body: Buffer | string,
+  options: Parameters<typeof readLogRecords>[1] = {},
+  chunk = 4096,
+): Promise<ParsedLine[]> {
   const buf = Buffer.isBuffer(body) ? body : Buffer.from(body);
   const chunks: Buffer[] = [];
   for (let i = 0; i < buf.length; i += chunk) chunks.push(buf.subarray(i, i + chunk));
@@ -88,7 +92,10 @@ describe('cross-format parity: the same generated records as text, JSON and Parq
         expect(fromJson[i]!.result.ok, `json line ${t.line}`).toBe(t.result.ok);
         expect(fromParquet[i]!.result.ok, `parquet line ${t.line}`).toBe(t.result.ok);
         if (!t.result.ok) continue;
-        const expected = { ...rowOf(t), requestdatetime: rowOf(t).requestdatetime.replace('Z', `.${String(sampleMillis(i)).padStart(3, '0')}Z`) };
+        const expected = {
+          ...rowOf(t),
+          requestdatetime: rowOf(t).requestdatetime.replace('Z', `.${String(sampleMillis(i)).padStart(3, '0')}Z`),
+        };
         for (const column of COLUMNS) {
           expect(rowOf(fromJson[i]!)[column], `json ${object.key}:${t.line} ${column}`).toEqual(expected[column]);
           expect(rowOf(fromParquet[i]!)[column], `parquet ${object.key}:${t.line} ${column}`).toEqual(expected[column]);
@@ -148,7 +155,13 @@ describe('JSON records: rejects and warnings', () => {
       json({ ...good, bucket_owner_id: null }),
       json({ ...good, bucket_name: null, bucket_arn: null }),
       json(good),
-      json({ messageType: 'DATA_MESSAGE', owner: '111122223333', logGroup: 'g', logStream: 's', logEvents: [{ id: '1', timestamp: 1, message: json(good) }] }),
+      json({
+        messageType: 'DATA_MESSAGE',
+        owner: '111122223333',
+        logGroup: 'g',
+        logStream: 's',
+        logEvents: [{ id: '1', timestamp: 1, message: json(good) }],
+      }),
       `${json(good)}${json(good)}`,
     ];
     const out = await read(lines.join('\n'));
@@ -187,9 +200,14 @@ describe('JSON records: rejects and warnings', () => {
 
   it('loads records of an unknown schema version, reports each to the observer and keeps the version in extrafields', async () => {
     const tally = new SchemaVersionTally();
-    const out = await read([json({ ...good, schema_version_id: 'V_2_0' }), json(good), json({ ...good, schema_version_id: 'V_2_0' })].join('\n'), {
-      observer: tally,
-    });
+    const out = await read(
+      [json({ ...good, schema_version_id: 'V_2_0' }), json(good), json({ ...good, schema_version_id: 'V_2_0' })].join(
+        '\n',
+      ),
+      {
+        observer: tally,
+      },
+    );
     expect(out.every((p) => p.result.ok)).toBe(true);
     expect([...tally.counts]).toEqual([['V_2_0', 2]]);
     expect(JSON.parse(rowOf(out[0]!).extrafields!)).toEqual({ schema_version_id: 'V_2_0' });
@@ -213,7 +231,12 @@ describe('Parquet', () => {
       ],
     });
     const [p] = await read(Buffer.from(file));
-    expect(rowOf(p!)).toMatchObject({ bucketowner: 'owner', bucket_name: 'b', requestdatetime: '2026-11-18T02:20:38.123Z', httpstatus: 204 });
+    expect(rowOf(p!)).toMatchObject({
+      bucketowner: 'owner',
+      bucket_name: 'b',
+      requestdatetime: '2026-11-18T02:20:38.123Z',
+      httpstatus: 204,
+    });
   });
 
   it('a truncated object is one reject naming the problem, never a crash', async () => {
@@ -256,10 +279,18 @@ describe('arbitrary bytes (fast-check)', () => {
         fc.integer({ min: 1, max: 64 }),
         fc.integer({ min: 0, max: valid.length }),
         async (kind, bytes, size, at) => {
-          const over = (from: number) => Buffer.concat([valid.subarray(0, from), Buffer.from(bytes), valid.subarray(from + bytes.length)]).subarray(0, valid.length);
+          const over = (from: number) =>
+            Buffer.concat([valid.subarray(0, from), Buffer.from(bytes), valid.subarray(from + bytes.length)]).subarray(
+              0,
+              valid.length,
+            );
           // kind 3: random bytes over the footer of a valid object; kind 4: a valid object cut anywhere.
           const body =
-            kind === 3 ? over(footer + (at % (valid.length - footer))) : kind === 4 ? valid.subarray(0, at) : Buffer.concat([heads[kind]!, Buffer.from(bytes)]);
+            kind === 3
+              ? over(footer + (at % (valid.length - footer)))
+              : kind === 4
+                ? valid.subarray(0, at)
+                : Buffer.concat([heads[kind]!, Buffer.from(bytes)]);
           if (body[0] === 0x1f && body[1] === 0x8b) return; // invalid gzip: an input error by design
           for (const p of await read(body, {}, size)) {
             expect(p.line).toBeGreaterThan(0);

@@ -36,8 +36,24 @@ type Parts = typeof BASE;
 function line(over: Partial<Parts> = {}): string {
   const p = { ...BASE, ...over };
   return [
-    p.owner, p.bucket, p.time, p.ip, p.requester, p.id, p.op, p.key, p.uri, p.status, p.err,
-    p.bytes, p.size, p.total, p.turn, p.ref, p.ua, ...p.trailing,
+    p.owner,
+    p.bucket,
+    p.time,
+    p.ip,
+    p.requester,
+    p.id,
+    p.op,
+    p.key,
+    p.uri,
+    p.status,
+    p.err,
+    p.bytes,
+    p.size,
+    p.total,
+    p.turn,
+    p.ref,
+    p.ua,
+    ...p.trailing,
   ].join(' ');
 }
 function row(l: string): AccessLogRow {
@@ -117,8 +133,22 @@ describe('parseLine: time', () => {
 describe('parseLine: nulls', () => {
   it('maps - and "-" to null in every nullable column', () => {
     const r = row(
-      line({ ip: '-', requester: '-', id: '-', key: '-', uri: '"-"', status: '-', err: '-', bytes: '-', size: '-',
-        total: '-', turn: '-', ref: '"-"', ua: '"-"', trailing: ['-', '-', '-', '-', '-', '-', '-', '-', '-', '-'] }),
+      line({
+        ip: '-',
+        requester: '-',
+        id: '-',
+        key: '-',
+        uri: '"-"',
+        status: '-',
+        err: '-',
+        bytes: '-',
+        size: '-',
+        total: '-',
+        turn: '-',
+        ref: '"-"',
+        ua: '"-"',
+        trailing: ['-', '-', '-', '-', '-', '-', '-', '-', '-', '-'],
+      }),
     );
     for (const c of COLUMNS) {
       if (c === 'bucketowner' || c === 'bucket_name' || c === 'requestdatetime' || c === 'operation') continue;
@@ -131,8 +161,22 @@ describe('parseLine: nulls', () => {
     expect([r.request_uri, r.referrer, r.useragent, r.httpstatus]).toEqual([null, null, null, 204]);
   });
   it('keeps a lifecycle line with - almost everywhere', () => {
-    const r = row(line({ ip: '-', requester: 'AmazonS3', op: 'S3.EXPIRE.OBJECT', uri: '"-"', status: '-',
-      bytes: '-', size: '3922', total: '-', turn: '-', ref: '"-"', ua: '"-"', trailing: ['v3rsion', 'h0st', '-', '-', '-', '-', '-'] }));
+    const r = row(
+      line({
+        ip: '-',
+        requester: 'AmazonS3',
+        op: 'S3.EXPIRE.OBJECT',
+        uri: '"-"',
+        status: '-',
+        bytes: '-',
+        size: '3922',
+        total: '-',
+        turn: '-',
+        ref: '"-"',
+        ua: '"-"',
+        trailing: ['v3rsion', 'h0st', '-', '-', '-', '-', '-'],
+      }),
+    );
     expect(r.operation).toBe('S3.EXPIRE.OBJECT');
     expect(r.objectsize).toBe(3922);
     expect(r.httpstatus).toBeNull();
@@ -263,8 +307,11 @@ describe('parseLine: the head', () => {
   });
   it('accepts IPv6 remote IPs, UUID request IDs and host headers with ports', () => {
     const r = row(
-      line({ ip: '2001:db8::8a2e:370:7334', id: '3f2504e0-4f89-11d3-9a0c-0305e82c3301',
-        trailing: ['-', 'h', 'SigV4', 'c', 'AuthHeader', 'example-logs.s3.amazonaws.com:443', 'TLSv1.2'] }),
+      line({
+        ip: '2001:db8::8a2e:370:7334',
+        id: '3f2504e0-4f89-11d3-9a0c-0305e82c3301',
+        trailing: ['-', 'h', 'SigV4', 'c', 'AuthHeader', 'example-logs.s3.amazonaws.com:443', 'TLSv1.2'],
+      }),
     );
     expect(r.remoteip).toBe('2001:db8::8a2e:370:7334');
     expect(r.requestid).toBe('3f2504e0-4f89-11d3-9a0c-0305e82c3301');
@@ -298,10 +345,16 @@ describe('parseLine: numbers', () => {
 
 describe('parseLine never throws', () => {
   it.each([
-    '"', '[', ']', '" "', '- - [ ] - - - - - - - - - - - - -', `${OWNER} b [06/Feb/2019:00:00:38 +0000]`,
+    '"',
+    '[',
+    ']',
+    '" "',
+    '- - [ ] - - - - - - - - - - - - -',
+    `${OWNER} b [06/Feb/2019:00:00:38 +0000]`,
     `${OWNER} b [06/Feb/2019:00:00:38 +0000] 1.2.3.4 - ID REST.GET.OBJECT k "GET / HTTP/1.1`,
     `${OWNER} b [06/Feb/2019:00:00:38 +0000] 1.2.3.4 - ID REST.GET.OBJECT k "GET / HTTP/1.1" 200 - 1 1 1 1 "`,
-    '\uFFFD\uFFFD\uFFFD', '\u0000'.repeat(100),
+    '\uFFFD\uFFFD\uFFFD',
+    '\u0000'.repeat(100),
   ])('on %j', (l) => {
     expect(() => parseLine(l)).not.toThrow();
     expect(parseLine(l).ok).toBe(false);

@@ -29,7 +29,10 @@ const summary = (ps: ParsedLine[]) => ps.map((p) => [p.line, p.result.ok ? p.res
 describe('readLogLines', () => {
   it('numbers lines from 1 and parses each', async () => {
     const ps = await collect(Readable.from([Buffer.from(`${L1}\n${L2}\n`)]));
-    expect(summary(ps)).toEqual([[1, 'a.txt'], [2, 'b-\u00e9t\u00e9.txt']]);
+    expect(summary(ps)).toEqual([
+      [1, 'a.txt'],
+      [2, 'b-\u00e9t\u00e9.txt'],
+    ]);
     expect(ps[1]!.raw).toBe(L2);
   });
 
@@ -37,31 +40,47 @@ describe('readLogLines', () => {
     const bytes = Buffer.from(`${L1}\n${L2}\n${L1}`);
     for (const sizes of [[1], [2], [3], [7, 1], [64], [bytes.length]]) {
       const ps = await collect(chunked(bytes, sizes));
-      expect(summary(ps), `chunks ${sizes}`).toEqual([[1, 'a.txt'], [2, 'b-\u00e9t\u00e9.txt'], [3, 'a.txt']]);
+      expect(summary(ps), `chunks ${sizes}`).toEqual([
+        [1, 'a.txt'],
+        [2, 'b-\u00e9t\u00e9.txt'],
+        [3, 'a.txt'],
+      ]);
       expect(ps[1]!.result.ok && ps[1]!.result.row.useragent).toBe('Bücher/1.0 \u{1F600}');
     }
   });
 
   it('strips a BOM, \\r\\n, and reads a last line without newline', async () => {
     const ps = await collect(chunked(Buffer.from(`\uFEFF${L1}\r\n${L2}`), [1]));
-    expect(summary(ps)).toEqual([[1, 'a.txt'], [2, 'b-\u00e9t\u00e9.txt']]);
+    expect(summary(ps)).toEqual([
+      [1, 'a.txt'],
+      [2, 'b-\u00e9t\u00e9.txt'],
+    ]);
     expect(ps[0]!.raw).toBe(L1);
   });
 
   it('skips blank lines but counts them', async () => {
     const ps = await collect(Readable.from([Buffer.from(`\n${L1}\n\r\n   \n${L2}\n\n`)]));
-    expect(summary(ps)).toEqual([[2, 'a.txt'], [5, 'b-\u00e9t\u00e9.txt']]);
+    expect(summary(ps)).toEqual([
+      [2, 'a.txt'],
+      [5, 'b-\u00e9t\u00e9.txt'],
+    ]);
   });
 
   it('gunzips transparently (by magic bytes), also when split after the first byte', async () => {
     const gz = gzipSync(Buffer.from(`${L1}\n${L2}\n`));
-    expect(summary(await collect(Readable.from([gz])))).toEqual([[1, 'a.txt'], [2, 'b-\u00e9t\u00e9.txt']]);
+    expect(summary(await collect(Readable.from([gz])))).toEqual([
+      [1, 'a.txt'],
+      [2, 'b-\u00e9t\u00e9.txt'],
+    ]);
     expect(summary(await collect(chunked(gz, [1, 5, 100])))).toHaveLength(2);
   });
 
   it('reads concatenated gzip members (as S3 tools write)', async () => {
     const gz = Buffer.concat([gzipSync(Buffer.from(`${L1}\n`)), gzipSync(Buffer.from(`${L2}\n`))]);
-    expect(summary(await collect(Readable.from([gz])))).toEqual([[1, 'a.txt'], [2, 'b-\u00e9t\u00e9.txt']]);
+    expect(summary(await collect(Readable.from([gz])))).toEqual([
+      [1, 'a.txt'],
+      [2, 'b-\u00e9t\u00e9.txt'],
+    ]);
   });
 
   it('treats a lone \\r as a line end, also mixed with \\r\\n and \\n and split across chunks', async () => {
@@ -113,7 +132,7 @@ describe('readLogLines', () => {
 
   it('decodes invalid UTF-8 with U+FFFD and still parses the line', async () => {
     const bytes = Buffer.concat([
-      Buffer.from(L1.slice(0, L1.indexOf('curl/8.5.0')) + 'bad-'),
+      Buffer.from(`${L1.slice(0, L1.indexOf('curl/8.5.0'))}bad-`),
       Buffer.from([0xff, 0xc3, 0x28, 0xe2, 0x82]),
       Buffer.from(`-x" - h= SigV4 c AuthHeader e TLSv1.3\n${L1}\n`),
     ]);
@@ -128,13 +147,21 @@ describe('readLogLines', () => {
 
   it('turns garbage lines into rejects, never exceptions', async () => {
     const ps = await collect(Readable.from([Buffer.from(`not a log line\n${L1}\n\u0000\u0001\u0002\n`)]));
-    expect(summary(ps)).toEqual([[1, 'bad_time'], [2, 'a.txt'], [3, 'too_few_fields']]);
+    expect(summary(ps)).toEqual([
+      [1, 'bad_time'],
+      [2, 'a.txt'],
+      [3, 'too_few_fields'],
+    ]);
   });
 
   it('cuts a line longer than MAX_LINE_CHARS and rejects it as line_too_long', async () => {
     const long = 'x'.repeat(MAX_LINE_CHARS + 10);
     const ps = await collect(chunked(Buffer.from(`${long}\n${L1}\n${long}`), [65536]));
-    expect(summary(ps)).toEqual([[1, 'line_too_long'], [2, 'a.txt'], [3, 'line_too_long']]);
+    expect(summary(ps)).toEqual([
+      [1, 'line_too_long'],
+      [2, 'a.txt'],
+      [3, 'line_too_long'],
+    ]);
     expect(ps[0]!.raw.length).toBe(MAX_LINE_CHARS);
   });
 

@@ -10,11 +10,9 @@ import {
 } from '../../../shared/access-log/index.ts';
 
 const OPERATION_SHAPE = /^[A-Z][A-Z0-9_]*(\.[A-Z0-9_]+){2,}$/;
-const ascii = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:=+%&?@,;()[]{}*!$\'~'.split('');
+const ascii = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:=+%&?@,;()[]{}*!$'~".split('');
 /** A printable grapheme (any script, emoji, U+FFFD) that is not a space, quote or control char. */
-const unicodeChar = fc
-  .string({ unit: 'grapheme', minLength: 1, maxLength: 1 })
-  .filter((c) => !/[\s"\p{Cc}]/u.test(c));
+const unicodeChar = fc.string({ unit: 'grapheme', minLength: 1, maxLength: 1 }).filter((c) => !/[\s"\p{Cc}]/u.test(c));
 const tokenChar = fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...ascii) }, { weight: 1, arbitrary: unicodeChar });
 /** One unquoted field: no spaces, no quotes, not `-` (that is null). */
 const token = fc.string({ unit: tokenChar, minLength: 1, maxLength: 24 }).filter((t) => t !== '-');
@@ -32,8 +30,16 @@ const freeText = fc.string({ unit: quotedChar, minLength: 1, maxLength: 40 }).fi
 const referrer = freeText.filter((t) => !/" +("|-( |$))/.test(`${t}" `) && !/" +$/.test(t));
 
 const operation = fc.oneof(
-  fc.constantFrom('REST.GET.OBJECT', 'REST.PUT.OBJECT', 'S3.COMPUTE.OBJECT.CHECKSUM', 'WEBSITE.GET.OBJECT',
-    'BATCH.DELETE.OBJECT', 'SOAP.PUT.OBJECT', 'S3.EXPIRE.OBJECT', 'REST.COPY.OBJECT_GET'),
+  fc.constantFrom(
+    'REST.GET.OBJECT',
+    'REST.PUT.OBJECT',
+    'S3.COMPUTE.OBJECT.CHECKSUM',
+    'WEBSITE.GET.OBJECT',
+    'BATCH.DELETE.OBJECT',
+    'SOAP.PUT.OBJECT',
+    'S3.EXPIRE.OBJECT',
+    'REST.COPY.OBJECT_GET',
+  ),
   fc.stringMatching(/^[A-Z][A-Z0-9_]{0,8}(\.[A-Z][A-Z0-9_]{0,8}){2,3}$/),
 );
 const requester = fc.oneof(
@@ -43,7 +49,11 @@ const requester = fc.oneof(
 );
 const requestUri = fc.oneof(
   fc
-    .tuple(fc.constantFrom('GET', 'PUT', 'HEAD', 'POST', 'DELETE', 'OPTIONS'), fc.string({ unit: fc.oneof(tokenChar, fc.constant('"')), minLength: 1, maxLength: 40 }), fc.constantFrom('1.0', '1.1', '2.0'))
+    .tuple(
+      fc.constantFrom('GET', 'PUT', 'HEAD', 'POST', 'DELETE', 'OPTIONS'),
+      fc.string({ unit: fc.oneof(tokenChar, fc.constant('"')), minLength: 1, maxLength: 40 }),
+      fc.constantFrom('1.0', '1.1', '2.0'),
+    )
     .map(([m, p, v]) => `${m} /${p} HTTP/${v}`),
   fc.tuple(fc.constantFrom('GET', 'BREW'), token).map(([m, p]) => `${m} /${p}`),
 );

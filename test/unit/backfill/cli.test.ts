@@ -6,8 +6,26 @@ import type { BackfillSummary } from '../../../functions/backfill/core.ts';
 describe('backfill CLI', () => {
   it('maps flags to the payload', () => {
     expect(
-      payloadFrom({ from: '2026-11-01', to: '2026-11-02', prefix: 'p/', bucket: 'b', dryRun: true, force: true, maxObjects: '50', function: 'f', dataDir: '.local' }),
-    ).toEqual({ from: '2026-11-01', to: '2026-11-02', prefix: 'p/', bucket: 'b', dryRun: true, force: true, maxObjects: 50 });
+      payloadFrom({
+        from: '2026-11-01',
+        to: '2026-11-02',
+        prefix: 'p/',
+        bucket: 'b',
+        dryRun: true,
+        force: true,
+        maxObjects: '50',
+        function: 'f',
+        dataDir: '.local',
+      }),
+    ).toEqual({
+      from: '2026-11-01',
+      to: '2026-11-02',
+      prefix: 'p/',
+      bucket: 'b',
+      dryRun: true,
+      force: true,
+      maxObjects: 50,
+    });
     expect(payloadFrom({ redriveDlq: true, function: 'f', dataDir: '.local' })).toEqual({ redriveDlq: true });
   });
 
@@ -29,7 +47,13 @@ describe('backfill CLI', () => {
       listCalls: 9,
       prefixesPlanned: 4,
       partitionRoots: 1,
-      padding: { beforeMinutes: 60, afterMinutes: 360, keyTimeFrom: '2026-10-31T23:00:00.000Z', keyTimeTo: '2026-11-03T06:00:00.000Z', note: '' },
+      padding: {
+        beforeMinutes: 60,
+        afterMinutes: 360,
+        keyTimeFrom: '2026-10-31T23:00:00.000Z',
+        keyTimeTo: '2026-11-03T06:00:00.000Z',
+        note: '',
+      },
       truncated: false,
       done: true,
       durationMs: 5,
@@ -53,7 +77,9 @@ describe('backfill CLI', () => {
     expect(bad.exitCode).toBe(2);
     expect(bad.message).toBe('--max-objects must be a positive whole number, got "many".');
 
-    const none = (await runLocal('/nonexistent-dir-for-test', { from: '2026-11-01' }).catch((err: unknown) => err)) as CliError;
+    const none = (await runLocal('/nonexistent-dir-for-test', { from: '2026-11-01' }).catch(
+      (err: unknown) => err,
+    )) as CliError;
     expect(none).toBeInstanceOf(CliError);
     expect(none.exitCode).toBe(1);
     expect(none.message).toMatch(/no local stack found: .*stack\.json does not exist.*Start one with "npm start"/);

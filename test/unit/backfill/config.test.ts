@@ -41,12 +41,22 @@ describe('loadBackfillConfig', () => {
 
   it('names every bad variable at once', () => {
     try {
-      loadBackfillConfig({ LOG_BUCKETS: 'Bad_Bucket', BACKFILL_MAX_RANGE_DAYS: '0', BACKFILL_PADDING_AFTER_MINUTES: 'x', SNOWFLAKE_SECRET_ARN: 's' });
+      loadBackfillConfig({
+        LOG_BUCKETS: 'Bad_Bucket',
+        BACKFILL_MAX_RANGE_DAYS: '0',
+        BACKFILL_PADDING_AFTER_MINUTES: 'x',
+        SNOWFLAKE_SECRET_ARN: 's',
+      });
       throw new Error('expected ConfigError');
     } catch (err) {
       expect(err).toBeInstanceOf(ConfigError);
       const msg = (err as Error).message;
-      for (const name of ['LOG_BUCKETS', 'BACKFILL_QUEUE_URL', 'BACKFILL_MAX_RANGE_DAYS', 'BACKFILL_PADDING_AFTER_MINUTES']) {
+      for (const name of [
+        'LOG_BUCKETS',
+        'BACKFILL_QUEUE_URL',
+        'BACKFILL_MAX_RANGE_DAYS',
+        'BACKFILL_PADDING_AFTER_MINUTES',
+      ]) {
         expect(msg).toContain(name);
       }
     }

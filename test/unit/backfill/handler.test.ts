@@ -20,7 +20,11 @@ describe('backfill Lambda handler', () => {
       LOG_LEVEL: 'SILENT',
     });
     const { handler } = await import('../../../functions/backfill/handler.ts');
-    const context = { functionName: 'bf', getRemainingTimeInMillis: () => 60_000, awsRequestId: 'r' } as unknown as Context;
+    const context = {
+      functionName: 'bf',
+      getRemainingTimeInMillis: () => 60_000,
+      awsRequestId: 'r',
+    } as unknown as Context;
     expect(await handler({ colour: 'red' } as never, context)).toEqual({
       field: 'colour',
       error: expect.stringMatching(/^colour: unknown field/),

@@ -91,7 +91,9 @@ describe('listing prefixes', () => {
   });
 
   it('returns nothing for an empty range', () => {
-    expect(simpleListingPrefixes('x', { from: iso('2026-01-02T00:00:00Z'), to: iso('2026-01-01T00:00:00Z') })).toEqual([]);
+    expect(simpleListingPrefixes('x', { from: iso('2026-01-02T00:00:00Z'), to: iso('2026-01-01T00:00:00Z') })).toEqual(
+      [],
+    );
   });
 
   // Property: the prefixes match a key for a given day exactly when that day overlaps the range,

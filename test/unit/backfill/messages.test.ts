@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { buildEventMessage, chunk, dedupKey, sequencerFor } from '../../../functions/backfill/messages.ts';
 import { snowflakeLedger } from '../../../functions/backfill/ledger.ts';
-import { decodeState, emptyTotals, encodeState, type ContinuationState } from '../../../functions/backfill/continuation.ts';
+import {
+  decodeState,
+  emptyTotals,
+  encodeState,
+  type ContinuationState,
+} from '../../../functions/backfill/continuation.ts';
 import { parseMessageBody } from '../../../shared/s3/events.ts';
 
 const object = {
@@ -15,6 +20,7 @@ describe('replay event message', () => {
   const msg = buildEventMessage('log-bucket', object, { region: 'eu-west-1', replay: { force: true, id: 'bf-1' } });
 
   it('has the shape of an S3 ObjectCreated:Put notification plus the replay marker', () => {
+    // biome-ignore lint/suspicious/noExplicitAny: asserts fields the S3 event type does not declare (eventVersion, sequencer).
     const record = msg.Records[0] as Record<string, any>;
     expect(record.eventVersion).toBe('2.1');
     expect(record.eventSource).toBe('aws:s3');
@@ -73,7 +79,10 @@ describe('ledger lookup', () => {
     const calls: Array<{ sql: string; binds: string[] }> = [];
     const ledger = snowflakeLedger(async (sql, binds) => {
       calls.push({ sql, binds });
-      return binds.slice(1).filter((k) => k.endsWith('1')).map((k) => ({ LOGKEY: k }));
+      return binds
+        .slice(1)
+        .filter((k) => k.endsWith('1'))
+        .map((k) => ({ LOGKEY: k }));
     });
     const keys = Array.from({ length: 1500 }, (_, i) => `k'${i}`);
     const loaded = await ledger.loadedKeys("b'; drop", keys);

@@ -25,7 +25,14 @@ describe('parseTime', () => {
     expect(parseTime('from', '2026-11-01T13:00:05.5').toISOString()).toBe('2026-11-01T13:00:05.500Z');
   });
   it('rejects what is not a calendar date or ISO form', () => {
-    for (const bad of ['2026-02-30', '2026-13-01', '11/01/2026', 'yesterday', '2026-11-01 13:00', '2026-02-30T00:00:00Z']) {
+    for (const bad of [
+      '2026-02-30',
+      '2026-13-01',
+      '11/01/2026',
+      'yesterday',
+      '2026-11-01 13:00',
+      '2026-02-30T00:00:00Z',
+    ]) {
       expect(() => parseTime('from', bad), bad).toThrow(/^from: /);
     }
     expect(() => parseTime('to', 20261101)).toThrow(/^to: must be an ISO date/);
@@ -45,7 +52,11 @@ describe('validateRequest', () => {
   });
 
   it('accepts an allowed other bucket and its own prefix', () => {
-    const r = validateRequest({ bucket: 'other-logs', prefix: '', from: '2026-11-01', to: '2026-11-01', dryRun: true, maxObjects: 5 }, limits, now);
+    const r = validateRequest(
+      { bucket: 'other-logs', prefix: '', from: '2026-11-01', to: '2026-11-01', dryRun: true, maxObjects: 5 },
+      limits,
+      now,
+    );
     expect(r).toMatchObject({ bucket: 'other-logs', prefix: '', dryRun: true, maxObjects: 5 });
   });
 
@@ -67,20 +78,27 @@ describe('validateRequest', () => {
 
   it('says how to fix a bucket that is not allowed', () => {
     expect(() => validateRequest({ bucket: 'nope-bucket', from: '2026-11-01', to: '2026-11-02' }, limits, now)).toThrow(
-      /bucket: "nope-bucket" is not allowed; allowed: log-bucket, other-logs/,
+      /bucket: "nope-bucket" is not allowed; allowed: log-bucket, other-logs; to replay it, add it to LOG_BUCKETS/,
     );
   });
 
   it('needs force for a range over the maximum, or for no range at all', () => {
-    expect(() => validateRequest({ from: '2026-01-01', to: '2026-03-01' }, limits, now)).toThrow(/over the maximum of 31.*set force/);
+    expect(() => validateRequest({ from: '2026-01-01', to: '2026-03-01' }, limits, now)).toThrow(
+      /over the maximum of 31.*set force/,
+    );
     expect(validateRequest({ from: '2026-01-01', to: '2026-03-01', force: true }, limits, now).force).toBe(true);
-    expect(() => validateRequest({}, limits, now)).toThrow(/^from: is required: give a range, or set force to replay the whole prefix "logs\/"$/);
+    expect(() => validateRequest({}, limits, now)).toThrow(
+      /^from: is required: give a range, or set force to replay the whole prefix "logs\/"$/,
+    );
     const all = validateRequest({ force: true }, limits, now);
     expect(all.from).toBeUndefined();
     expect(all.to).toBeUndefined();
   });
 
   it('takes a redrive alone (dryRun allowed)', () => {
-    expect(validateRequest({ redriveDlq: true, dryRun: true }, limits, now)).toMatchObject({ redriveDlq: true, dryRun: true });
+    expect(validateRequest({ redriveDlq: true, dryRun: true }, limits, now)).toMatchObject({
+      redriveDlq: true,
+      dryRun: true,
+    });
   });
 });

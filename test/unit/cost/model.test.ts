@@ -57,7 +57,10 @@ describe('cost model', () => {
     const insertSeconds = (10 * (10.93 + (1e9 / 702) * 9.7e-6)) / (1024 / 1769) + 500 + 15_000;
     expect(item(r, 'insert', 'Lambda duration')).toBeCloseTo(insertSeconds * 0.0000133334, 9);
     for (const m of Object.values(r.methods)) {
-      expect(m.awsUsd).toBeCloseTo(m.aws.reduce((s, a) => s + a.usd, 0), 12);
+      expect(m.awsUsd).toBeCloseTo(
+        m.aws.reduce((s, a) => s + a.usd, 0),
+        12,
+      );
       expect(m.totalUsd).toBeCloseTo(m.snowflakeUsd + m.awsUsd, 12);
     }
   });
@@ -73,7 +76,13 @@ describe('cost model', () => {
   });
 
   it('credit price, object count, batching window and memory are inputs', () => {
-    const r = costPerDay({ gbPerDay: 10, objectsPerDay: 500, creditPriceUsd: 2, batchingWindowSeconds: 60, memoryMb: 2048 });
+    const r = costPerDay({
+      gbPerDay: 10,
+      objectsPerDay: 500,
+      creditPriceUsd: 2,
+      batchingWindowSeconds: 60,
+      memoryMb: 2048,
+    });
     expect(r.methods.pipe.snowflakeUsd).toBeCloseTo(0.0411662 * 2, 7);
     expect(item(r, 'pipe', 'S3 PUT')).toBeCloseTo(1500 * 0.000005, 12);
     // 500 objects/day: a 60 s window holds 0.35, so 500 invocations; the warehouse is up 1 − e^(−500/86400 × 61.5).

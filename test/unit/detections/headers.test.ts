@@ -17,18 +17,24 @@ import {
 const detections = loadDetections();
 
 describe('detection files (sql/detections/)', () => {
-  it.each(detections.map((d) => [d.name, d] as const))('%s: a complete header, and binds :1..:N matching its parameters', (_name, d) => {
-    const text = d.sql;
-    const header = (key: string) => new RegExp(`^--\\s*${key}:\\s*\\S`, 'm');
-    const file = readFileSync(d.file, 'utf8');
-    for (const key of ['name', 'title', 'severity', 'technique', 'finds', 'false positives', 'triage']) expect(file, key).toMatch(header(key));
-    expect(d.technique).toMatch(/T1\d{3}|Exposure/);
-    for (const p of d.params) expect(p.description, p.name).not.toBe('');
-    const used = new Set([...text.matchAll(/(?<!:):(\d+)/g)].map((m) => Number(m[1])));
-    expect([...used].sort((a, b) => a - b)).toEqual(Array.from({ length: d.params.length + 2 }, (_, i) => i + 1));
-    // Every finding has the same columns, in the same order (the schedule's UNION relies on it).
-    expect(text).toMatch(/AS principal,[\s\S]*AS source_ip,[\s\S]*AS bucket,[\s\S]*first_seen,[\s\S]*last_seen,[\s\S]*requests,[\s\S]*bytes_out,[\s\S]*AS evidence\s+FROM/);
-  });
+  it.each(detections.map((d) => [d.name, d] as const))(
+    '%s: a complete header, and binds :1..:N matching its parameters',
+    (_name, d) => {
+      const text = d.sql;
+      const header = (key: string) => new RegExp(`^--\\s*${key}:\\s*\\S`, 'm');
+      const file = readFileSync(d.file, 'utf8');
+      for (const key of ['name', 'title', 'severity', 'technique', 'finds', 'false positives', 'triage'])
+        expect(file, key).toMatch(header(key));
+      expect(d.technique).toMatch(/T1\d{3}|Exposure/);
+      for (const p of d.params) expect(p.description, p.name).not.toBe('');
+      const used = new Set([...text.matchAll(/(?<!:):(\d+)/g)].map((m) => Number(m[1])));
+      expect([...used].sort((a, b) => a - b)).toEqual(Array.from({ length: d.params.length + 2 }, (_, i) => i + 1));
+      // Every finding has the same columns, in the same order (the schedule's UNION relies on it).
+      expect(text).toMatch(
+        /AS principal,[\s\S]*AS source_ip,[\s\S]*AS bucket,[\s\S]*first_seen,[\s\S]*last_seen,[\s\S]*requests,[\s\S]*bytes_out,[\s\S]*AS evidence\s+FROM/,
+      );
+    },
+  );
 
   it('parameter names are unique within a file and mean the same across files', () => {
     const seen = new Map<string, string>();
@@ -46,7 +52,8 @@ describe('detection files (sql/detections/)', () => {
 });
 
 describe('parseDetection', () => {
-  const good = "-- name: x\n-- severity: low\n-- technique: T1530\n-- param: a_regex ''  nothing\n-- param: n 5  five\nSELECT :1, :2, :3, :4";
+  const good =
+    "-- name: x\n-- severity: low\n-- technique: T1530\n-- param: a_regex ''  nothing\n-- param: n 5  five\nSELECT :1, :2, :3, :4";
 
   it('reads name, severity, technique and the parameters in order, with quoted defaults', () => {
     const d = parseDetection('/tmp/x.sql', good);
@@ -66,20 +73,37 @@ describe('parseDetection', () => {
   it('binds since, until, then each parameter: the override, else the default', () => {
     const d = parseDetection('/tmp/x.sql', good);
     const w = { since: new Date('2026-11-17T00:00:00Z'), until: new Date('2026-11-18T00:00:00Z') };
-    expect(bindsFor(d, w, { n: '7' })).toEqual(['2026-11-17 00:00:00.000 +00:00', '2026-11-18 00:00:00.000 +00:00', '', '7']);
+    expect(bindsFor(d, w, { n: '7' })).toEqual([
+      '2026-11-17 00:00:00.000 +00:00',
+      '2026-11-18 00:00:00.000 +00:00',
+      '',
+      '7',
+    ]);
     expect(timestampText(w.since)).toBe('2026-11-17 00:00:00.000 +00:00');
   });
 
   it('inlines binds for the schedule, leaving casts, strings and comments alone', () => {
-    const d = parseDetection('/tmp/x.sql', "-- name: x\n-- severity: low\n-- param: r 'it''s'  q\nSELECT :1::TIMESTAMP_TZ, ':2', :3 -- :2 here\n, :2");
+    const d = parseDetection(
+      '/tmp/x.sql',
+      "-- name: x\n-- severity: low\n-- param: r 'it''s'  q\nSELECT :1::TIMESTAMP_TZ, ':2', :3 -- :2 here\n, :2",
+    );
     expect(inlineBinds(d, 'A', 'B')).toBe("SELECT (A)::TIMESTAMP_TZ, ':2', ('it''s') -- :2 here\n, (B)");
-    expect(() => inlineBinds(parseDetection('/tmp/x.sql', '-- name: x\n-- severity: low\nSELECT :3'), 'A', 'B')).toThrow(/bind :3/);
+    expect(() =>
+      inlineBinds(parseDetection('/tmp/x.sql', '-- name: x\n-- severity: low\nSELECT :3'), 'A', 'B'),
+    ).toThrow(/bind :3/);
   });
 });
 
 describe('detect: arguments are checked before anything runs', () => {
   // Any statement would fail: these must be refused before one is sent.
-  const conn = new Proxy({}, { get: () => { throw new Error('no statement expected'); } }) as unknown as Connection;
+  const conn = new Proxy(
+    {},
+    {
+      get: () => {
+        throw new Error('no statement expected');
+      },
+    },
+  ) as unknown as Connection;
   const refused = async (opts: Parameters<typeof detect>[1], message: RegExp) => {
     const err = await detect(conn, opts).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(CliError);
@@ -87,11 +111,14 @@ describe('detect: arguments are checked before anything runs', () => {
     expect((err as CliError).message).toMatch(message);
   };
 
-  it('names the unknown detection and lists the known ones', () => refused({ only: ['mass-download,nope'] }, /no detection named nope; the detections are: .*mass-download/));
+  it('names the unknown detection and lists the known ones', () =>
+    refused({ only: ['mass-download,nope'] }, /no detection named nope; the detections are: .*mass-download/));
   it('wants NAME=VALUE', () => refused({ param: ['min_bytes'] }, /--param takes NAME=VALUE/));
-  it('refuses a parameter no selected detection has', () => refused({ only: ['logs-stopped'], param: ['min_bytes=5'] }, /--param min_bytes: no selected detection/));
+  it('refuses a parameter no selected detection has', () =>
+    refused({ only: ['logs-stopped'], param: ['min_bytes=5'] }, /--param min_bytes: no selected detection/));
   it('refuses a time that is not ISO', () => refused({ since: 'yesterday' }, /--since must be an ISO date/));
-  it('refuses since after until', () => refused({ since: '2026-11-18', until: '2026-11-17' }, /--since must be before --until/));
+  it('refuses since after until', () =>
+    refused({ since: '2026-11-18', until: '2026-11-17' }, /--since must be before --until/));
 });
 
 describe('detect --json times', () => {
@@ -107,13 +134,27 @@ describe('detect --json times', () => {
 describe('s3-access-logs detect (process)', () => {
   const bin = new URL('../../../bin/s3-access-logs.mjs', import.meta.url).pathname;
   it('reports a usage error with exit 2 before looking for a stack or credentials', async () => {
-    const err = (await promisify(execFile)(process.execPath, [bin, 'detect', '--local', '--data-dir', '/nonexistent', '--only', 'nope']).catch((e: unknown) => e)) as { code: number; stderr: string };
+    const err = (await promisify(execFile)(process.execPath, [
+      bin,
+      'detect',
+      '--local',
+      '--data-dir',
+      '/nonexistent',
+      '--only',
+      'nope',
+    ]).catch((e: unknown) => e)) as { code: number; stderr: string };
     expect(err.code).toBe(2);
     expect(err.stderr).toMatch(/^s3-access-logs: no detection named nope; the detections are: /);
   });
 
   it('prints the schedule without connecting', async () => {
-    const { stdout } = await promisify(execFile)(process.execPath, [bin, 'detect', '--print-schedule', '--warehouse', 'MY_WH']);
+    const { stdout } = await promisify(execFile)(process.execPath, [
+      bin,
+      'detect',
+      '--print-schedule',
+      '--warehouse',
+      'MY_WH',
+    ]);
     expect(stdout).toContain('CREATE OR REPLACE TASK s3_access_logs_detect\n  WAREHOUSE = MY_WH');
     expect(stdout).toContain('MERGE INTO s3_access_logs_findings');
   });

@@ -32,25 +32,66 @@ describe('loadIngestConfig', () => {
       logLevel: 'INFO',
       loadMode: 'parsed',
       loadMethod: 'insert',
-      snowflake: { kind: 'env', credentials: { account: 'local', username: 'local', database: 'S3_ACCESS_LOGS', schema: 'PUBLIC' } },
+      snowflake: {
+        kind: 'env',
+        credentials: { account: 'local', username: 'local', database: 'S3_ACCESS_LOGS', schema: 'PUBLIC' },
+      },
     });
   });
 
   it('prefers the secret ARN', () => {
-    const c = loadIngestConfig({ LOAD_METHOD: 'insert', LOG_BUCKETS: 'a-b,c.d', LOG_PREFIXES: 'logs/, audit/', SNOWFLAKE_SECRET_ARN: 'arn:aws:secretsmanager:x', LOAD_MODE: 'RAW', LOG_LEVEL: 'debug', INSERT_CHUNK_ROWS: '500', MEMORY_BUDGET_MB: '8' });
-    expect(c).toMatchObject({ logBuckets: ['a-b', 'c.d'], logPrefixes: ['logs/', 'audit/'], snowflake: { kind: 'secret', secretId: 'arn:aws:secretsmanager:x' }, loadMode: 'raw', logLevel: 'DEBUG', insertChunkRows: 500, memoryBudgetBytes: 8 << 20 });
+    const c = loadIngestConfig({
+      LOAD_METHOD: 'insert',
+      LOG_BUCKETS: 'a-b,c.d',
+      LOG_PREFIXES: 'logs/, audit/',
+      SNOWFLAKE_SECRET_ARN: 'arn:aws:secretsmanager:x',
+      LOAD_MODE: 'RAW',
+      LOG_LEVEL: 'debug',
+      INSERT_CHUNK_ROWS: '500',
+      MEMORY_BUDGET_MB: '8',
+    });
+    expect(c).toMatchObject({
+      logBuckets: ['a-b', 'c.d'],
+      logPrefixes: ['logs/', 'audit/'],
+      snowflake: { kind: 'secret', secretId: 'arn:aws:secretsmanager:x' },
+      loadMode: 'raw',
+      logLevel: 'DEBUG',
+      insertChunkRows: 500,
+      memoryBudgetBytes: 8 << 20,
+    });
   });
 
   it('names every bad variable in one error', () => {
-    const p = problems({ LOAD_METHOD: 'Insert', LOG_BUCKETS: 'Bad_Bucket', INSERT_CHUNK_ROWS: '99999', MEMORY_BUDGET_MB: 'lots', LOG_LEVEL: 'chatty', LOAD_MODE: 'fast', SNOWFLAKE_ACCOUNT: 'a', SNOWFLAKE_DATABASE: 'db; drop', SNOWFLAKE_SCHEMA: 'PUBLIC' });
+    const p = problems({
+      LOAD_METHOD: 'Insert',
+      LOG_BUCKETS: 'Bad_Bucket',
+      INSERT_CHUNK_ROWS: '99999',
+      MEMORY_BUDGET_MB: 'lots',
+      LOG_LEVEL: 'chatty',
+      LOAD_MODE: 'fast',
+      SNOWFLAKE_ACCOUNT: 'a',
+      SNOWFLAKE_DATABASE: 'db; drop',
+      SNOWFLAKE_SCHEMA: 'PUBLIC',
+    });
     const text = p.join('\n');
-    for (const name of ['LOG_BUCKETS', 'INSERT_CHUNK_ROWS', 'MEMORY_BUDGET_MB', 'LOG_LEVEL', 'LOAD_MODE', 'SNOWFLAKE_USERNAME', 'SNOWFLAKE_PRIVATE_KEY or SNOWFLAKE_PASSWORD', 'SNOWFLAKE_DATABASE'])
+    for (const name of [
+      'LOG_BUCKETS',
+      'INSERT_CHUNK_ROWS',
+      'MEMORY_BUDGET_MB',
+      'LOG_LEVEL',
+      'LOAD_MODE',
+      'SNOWFLAKE_USERNAME',
+      'SNOWFLAKE_PRIVATE_KEY or SNOWFLAKE_PASSWORD',
+      'SNOWFLAKE_DATABASE',
+    ])
       expect(text).toContain(name);
     expect(p).toHaveLength(8);
   });
 
   it('asks for Snowflake credentials when none are given to insert', () => {
-    expect(problems({ LOG_BUCKETS: 'my-logs', LOAD_METHOD: 'insert' }).join()).toContain('SNOWFLAKE_SECRET_ARN is required');
+    expect(problems({ LOG_BUCKETS: 'my-logs', LOAD_METHOD: 'insert' }).join()).toContain(
+      'SNOWFLAKE_SECRET_ARN is required',
+    );
     expect(problems({}).join()).toContain('LOG_BUCKETS is required');
   });
 
@@ -65,16 +106,39 @@ describe('loadIngestConfig', () => {
       logLevel: 'INFO',
       loadMode: 'parsed',
     });
-    const raw = loadIngestConfig({ ...local, LOAD_METHOD: 'PIPE', LOAD_MODE: 'raw', STAGING_BUCKET: 'my-staging', STAGING_PREFIX: 'snowpipe/access-logs/' });
-    expect(raw).toMatchObject({ loadMethod: 'pipe', loadMode: 'raw', staging: { bucket: 'my-staging', prefix: 'snowpipe/access-logs/' }, snowflake: { kind: 'env' } });
+    const raw = loadIngestConfig({
+      ...local,
+      LOAD_METHOD: 'PIPE',
+      LOAD_MODE: 'raw',
+      STAGING_BUCKET: 'my-staging',
+      STAGING_PREFIX: 'snowpipe/access-logs/',
+    });
+    expect(raw).toMatchObject({
+      loadMethod: 'pipe',
+      loadMode: 'raw',
+      staging: { bucket: 'my-staging', prefix: 'snowpipe/access-logs/' },
+      snowflake: { kind: 'env' },
+    });
   });
 
   it('names every bad pipe variable in one error, and checks credentials that are given in pipe', () => {
-    const p = problems({ LOG_BUCKETS: 'my-logs', LOAD_METHOD: 'pipe', STAGING_PREFIX: 'no-slash', SNOWFLAKE_ACCOUNT: 'a' });
+    const p = problems({
+      LOG_BUCKETS: 'my-logs',
+      LOAD_METHOD: 'pipe',
+      STAGING_PREFIX: 'no-slash',
+      SNOWFLAKE_ACCOUNT: 'a',
+    });
     expect(p.join('\n')).toContain('STAGING_BUCKET is required with LOAD_METHOD=pipe');
     expect(p.join('\n')).toContain('STAGING_PREFIX must end with "/"');
     expect(p.join('\n')).toContain('SNOWFLAKE_USERNAME is required');
-    expect(problems({ LOG_BUCKETS: 'my-logs', LOAD_METHOD: 'copy', STAGING_BUCKET: 'Bad_Bucket', SNOWFLAKE_SECRET_ARN: 'arn:x' })).toEqual([
+    expect(
+      problems({
+        LOG_BUCKETS: 'my-logs',
+        LOAD_METHOD: 'copy',
+        STAGING_BUCKET: 'Bad_Bucket',
+        SNOWFLAKE_SECRET_ARN: 'arn:x',
+      }),
+    ).toEqual([
       'LOAD_METHOD must be "pipe" or "insert", got "copy".',
       'STAGING_BUCKET must be a valid S3 bucket name, got "Bad_Bucket".',
     ]);
@@ -82,7 +146,12 @@ describe('loadIngestConfig', () => {
 
   it('never puts a secret value in the message', () => {
     try {
-      loadIngestConfig({ ...local, SNOWFLAKE_PRIVATE_KEY: 'not-a-pem-but-secret', SNOWFLAKE_PASSWORD: 'pw-secret', LOG_BUCKETS: '' });
+      loadIngestConfig({
+        ...local,
+        SNOWFLAKE_PRIVATE_KEY: 'not-a-pem-but-secret',
+        SNOWFLAKE_PASSWORD: 'pw-secret',
+        LOG_BUCKETS: '',
+      });
     } catch (err) {
       expect(String((err as Error).message)).not.toMatch(/secret/);
       expect((err as Error).message).toContain('SNOWFLAKE_PRIVATE_KEY must be a PEM');

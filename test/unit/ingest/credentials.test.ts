@@ -7,22 +7,46 @@ const PEM = '-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n----
 
 describe('parseSecret', () => {
   it('reads a key-pair secret and turns it into JWT connection options', () => {
-    const c = parseSecret('arn:s', JSON.stringify({ account: 'xy12345.eu-west-1', username: 'S3_LOGS_LOADER', privateKey: PEM, role: 'LOADER', warehouse: 'WH_XS', database: 'LOGS', schema: 'PUBLIC' }));
-    expect(c).toMatchObject({ account: 'xy12345.eu-west-1', username: 'S3_LOGS_LOADER', role: 'LOADER', warehouse: 'WH_XS', database: 'LOGS', schema: 'PUBLIC' });
+    const c = parseSecret(
+      'arn:s',
+      JSON.stringify({
+        account: 'xy12345.eu-west-1',
+        username: 'S3_LOGS_LOADER',
+        privateKey: PEM,
+        role: 'LOADER',
+        warehouse: 'WH_XS',
+        database: 'LOGS',
+        schema: 'PUBLIC',
+      }),
+    );
+    expect(c).toMatchObject({
+      account: 'xy12345.eu-west-1',
+      username: 'S3_LOGS_LOADER',
+      role: 'LOADER',
+      warehouse: 'WH_XS',
+      database: 'LOGS',
+      schema: 'PUBLIC',
+    });
     const o = connectionOptions(c) as unknown as Record<string, unknown>;
     expect(o).toMatchObject({ authenticator: 'SNOWFLAKE_JWT', privateKey: PEM, role: 'LOADER', warehouse: 'WH_XS' });
     expect(o.password).toBeUndefined();
   });
 
   it('reads a password secret', () => {
-    const c = parseSecret('arn:s', JSON.stringify({ account: 'a', username: 'u', password: 'pw', database: 'D', schema: 'S' }));
+    const c = parseSecret(
+      'arn:s',
+      JSON.stringify({ account: 'a', username: 'u', password: 'pw', database: 'D', schema: 'S' }),
+    );
     expect(connectionOptions(c)).toMatchObject({ password: 'pw' });
   });
 
   it('names every missing or bad field without echoing secret values', () => {
     let err: unknown;
     try {
-      parseSecret('arn:aws:secretsmanager:us-east-1:1:secret:sf', JSON.stringify({ account: 'a', privateKey: 'hunter2-not-a-pem', database: 'bad name', schema: 'S' }));
+      parseSecret(
+        'arn:aws:secretsmanager:us-east-1:1:secret:sf',
+        JSON.stringify({ account: 'a', privateKey: 'hunter2-not-a-pem', database: 'bad name', schema: 'S' }),
+      );
     } catch (e) {
       err = e;
     }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { decodeS3Key, encodeS3Key, notificationBody, parseMessageBody } from '../../../shared/s3/events.ts';
+import { decodeS3Key, encodeS3Key, parseMessageBody } from '../../../shared/s3/events.ts';
+import { notificationBody } from '../../../local/harness/events.ts';
 
 const record = (key: string, extra: Record<string, unknown> = {}) => ({
   eventVersion: '2.1',
@@ -26,7 +27,8 @@ describe('decodeS3Key', () => {
   ])('%s → %s', (enc, dec) => expect(decodeS3Key(enc)).toBe(dec));
 
   it('round-trips with encodeS3Key', () => {
-    for (const k of ['a b+c/d', 'x%y', 'ü/é +%2B', 'logs/2024-01-01-00-00-00-0123']) expect(decodeS3Key(encodeS3Key(k))).toBe(k);
+    for (const k of ['a b+c/d', 'x%y', 'ü/é +%2B', 'logs/2024-01-01-00-00-00-0123'])
+      expect(decodeS3Key(encodeS3Key(k))).toBe(k);
   });
 });
 
@@ -61,15 +63,27 @@ describe('parseMessageBody', () => {
   });
 
   it('unwraps an SNS notification', () => {
-    const sns = { Type: 'Notification', MessageId: 'm', TopicArn: 'arn:aws:sns:us-east-1:1:t', Message: JSON.stringify({ Records: [record('x+y')] }) };
+    const sns = {
+      Type: 'Notification',
+      MessageId: 'm',
+      TopicArn: 'arn:aws:sns:us-east-1:1:t',
+      Message: JSON.stringify({ Records: [record('x+y')] }),
+    };
     const parsed = parseMessageBody(JSON.stringify(sns));
     expect(parsed.kind === 'objects' && parsed.objects[0]?.key).toBe('x y');
   });
 
   it('acknowledges s3:TestEvent, bare and inside SNS', () => {
-    const test = { Service: 'Amazon S3', Event: 's3:TestEvent', Time: '2024-05-01T10:00:00.000Z', Bucket: 'log-bucket' };
+    const test = {
+      Service: 'Amazon S3',
+      Event: 's3:TestEvent',
+      Time: '2024-05-01T10:00:00.000Z',
+      Bucket: 'log-bucket',
+    };
     expect(parseMessageBody(JSON.stringify(test))).toEqual({ kind: 'test' });
-    expect(parseMessageBody(JSON.stringify({ Type: 'Notification', Message: JSON.stringify(test) }))).toEqual({ kind: 'test' });
+    expect(parseMessageBody(JSON.stringify({ Type: 'Notification', Message: JSON.stringify(test) }))).toEqual({
+      kind: 'test',
+    });
   });
 
   it('reads an EventBridge Object Created event, key as-is', () => {
@@ -89,14 +103,29 @@ describe('parseMessageBody', () => {
     expect(parseMessageBody(JSON.stringify(eb))).toEqual({
       kind: 'objects',
       ignored: 0,
-      objects: [{ bucket: 'log-bucket', key: 'logs/2024-05-01-10:00:00+x', size: 99, etag: 'abc', sequencer: '00AB', eventTime: '2024-05-01T10:00:01Z', force: false }],
+      objects: [
+        {
+          bucket: 'log-bucket',
+          key: 'logs/2024-05-01-10:00:00+x',
+          size: 99,
+          etag: 'abc',
+          sequencer: '00AB',
+          eventTime: '2024-05-01T10:00:01Z',
+          force: false,
+        },
+      ],
     });
   });
 
   it('carries the replay flag of a backfill message', () => {
     const body = notificationBody([{ bucket: 'log-bucket', key: 'k 1', etag: '"e"' }], { force: true, id: 'bf-1' });
     const parsed = parseMessageBody(body);
-    expect(parsed.kind === 'objects' && parsed.objects[0]).toMatchObject({ key: 'k 1', etag: 'e', force: true, replayId: 'bf-1' });
+    expect(parsed.kind === 'objects' && parsed.objects[0]).toMatchObject({
+      key: 'k 1',
+      etag: 'e',
+      force: true,
+      replayId: 'bf-1',
+    });
     const noForce = parseMessageBody(notificationBody([{ bucket: 'b', key: 'k' }], { force: false, id: 'x' }));
     expect(noForce.kind === 'objects' && noForce.objects[0]?.force).toBe(false);
   });
@@ -107,7 +136,10 @@ describe('parseMessageBody', () => {
     ['{"hello":"world"}', 'not an S3 event notification'],
     ['{"Records":"x"}', '"Records" is not an array'],
     [JSON.stringify({ Records: [{ ...record('k'), eventVersion: '1.0' }] }), 'expected 2.x'],
-    [JSON.stringify({ Records: [{ eventVersion: '2.1', eventName: 'ObjectCreated:Put', s3: {} }] }), 'no s3.bucket.name'],
+    [
+      JSON.stringify({ Records: [{ eventVersion: '2.1', eventName: 'ObjectCreated:Put', s3: {} }] }),
+      'no s3.bucket.name',
+    ],
     [JSON.stringify({ Records: [record('k')], replay: { force: 'yes' } }), 'replay.force'],
     [JSON.stringify({ Type: 'Notification', Message: 'nope' }), 'SNS Message is not JSON'],
     [JSON.stringify({ source: 'aws.s3', 'detail-type': 'Object Deleted', detail: {} }), 'is not "Object Created"'],

@@ -4,7 +4,8 @@ import { ConfigError } from '../../../shared/config.ts';
 describe('Lambda entry', () => {
   it('reads the configuration on first use and fails with one error naming each bad variable', async () => {
     const saved = { ...process.env };
-    for (const k of Object.keys(process.env)) if (/^(LOG_|SNOWFLAKE_|INSERT_|MEMORY_|LOAD_|STAGING_)/.test(k)) delete process.env[k];
+    for (const k of Object.keys(process.env))
+      if (/^(LOG_|SNOWFLAKE_|INSERT_|MEMORY_|LOAD_|STAGING_)/.test(k)) delete process.env[k];
     process.env.LOAD_MODE = 'turbo';
     try {
       // Importing must not read the environment outside Lambda (tests import createIngestHandler).

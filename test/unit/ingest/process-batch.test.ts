@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { processBatch } from '../../../functions/ingest/process-batch.ts';
 import { parseLine, formatLine } from '../../../shared/access-log/index.ts';
 import type { IngestConfig } from '../../../shared/config.ts';
-import { notificationBody } from '../../../shared/s3/events.ts';
+import { notificationBody } from '../../../local/harness/events.ts';
 import { ledgerId, RowBuilder } from '../../../shared/snowflake/loader.ts';
 import type { Precheck, Sink } from '../../../shared/snowflake/sink.ts';
 
@@ -87,11 +87,34 @@ describe('processBatch without objects to load', () => {
 
 describe('RowBuilder', () => {
   const line = formatLine({
-    bucketowner: 'owner', bucket_name: 'b', requestdatetime: '2024-05-01T10:00:00Z', remoteip: '192.0.2.1', requester: null,
-    requestid: 'R1', operation: 'REST.GET.OBJECT', key: 'k', request_uri: 'GET /b/k HTTP/1.1', httpstatus: 200, errorcode: null,
-    bytessent: 10, objectsize: 10, totaltime: 1, turnaroundtime: 1, referrer: null, useragent: 'ua', versionid: null, hostid: 'h',
-    sigv: 'SigV4', ciphersuite: 'c', authtype: 'AuthHeader', endpoint: 'e', tlsversion: 'TLSv1.2', accesspointarn: null,
-    aclrequired: true, sourceregion: null, extrafields: null,
+    bucketowner: 'owner',
+    bucket_name: 'b',
+    requestdatetime: '2024-05-01T10:00:00Z',
+    remoteip: '192.0.2.1',
+    requester: null,
+    requestid: 'R1',
+    operation: 'REST.GET.OBJECT',
+    key: 'k',
+    request_uri: 'GET /b/k HTTP/1.1',
+    httpstatus: 200,
+    errorcode: null,
+    bytessent: 10,
+    objectsize: 10,
+    totaltime: 1,
+    turnaroundtime: 1,
+    referrer: null,
+    useragent: 'ua',
+    versionid: null,
+    hostid: 'h',
+    sigv: 'SigV4',
+    ciphersuite: 'c',
+    authtype: 'AuthHeader',
+    endpoint: 'e',
+    tlsversion: 'TLSv1.2',
+    accesspointarn: null,
+    aclrequired: true,
+    sourceregion: null,
+    extrafields: null,
   });
 
   it('binds typed rows in table order with lineage, and rejects with reason and raw line', () => {
@@ -102,13 +125,19 @@ describe('RowBuilder', () => {
     expect(row.bind.slice(0, 3)).toEqual(['owner', 'b', '2024-05-01T10:00:00Z']);
     expect(row.bind.slice(28)).toEqual(['lb', 'lk', 3, '2024-06-01T00:00:00.000Z']);
     const bad = b.add({ line: 4, raw: 'junk', result: parseLine('junk') });
-    expect(bad).toEqual({ reject: true, bind: ['lb', 'lk', 4, (parseLine('junk') as { reason: string }).reason, 'junk', '2024-06-01T00:00:00.000Z'] });
+    expect(bad).toEqual({
+      reject: true,
+      bind: ['lb', 'lk', 4, (parseLine('junk') as { reason: string }).reason, 'junk', '2024-06-01T00:00:00.000Z'],
+    });
     expect(b.counts).toMatchObject({ lines: 2, rows: 1, rejects: 1, newestRequest: '2024-05-01T10:00:00Z' });
   });
 
   it('in raw mode stages every line', () => {
     const b = new RowBuilder({ bucket: 'lb', key: 'lk' }, 'raw', 't');
-    expect(b.add({ line: 1, raw: 'junk', result: parseLine('junk') })).toEqual({ reject: false, bind: ['lb', 'lk', 1, 'junk', 't'] });
+    expect(b.add({ line: 1, raw: 'junk', result: parseLine('junk') })).toEqual({
+      reject: false,
+      bind: ['lb', 'lk', 1, 'junk', 't'],
+    });
     expect(b.counts).toMatchObject({ lines: 1, rows: 1, rejects: 0 });
   });
 });
@@ -142,11 +171,22 @@ describe('processBatch through a sink', () => {
     const opened = { n: 0 };
     const verdicts = new Map<string, Precheck>([
       [ledgerId({ bucket: 'my-logs', key: 'logs/a' }), { kind: 'duplicate' }],
-      [ledgerId({ bucket: 'my-logs', key: 'logs/b' }), { kind: 'failed', reason: 'overwritten', error: new Error('b was overwritten') }],
+      [
+        ledgerId({ bucket: 'my-logs', key: 'logs/b' }),
+        { kind: 'failed', reason: 'overwritten', error: new Error('b was overwritten') },
+      ],
     ]);
     const { response, summary } = await processBatch(
-      event([notificationBody([{ bucket: 'my-logs', key: 'logs/a' }]), notificationBody([{ bucket: 'my-logs', key: 'logs/b' }])]),
-      { config, s3: new S3Client({ region: 'us-east-1' }), logger: new Logger({ logLevel: 'SILENT' }), sink: () => fakeSink(verdicts, opened) },
+      event([
+        notificationBody([{ bucket: 'my-logs', key: 'logs/a' }]),
+        notificationBody([{ bucket: 'my-logs', key: 'logs/b' }]),
+      ]),
+      {
+        config,
+        s3: new S3Client({ region: 'us-east-1' }),
+        logger: new Logger({ logLevel: 'SILENT' }),
+        sink: () => fakeSink(verdicts, opened),
+      },
     );
     expect(opened.n).toBe(1);
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'm1' }]);

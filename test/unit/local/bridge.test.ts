@@ -18,10 +18,15 @@ afterAll(async () => {
   await aws?.stop();
 });
 
-async function drain(): Promise<Array<Record<string, any>>> {
-  const out: Array<Record<string, any>> = [];
+// biome-ignore lint/suspicious/noExplicitAny: the raw S3 event JSON the bridge sent; the tests assert its shape.
+type EventJson = Record<string, any>;
+
+async function drain(): Promise<EventJson[]> {
+  const out: EventJson[] = [];
   for (;;) {
-    const r = await aws.sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 60 }));
+    const r = await aws.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 60 }),
+    );
     if (!r.Messages?.length) return out;
     out.push(...r.Messages.map((m) => JSON.parse(m.Body!)));
   }
@@ -31,10 +36,22 @@ const put = (key: string, body: string) => aws.s3.send(new PutObjectCommand({ Bu
 
 describe('notification bridge', () => {
   it('sends one standard S3 event per object created under the prefix, key encoded as S3 encodes it', async () => {
-    const keys = ['logs/2026-11-16-00-10-00-0123456789ABCDEF', 'logs/with space+plus/r\u00e9sum\u00e9 (1).log', 'logs/a:b=c&d~e'];
+    const keys = [
+      'logs/2026-11-16-00-10-00-0123456789ABCDEF',
+      'logs/with space+plus/r\u00e9sum\u00e9 (1).log',
+      'logs/a:b=c&d~e',
+    ];
     for (const k of keys) await put(k, `line for ${k}\n`);
     await put('elsewhere/not-a-log', 'x');
-    const bridge = startBridge({ s3: aws.s3, sqs: aws.sqs, bucket, prefix: 'logs/', queueUrl, region: aws.region, intervalMs: 60_000 });
+    const bridge = startBridge({
+      s3: aws.s3,
+      sqs: aws.sqs,
+      bucket,
+      prefix: 'logs/',
+      queueUrl,
+      region: aws.region,
+      intervalMs: 60_000,
+    });
     try {
       expect(await bridge.kick()).toBe(3);
       const messages = await drain();
@@ -42,11 +59,19 @@ describe('notification bridge', () => {
       const byKey = new Map(messages.map((m) => [m.Records[0].s3.object.key as string, m]));
       // Form encoding, `/` kept: space → +, + → %2B, non-ASCII as UTF-8 escapes.
       expect([...byKey.keys()].sort()).toEqual(
-        ['logs/2026-11-16-00-10-00-0123456789ABCDEF', 'logs/a%3Ab%3Dc%26d%7Ee', 'logs/with+space%2Bplus/r%C3%A9sum%C3%A9+%281%29.log'].sort(),
+        [
+          'logs/2026-11-16-00-10-00-0123456789ABCDEF',
+          'logs/a%3Ab%3Dc%26d%7Ee',
+          'logs/with+space%2Bplus/r%C3%A9sum%C3%A9+%281%29.log',
+        ].sort(),
       );
       for (const k of keys) {
         const head = await aws.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: k }));
-        const msg = [...byKey.values()].find((m) => parseMessageBody(JSON.stringify(m)).kind === 'objects' && (parseMessageBody(JSON.stringify(m)) as any).objects[0].key === k)!;
+        const msg = [...byKey.values()].find(
+          (m) =>
+            parseMessageBody(JSON.stringify(m)).kind === 'objects' &&
+            (parseMessageBody(JSON.stringify(m)) as EventJson).objects[0].key === k,
+        )!;
         expect(msg, k).toBeDefined();
         const rec = msg.Records[0];
         expect(rec).toMatchObject({
@@ -74,7 +99,15 @@ describe('notification bridge', () => {
   });
 
   it('finds new objects on its own interval', async () => {
-    const bridge = startBridge({ s3: aws.s3, sqs: aws.sqs, bucket, prefix: 'late/', queueUrl, region: aws.region, intervalMs: 50 });
+    const bridge = startBridge({
+      s3: aws.s3,
+      sqs: aws.sqs,
+      bucket,
+      prefix: 'late/',
+      queueUrl,
+      region: aws.region,
+      intervalMs: 50,
+    });
     try {
       await put('late/obj-1', 'a\n');
       const end = Date.now() + 5000;

@@ -17,7 +17,9 @@ describe('start: query tables', () => {
       '... 1 more row(s)',
     ]);
     expect(renderTable([], [], 5)).toBe('(no rows)');
-    expect(renderTable(['T'], [{ T: new Date('2026-11-18T02:07:00Z') }], 5).split('\n')[2]).toBe('2026-11-18 02:07:00Z');
+    expect(renderTable(['T'], [{ T: new Date('2026-11-18T02:07:00Z') }], 5).split('\n')[2]).toBe(
+      '2026-11-18 02:07:00Z',
+    );
     expect(renderTable(['D'], [{ D: new Date('2026-11-18T00:00:00Z') }], 5).split('\n')[2]).toBe('2026-11-18');
   });
 });

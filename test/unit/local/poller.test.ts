@@ -1,5 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+} from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
 import { startAwsLocal, type AwsLocal } from '../../../local/aws.ts';
 import { startPoller, type BatchOutcome } from '../../../local/poller.ts';
@@ -25,14 +30,20 @@ async function queue(attributes: Record<string, string> = {}): Promise<{ url: st
 async function send(url: string, bodies: string[]): Promise<void> {
   for (let i = 0; i < bodies.length; i += 10) {
     await aws.sqs.send(
-      new SendMessageBatchCommand({ QueueUrl: url, Entries: bodies.slice(i, i + 10).map((b, j) => ({ Id: String(j), MessageBody: b })) }),
+      new SendMessageBatchCommand({
+        QueueUrl: url,
+        Entries: bodies.slice(i, i + 10).map((b, j) => ({ Id: String(j), MessageBody: b })),
+      }),
     );
   }
 }
 
 async function depth(url: string): Promise<{ visible: number; inflight: number }> {
   const out = await aws.sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+    new GetQueueAttributesCommand({
+      QueueUrl: url,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    }),
   );
   return {
     visible: Number(out.Attributes?.ApproximateNumberOfMessages ?? 0),
@@ -62,7 +73,8 @@ describe('local SQS poller (Lambda event-source mapping semantics)', () => {
       batchingWindowMs: 200,
       onBatch: (o) => outcomes.push(o),
       handler: async (event: SQSEvent) => {
-        for (const r of event.Records) seen.push({ body: r.body, receiveCount: r.attributes.ApproximateReceiveCount, at: Date.now() - started });
+        for (const r of event.Records)
+          seen.push({ body: r.body, receiveCount: r.attributes.ApproximateReceiveCount, at: Date.now() - started });
         const failed = event.Records.filter((r) => r.body === 'b' && r.attributes.ApproximateReceiveCount === '1');
         return { batchItemFailures: failed.map((r) => ({ itemIdentifier: r.messageId })) };
       },
@@ -105,7 +117,10 @@ describe('local SQS poller (Lambda event-source mapping semantics)', () => {
     } finally {
       await poller.stop();
     }
-    expect(bodies).toEqual([['x', 'y'], ['x', 'y']]);
+    expect(bodies).toEqual([
+      ['x', 'y'],
+      ['x', 'y'],
+    ]);
     expect((errors[0] as Error).message).toBe('warehouse unavailable');
     expect(await depth(q.url)).toEqual({ visible: 0, inflight: 0 });
   });
@@ -124,7 +139,11 @@ describe('local SQS poller (Lambda event-source mapping semantics)', () => {
       batchingWindowMs: 100,
       handler: async (event) => {
         for (const r of event.Records) attempts[r.body] = (attempts[r.body] ?? 0) + 1;
-        return { batchItemFailures: event.Records.filter((r) => r.body === 'poison').map((r) => ({ itemIdentifier: r.messageId })) };
+        return {
+          batchItemFailures: event.Records.filter((r) => r.body === 'poison').map((r) => ({
+            itemIdentifier: r.messageId,
+          })),
+        };
       },
     });
     try {
@@ -140,7 +159,10 @@ describe('local SQS poller (Lambda event-source mapping semantics)', () => {
 
   it('honours batch size, and gathers batches larger than one receive within the batching window', async () => {
     const q = await queue();
-    await send(q.url, Array.from({ length: 25 }, (_, i) => `m${i}`));
+    await send(
+      q.url,
+      Array.from({ length: 25 }, (_, i) => `m${i}`),
+    );
     const small: number[] = [];
     const p1 = startPoller({
       sqs: aws.sqs,
@@ -157,7 +179,10 @@ describe('local SQS poller (Lambda event-source mapping semantics)', () => {
     }
     expect(Math.max(...small)).toBeLessThanOrEqual(4);
 
-    await send(q.url, Array.from({ length: 25 }, (_, i) => `n${i}`));
+    await send(
+      q.url,
+      Array.from({ length: 25 }, (_, i) => `n${i}`),
+    );
     const big: number[] = [];
     const p2 = startPoller({
       sqs: aws.sqs,

@@ -7,9 +7,14 @@ import { generateSample } from '../../../local/sample/index.ts';
 import { sampleObjects } from '../../../local/sample/vended.ts';
 
 const dirs: string[] = [];
-afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
 
-const walk = (d: string): string[] => readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(d, e.name)) : [path.join(d, e.name)]));
+const walk = (d: string): string[] =>
+  readdirSync(d, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? walk(path.join(d, e.name)) : [path.join(d, e.name)],
+  );
 
 describe('s3-access-logs sample', () => {
   it('writes the same sample objects once per format, JSON and Parquet under vended-delivery keys', () => {
@@ -20,8 +25,13 @@ describe('s3-access-logs sample', () => {
     expect(out).toEqual({ files: sample.objects.length * 3, rows: sample.truth.rows * 3 });
     const files = walk(dir).map((f) => path.relative(dir, f));
     expect(files.filter((f) => f.startsWith('text/'))).toHaveLength(sample.objects.length);
-    expect(files.filter((f) => /^json\/AWSLogs\/\d{12}\/S3ServerAccessLogs\/[a-z0-9-]+\/\d{4}\/\d{2}\/\d{2}\/\d{2}\/[^/]+\.json\.gz$/.test(f))).toHaveLength(sample.objects.length);
+    expect(
+      files.filter((f) =>
+        /^json\/AWSLogs\/\d{12}\/S3ServerAccessLogs\/[a-z0-9-]+\/\d{4}\/\d{2}\/\d{2}\/\d{2}\/[^/]+\.json\.gz$/.test(f),
+      ),
+    ).toHaveLength(sample.objects.length);
     expect(files.filter((f) => f.startsWith('parquet/') && f.endsWith('.parquet'))).toHaveLength(sample.objects.length);
-    for (const o of sampleObjects(sample, 'parquet', '')) expect(existsSync(path.join(dir, 'parquet', o.key))).toBe(true);
+    for (const o of sampleObjects(sample, 'parquet', ''))
+      expect(existsSync(path.join(dir, 'parquet', o.key))).toBe(true);
   });
 });

@@ -37,7 +37,12 @@ describe('sample generator', () => {
       parsedRows += objectRows;
       rejects += objectRejects;
     }
-    expect(sample.truth).toMatchObject({ objects: sample.objects.length, rows: parsedRows, rejects, lines: parsedRows + rejects });
+    expect(sample.truth).toMatchObject({
+      objects: sample.objects.length,
+      rows: parsedRows,
+      rejects,
+      lines: parsedRows + rejects,
+    });
     expect(sample.truth.rejects).toBeGreaterThan(0);
     expect(sample.truth.rows).toBeGreaterThan(3000);
   });
@@ -71,19 +76,40 @@ describe('sample generator', () => {
   it('covers every operation family and kind of requester', () => {
     const ops = new Set(rows.map((r) => r.operation));
     for (const op of [
-      'REST.GET.OBJECT', 'REST.PUT.OBJECT', 'REST.HEAD.OBJECT', 'REST.DELETE.OBJECT', 'REST.COPY.OBJECT',
-      'REST.POST.UPLOADS', 'REST.POST.UPLOAD', 'REST.PUT.PART', 'REST.GET.BUCKET', 'BATCH.DELETE.OBJECT',
-      'REST.POST.MULTI_OBJECT_DELETE', 'S3.EXPIRE.OBJECT', 'WEBSITE.GET.OBJECT',
+      'REST.GET.OBJECT',
+      'REST.PUT.OBJECT',
+      'REST.HEAD.OBJECT',
+      'REST.DELETE.OBJECT',
+      'REST.COPY.OBJECT',
+      'REST.POST.UPLOADS',
+      'REST.POST.UPLOAD',
+      'REST.PUT.PART',
+      'REST.GET.BUCKET',
+      'BATCH.DELETE.OBJECT',
+      'REST.POST.MULTI_OBJECT_DELETE',
+      'S3.EXPIRE.OBJECT',
+      'WEBSITE.GET.OBJECT',
     ]) {
       expect(ops, op).toContain(op);
     }
     const expire = rows.find((r) => r.operation === 'S3.EXPIRE.OBJECT')!;
-    expect(expire).toMatchObject({ remoteip: null, request_uri: null, httpstatus: null, useragent: null, sigv: null, endpoint: null });
+    expect(expire).toMatchObject({
+      remoteip: null,
+      request_uri: null,
+      httpstatus: null,
+      useragent: null,
+      sigv: null,
+      endpoint: null,
+    });
     expect(rows.some((r) => r.requester === null)).toBe(true);
     expect(rows.some((r) => r.requester?.includes('CloudFront Origin Access Identity '))).toBe(true);
     expect(rows.some((r) => r.requester?.startsWith('arn:aws:sts::444455556666:'))).toBe(true);
     expect(rows.some((r) => r.remoteip?.includes(':'))).toBe(true);
-    for (const status of [200, 204, 206, 304, 403, 404]) expect(rows.some((r) => r.httpstatus === status), String(status)).toBe(true);
+    for (const status of [200, 204, 206, 304, 403, 404])
+      expect(
+        rows.some((r) => r.httpstatus === status),
+        String(status),
+      ).toBe(true);
   });
 
   it('plants the incident: a mass download of the sensitive prefix from a new IP, then deletes', () => {
@@ -102,9 +128,14 @@ describe('sample generator', () => {
     expect(downloads).toHaveLength(incident.downloads);
     expect(downloads.every((r) => r.key?.startsWith(incident.prefix))).toBe(true);
     expect(downloads.reduce((s, r) => s + (r.bytessent ?? 0), 0)).toBe(incident.downloadedBytes);
-    const deletes = fromNewIp.filter((r) => r.operation === 'REST.DELETE.OBJECT' || r.operation === 'BATCH.DELETE.OBJECT');
+    const deletes = fromNewIp.filter(
+      (r) => r.operation === 'REST.DELETE.OBJECT' || r.operation === 'BATCH.DELETE.OBJECT',
+    );
     expect(deletes.map((r) => r.key).sort()).toEqual([...incident.deletedKeys].sort());
-    const lastDownload = downloads.map((r) => r.requestdatetime).sort().at(-1)!;
+    const lastDownload = downloads
+      .map((r) => r.requestdatetime)
+      .sort()
+      .at(-1)!;
     expect(deletes.every((r) => r.requestdatetime >= lastDownload)).toBe(true);
     expect(incident.deletedKeys).toContain(incident.investigatedKey);
 

@@ -11,7 +11,12 @@ const empty = (async function* () {})();
 describe('PipeSink (no S3 calls)', () => {
   it('starts no object with less than its reserve left, and no forced one with less than the insert reserve', () => {
     let left = PIPE_TIME_RESERVE_MS + 1;
-    const sink = new PipeSink({ s3, staging: { bucket: 's', prefix: 'pipe/' }, mode: 'parsed', remainingMs: () => left });
+    const sink = new PipeSink({
+      s3,
+      staging: { bucket: 's', prefix: 'pipe/' },
+      mode: 'parsed',
+      remainingMs: () => left,
+    });
     expect(sink.cannotStart(target)).toBeUndefined();
     expect(sink.cannotStart({ ...target, force: true })).toMatch(/s left before the Lambda timeout$/);
     left = PIPE_TIME_RESERVE_MS - 1000;
@@ -49,8 +54,18 @@ describe('PipeSink (no S3 calls)', () => {
     const sink = new PipeSink({ s3, staging: { bucket: 's', prefix: 'pipe/' }, mode: 'parsed', forced: () => insert });
     // Started together (the batch streams four objects at once), they run one after the other:
     // the insert sink's session holds one transaction at a time.
-    await Promise.all(['logs/k', 'logs/k2', 'logs/k3'].map((key) => sink.loadStreamed({ ...target, key, force: true }, empty, () => 0)));
-    expect(calls).toEqual(['open', 'load logs/k', 'done logs/k', 'load logs/k2', 'done logs/k2', 'load logs/k3', 'done logs/k3']);
+    await Promise.all(
+      ['logs/k', 'logs/k2', 'logs/k3'].map((key) => sink.loadStreamed({ ...target, key, force: true }, empty, () => 0)),
+    );
+    expect(calls).toEqual([
+      'open',
+      'load logs/k',
+      'done logs/k',
+      'load logs/k2',
+      'done logs/k2',
+      'load logs/k3',
+      'done logs/k3',
+    ]);
     expect(sink.cannotStart({ ...target, force: true })).toBe('insert says no');
     expect(sink.stats()).toEqual({ roundTrips: 7, transactions: 2, filesStaged: 0 });
     expect(await sink.close()).toBe('closed');

@@ -42,23 +42,55 @@ describe('the manifest', () => {
     expect(STAGED_COLUMNS.manifests).toHaveLength(11);
     expect(
       manifestRecord({
-        bucket: 'my-logs', key: 'logs/a "quoted", key', etag: 'e1', sequencer: '0055AED6DCD90281E5', bytes: 5_000_000_000,
-        lines: 10, rows: 8, rejects: 2, mode: 'parsed', replayId: 'r-1', parseMs: 12.6,
+        bucket: 'my-logs',
+        key: 'logs/a "quoted", key',
+        etag: 'e1',
+        sequencer: '0055AED6DCD90281E5',
+        bytes: 5_000_000_000,
+        lines: 10,
+        rows: 8,
+        rejects: 2,
+        mode: 'parsed',
+        replayId: 'r-1',
+        parseMs: 12.6,
       }),
     ).toBe('"my-logs","logs/a ""quoted"", key","e1","0055AED6DCD90281E5",5000000000,10,8,2,"parsed","r-1",13\n');
-    expect(manifestRecord({ bucket: 'b', key: 'k', bytes: 0, lines: 0, rows: 0, rejects: 0, mode: 'raw', parseMs: 0 })).toBe(
-      '"b","k",,,0,0,0,0,"raw",,0\n',
-    );
+    expect(
+      manifestRecord({ bucket: 'b', key: 'k', bytes: 0, lines: 0, rows: 0, rejects: 0, mode: 'raw', parseMs: 0 }),
+    ).toBe('"b","k",,,0,0,0,0,"raw",,0\n');
   });
 });
 
 describe('records of one object', () => {
   const row = {
-    bucketowner: 'owner', bucket_name: 'b', requestdatetime: '2024-05-01T10:00:00Z', remoteip: '192.0.2.1', requester: null,
-    requestid: 'R1', operation: 'REST.GET.OBJECT', key: 'a%2Cb', request_uri: 'GET /b/a%2Cb HTTP/1.1', httpstatus: 200, errorcode: null,
-    bytessent: 9007199254740991, objectsize: 10, totaltime: 1, turnaroundtime: null, referrer: 'say "x"', useragent: 'ua, with comma',
-    versionid: null, hostid: 'h', sigv: 'SigV4', ciphersuite: 'c', authtype: 'AuthHeader', endpoint: 'e', tlsversion: 'TLSv1.2',
-    accesspointarn: null, aclrequired: false, sourceregion: null, extrafields: null,
+    bucketowner: 'owner',
+    bucket_name: 'b',
+    requestdatetime: '2024-05-01T10:00:00Z',
+    remoteip: '192.0.2.1',
+    requester: null,
+    requestid: 'R1',
+    operation: 'REST.GET.OBJECT',
+    key: 'a%2Cb',
+    request_uri: 'GET /b/a%2Cb HTTP/1.1',
+    httpstatus: 200,
+    errorcode: null,
+    bytessent: 9007199254740991,
+    objectsize: 10,
+    totaltime: 1,
+    turnaroundtime: null,
+    referrer: 'say "x"',
+    useragent: 'ua, with comma',
+    versionid: null,
+    hostid: 'h',
+    sigv: 'SigV4',
+    ciphersuite: 'c',
+    authtype: 'AuthHeader',
+    endpoint: 'e',
+    tlsversion: 'TLSv1.2',
+    accesspointarn: null,
+    aclrequired: false,
+    sourceregion: null,
+    extrafields: null,
   } as const;
   const w = new RecordWriter('my-logs', 'logs/k,1');
 
@@ -80,7 +112,9 @@ describe('records of one object', () => {
     const result = parseLine(raw);
     expect(result.ok).toBe(false);
     const reason = (result as { reason: string }).reason;
-    expect(w.reject({ line: 2, raw, result }, reason)).toBe(`"my-logs","logs/k,1",2,"${reason}","not a ""log"" line,\twith tab"\n`);
+    expect(w.reject({ line: 2, raw, result }, reason)).toBe(
+      `"my-logs","logs/k,1",2,"${reason}","not a ""log"" line,\twith tab"\n`,
+    );
     expect(w.raw({ line: 3, raw, result })).toBe('"my-logs","logs/k,1",3,"not a ""log"" line,\twith tab"\n');
   });
 });

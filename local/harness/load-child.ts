@@ -8,12 +8,12 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { readFileSync } from 'node:fs';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { createIngestHandler } from '../../../functions/ingest/handler.ts';
-import type { BatchSummary } from '../../../functions/ingest/observability.ts';
-import { INGEST_DEFAULTS, type IngestConfig } from '../../../shared/config.ts';
-import { createConnectionProvider } from '../../../shared/snowflake/connection.ts';
-import { credentialsProvider } from '../../../shared/snowflake/credentials.ts';
-import { notificationBody } from '../../../shared/s3/events.ts';
+import { createIngestHandler } from '../../functions/ingest/handler.ts';
+import type { BatchSummary } from '../../functions/ingest/observability.ts';
+import { INGEST_DEFAULTS, type IngestConfig } from '../../shared/config.ts';
+import { createConnectionProvider } from '../../shared/snowflake/connection.ts';
+import { credentialsProvider } from '../../shared/snowflake/credentials.ts';
+import { notificationBody } from './events.ts';
 import type { SQSEvent } from 'aws-lambda';
 import type { LoadChildInput } from './load-child-run.ts';
 
@@ -31,14 +31,32 @@ const config: IngestConfig = {
 if (input.snowflakeUrl)
   config.snowflake = {
     kind: 'env',
-    credentials: { account: 'local', username: 'local', password: 'local', database: 'S3_ACCESS_LOGS', schema: 'PUBLIC', accessUrl: input.snowflakeUrl },
+    credentials: {
+      account: 'local',
+      username: 'local',
+      password: 'local',
+      database: 'S3_ACCESS_LOGS',
+      schema: 'PUBLIC',
+      accessUrl: input.snowflakeUrl,
+    },
   };
 if (input.staging) config.staging = input.staging;
-const s3 = new S3Client({ endpoint: input.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+const s3 = new S3Client({
+  endpoint: input.endpoint,
+  region: 'us-east-1',
+  forcePathStyle: true,
+  credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+});
 const connections = config.snowflake ? createConnectionProvider(credentialsProvider(config.snowflake)) : undefined;
 let summary: BatchSummary | undefined;
 const logLevel = (process.env.LOAD_TEST_LOG_LEVEL ?? 'SILENT') as 'SILENT';
-const handle = createIngestHandler({ config, s3, ...(connections ? { connections } : {}), logger: new Logger({ logLevel }), onBatch: (s) => (summary = s) });
+const handle = createIngestHandler({
+  config,
+  s3,
+  ...(connections ? { connections } : {}),
+  logger: new Logger({ logLevel }),
+  onBatch: (s) => (summary = s),
+});
 
 // Peak of each memory figure, sampled, to tell heap from buffers when RSS is high.
 const peak = { rss: 0, heapUsed: 0, heapTotal: 0, external: 0, arrayBuffers: 0 };
@@ -46,7 +64,8 @@ const rssTimeline: number[] = []; // MB, every 5 s
 const started = Date.now();
 const sampler = setInterval(() => {
   const m = process.memoryUsage();
-  for (const k of Object.keys(peak) as Array<keyof typeof peak>) peak[k] = Math.max(peak[k], Math.round(m[k] / 1048576));
+  for (const k of Object.keys(peak) as Array<keyof typeof peak>)
+    peak[k] = Math.max(peak[k], Math.round(m[k] / 1048576));
   const slot = Math.floor((Date.now() - started) / 5000);
   rssTimeline[slot] = Math.max(rssTimeline[slot] ?? 0, Math.round(m.rss / 1048576));
 }, 50);
@@ -58,12 +77,24 @@ const seconds = (performance.now() - t0) / 1000;
 clearInterval(sampler);
 // The peak RSS of this process image: VmHWM. (getrusage's maxRSS is no good here: Linux carries it
 // across fork+exec, so it reports the parent's RSS at spawn time, emulators and 200 MB object included.)
-const vmHwmMb = Math.round(Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? NaN) / 1024);
+const vmHwmMb = Math.round(
+  Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? NaN) / 1024,
+);
 const gc = (globalThis as { gc?: () => void }).gc;
 gc?.();
 const retainedHeapMb = gc ? Math.round(process.memoryUsage().heapUsed / 1048576) : undefined;
 await connections?.close();
 process.stdout.write(
-  JSON.stringify({ response, summary, seconds, maxRssMb: process.resourceUsage().maxRSS / 1024, vmHwmMb, peakMb: peak, retainedHeapMb, rssAtStartMb, rssTimeline }) + '\n',
+  `${JSON.stringify({
+    response,
+    summary,
+    seconds,
+    maxRssMb: process.resourceUsage().maxRSS / 1024,
+    vmHwmMb,
+    peakMb: peak,
+    retainedHeapMb,
+    rssAtStartMb,
+    rssTimeline,
+  })}\n`,
 );
 process.exit(0);

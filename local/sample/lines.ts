@@ -78,7 +78,10 @@ export function* generateLines(opts: GenerateOptions = {}): Generator<string> {
       timeText = `[${p(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} +0000]`;
     }
     const r = rnd();
-    const ip = rnd() < 0.3 ? `172.31.${Math.floor(rnd() * 256)}.${Math.floor(rnd() * 256)}` : `${Math.floor(rnd() * 223) + 1}.${Math.floor(rnd() * 256)}.${Math.floor(rnd() * 256)}.${Math.floor(rnd() * 256)}`;
+    const ip =
+      rnd() < 0.3
+        ? `172.31.${Math.floor(rnd() * 256)}.${Math.floor(rnd() * 256)}`
+        : `${Math.floor(rnd() * 223) + 1}.${Math.floor(rnd() * 256)}.${Math.floor(rnd() * 256)}.${Math.floor(rnd() * 256)}`;
     let requester = pick(requesters);
     const requestId = str(ID, 16);
     const hostId = `${str(B64, 75)}=`;
@@ -97,7 +100,8 @@ export function* generateLines(opts: GenerateOptions = {}): Generator<string> {
     const auth = presigned ? 'QueryString' : 'AuthHeader';
     const hard = rnd();
     if (hard < 0.002) requester = `arn:aws:iam::cloudfront:user/CloudFront Origin Access Identity E${str(ID, 13)}`;
-    else if (hard < 0.004) ua = `"${ua}`; // doubled quote at the start, as real lines show
+    else if (hard < 0.004)
+      ua = `"${ua}`; // doubled quote at the start, as real lines show
     else if (hard < 0.005) ref = `${ref === '-' ? 'https://x.example/' : ref}?q="quoted"`;
 
     if (r < 0.55) {

@@ -10,8 +10,8 @@
 import { gzipSync } from 'node:zlib';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
-import { startAwsLocal, type AwsLocal } from '../../local/aws.ts';
-import type { SnowflakeLocalOptions } from '../../local/snowflake/index.ts';
+import { startAwsLocal, type AwsLocal } from '../aws.ts';
+import type { SnowflakeLocalOptions } from '../snowflake/index.ts';
 import { objectCreatedNotification } from '../../shared/s3/events.ts';
 import { applyPipeSql, stagingUrl } from '../../shared/snowflake/pipe-sql.ts';
 import { applySqlFiles, tableSqlFiles } from '../../shared/snowflake/sql-files.ts';
@@ -40,10 +40,15 @@ export async function startSnowpipe(options: Pick<SnowflakeLocalOptions, 'dbPath
   const aws = await startAwsLocal();
   await aws.s3.send(new CreateBucketCommand({ Bucket: STAGING_BUCKET }));
   const queueUrl = (await aws.sqs.send(new CreateQueueCommand({ QueueName: 'snowpipe-local' }))).QueueUrl!;
-  const queueArn = (await aws.sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn!;
+  const queueArn = (
+    await aws.sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }))
+  ).Attributes!.QueueArn!;
   const client = { endpoint: aws.endpoint, region: aws.region, credentials: aws.credentials };
   const startSf = () =>
-    startSnowflake({ ...options, snowpipe: { s3: { ...client, forcePathStyle: true }, sqs: client, queueUrl, queueArn, pollMs: 20 } });
+    startSnowflake({
+      ...options,
+      snowpipe: { s3: { ...client, forcePathStyle: true }, sqs: client, queueUrl, queueArn, pollMs: 20 },
+    });
   const t = { aws, queueUrl, queueArn } as SnowpipeTest;
   t.sf = await startSf();
   t.conn = await t.sf.connect();
@@ -53,7 +58,10 @@ export async function startSnowpipe(options: Pick<SnowflakeLocalOptions, 'dbPath
     credentials: { awsKeyId: aws.credentials.accessKeyId, awsSecretKey: aws.credentials.secretAccessKey },
   });
   t.notify = async (...keys) => {
-    const body = objectCreatedNotification(keys.map((key) => ({ bucket: STAGING_BUCKET, key })), { region: aws.region });
+    const body = objectCreatedNotification(
+      keys.map((key) => ({ bucket: STAGING_BUCKET, key })),
+      { region: aws.region },
+    );
     await aws.sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(body) }));
   };
   t.stage = async (key, records, opts = {}) => {
@@ -77,6 +85,16 @@ export async function startSnowpipe(options: Pick<SnowflakeLocalOptions, 'dbPath
 /** One record in the contract's CSV dialect: NULL → empty unquoted, strings quoted with "" doubled. */
 export function csvRecord(values: Array<string | number | bigint | boolean | null>): string {
   return values
-    .map((v) => (v === null ? '' : typeof v === 'string' ? `"${v.replaceAll('"', '""')}"` : typeof v === 'boolean' ? (v ? 'TRUE' : 'FALSE') : String(v)))
+    .map((v) =>
+      v === null
+        ? ''
+        : typeof v === 'string'
+          ? `"${v.replaceAll('"', '""')}"`
+          : typeof v === 'boolean'
+            ? v
+              ? 'TRUE'
+              : 'FALSE'
+            : String(v),
+    )
     .join(',');
 }

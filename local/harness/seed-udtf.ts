@@ -7,12 +7,33 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { s3TimeToIso, type AccessLogRow } from '../shared/access-log/index.ts';
+import { s3TimeToIso, type AccessLogRow } from '../../shared/access-log/index.ts';
 
 export const SEED_COLUMNS = [
-  'bucketowner', 'bucket_name', 'requestdatetime', 'remoteip', 'requester', 'requestid', 'operation', 'key',
-  'request_uri', 'httpstatus', 'errorcode', 'bytessent', 'objectsize', 'totaltime', 'turnaroundtime', 'referrer',
-  'useragent', 'versionid', 'hostid', 'sigv', 'ciphersuite', 'authtype', 'endpoint', 'tlsversion',
+  'bucketowner',
+  'bucket_name',
+  'requestdatetime',
+  'remoteip',
+  'requester',
+  'requestid',
+  'operation',
+  'key',
+  'request_uri',
+  'httpstatus',
+  'errorcode',
+  'bytessent',
+  'objectsize',
+  'totaltime',
+  'turnaroundtime',
+  'referrer',
+  'useragent',
+  'versionid',
+  'hostid',
+  'sigv',
+  'ciphersuite',
+  'authtype',
+  'endpoint',
+  'tlsversion',
 ] as const satisfies ReadonlyArray<keyof AccessLogRow>;
 export type SeedColumn = (typeof SEED_COLUMNS)[number];
 

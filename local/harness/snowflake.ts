@@ -9,7 +9,7 @@
  */
 import snowflake from 'snowflake-sdk';
 import { configureSnowflakeSdk } from '../../shared/snowflake/connection.ts';
-import { startSnowflakeLocal, type SnowflakeLocal, type SnowflakeLocalOptions } from '../../local/snowflake/index.ts';
+import { startSnowflakeLocal, type SnowflakeLocal, type SnowflakeLocalOptions } from '../snowflake/index.ts';
 
 export type Connection = snowflake.Connection;
 export type Row = Record<string, unknown>;
@@ -27,7 +27,10 @@ export interface TestSnowflake {
   stop(): Promise<void>;
 }
 
-export function connectionOptions(url: string, options: Partial<snowflake.ConnectionOptions> = {}): snowflake.ConnectionOptions {
+export function connectionOptions(
+  url: string,
+  options: Partial<snowflake.ConnectionOptions> = {},
+): snowflake.ConnectionOptions {
   return {
     accessUrl: url,
     account: 'local',
@@ -68,12 +71,17 @@ export function exec<T = Row>(conn: Connection, sqlText: string, binds?: Binds):
 }
 
 /** Like exec, but also returns the statement (getNumUpdatedRows(), getQueryId(), ...). */
-export function execStatement<T = Row>(conn: Connection, sqlText: string, binds?: Binds): Promise<{ rows: T[]; statement: snowflake.RowStatement }> {
+export function execStatement<T = Row>(
+  conn: Connection,
+  sqlText: string,
+  binds?: Binds,
+): Promise<{ rows: T[]; statement: snowflake.RowStatement }> {
   return new Promise((resolve, reject) => {
     conn.execute({
       sqlText,
       ...(binds ? { binds: binds as snowflake.Binds } : {}),
-      complete: (err, statement, rows) => (err ? reject(err) : resolve({ rows: (rows ?? []) as T[], statement: statement as snowflake.RowStatement })),
+      complete: (err, statement, rows) =>
+        err ? reject(err) : resolve({ rows: (rows ?? []) as T[], statement: statement as snowflake.RowStatement }),
     });
   });
 }

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
-import type { BatchSummary } from '../../../functions/ingest/observability.ts';
+import type { BatchSummary } from '../../functions/ingest/observability.ts';
 
 export interface LoadChildInput {
   endpoint: string;
@@ -36,7 +36,10 @@ export interface LoadChildReport {
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
-export async function runLoadChild(input: LoadChildInput, nodeArgs: string[] = []): Promise<{ log: string[]; report: LoadChildReport }> {
+export async function runLoadChild(
+  input: LoadChildInput,
+  nodeArgs: string[] = [],
+): Promise<{ log: string[]; report: LoadChildReport }> {
   const bundleDir = mkdtempSync(path.join(os.tmpdir(), 'ingest-load-'));
   try {
     const childFile = path.join(bundleDir, 'child.mjs');
@@ -59,7 +62,9 @@ export async function runLoadChild(input: LoadChildInput, nodeArgs: string[] = [
         ].join('\n'),
       },
     });
-    const { stdout } = await promisify(execFile)(process.execPath, [...nodeArgs, childFile, JSON.stringify(input)], { maxBuffer: 16 << 20 });
+    const { stdout } = await promisify(execFile)(process.execPath, [...nodeArgs, childFile, JSON.stringify(input)], {
+      maxBuffer: 16 << 20,
+    });
     const lines = stdout.trim().split('\n');
     const report = JSON.parse(lines.pop()!) as LoadChildReport;
     return { log: lines, report };
