@@ -36,10 +36,10 @@ import { INGEST_DEFAULTS, type IngestConfig, type LoadMethod } from '../shared/c
 import { notificationBody } from '../local/harness/events.ts';
 import { startAwsLocal } from '../local/aws.ts';
 import { startStack } from '../local/stack.ts';
-import { runLoadChild } from '../test/integration/ingest/load-child-run.ts';
-import { exec } from '../test/helpers/snowflake.ts';
-import { startSnowpipe, STAGING_BUCKET } from '../test/helpers/snowpipe.ts';
-import { generateLines, generateText } from './generate-lines.ts';
+import { runLoadChild } from '../local/harness/load-child-run.ts';
+import { exec } from '../local/harness/snowflake.ts';
+import { startSnowpipe, STAGING_BUCKET } from '../local/harness/snowpipe.ts';
+import { generateLines, generateText } from '../local/sample/lines.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const resultsFile = path.join(repoRoot, 'bench/results/ingest.json');

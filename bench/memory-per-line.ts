@@ -8,7 +8,7 @@
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { generateLines } from './generate-lines.ts';
+import { generateLines } from '../local/sample/lines.ts';
 import { parseLine } from '../shared/access-log/index.ts';
 import { RowBuilder } from '../shared/snowflake/loader.ts';
 import { lineCost } from '../functions/ingest/memory-budget.ts';

@@ -19,7 +19,7 @@ import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeLogFile } from './generate-lines.ts';
+import { writeLogFile } from '../local/sample/lines.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const seedDir = path.resolve(repoRoot, '../shared/seed');
@@ -81,7 +81,7 @@ async function main(): Promise<void> {
   const big = path.join(os.tmpdir(), `s3-access-logs-parse-cli-rss-${process.pid}.log`);
   try {
     const bytes = await writeLogFile(file, targetMb * 1e6, { seed: 1 });
-    console.log(`generated ${(bytes / 1e6).toFixed(1)} MB (bench/generate-lines.ts, seed 1)`);
+    console.log(`generated ${(bytes / 1e6).toFixed(1)} MB (local/sample/lines.ts, seed 1)`);
     const cases: Record<string, string[]> = { parse: [process.execPath, bin, 'parse', file] };
     if (hasPython) {
       cases.seedUdtfPython = ['python3', '-c', PY_UDTF, file, seedDir];
@@ -142,7 +142,7 @@ async function main(): Promise<void> {
           loadAverageAtEnd: os.loadavg().map((x) => +x.toFixed(1)),
           note: 'shared 2-core machine with other users: wall times include their load; CPU time (user + sys) is what each process cost',
         },
-        input: { generator: 'bench/generate-lines.ts seed 1', bytes },
+        input: { generator: 'local/sample/lines.ts seed 1', bytes },
         rounds: ROUNDS,
         cases: {
           parse: { ...best.parse, command: 'node bin/s3-access-logs.mjs parse FILE > /dev/null (NDJSON)' },

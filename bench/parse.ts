@@ -17,7 +17,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { parseLine, readLogLines } from '../shared/access-log/index.ts';
-import { generateText, writeLogFile } from './generate-lines.ts';
+import { generateText, writeLogFile } from '../local/sample/lines.ts';
 import { seedRegexParse } from './seed-regex.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

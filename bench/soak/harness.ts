@@ -28,7 +28,7 @@ import { startAwsLocal, type AwsLocal } from '../../local/aws.ts';
 import { startBridge, type Bridge } from '../../local/bridge.ts';
 import { Prng } from '../../local/sample/prng.ts';
 import { startSnowflakeLocal, type SnowflakeLocal } from '../../local/snowflake/index.ts';
-import { notificationBody } from '../../shared/s3/events.ts';
+import { notificationBody } from '../../local/harness/events.ts';
 import { configureSnowflakeSdk, execute } from '../../shared/snowflake/connection.ts';
 import { applySqlFiles, tableSqlFiles } from '../../shared/snowflake/sql-files.ts';
 import { applyPipeSql, stagingUrl } from '../../shared/snowflake/pipe-sql.ts';

@@ -4,7 +4,7 @@
  * depend on what zlib can still decode; those are checked by the ledger invariant alone).
  */
 import { gzipSync } from 'node:zlib';
-import { generateLines } from '../generate-lines.ts';
+import { generateLines } from '../../local/sample/lines.ts';
 import { Prng } from '../../local/sample/prng.ts';
 
 export type SoakShape = 'lf' | 'crlf' | 'cr' | 'bom' | 'gzip' | 'gzip-members' | 'truncated-gzip' | 'garbage-gzip' | 'empty';

@@ -7,7 +7,7 @@
  * S3 writes +0000).
  */
 import { createWriteStream } from 'node:fs';
-import { Prng } from '../local/sample/prng.ts';
+import { Prng } from './prng.ts';
 
 
 

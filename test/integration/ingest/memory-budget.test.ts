@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateText } from '../../../bench/generate-lines.ts';
+import { generateText } from '../../../local/sample/lines.ts';
 import { startAwsLocal, type AwsLocal } from '../../../local/aws.ts';
 
 const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'memory-child.ts');

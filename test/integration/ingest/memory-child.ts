@@ -10,7 +10,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { SQSEvent } from 'aws-lambda';
 import { processBatch } from '../../../functions/ingest/process-batch.ts';
 import { INGEST_DEFAULTS, type IngestConfig } from '../../../shared/config.ts';
-import { notificationBody } from '../../../shared/s3/events.ts';
+import { notificationBody } from '../../../local/harness/events.ts';
 import { RowBuilder, type ObjectCounts } from '../../../shared/snowflake/loader.ts';
 import type { Sink } from '../../../shared/snowflake/sink.ts';
 

@@ -1,6 +1,6 @@
 /** The direct NDJSON/CSV writers of `parse` against the obvious implementations they replace. */
 import { describe, expect, it } from 'vitest';
-import { generateLines } from '../../../bench/generate-lines.ts';
+import { generateLines } from '../../../local/sample/lines.ts';
 import { COLUMNS, parseLine, type AccessLogRow } from '../../../shared/access-log/index.ts';
 import { CSV_HEADER, csvField, csvRow, ndjsonRow } from '../../../cli/row-format.ts';
 
