@@ -20,7 +20,13 @@
  *   npm run bench:ingest
  *   BENCH_OBJECTS=20 npm run bench:ingest -- --no-write     # quick look, nothing recorded
  */
-import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { fork } from 'node:child_process';
 import { Upload } from '@aws-sdk/lib-storage';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -115,17 +121,37 @@ async function endToEnd(method: LoadMethod) {
 
 /** fauxqs in a child process (bench/fauxqs-child.ts): its endpoint, CPU and stop. */
 async function fauxqsChild() {
-  const child = fork(path.join(repoRoot, 'bench/fauxqs-child.ts'), { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const next = <T>() => new Promise<T>((resolve, reject) => { child.once('message', (m) => resolve(m as T)); child.once('exit', (code) => reject(new Error(`the fauxqs child exited (${code})`))); });
-  const info = await next<{ endpoint: string; region: string; credentials: { accessKeyId: string; secretAccessKey: string } }>();
+  const child = fork(path.join(repoRoot, 'bench/fauxqs-child.ts'), {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const next = <T>() =>
+    new Promise<T>((resolve, reject) => {
+      child.once('message', (m) => resolve(m as T));
+      child.once('exit', (code) => reject(new Error(`the fauxqs child exited (${code})`)));
+    });
+  const info = await next<{
+    endpoint: string;
+    region: string;
+    credentials: { accessKeyId: string; secretAccessKey: string };
+  }>();
   return {
-    s3: new S3Client({ endpoint: info.endpoint, region: info.region, credentials: info.credentials, forcePathStyle: true }),
+    s3: new S3Client({
+      endpoint: info.endpoint,
+      region: info.region,
+      credentials: info.credentials,
+      forcePathStyle: true,
+    }),
     cpu: async () => {
       const r = next<{ cpu: number }>();
       child.send('cpu');
       return (await r).cpu;
     },
-    stop: () => new Promise<void>((resolve) => { child.once('exit', () => resolve()); child.send('stop'); }),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.send('stop');
+      }),
   };
 }
 
@@ -153,7 +179,12 @@ async function pipeHandlerOnly() {
       loadMode: 'parsed',
     };
     let lines = 0;
-    const handle = createIngestHandler({ config, s3: aws.s3, logger: new Logger({ logLevel: 'SILENT' }), onBatch: (s) => (lines += s.rows + s.rejects) });
+    const handle = createIngestHandler({
+      config,
+      s3: aws.s3,
+      logger: new Logger({ logLevel: 'SILENT' }),
+      onBatch: (s) => (lines += s.rows + s.rejects),
+    });
     const f0 = await aws.cpu();
     const c0 = cpuNow();
     const w0 = performance.now();
@@ -177,7 +208,15 @@ async function pipeHandlerOnly() {
       }
       token = page.NextContinuationToken;
     } while (token);
-    return { handler: { ...handler, fauxqsCpuSeconds, stagedFiles: staged.length, stagedBytes: staged.reduce((n, f) => n + f.body.length, 0) }, staged };
+    return {
+      handler: {
+        ...handler,
+        fauxqsCpuSeconds,
+        stagedFiles: staged.length,
+        stagedBytes: staged.reduce((n, f) => n + f.body.length, 0),
+      },
+      staged,
+    };
   } finally {
     await aws.stop();
   }
@@ -192,14 +231,16 @@ async function snowpipeOnly(staged: Array<{ key: string; body: Uint8Array }>) {
   const dbDir = mkdtempSync(path.join(os.tmpdir(), 'bench-ingest-snowpipe-'));
   const t = await startSnowpipe({ dbPath: path.join(dbDir, 'warehouse.duckdb') });
   try {
-    for (const f of staged) await t.aws.s3.send(new PutObjectCommand({ Bucket: STAGING_BUCKET, Key: f.key, Body: f.body }));
+    for (const f of staged)
+      await t.aws.s3.send(new PutObjectCommand({ Bucket: STAGING_BUCKET, Key: f.key, Body: f.body }));
     const c0 = cpuNow();
     const w0 = performance.now();
     for (const f of staged) await t.notify(f.key);
     await t.idle();
     const result = measure(totalLines, totalBytes, cpuNow() - c0, (performance.now() - w0) / 1000);
     const [loaded] = await exec<{ N: number }>(t.conn, 'SELECT COUNT(*) AS N FROM s3_access_logs');
-    if (Number(loaded?.N) !== totalLines) throw new Error(`the local Snowpipe loaded ${loaded?.N} rows, expected ${totalLines}`);
+    if (Number(loaded?.N) !== totalLines)
+      throw new Error(`the local Snowpipe loaded ${loaded?.N} rows, expected ${totalLines}`);
     return { ...result, files: staged.length };
   } finally {
     await t.stop();
@@ -290,7 +331,9 @@ try {
   const parse = await parseAlone();
   process.stderr.write(`bench:ingest: parse ${parse.cpuSeconds} s CPU\n`);
   const { handler: pipeLambda, staged } = await pipeHandlerOnly();
-  process.stderr.write(`bench:ingest: pipe handler alone ${pipeLambda.cpuSeconds} s CPU (+ fauxqs ${pipeLambda.fauxqsCpuSeconds} s)\n`);
+  process.stderr.write(
+    `bench:ingest: pipe handler alone ${pipeLambda.cpuSeconds} s CPU (+ fauxqs ${pipeLambda.fauxqsCpuSeconds} s)\n`,
+  );
   const snowpipe = await snowpipeOnly(staged);
   staged.length = 0;
   process.stderr.write(`bench:ingest: local Snowpipe alone ${snowpipe.cpuSeconds} s CPU\n`);

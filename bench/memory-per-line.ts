@@ -15,7 +15,9 @@ import { lineCost } from '../functions/ingest/memory-budget.ts';
 
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) {
-  execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url)], { stdio: 'inherit' });
+  execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url)], {
+    stdio: 'inherit',
+  });
   process.exit(0);
 }
 
@@ -24,7 +26,11 @@ function measure(name: string, text: string, mode: 'parsed' | 'raw') {
   const lines = text.split('\n');
   gc!();
   const before = process.memoryUsage().heapUsed;
-  const b = new RowBuilder({ bucket: 'my-log-bucket', key: 'logs/2024-05-01-10-00-00-ABCDEF0123456789' }, mode, '2024-05-01T10:00:00.000Z');
+  const b = new RowBuilder(
+    { bucket: 'my-log-bucket', key: 'logs/2024-05-01-10-00-00-ABCDEF0123456789' },
+    mode,
+    '2024-05-01T10:00:00.000Z',
+  );
   const kept: unknown[] = [];
   let chars = 0;
   for (let i = 0; i < lines.length; i++) {
@@ -33,10 +39,18 @@ function measure(name: string, text: string, mode: 'parsed' | 'raw') {
   }
   gc!();
   // The lines' own text: counted too, as the budget charges it (they are slices of `text`).
-  const perLine = (process.memoryUsage().heapUsed - before + (text.length * (/[^\u0000-\u00ff]/.test(text) ? 2 : 1))) / lines.length;
+  const perLine =
+    (process.memoryUsage().heapUsed - before + text.length * (/[^\u0000-\u00ff]/.test(text) ? 2 : 1)) / lines.length;
   const charged = lines.reduce((a, l) => a + lineCost(l), 0) / lines.length;
   void kept.length;
-  return { name, mode, charsPerLine: +(chars / lines.length).toFixed(1), heapBytesPerLine: Math.round(perLine), chargedBytesPerLine: Math.round(charged), chargedOverActual: +(charged / perLine).toFixed(2) };
+  return {
+    name,
+    mode,
+    charsPerLine: +(chars / lines.length).toFixed(1),
+    heapBytesPerLine: Math.round(perLine),
+    chargedBytesPerLine: Math.round(charged),
+    chargedOverActual: +(charged / perLine).toFixed(2),
+  };
 }
 
 const typical: string[] = [];
@@ -49,4 +63,7 @@ const results = [
   measure('non-Latin-1 user agents', typical.map((l) => l.replace('"GET', '"G\u{1F600}ET')).join('\n'), 'parsed'),
 ];
 console.table(results);
-writeFileSync('bench/results/memory-per-line.json', JSON.stringify({ ranAt: new Date().toISOString(), node: process.version, lines: N, results }, null, 2) + '\n');
+writeFileSync(
+  'bench/results/memory-per-line.json',
+  JSON.stringify({ ranAt: new Date().toISOString(), node: process.version, lines: N, results }, null, 2) + '\n',
+);

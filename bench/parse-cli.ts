@@ -68,14 +68,23 @@ interface Run {
 /** One whole process under /usr/bin/time; stdout to /dev/null. */
 function timed(argv: string[]): Run & { stderr: string } {
   const quoted = argv.map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
-  const r = spawnSync('sh', ['-c', `/usr/bin/time -f 'TIME %e %U %S %M' ${quoted} > /dev/null`], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  const r = spawnSync('sh', ['-c', `/usr/bin/time -f 'TIME %e %U %S %M' ${quoted} > /dev/null`], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 24,
+  });
   const m = /TIME ([\d.]+) ([\d.]+) ([\d.]+) (\d+)/.exec(r.stderr);
   if (r.status !== 0 || !m) throw new Error(`${argv.join(' ')} failed: ${r.stderr.slice(-500)}`);
-  return { wall: Number(m[1]), cpu: Number(m[2]) + Number(m[3]), rssMB: +(Number(m[4]) / 1024).toFixed(1), stderr: r.stderr };
+  return {
+    wall: Number(m[1]),
+    cpu: Number(m[2]) + Number(m[3]),
+    rssMB: +(Number(m[4]) / 1024).toFixed(1),
+    stderr: r.stderr,
+  };
 }
 
 async function main(): Promise<void> {
-  if (!existsSync(path.join(repoRoot, 'dist/cli/main.mjs'))) throw new Error('dist/cli/ is missing: run "npm run build:cli" (npm ci does it) first.');
+  if (!existsSync(path.join(repoRoot, 'dist/cli/main.mjs')))
+    throw new Error('dist/cli/ is missing: run "npm run build:cli" (npm ci does it) first.');
   const hasPython = spawnSync('python3', ['--version']).status === 0 && existsSync(path.join(seedDir, 'seed_udtf.py'));
   const file = path.join(os.tmpdir(), `s3-access-logs-parse-cli-${process.pid}.log`);
   const big = path.join(os.tmpdir(), `s3-access-logs-parse-cli-rss-${process.pid}.log`);
@@ -101,7 +110,15 @@ async function main(): Promise<void> {
       Object.entries(runs).map(([k, rs]) => {
         const wall = Math.min(...rs.map((r) => r.wall));
         const cpu = Math.min(...rs.map((r) => r.cpu));
-        return [k, { wallSeconds: wall, cpuSeconds: +cpu.toFixed(2), wallMBps: +(bytes / 1e6 / wall).toFixed(1), peakRssMB: Math.max(...rs.map((r) => r.rssMB)) }];
+        return [
+          k,
+          {
+            wallSeconds: wall,
+            cpuSeconds: +cpu.toFixed(2),
+            wallMBps: +(bytes / 1e6 / wall).toFixed(1),
+            peakRssMB: Math.max(...rs.map((r) => r.rssMB)),
+          },
+        ];
       }),
     );
     const ratio = (other: string, key: 'wallSeconds' | 'cpuSeconds') =>
@@ -111,24 +128,53 @@ async function main(): Promise<void> {
     const udtfCpu = ratio('seedUdtfPython', 'cpuSeconds');
     const reCpu = ratio('athenaRegexPython', 'cpuSeconds');
     const ratios = {
-      vsSeedUdtf: { wall: ratio('seedUdtfPython', 'wallSeconds'), cpu: udtfCpu, goal: '>= 3x (CPU time)', met: goal(udtfCpu, 3) },
-      vsAthenaRegex: { wall: ratio('athenaRegexPython', 'wallSeconds'), cpu: reCpu, goal: '>= 1.5x (CPU time)', met: goal(reCpu, 1.5) },
+      vsSeedUdtf: {
+        wall: ratio('seedUdtfPython', 'wallSeconds'),
+        cpu: udtfCpu,
+        goal: '>= 3x (CPU time)',
+        met: goal(udtfCpu, 3),
+      },
+      vsAthenaRegex: {
+        wall: ratio('athenaRegexPython', 'wallSeconds'),
+        cpu: reCpu,
+        goal: '>= 1.5x (CPU time)',
+        met: goal(reCpu, 1.5),
+      },
     };
 
     let rss: Record<string, unknown> | null = null;
     if (args.has('--rss')) {
       const bigBytes = await writeLogFile(big, 1024 ** 3, { seed: 7 });
       const r = timed([process.execPath, bin, 'parse', big, '--rejects', '/dev/null']);
-      rss = { inputBytes: bigBytes, peakRssMB: r.rssMB, wallSeconds: r.wall, goalMB: 200, met: r.rssMB < 200, cliSummary: /^parsed .*$/m.exec(r.stderr)?.[0] ?? null };
+      rss = {
+        inputBytes: bigBytes,
+        peakRssMB: r.rssMB,
+        wallSeconds: r.wall,
+        goalMB: 200,
+        met: r.rssMB < 200,
+        cliSummary: /^parsed .*$/m.exec(r.stderr)?.[0] ?? null,
+      };
     }
 
-    console.log(`\nbest of ${ROUNDS} rounds on ${(bytes / 1e6).toFixed(1)} MB (load ${os.loadavg().map((x) => x.toFixed(1)).join(' ')})`);
+    console.log(
+      `\nbest of ${ROUNDS} rounds on ${(bytes / 1e6).toFixed(1)} MB (load ${os
+        .loadavg()
+        .map((x) => x.toFixed(1))
+        .join(' ')})`,
+    );
     for (const [k, b] of Object.entries(best)) {
-      console.log(`  ${k.padEnd(20)} ${b.wallSeconds.toFixed(2)} s wall (${b.wallMBps} MB/s), ${b.cpuSeconds.toFixed(2)} s CPU, peak RSS ${b.peakRssMB} MB`);
+      console.log(
+        `  ${k.padEnd(20)} ${b.wallSeconds.toFixed(2)} s wall (${b.wallMBps} MB/s), ${b.cpuSeconds.toFixed(2)} s CPU, peak RSS ${b.peakRssMB} MB`,
+      );
     }
     console.log(`  parse vs seed UDTF:    ${ratios.vsSeedUdtf.wall}x wall, ${ratios.vsSeedUdtf.cpu}x CPU (goal >= 3x)`);
-    console.log(`  parse vs Athena regex: ${ratios.vsAthenaRegex.wall}x wall, ${ratios.vsAthenaRegex.cpu}x CPU (goal >= 1.5x)`);
-    if (rss) console.log(`  peak RSS of parse over ${((rss.inputBytes as number) / 1e9).toFixed(2)} GB: ${String(rss.peakRssMB)} MB (goal < 200 MB)`);
+    console.log(
+      `  parse vs Athena regex: ${ratios.vsAthenaRegex.wall}x wall, ${ratios.vsAthenaRegex.cpu}x CPU (goal >= 1.5x)`,
+    );
+    if (rss)
+      console.log(
+        `  peak RSS of parse over ${((rss.inputBytes as number) / 1e9).toFixed(2)} GB: ${String(rss.peakRssMB)} MB (goal < 200 MB)`,
+      );
 
     if (args.has('--write')) {
       const result = {
@@ -146,8 +192,23 @@ async function main(): Promise<void> {
         rounds: ROUNDS,
         cases: {
           parse: { ...best.parse, command: 'node bin/s3-access-logs.mjs parse FILE > /dev/null (NDJSON)' },
-          ...(best.seedUdtfPython ? { seedUdtfPython: { ...best.seedUdtfPython, command: 'python3: seed_udtf.S3AccessLogParser().process(line) per line, tuples counted, nothing written' } } : {}),
-          ...(best.athenaRegexPython ? { athenaRegexPython: { ...best.athenaRegexPython, command: 'python3: re.compile(Athena input.regex).match(line).groups() per line, nothing written' } } : {}),
+          ...(best.seedUdtfPython
+            ? {
+                seedUdtfPython: {
+                  ...best.seedUdtfPython,
+                  command:
+                    'python3: seed_udtf.S3AccessLogParser().process(line) per line, tuples counted, nothing written',
+                },
+              }
+            : {}),
+          ...(best.athenaRegexPython
+            ? {
+                athenaRegexPython: {
+                  ...best.athenaRegexPython,
+                  command: 'python3: re.compile(Athena input.regex).match(line).groups() per line, nothing written',
+                },
+              }
+            : {}),
         },
         ratios,
         rss,

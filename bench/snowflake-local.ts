@@ -97,7 +97,9 @@ async function main(): Promise<void> {
     goalRowsPerS: GOAL_ROWS_PER_S,
     goalMet: best >= GOAL_ROWS_PER_S,
   };
-  process.stdout.write(`best median ${best} rows/s (goal ${GOAL_ROWS_PER_S}); array/per-row ratio ${out.arrayVsPerRowRatio}x\n`);
+  process.stdout.write(
+    `best median ${best} rows/s (goal ${GOAL_ROWS_PER_S}); array/per-row ratio ${out.arrayVsPerRowRatio}x\n`,
+  );
   if (process.argv.includes('--write')) {
     const file = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results', 'snowflake-local.json');
     fs.mkdirSync(path.dirname(file), { recursive: true });

@@ -17,9 +17,17 @@ const { values } = parseArgs({
   },
 });
 const method = values.method === 'pipe' ? 'pipe' : 'insert';
-const report = await runSoak({ objects: Number(values.objects), seed: Number(values.seed), method, log: (l) => console.error(l) });
+const report = await runSoak({
+  objects: Number(values.objects),
+  seed: Number(values.seed),
+  method,
+  log: (l) => console.error(l),
+});
 const result = { method, ranAt: new Date().toISOString(), node: process.version, ...report };
-writeFileSync(values.out ?? (method === 'pipe' ? 'bench/results/soak-pipe.json' : 'bench/results/soak.json'), JSON.stringify(result, null, 2) + '\n');
+writeFileSync(
+  values.out ?? (method === 'pipe' ? 'bench/results/soak-pipe.json' : 'bench/results/soak.json'),
+  JSON.stringify(result, null, 2) + '\n',
+);
 console.log(JSON.stringify(result, null, 2));
 const bad = report.lost + report.duplicates + report.dlq + report.ledgerInvariantViolations;
 process.exit(bad === 0 ? 0 : 1);

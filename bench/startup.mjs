@@ -32,12 +32,20 @@ const cases = [
   { name: 's3-access-logs --version', args: [bin, '--version'], runs: RUNS },
   { name: 's3-access-logs --help', args: [bin, '--help'], runs: RUNS },
   { name: 's3-access-logs parse --help', args: [bin, 'parse', '--help'], runs: RUNS },
-  { name: 's3-access-logs --version (tsx, sources)', args: [bin, '--version'], runs: SOURCE_RUNS, env: { S3AL_FROM_SOURCE: '1' } },
+  {
+    name: 's3-access-logs --version (tsx, sources)',
+    args: [bin, '--version'],
+    runs: SOURCE_RUNS,
+    env: { S3AL_FROM_SOURCE: '1' },
+  },
 ];
 
 function once(c) {
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, c.args, { env: { ...process.env, ...c.env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const r = spawnSync(process.execPath, c.args, {
+    env: { ...process.env, ...c.env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   if (r.status !== 0) throw new Error(`${c.name} exited ${r.status}: ${r.stderr}`);
   return ms;
@@ -60,12 +68,25 @@ const nodeMs = median(times.get('node -e 0'));
 const results = cases.map((c) => {
   const xs = times.get(c.name);
   const med = median(xs);
-  return { name: c.name, runs: xs.length, medianMs: +med.toFixed(1), minMs: +Math.min(...xs).toFixed(1), vsNode: +(med / nodeMs).toFixed(2) };
+  return {
+    name: c.name,
+    runs: xs.length,
+    medianMs: +med.toFixed(1),
+    minMs: +Math.min(...xs).toFixed(1),
+    vsNode: +(med / nodeMs).toFixed(2),
+  };
 });
 const version = results[1];
-console.log(`startup wall time, median of interleaved runs (load ${os.loadavg().map((x) => x.toFixed(1)).join(' ')})`);
+console.log(
+  `startup wall time, median of interleaved runs (load ${os
+    .loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ')})`,
+);
 for (const r of results) {
-  console.log(`  ${r.name.padEnd(40)} ${String(r.medianMs).padStart(7)} ms  (min ${r.minMs}, ${r.runs} runs)  ${r.vsNode}x node -e 0`);
+  console.log(
+    `  ${r.name.padEnd(40)} ${String(r.medianMs).padStart(7)} ms  (min ${r.minMs}, ${r.runs} runs)  ${r.vsNode}x node -e 0`,
+  );
 }
 console.log(`goal: --version within 2x of node -e 0: ${version.vsNode}x, ${version.vsNode <= 2 ? 'met' : 'MISSED'}`);
 
@@ -82,7 +103,11 @@ if (process.argv.includes('--write')) {
       note: 'shared machine; the cases alternate run by run so that load hits all of them alike',
     },
     results,
-    goal: { what: 's3-access-logs --version wall time within 2x of node -e 0', actual: version.vsNode, met: version.vsNode <= 2 },
+    goal: {
+      what: 's3-access-logs --version wall time within 2x of node -e 0',
+      actual: version.vsNode,
+      met: version.vsNode <= 2,
+    },
     command: 'npm run bench:startup -- --write',
   };
   writeFileSync(resultsFile, `${JSON.stringify(result, null, 2)}\n`);

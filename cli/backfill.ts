@@ -67,25 +67,40 @@ export function payloadFrom(opts: BackfillCliOptions): BackfillPayload {
  */
 export function checkFlags(opts: BackfillCliOptions, now: Date = new Date()): void {
   if (opts.redriveDlq) {
-    const extra = (['from', 'to', 'prefix', 'bucket', 'force', 'maxObjects'] as const).find((f) => opts[f] !== undefined && opts[f] !== false);
-    if (extra) throw new CliError(`${FLAG[extra]} cannot be combined with --redrive-dlq: a redrive moves every message of the DLQ.`, 2);
+    const extra = (['from', 'to', 'prefix', 'bucket', 'force', 'maxObjects'] as const).find(
+      (f) => opts[f] !== undefined && opts[f] !== false,
+    );
+    if (extra)
+      throw new CliError(
+        `${FLAG[extra]} cannot be combined with --redrive-dlq: a redrive moves every message of the DLQ.`,
+        2,
+      );
     return;
   }
   if (opts.to !== undefined && opts.from === undefined) {
-    throw new CliError(`--to ${opts.to} needs --from: give the start of the range as well (e.g. --from 2026-11-01).`, 2);
+    throw new CliError(
+      `--to ${opts.to} needs --from: give the start of the range as well (e.g. --from 2026-11-01).`,
+      2,
+    );
   }
   const range = parseRange({ start: '--from', end: '--to' }, { start: opts.from, end: opts.to });
   if (range.start && !range.end && range.start.getTime() >= now.getTime()) {
     throw new CliError(`--from ${opts.from} is in the future; without --to the range ends now.`, 2);
   }
   if (!range.start && !opts.force) {
-    throw new CliError('--from is required: give the range to replay (--from 2026-11-01 [--to 2026-11-02]), or pass --force to replay the whole prefix.', 2);
+    throw new CliError(
+      '--from is required: give the range to replay (--from 2026-11-01 [--to 2026-11-02]), or pass --force to replay the whole prefix.',
+      2,
+    );
   }
   if (opts.local && range.start && !opts.force) {
     const days = ((range.end ?? now).getTime() - range.start.getTime()) / 86_400_000;
     if (days > BACKFILL_DEFAULTS.maxRangeDays) {
       const span = `--from ${opts.from}${opts.to !== undefined ? ` --to ${opts.to}` : ' to now'}`;
-      throw new CliError(`the range ${span} is ${days.toFixed(1)} days, over the maximum of ${BACKFILL_DEFAULTS.maxRangeDays}; narrow it or pass --force.`, 2);
+      throw new CliError(
+        `the range ${span} is ${days.toFixed(1)} days, over the maximum of ${BACKFILL_DEFAULTS.maxRangeDays}; narrow it or pass --force.`,
+        2,
+      );
     }
   }
 }
@@ -93,7 +108,8 @@ export function checkFlags(opts: BackfillCliOptions, now: Date = new Date()): vo
 /** A payload error from the function (field named in payload terms) as a CLI usage error. */
 function requestError(field: string, message: string): CliError {
   // The range limit is a setting of the function (BACKFILL_MAX_RANGE_DAYS), not the fault of --to.
-  if (/\bthe range is\b/.test(message)) return new CliError(message.replace(/^\w+:\s*/, '').replace(/\bset force\b/, 'pass --force'), 2);
+  if (/\bthe range is\b/.test(message))
+    return new CliError(message.replace(/^\w+:\s*/, '').replace(/\bset force\b/, 'pass --force'), 2);
   const flag = FLAG[field];
   const text = flag ? message.replace(new RegExp(`^${field}:`), `${flag}:`) : message;
   return new CliError(text.replace(/\bset force\b/, 'pass --force'), 2);
@@ -145,10 +161,16 @@ export async function invokeDeployed(
   } catch (err) {
     const e = err as Error & { name?: string };
     if (/Region is missing/i.test(e.message)) {
-      throw new CliError('no AWS region for the deployed function: pass --region (e.g. --region us-east-1) or set AWS_REGION, or use --local for the stack "npm start" runs.', 1);
+      throw new CliError(
+        'no AWS region for the deployed function: pass --region (e.g. --region us-east-1) or set AWS_REGION, or use --local for the stack "npm start" runs.',
+        1,
+      );
     }
     if (e.name === 'CredentialsProviderError' || /Could not load credentials/i.test(e.message)) {
-      throw new CliError('no AWS credentials to invoke the deployed function: configure them (AWS_PROFILE, aws configure or aws sso login), or use --local for the stack "npm start" runs.', 1);
+      throw new CliError(
+        'no AWS credentials to invoke the deployed function: configure them (AWS_PROFILE, aws configure or aws sso login), or use --local for the stack "npm start" runs.',
+        1,
+      );
     }
     if (e.name === 'ResourceNotFoundException') {
       throw new CliError(

@@ -48,7 +48,9 @@ if (isMain) {
     // Installed without dev dependencies (npm ci --omit=dev): no esbuild, so no compiled CLI.
     // bin/s3-access-logs.mjs then runs the sources through tsx; an install must not fail for it.
     if (err?.code === 'ERR_MODULE_NOT_FOUND' && /esbuild/.test(err.message)) {
-      console.error('s3-access-logs: esbuild is not installed, so the CLI was not compiled; it will run from the TypeScript sources (slower to start).');
+      console.error(
+        's3-access-logs: esbuild is not installed, so the CLI was not compiled; it will run from the TypeScript sources (slower to start).',
+      );
       process.exit(0);
     }
     console.error(`s3-access-logs: building the CLI failed: ${err instanceof Error ? err.message : err}`);

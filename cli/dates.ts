@@ -25,15 +25,15 @@ function parseFlag(flag: string, value: string, edge: 'start' | 'end'): Date {
  * Both ends of a range, checked together: each parses, and the start comes before the end. The
  * messages name the flags the user passed, with the values as typed.
  */
-export function parseRange(
-  flags: { start: string; end: string },
-  values: { start?: string; end?: string },
-): TimeRange {
+export function parseRange(flags: { start: string; end: string }, values: { start?: string; end?: string }): TimeRange {
   const range: TimeRange = {};
   if (values.start !== undefined) range.start = parseFlag(flags.start, values.start, 'start');
   if (values.end !== undefined) range.end = parseFlag(flags.end, values.end, 'end');
   if (range.start && range.end && range.start.getTime() >= range.end.getTime()) {
-    throw new CliError(`${flags.start} ${values.start} is not before ${flags.end} ${values.end}; swap them or widen the range.`, 2);
+    throw new CliError(
+      `${flags.start} ${values.start} is not before ${flags.end} ${values.end}; swap them or widen the range.`,
+      2,
+    );
   }
   return range;
 }

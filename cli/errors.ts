@@ -35,7 +35,8 @@ export function describeFileError(file: string, err: unknown): string {
     case 'Z_BUF_ERROR':
       return `${name} is a truncated gzip file (it ends before its compressed data does); fetch it again or leave it out.`;
     default:
-      if (/unexpected end of file/i.test(e?.message ?? '')) return `${name} is a truncated gzip file (it ends before its compressed data does); fetch it again or leave it out.`;
+      if (/unexpected end of file/i.test(e?.message ?? ''))
+        return `${name} is a truncated gzip file (it ends before its compressed data does); fetch it again or leave it out.`;
       return `${name} could not be read: ${e?.message ?? String(err)}.`;
   }
 }

@@ -23,7 +23,10 @@ const PARAM_FLAGS = {
   bucket: ['--bucket <bucket>', 'bucket name'],
   ip: ['--ip <address>', 'client IP address'],
   since: ['--since <time>', 'from this time: YYYY-MM-DD (start of that UTC day) or an ISO instant'],
-  until: ['--until <time>', 'up to this time: YYYY-MM-DD (through the end of that UTC day) or an ISO instant (exclusive)'],
+  until: [
+    '--until <time>',
+    'up to this time: YYYY-MM-DD (through the end of that UTC day) or an ISO instant (exclusive)',
+  ],
 } as const;
 type ParamName = keyof typeof PARAM_FLAGS;
 
@@ -45,7 +48,10 @@ export function listInvestigations(templates: SqlTemplate[]): string {
  * The values to bind for `t` from the flags: validated (dates, range, flags the query does not take)
  * before any warehouse is looked up. Times are bound as UTC ISO instants.
  */
-export function investigationValues(t: SqlTemplate, opts: Partial<Record<ParamName, string>>): Record<string, string | null> {
+export function investigationValues(
+  t: SqlTemplate,
+  opts: Partial<Record<ParamName, string>>,
+): Record<string, string | null> {
   const given = (Object.keys(PARAM_FLAGS) as ParamName[]).filter((p) => opts[p] !== undefined);
   const takes = new Set(t.params.map((p) => p.name));
   for (const p of given) {
@@ -65,7 +71,11 @@ export function investigationValues(t: SqlTemplate, opts: Partial<Record<ParamNa
 
 export function findInvestigation(templates: SqlTemplate[], name: string): SqlTemplate {
   const t = templates.find((x) => x.id === name || path.basename(x.file, '.sql') === name);
-  if (!t) throw new CliError(`no investigation "${name}"; run "s3-access-logs investigate" to list them (${templates.map((x) => x.id).join(', ')}).`, 2);
+  if (!t)
+    throw new CliError(
+      `no investigation "${name}"; run "s3-access-logs investigate" to list them (${templates.map((x) => x.id).join(', ')}).`,
+      2,
+    );
   return t;
 }
 

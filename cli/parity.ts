@@ -413,38 +413,54 @@ export function register(program: Command): void {
     )
     .option('--local', 'use the stack that `s3-access-logs start` runs (found through <data-dir>/stack.json)')
     .option('--data-dir <dir>', 'data dir of the local stack (where stack.json is)', '.local')
-    .option('--from-s3', 'read the raw lines of the Lambda-typed objects from the local S3 bucket, what the stack actually loaded (the default)')
-    .option('--from-staging', 'read the raw lines from s3_access_logs_staging instead (what Snowpipe staged on the fallback path)')
+    .option(
+      '--from-s3',
+      'read the raw lines of the Lambda-typed objects from the local S3 bucket, what the stack actually loaded (the default)',
+    )
+    .option(
+      '--from-staging',
+      'read the raw lines from s3_access_logs_staging instead (what Snowpipe staged on the fallback path)',
+    )
     .option('--min-agreement <percent>', 'exit 1 when agreement is below this percentage of lines both accept', '99.9')
-    .action(async (opts: { local?: boolean; dataDir: string; fromS3?: boolean; fromStaging?: boolean; minAgreement: string }) => {
-      if (!opts.local) {
-        throw new CliError(
-          'parity runs against the local stack only: pass --local (in Snowflake, run sql/checks/parity.sql).',
-          2,
-        );
-      }
-      if (opts.fromS3 && opts.fromStaging) throw new CliError('--from-s3 and --from-staging exclude each other; pick where the raw lines come from.', 2);
-      const min = Number(opts.minAgreement);
-      if (!Number.isFinite(min) || min < 0 || min > 100) throw new CliError(`--min-agreement must be a percentage (0..100), got "${opts.minAgreement}".`, 2);
-      const fromS3 = !opts.fromStaging;
-      const result = await runLocalParity(opts.dataDir, fromS3);
-      process.stdout.write(`${formatLocalParityReport(result)}\n`);
-      // Nothing compared proves nothing: never report 100% for it.
-      if (result.report.lines === 0) {
-        throw new CliError(
-          fromS3
-            ? 'nothing was compared: the ledger lists no object the Lambda typed yet; load some logs first (npm start loads a sample).'
-            : 'nothing was compared: s3_access_logs_staging holds no line of an object the Lambda typed; drop --from-staging to compare the objects in S3.',
-          1,
-        );
-      }
-      // Differing columns are tolerated up to --min-agreement; a lost line or a flipped accept/reject is not.
-      const failures = result.report.tsOnly.length + result.report.udtfOnly.length + result.missingTyped;
-      if (result.report.agreement * 100 < min || failures > 0) {
-        throw new CliError(
-          `parity: ${result.report.differing} differing rows, ${result.report.tsOnly.length + result.report.udtfOnly.length} accept/reject disagreements, ${result.missingTyped} missing typed rows (agreement ${(result.report.agreement * 100).toFixed(3)}%).`,
-          1,
-        );
-      }
-    });
+    .action(
+      async (opts: {
+        local?: boolean;
+        dataDir: string;
+        fromS3?: boolean;
+        fromStaging?: boolean;
+        minAgreement: string;
+      }) => {
+        if (!opts.local) {
+          throw new CliError(
+            'parity runs against the local stack only: pass --local (in Snowflake, run sql/checks/parity.sql).',
+            2,
+          );
+        }
+        if (opts.fromS3 && opts.fromStaging)
+          throw new CliError('--from-s3 and --from-staging exclude each other; pick where the raw lines come from.', 2);
+        const min = Number(opts.minAgreement);
+        if (!Number.isFinite(min) || min < 0 || min > 100)
+          throw new CliError(`--min-agreement must be a percentage (0..100), got "${opts.minAgreement}".`, 2);
+        const fromS3 = !opts.fromStaging;
+        const result = await runLocalParity(opts.dataDir, fromS3);
+        process.stdout.write(`${formatLocalParityReport(result)}\n`);
+        // Nothing compared proves nothing: never report 100% for it.
+        if (result.report.lines === 0) {
+          throw new CliError(
+            fromS3
+              ? 'nothing was compared: the ledger lists no object the Lambda typed yet; load some logs first (npm start loads a sample).'
+              : 'nothing was compared: s3_access_logs_staging holds no line of an object the Lambda typed; drop --from-staging to compare the objects in S3.',
+            1,
+          );
+        }
+        // Differing columns are tolerated up to --min-agreement; a lost line or a flipped accept/reject is not.
+        const failures = result.report.tsOnly.length + result.report.udtfOnly.length + result.missingTyped;
+        if (result.report.agreement * 100 < min || failures > 0) {
+          throw new CliError(
+            `parity: ${result.report.differing} differing rows, ${result.report.tsOnly.length + result.report.udtfOnly.length} accept/reject disagreements, ${result.missingTyped} missing typed rows (agreement ${(result.report.agreement * 100).toFixed(3)}%).`,
+            1,
+          );
+        }
+      },
+    );
 }

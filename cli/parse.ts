@@ -139,7 +139,16 @@ export async function runParse(
   const out = new BufferedOut(stdout);
   const started = process.hrtime.bigint();
   const total = { bytes: 0 };
-  const summary: ParseSummary = { files: 0, lines: 0, rows: 0, rejects: 0, bytes: 0, seconds: 0, notLogs: [], damagedGzip: [] };
+  const summary: ParseSummary = {
+    files: 0,
+    lines: 0,
+    rows: 0,
+    rejects: 0,
+    bytes: 0,
+    seconds: 0,
+    notLogs: [],
+    damagedGzip: [],
+  };
   const csv = opts.format === 'csv';
   if (csv) out.push(CSV_HEADER);
 
@@ -162,8 +171,11 @@ export async function runParse(
           } else {
             summary.rejects++;
             firstReason ||= r.reason;
-            if (r.reason === 'truncated_gzip' || r.reason === 'corrupt_gzip') summary.damagedGzip.push({ file, reason: r.reason, line: p.line });
-            rejects?.out.push(`${JSON.stringify({ logkey: file, logline: p.line, reason: r.reason, rawline: p.raw })}\n`);
+            if (r.reason === 'truncated_gzip' || r.reason === 'corrupt_gzip')
+              summary.damagedGzip.push({ file, reason: r.reason, line: p.line });
+            rejects?.out.push(
+              `${JSON.stringify({ logkey: file, logline: p.line, reason: r.reason, rawline: p.raw })}\n`,
+            );
           }
         }
         if (out.closed) out.size = 0;
@@ -177,7 +189,8 @@ export async function runParse(
     const lines = summary.lines - before.lines;
     const damaged = summary.damagedGzip.at(-1)?.file === file;
     if (lines > 0 && summary.rows === before.rows && !damaged) summary.notLogs.push({ file, lines, firstReason });
-    for (const [v, n] of versions.counts) (summary.unknownSchemaVersions ??= {})[v] = (summary.unknownSchemaVersions[v] ?? 0) + n;
+    for (const [v, n] of versions.counts)
+      (summary.unknownSchemaVersions ??= {})[v] = (summary.unknownSchemaVersions[v] ?? 0) + n;
   }
   await out.flush();
   await rejects?.end();
@@ -189,7 +202,10 @@ export async function runParse(
 /** The stderr warning for a gzip input that is cut short or corrupt (the Lambda loads it the same way). */
 export function damagedGzipWarning(d: ParseSummary['damagedGzip'][number]): string {
   const name = d.file === '-' ? 'standard input' : d.file;
-  const what = d.reason === 'truncated_gzip' ? 'is a truncated gzip file (it ends before its compressed data does)' : 'is a gzip file whose compressed data is corrupt';
+  const what =
+    d.reason === 'truncated_gzip'
+      ? 'is a truncated gzip file (it ends before its compressed data does)'
+      : 'is a gzip file whose compressed data is corrupt';
   return (
     `warning: ${name} ${what}: the lines before the damage were parsed, and line ${d.line} is a ${d.reason} reject; ` +
     'fetch the file again to get the rest.'

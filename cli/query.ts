@@ -13,7 +13,14 @@ import { Option, type Command } from 'commander';
 import { splitSqlStatements } from '../shared/snowflake/sql-files.ts';
 import { CliError, describeFileError } from './errors.ts';
 import { renderCsv, renderNdjson, renderTable } from './table.ts';
-import { addWarehouseOptions, openWarehouse, warehouseKind, type QueryOutput, type Warehouse, type WarehouseOptions } from './warehouse.ts';
+import {
+  addWarehouseOptions,
+  openWarehouse,
+  warehouseKind,
+  type QueryOutput,
+  type Warehouse,
+  type WarehouseOptions,
+} from './warehouse.ts';
 
 export type OutputFormat = 'table' | 'csv' | 'ndjson';
 
@@ -58,7 +65,11 @@ export async function prompt(
 ): Promise<void> {
   const readline = await import('node:readline');
   // On a terminal, readline gives line editing and history; piped (the tests) it just reads lines.
-  const rl = readline.createInterface({ input: io.input, output: io.output, terminal: Boolean((io.input as { isTTY?: boolean }).isTTY) });
+  const rl = readline.createInterface({
+    input: io.input,
+    output: io.output,
+    terminal: Boolean((io.input as { isTTY?: boolean }).isTTY),
+  });
   const ask = (q: string) => io.output.write(q);
   io.output.write(`Connected to ${wh.where}. End statements with ";". Ctrl-D or \\q quits.\n`);
   let buffer = '';
@@ -85,13 +96,14 @@ export async function prompt(
 export function register(program: Command): void {
   const cmd = program
     .command('query')
-    .description('Run SQL against the local stack\'s warehouse or Snowflake: one statement, a file (-f), or a prompt')
+    .description("Run SQL against the local stack's warehouse or Snowflake: one statement, a file (-f), or a prompt")
     .argument('[sql]', 'the statement to run (quote it); without it and -f: a prompt, or statements read from stdin')
     .option('-f, --file <file>', 'run every statement in this SQL file, in order')
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'csv', 'ndjson']).default('table'));
   addWarehouseOptions(cmd).action(async (sql: string | undefined, opts: QueryOptions) => {
     // Everything about the flags is checked before a stack or credentials are looked up.
-    if (sql !== undefined && opts.file !== undefined) throw new CliError('give the SQL as an argument or with -f FILE, not both.', 2);
+    if (sql !== undefined && opts.file !== undefined)
+      throw new CliError('give the SQL as an argument or with -f FILE, not both.', 2);
     warehouseKind(opts);
     let statements: string[] | undefined;
     if (opts.file !== undefined) {

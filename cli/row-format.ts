@@ -15,7 +15,8 @@ const str = (s: string | null): string => (s === null ? 'null' : s.indexOf('"') 
 
 /** `logkeyJson` is JSON.stringify(logkey), computed once per file. */
 export function ndjsonRow(row: AccessLogRow, raw: string, logkeyJson: string, logline: number): string {
-  if (NEEDS_JSON_ESCAPE.test(raw)) return `${JSON.stringify(row).slice(0, -1)},"logkey":${logkeyJson},"logline":${logline}}\n`;
+  if (NEEDS_JSON_ESCAPE.test(raw))
+    return `${JSON.stringify(row).slice(0, -1)},"logkey":${logkeyJson},"logline":${logline}}\n`;
   // The column order of COLUMNS (the test checks it).
   return (
     `{"bucketowner":${str(row.bucketowner)},"bucket_name":${str(row.bucket_name)},"requestdatetime":"${row.requestdatetime}"` +

@@ -156,7 +156,9 @@ export function secretRegion(secretId: string): string | undefined {
 export function secretsClientFor(secretId: string): () => SecretsManagerClient {
   const region = secretRegion(secretId);
   return () => {
-    const sdk = createRequire(import.meta.url)('@aws-sdk/client-secrets-manager') as typeof import('@aws-sdk/client-secrets-manager');
+    const sdk = createRequire(import.meta.url)(
+      '@aws-sdk/client-secrets-manager',
+    ) as typeof import('@aws-sdk/client-secrets-manager');
     return new sdk.SecretsManagerClient(region ? { region } : {});
   };
 }

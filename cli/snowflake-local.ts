@@ -18,7 +18,11 @@ export function register(program: Command): void {
     .command('snowflake-local')
     .description('Run a local Snowflake endpoint (snowflake-sdk protocol over DuckDB) on 127.0.0.1.')
     .option('--port <port>', 'TCP port on 127.0.0.1 (0 = any free port)', '8085')
-    .option('--db <file>', 'DuckDB file holding the warehouse (the one "npm start" uses); it survives restarts', path.join('.local', WAREHOUSE_FILE))
+    .option(
+      '--db <file>',
+      'DuckDB file holding the warehouse (the one "npm start" uses); it survives restarts',
+      path.join('.local', WAREHOUSE_FILE),
+    )
     .option('--memory', 'keep the warehouse in memory instead of --db (lost on exit)')
     .action(async (opts: Options) => {
       const port = Number(opts.port);

@@ -147,14 +147,17 @@ async function start(opts: StartOptions): Promise<void> {
     };
     let summary;
     try {
-      summary = await stack.load(opts.logs ? { kind: 'dir', dir: opts.logs } : { kind: 'sample', options: { seed } }, (done, total) => {
-        if (barDone) return;
-        if (!barStarted) {
-          bar.start(total, 0);
-          barStarted = true;
-        }
-        bar.update(done);
-      });
+      summary = await stack.load(
+        opts.logs ? { kind: 'dir', dir: opts.logs } : { kind: 'sample', options: { seed } },
+        (done, total) => {
+          if (barDone) return;
+          if (!barStarted) {
+            bar.start(total, 0);
+            barStarted = true;
+          }
+          bar.update(done);
+        },
+      );
     } catch (err) {
       if (err instanceof StackError) throw new CliError(err.message, 1);
       throw err;
@@ -206,8 +209,12 @@ async function start(opts: StartOptions): Promise<void> {
       );
       out(`  queue           ${info.queueUrl}`);
       out(`  DLQ             ${info.dlqUrl}`);
-      out(`  Snowflake       accessUrl ${info.snowflakeUrl}, account local, user local, password local, database S3_ACCESS_LOGS, schema PUBLIC`);
-      out(`  stack file      ${path.join(opts.dataDir, STACK_FILE)}  (used by query, investigate, backfill --local, parity --local)`);
+      out(
+        `  Snowflake       accessUrl ${info.snowflakeUrl}, account local, user local, password local, database S3_ACCESS_LOGS, schema PUBLIC`,
+      );
+      out(
+        `  stack file      ${path.join(opts.dataDir, STACK_FILE)}  (used by query, investigate, backfill --local, parity --local)`,
+      );
     }
     if (opts.json) {
       const files = summary.files ? { filesLoaded: summary.files.loaded, filesFailed: summary.files.failed } : {};

@@ -26,7 +26,8 @@ function cell(v: unknown): string {
   if (typeof v === 'number') return Number.isInteger(v) ? fmt(v) : String(v);
   if (typeof v === 'bigint') return fmt(Number(v));
   if (typeof v === 'object') {
-    const s = typeof (v as { toJSON?: () => unknown }).toJSON === 'function' ? (v as { toJSON: () => unknown }).toJSON() : v;
+    const s =
+      typeof (v as { toJSON?: () => unknown }).toJSON === 'function' ? (v as { toJSON: () => unknown }).toJSON() : v;
     return typeof s === 'string' ? s : JSON.stringify(s);
   }
   return String(v);
@@ -40,8 +41,14 @@ export function renderTable(columns: string[], rows: Array<Record<string, unknow
   const body = shown.map((r) => columns.map((c) => cut(cell(r[c]))));
   const head = columns.map((c) => c.toLowerCase());
   const width = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
-  const numeric = columns.map((c) => shown.every((r) => r[c] === null || typeof r[c] === 'number' || typeof r[c] === 'bigint'));
-  const line = (cells: string[]) => cells.map((s, i) => (numeric[i] ? s.padStart(width[i]!) : s.padEnd(width[i]!))).join('  ').trimEnd();
+  const numeric = columns.map((c) =>
+    shown.every((r) => r[c] === null || typeof r[c] === 'number' || typeof r[c] === 'bigint'),
+  );
+  const line = (cells: string[]) =>
+    cells
+      .map((s, i) => (numeric[i] ? s.padStart(width[i]!) : s.padEnd(width[i]!)))
+      .join('  ')
+      .trimEnd();
   const lines = [line(head), width.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)];
   if (rows.length > shown.length) lines.push(`... ${rows.length - shown.length} more row(s)`);
   return lines.join('\n');
@@ -58,7 +65,9 @@ function csvCell(v: unknown): string {
 
 /** CSV with a header row of the column names as the warehouse returns them. */
 export function renderCsv(columns: string[], rows: Array<Record<string, unknown>>): string {
-  return [columns.map(csvCell), ...rows.map((r) => columns.map((c) => csvCell(r[c])))].map((l) => `${l.join(',')}\n`).join('');
+  return [columns.map(csvCell), ...rows.map((r) => columns.map((c) => csvCell(r[c])))]
+    .map((l) => `${l.join(',')}\n`)
+    .join('');
 }
 
 /** One JSON object per row, keys in column order. */

@@ -32,15 +32,25 @@ export interface Warehouse {
 
 export function addWarehouseOptions(cmd: Command): Command {
   return cmd
-    .option('--local', 'use the warehouse of the local stack "npm start" runs (the default without Snowflake credentials)')
-    .option('--snowflake', 'use Snowflake: credentials from --secret, SNOWFLAKE_SECRET_ARN or the SNOWFLAKE_* variables (as setup-snowflake)')
+    .option(
+      '--local',
+      'use the warehouse of the local stack "npm start" runs (the default without Snowflake credentials)',
+    )
+    .option(
+      '--snowflake',
+      'use Snowflake: credentials from --secret, SNOWFLAKE_SECRET_ARN or the SNOWFLAKE_* variables (as setup-snowflake)',
+    )
     .option('--data-dir <dir>', 'data dir of the local stack (where stack.json is)', '.local')
     .option('--secret <arn>', 'with Snowflake: read the credentials from this Secrets Manager secret');
 }
 
 /** Which warehouse, decided from the flags alone (checked before anything is looked up). */
 export function warehouseKind(opts: WarehouseOptions, env: NodeJS.ProcessEnv = process.env): 'local' | 'snowflake' {
-  if (opts.local && (opts.snowflake || opts.secret)) throw new CliError(`--local cannot be combined with ${opts.snowflake ? '--snowflake' : '--secret'}; pick one warehouse.`, 2);
+  if (opts.local && (opts.snowflake || opts.secret))
+    throw new CliError(
+      `--local cannot be combined with ${opts.snowflake ? '--snowflake' : '--secret'}; pick one warehouse.`,
+      2,
+    );
   if (opts.local) return 'local';
   if (opts.snowflake || opts.secret) return 'snowflake';
   return env.SNOWFLAKE_SECRET_ARN || env.SNOWFLAKE_ACCOUNT ? 'snowflake' : 'local';
@@ -81,7 +91,10 @@ export async function openWarehouse(opts: WarehouseOptions): Promise<Warehouse> 
     try {
       await connect(conn);
     } catch (err) {
-      throw new CliError(`cannot connect to the local warehouse at ${info.snowflakeUrl} (${(err as Error).message}); is "npm start" still running?`, 1);
+      throw new CliError(
+        `cannot connect to the local warehouse at ${info.snowflakeUrl} (${(err as Error).message}); is "npm start" still running?`,
+        1,
+      );
     }
     return {
       where: `the local stack (${info.snowflakeUrl})`,

@@ -45,7 +45,15 @@ import { execute, type ConnectionProvider } from '../shared/snowflake/connection
 import { REPO_ROOT, applySqlFiles, splitSqlStatements, tableSqlFiles } from '../shared/snowflake/sql-files.ts';
 import { bindParams, loadSqlTemplates } from '../shared/snowflake/sql-params.ts';
 import { createIngestHandler, defaultConnections } from '../functions/ingest/handler.ts';
-import { pidAlive, readStackInfo, SNOWFLAKE_LOGIN, STACK_FILE, StackError, WAREHOUSE_FILE, type StackInfo } from './stack-info.ts';
+import {
+  pidAlive,
+  readStackInfo,
+  SNOWFLAKE_LOGIN,
+  STACK_FILE,
+  StackError,
+  WAREHOUSE_FILE,
+  type StackInfo,
+} from './stack-info.ts';
 
 export { STACK_FILE, StackError, type StackInfo } from './stack-info.ts';
 import type { BatchSummary } from '../functions/ingest/observability.ts';
@@ -506,7 +514,13 @@ export async function startStack(options: StackOptions): Promise<Stack> {
           const { sqlText, binds } = bindParams(t);
           const t0 = performance.now();
           const rows = await execute<Record<string, unknown>>(conn, sqlText, binds);
-          results.push({ file: path.basename(t.file), name: t.title, columns: rows[0] ? Object.keys(rows[0]) : [], rows, ms: performance.now() - t0 });
+          results.push({
+            file: path.basename(t.file),
+            name: t.title,
+            columns: rows[0] ? Object.keys(rows[0]) : [],
+            rows,
+            ms: performance.now() - t0,
+          });
         }
         return results;
       },

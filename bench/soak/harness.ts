@@ -98,15 +98,34 @@ async function setUp(method: 'insert' | 'pipe', maxReceiveCount: number): Promis
   const client = { endpoint: aws.endpoint, region: aws.region, credentials: aws.credentials };
   await aws.s3.send(new CreateBucketCommand({ Bucket: STAGING_BUCKET }));
   const pipeQueueUrl = (await aws.sqs.send(new CreateQueueCommand({ QueueName: 'soak-snowpipe' }))).QueueUrl!;
-  const pipeQueueArn = (await aws.sqs.send(new GetQueueAttributesCommand({ QueueUrl: pipeQueueUrl, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn!;
+  const pipeQueueArn = (
+    await aws.sqs.send(new GetQueueAttributesCommand({ QueueUrl: pipeQueueUrl, AttributeNames: ['QueueArn'] }))
+  ).Attributes!.QueueArn!;
   // Snowflake's detached-transaction abort (5 min) and lock timeout, scaled down to the soak's pace.
   const sf = await startSnowflakeLocal({
     port: 0,
     lockTimeoutMs: 8_000,
     detachedAbortMs: 3_000,
-    ...(method === 'pipe' ? { snowpipe: { s3: { ...client, forcePathStyle: true }, sqs: client, queueUrl: pipeQueueUrl, queueArn: pipeQueueArn, pollMs: 50 } } : {}),
+    ...(method === 'pipe'
+      ? {
+          snowpipe: {
+            s3: { ...client, forcePathStyle: true },
+            sqs: client,
+            queueUrl: pipeQueueUrl,
+            queueArn: pipeQueueArn,
+            pollMs: 50,
+          },
+        }
+      : {}),
   });
-  const db = snowflake.createConnection({ accessUrl: sf.url, account: 'local', username: 'local', password: 'local', database: 'S3_ACCESS_LOGS', schema: 'PUBLIC' });
+  const db = snowflake.createConnection({
+    accessUrl: sf.url,
+    account: 'local',
+    username: 'local',
+    password: 'local',
+    database: 'S3_ACCESS_LOGS',
+    schema: 'PUBLIC',
+  });
   await db.connectAsync();
   await applySqlFiles(db, tableSqlFiles());
   let stagingBridge: Bridge | undefined;
@@ -115,16 +134,28 @@ async function setUp(method: 'insert' | 'pipe', maxReceiveCount: number): Promis
       url: stagingUrl(STAGING_BUCKET, STAGING_PREFIX),
       credentials: { awsKeyId: aws.credentials.accessKeyId, awsSecretKey: aws.credentials.secretAccessKey },
     });
-    stagingBridge = startBridge({ s3: aws.s3, sqs: aws.sqs, bucket: STAGING_BUCKET, prefix: STAGING_PREFIX, queueUrl: pipeQueueUrl, region: aws.region, intervalMs: 300 });
+    stagingBridge = startBridge({
+      s3: aws.s3,
+      sqs: aws.sqs,
+      bucket: STAGING_BUCKET,
+      prefix: STAGING_PREFIX,
+      queueUrl: pipeQueueUrl,
+      region: aws.region,
+      intervalMs: 300,
+    });
   }
   await aws.s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
   const dlqUrl = (await aws.sqs.send(new CreateQueueCommand({ QueueName: 'soak-dlq' }))).QueueUrl!;
-  const dlqArn = (await aws.sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn!;
+  const dlqArn = (await aws.sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ['QueueArn'] })))
+    .Attributes!.QueueArn!;
   const queueUrl = (
     await aws.sqs.send(
       new CreateQueueCommand({
         QueueName: 'soak',
-        Attributes: { VisibilityTimeout: '12', RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount }) },
+        Attributes: {
+          VisibilityTimeout: '12',
+          RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount }),
+        },
       }),
     )
   ).QueueUrl!;
@@ -146,7 +177,10 @@ async function upload(env: Env, objects: SoakObject[], prng: Prng): Promise<numb
   }
   for (let i = 0; i < bodies.length; i += 10) {
     await env.aws.sqs.send(
-      new SendMessageBatchCommand({ QueueUrl: env.queueUrl, Entries: bodies.slice(i, i + 10).map((MessageBody, j) => ({ Id: String(j), MessageBody })) }),
+      new SendMessageBatchCommand({
+        QueueUrl: env.queueUrl,
+        Entries: bodies.slice(i, i + 10).map((MessageBody, j) => ({ Id: String(j), MessageBody })),
+      }),
     );
   }
   return bodies.length;
@@ -185,7 +219,15 @@ function injectSnowflakeFault(sf: SnowflakeLocal, prng: Prng): string {
 }
 
 async function queueDepth(env: Env, url: string): Promise<number> {
-  const a = (await env.aws.sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }))).Attributes ?? {};
+  const a =
+    (
+      await env.aws.sqs.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: url,
+          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+        }),
+      )
+    ).Attributes ?? {};
   return Number(a.ApproximateNumberOfMessages ?? 0) + Number(a.ApproximateNumberOfMessagesNotVisible ?? 0);
 }
 
@@ -207,7 +249,24 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     bornAt[i] = Date.now();
     workers[i] = spawn(
       process.execPath,
-      ['--import', 'tsx', WORKER, JSON.stringify({ endpoint: env.aws.endpoint, snowflakeUrl: env.sf.url, queueUrl: env.queueUrl, bucket: BUCKET, faultLog, seed: (options.seed ?? 7) * 1000 + ++seq, method, staging: { bucket: STAGING_BUCKET, prefix: STAGING_PREFIX }, s3FaultRate: options.s3FaultRate ?? 0.05, concurrency: options.concurrency ?? 2, invocationMs: 200_000 })],
+      [
+        '--import',
+        'tsx',
+        WORKER,
+        JSON.stringify({
+          endpoint: env.aws.endpoint,
+          snowflakeUrl: env.sf.url,
+          queueUrl: env.queueUrl,
+          bucket: BUCKET,
+          faultLog,
+          seed: (options.seed ?? 7) * 1000 + ++seq,
+          method,
+          staging: { bucket: STAGING_BUCKET, prefix: STAGING_PREFIX },
+          s3FaultRate: options.s3FaultRate ?? 0.05,
+          concurrency: options.concurrency ?? 2,
+          invocationMs: 200_000,
+        }),
+      ],
       { stdio: ['ignore', 'ignore', 'inherit'] },
     );
   };
@@ -266,15 +325,33 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   }
 }
 
-async function audit(env: Env, objects: SoakObject[], messages: number, faults: Record<string, number>): Promise<SoakReport> {
+async function audit(
+  env: Env,
+  objects: SoakObject[],
+  messages: number,
+  faults: Record<string, number>,
+): Promise<SoakReport> {
   const q = async (sql: string) =>
-    (await execute<Record<string, unknown>>(env.db, sql)).map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k.toLowerCase(), v])));
+    (await execute<Record<string, unknown>>(env.db, sql)).map((r) =>
+      Object.fromEntries(Object.entries(r).map(([k, v]) => [k.toLowerCase(), v])),
+    );
   const [dups] = await q(
     'SELECT COUNT(*) AS n FROM (SELECT logbucket, logkey, logline FROM (SELECT logbucket, logkey, logline FROM s3_access_logs UNION ALL ' +
       'SELECT logbucket, logkey, logline FROM s3_access_logs_rejects) GROUP BY logbucket, logkey, logline HAVING COUNT(*) > 1)',
   );
-  const ledger = new Map((await q('SELECT logkey, linecount, rowcount, rejectcount FROM s3_access_logs_loads')).map((r) => [String(r.logkey), r]));
-  const present = async (table: string) => new Map((await q(`SELECT logkey, COUNT(*) AS n FROM ${table} GROUP BY logkey`)).map((r) => [String(r.logkey), Number(r.n)]));
+  const ledger = new Map(
+    (await q('SELECT logkey, linecount, rowcount, rejectcount FROM s3_access_logs_loads')).map((r) => [
+      String(r.logkey),
+      r,
+    ]),
+  );
+  const present = async (table: string) =>
+    new Map(
+      (await q(`SELECT logkey, COUNT(*) AS n FROM ${table} GROUP BY logkey`)).map((r) => [
+        String(r.logkey),
+        Number(r.n),
+      ]),
+    );
   const rows = await present('s3_access_logs');
   const rejects = await present('s3_access_logs_rejects');
   let violations = 0;

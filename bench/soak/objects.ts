@@ -7,7 +7,16 @@ import { gzipSync } from 'node:zlib';
 import { generateLines } from '../../local/sample/lines.ts';
 import { Prng } from '../../local/sample/prng.ts';
 
-export type SoakShape = 'lf' | 'crlf' | 'cr' | 'bom' | 'gzip' | 'gzip-members' | 'truncated-gzip' | 'garbage-gzip' | 'empty';
+export type SoakShape =
+  | 'lf'
+  | 'crlf'
+  | 'cr'
+  | 'bom'
+  | 'gzip'
+  | 'gzip-members'
+  | 'truncated-gzip'
+  | 'garbage-gzip'
+  | 'empty';
 
 export interface SoakObject {
   key: string;
@@ -25,7 +34,16 @@ const MALFORMED = [
   '"unterminated quote',
   'x',
 ];
-const KEY_PARTS = ['plain', 'with space', 'ünïcødé', 'plus+sign', 'emoji-\u{1F600}', 'percent%20', 'quote\'s', 'tilde~(paren)'];
+const KEY_PARTS = [
+  'plain',
+  'with space',
+  'ünïcødé',
+  'plus+sign',
+  'emoji-\u{1F600}',
+  'percent%20',
+  "quote's",
+  'tilde~(paren)',
+];
 
 function textOf(prng: Prng, seed: number, n: number): { lines: string[]; malformed: number } {
   const lines: string[] = [];
@@ -45,8 +63,15 @@ export function soakObjects(count: number, seed = 12): SoakObject[] {
   const out: SoakObject[] = [];
   for (let i = 0; i < count; i++) {
     const shape = prng.weighted<SoakShape>([
-      ['lf', 30], ['crlf', 12], ['cr', 6], ['bom', 8], ['gzip', 25], ['gzip-members', 6],
-      ['truncated-gzip', 4], ['garbage-gzip', 4], ['empty', 2],
+      ['lf', 30],
+      ['crlf', 12],
+      ['cr', 6],
+      ['bom', 8],
+      ['gzip', 25],
+      ['gzip-members', 6],
+      ['truncated-gzip', 4],
+      ['garbage-gzip', 4],
+      ['empty', 2],
     ]);
     const n = shape === 'empty' ? 0 : prng.int(1, prng.chance(0.05) ? 3000 : 120);
     const { lines, malformed } = textOf(prng, seed * 100_000 + i, n);
@@ -55,13 +80,38 @@ export function soakObjects(count: number, seed = 12): SoakObject[] {
     let body: Buffer;
     let known: number | null = lines.length;
     switch (shape) {
-      case 'crlf': body = Buffer.from(lines.map((l) => l + '\r\n').join('')); break;
-      case 'cr': body = Buffer.from(lines.map((l) => l + '\r').join('')); break;
-      case 'bom': body = Buffer.from('\uFEFF' + lf); break;
-      case 'gzip': body = gzipSync(Buffer.from(lf)); break;
+      case 'crlf':
+        body = Buffer.from(lines.map((l) => l + '\r\n').join(''));
+        break;
+      case 'cr':
+        body = Buffer.from(lines.map((l) => l + '\r').join(''));
+        break;
+      case 'bom':
+        body = Buffer.from('\uFEFF' + lf);
+        break;
+      case 'gzip':
+        body = gzipSync(Buffer.from(lf));
+        break;
       case 'gzip-members': {
         const half = Math.floor(lines.length / 2);
-        body = Buffer.concat([gzipSync(Buffer.from(lines.slice(0, half).map((l) => l + '\n').join(''))), gzipSync(Buffer.from(lines.slice(half).map((l) => l + '\n').join('')))]);
+        body = Buffer.concat([
+          gzipSync(
+            Buffer.from(
+              lines
+                .slice(0, half)
+                .map((l) => l + '\n')
+                .join(''),
+            ),
+          ),
+          gzipSync(
+            Buffer.from(
+              lines
+                .slice(half)
+                .map((l) => l + '\n')
+                .join(''),
+            ),
+          ),
+        ]);
         break;
       }
       case 'truncated-gzip': {
@@ -70,8 +120,12 @@ export function soakObjects(count: number, seed = 12): SoakObject[] {
         known = null;
         break;
       }
-      case 'garbage-gzip': body = Buffer.concat([gzipSync(Buffer.from(lf)), Buffer.from('trailing garbage')]); known = null; break;
-      default: body = Buffer.from(lf);
+      case 'garbage-gzip':
+        body = Buffer.concat([gzipSync(Buffer.from(lf)), Buffer.from('trailing garbage')]);
+        known = null;
+        break;
+      default:
+        body = Buffer.from(lf);
     }
     out.push({ key, body, shape, lines: known, malformed });
   }

@@ -34,7 +34,11 @@ const input = JSON.parse(process.argv[2]!) as {
 
 const prng = new Prng(input.seed);
 const note = (kind: string) => appendFileSync(input.faultLog, `${kind}\n`);
-const aws = { endpoint: input.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
+const aws = {
+  endpoint: input.endpoint,
+  region: 'us-east-1',
+  credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+};
 const s3 = new S3Client({ ...aws, forcePathStyle: true });
 
 /** A body that yields `keep` bytes, then fails (`error`) or just ends (`short`). */
@@ -46,7 +50,8 @@ function cut(body: Readable, keep: number, how: 'error' | 'short'): Readable {
       if (chunk.length >= room) {
         if (room > 0) yield chunk.subarray(0, room);
         body.destroy();
-        if (how === 'error') throw Object.assign(new Error('socket hang up (injected by the soak)'), { code: 'ECONNRESET' });
+        if (how === 'error')
+          throw Object.assign(new Error('socket hang up (injected by the soak)'), { code: 'ECONNRESET' });
         return;
       }
       sent += chunk.length;
@@ -69,7 +74,8 @@ s3.middlewareStack.add(
     }
     const out = await next(args);
     const res = out.output as { Body?: Readable; ContentLength?: number };
-    if (res.Body && (res.ContentLength ?? 0) > 1) res.Body = cut(res.Body, prng.int(1, res.ContentLength! - 1), kind === 's3_cut_error' ? 'error' : 'short');
+    if (res.Body && (res.ContentLength ?? 0) > 1)
+      res.Body = cut(res.Body, prng.int(1, res.ContentLength! - 1), kind === 's3_cut_error' ? 'error' : 'short');
     return out;
   },
   { step: 'initialize', name: 'soakFaults' },
@@ -80,7 +86,14 @@ const config: IngestConfig = {
   logPrefixes: [],
   snowflake: {
     kind: 'env',
-    credentials: { account: 'local', username: 'local', password: 'local', database: 'S3_ACCESS_LOGS', schema: 'PUBLIC', accessUrl: input.snowflakeUrl },
+    credentials: {
+      account: 'local',
+      username: 'local',
+      password: 'local',
+      database: 'S3_ACCESS_LOGS',
+      schema: 'PUBLIC',
+      accessUrl: input.snowflakeUrl,
+    },
   },
   insertChunkRows: 500,
   memoryBudgetBytes: INGEST_DEFAULTS.memoryBudgetMb << 20,

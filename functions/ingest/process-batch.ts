@@ -22,14 +22,26 @@ import { isAllowedObject, type IngestConfig } from '../../shared/config.ts';
 import { parseMessageBody, type ObjectRef } from '../../shared/s3/events.ts';
 import { openObject } from '../../shared/s3/objects.ts';
 import type { Bind, ConnectionProvider } from '../../shared/snowflake/connection.ts';
-import { ledgerId, overwrittenError, RowBuilder, type BufferedObject, type ClaimResult, type LoadTarget, type ObjectCounts } from '../../shared/snowflake/loader.ts';
+import {
+  ledgerId,
+  overwrittenError,
+  RowBuilder,
+  type BufferedObject,
+  type ClaimResult,
+  type LoadTarget,
+  type ObjectCounts,
+} from '../../shared/snowflake/loader.ts';
 import type { Sink } from '../../shared/snowflake/sink.ts';
 import { lineCost, MemoryBudget } from './memory-budget.ts';
 import { emptySummary, type BatchSummary, type SkipReason } from './observability.ts';
 import { objectLines } from './read-object.ts';
 import { createSink, type SinkContext } from './sinks.ts';
 
-export { DEADLINE_MARGIN_MS, LOCK_TIMEOUT_SECONDS, TRANSACTION_TIME_RESERVE_MS } from '../../shared/snowflake/insert-sink.ts';
+export {
+  DEADLINE_MARGIN_MS,
+  LOCK_TIMEOUT_SECONDS,
+  TRANSACTION_TIME_RESERVE_MS,
+} from '../../shared/snowflake/insert-sink.ts';
 
 export interface BatchDeps {
   config: IngestConfig;
@@ -83,13 +95,19 @@ function later(a: ObjectRef, b: ObjectRef): ObjectRef {
  * source (a connection cut without a socket error): it must fail the read, so the message is
  * retried, and never pass for a truncated gzip, which is recorded as a reject and acknowledged.
  */
-async function* counted(body: Readable, counter: { bytes: number }, contentLength?: number): AsyncGenerator<Uint8Array> {
+async function* counted(
+  body: Readable,
+  counter: { bytes: number },
+  contentLength?: number,
+): AsyncGenerator<Uint8Array> {
   for await (const chunk of body as AsyncIterable<Uint8Array>) {
     counter.bytes += chunk.length;
     yield chunk;
   }
   if (contentLength !== undefined && counter.bytes < contentLength)
-    throw new Error(`The S3 body ended after ${counter.bytes} of its ${contentLength} bytes; the message will be retried.`);
+    throw new Error(
+      `The S3 body ended after ${counter.bytes} of its ${contentLength} bytes; the message will be retried.`,
+    );
 }
 
 /** Runs `work` on every item with at most `n` in flight. */
@@ -274,7 +292,12 @@ export async function processBatch(
       try {
         const opened = await openObject(deps.s3, p.target);
         if (opened.kind === 'missing') return skip(p, 'missing', 'Object no longer exists; skipped');
-        if (opened.kind === 'changed') return skip(p, 'changed', `Object changed since the event (${opened.message}); skipped, its own event loads it`);
+        if (opened.kind === 'changed')
+          return skip(
+            p,
+            'changed',
+            `Object changed since the event (${opened.message}); skipped, its own event loads it`,
+          );
         if (opened.contentLength !== undefined && opened.contentLength > budget.available) {
           opened.body.destroy();
           return spill();
@@ -283,7 +306,13 @@ export async function processBatch(
         const builder = new RowBuilder(p.target, config.loadMode, loadedAt);
         const rows: Bind[][] = [];
         const rejects: Bind[][] = [];
-        for await (const line of objectLines(counted(opened.body, counter, opened.contentLength), p.target, config.loadMode, logger, summary)) {
+        for await (const line of objectLines(
+          counted(opened.body, counter, opened.contentLength),
+          p.target,
+          config.loadMode,
+          logger,
+          summary,
+        )) {
           const cost = lineCost(line.raw);
           if (!budget.take(cost)) {
             // Decoded (gzip) or short-line objects outgrow their stored size: stream this one.
@@ -353,7 +382,17 @@ export async function processBatch(
           );
         const counter = { bytes: 0 };
         const { result, counts } = await sink
-          .loadStreamed(p.target, objectLines(counted(opened.body, counter, opened.contentLength), p.target, config.loadMode, logger, summary), () => counter.bytes)
+          .loadStreamed(
+            p.target,
+            objectLines(
+              counted(opened.body, counter, opened.contentLength),
+              p.target,
+              config.loadMode,
+              logger,
+              summary,
+            ),
+            () => counter.bytes,
+          )
           .finally(() => opened.body.destroy());
         if (result === 'loaded') loaded(p, counts);
         else notLoaded(p, result);

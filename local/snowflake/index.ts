@@ -54,7 +54,12 @@ export class PortInUseError extends Error {
 
 export async function startSnowflakeLocal(opts: SnowflakeLocalOptions = {}): Promise<SnowflakeLocal> {
   const faults = new Faults();
-  const warehouse = await Warehouse.open({ dbPath: opts.dbPath, faults, lockTimeoutMs: opts.lockTimeoutMs, detachedAbortMs: opts.detachedAbortMs });
+  const warehouse = await Warehouse.open({
+    dbPath: opts.dbPath,
+    faults,
+    lockTimeoutMs: opts.lockTimeoutMs,
+    detachedAbortMs: opts.detachedAbortMs,
+  });
   const server = createHttpServer({ warehouse, faults, users: opts.users });
   server.keepAliveTimeout = 5000;
   try {

@@ -20,7 +20,13 @@ export class TableLocks {
    * Resolves once `owner` holds `key`; true if it had to wait for another owner. While it waits,
    * `onWait(holder)` is called every `checkMs` (the warehouse aborts a detached holder there).
    */
-  async acquire(key: string, owner: number, statement: string, onWait?: (holder: number) => void, checkMs = 500): Promise<boolean> {
+  async acquire(
+    key: string,
+    owner: number,
+    statement: string,
+    onWait?: (holder: number) => void,
+    checkMs = 500,
+  ): Promise<boolean> {
     const holder = this.holders.get(key);
     if (holder === undefined || holder === owner) {
       this.holders.set(key, owner);

@@ -133,7 +133,14 @@ export class Warehouse {
     const instance = await DuckDBInstance.create(':memory:');
     const admin = await instance.connect();
     const catalog = await SnowpipeCatalog.open(instance);
-    const wh = new Warehouse(instance, admin, opts.dbPath ? path.resolve(opts.dbPath) : undefined, opts.faults, opts.lockTimeoutMs ?? 60_000, catalog);
+    const wh = new Warehouse(
+      instance,
+      admin,
+      opts.dbPath ? path.resolve(opts.dbPath) : undefined,
+      opts.faults,
+      opts.lockTimeoutMs ?? 60_000,
+      catalog,
+    );
     if (opts.detachedAbortMs !== undefined) wh.detachedAbortMs = opts.detachedAbortMs;
     if (wh.dbPath) {
       fs.mkdirSync(path.dirname(wh.dbPath), { recursive: true });
@@ -225,7 +232,8 @@ export class Warehouse {
 
   /** Called while a statement waits for a lock `holder` has: aborts the holder's transaction if it is detached. */
   abortIfDetached(holder: number): void {
-    for (const s of this.sessions) if (s.id === holder && s.idleMs() >= this.detachedAbortMs) void s.abortDetached(this.detachedAbortMs);
+    for (const s of this.sessions)
+      if (s.id === holder && s.idleMs() >= this.detachedAbortMs) void s.abortDetached(this.detachedAbortMs);
   }
 
   forget(session: Session): void {
@@ -397,7 +405,10 @@ export class Session {
       if (f0?.value !== 'ROLLBACK') throw sfError('internal', this.aborted);
       this.aborted = null;
     }
-    if (f0?.value === 'DECLARE' || (f0?.value === 'BEGIN' && f1 && !['TRANSACTION', 'WORK', 'NAME'].includes(f1.value))) {
+    if (
+      f0?.value === 'DECLARE' ||
+      (f0?.value === 'BEGIN' && f1 && !['TRANSACTION', 'WORK', 'NAME'].includes(f1.value))
+    ) {
       // A Snowflake Scripting block contains semicolons; say what it is rather than count statements.
       throw unsupported('Snowflake Scripting blocks (DECLARE/BEGIN ... END)');
     }
@@ -578,7 +589,9 @@ export class Session {
     const write = plan.type !== 'query';
     const txn = this.txn;
     if (plan.lock) {
-      const waited = await this.wh.locks.acquire(lockKey(plan.lock), this.id, text, (holder) => this.wh.abortIfDetached(holder));
+      const waited = await this.wh.locks.acquire(lockKey(plan.lock), this.id, text, (holder) =>
+        this.wh.abortIfDetached(holder),
+      );
       void waited;
     }
     try {

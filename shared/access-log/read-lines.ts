@@ -188,7 +188,11 @@ class LineSplitter {
   end(out: ParsedLine[], corruption?: GzipCorruption): void {
     if (corruption) {
       this.lineNo++;
-      out.push({ line: this.lineNo, raw: this.carry, result: Object.freeze({ ok: false, reason: corruption }) as ParseResult });
+      out.push({
+        line: this.lineNo,
+        raw: this.carry,
+        result: Object.freeze({ ok: false, reason: corruption }) as ParseResult,
+      });
     } else if (this.overlong) this.emit(this.carry, true, out);
     else if (this.carry.length > 0) this.emit(this.carry, false, out);
     this.carry = '';

@@ -112,14 +112,20 @@ export class Session {
     const left = this.deadline - this.now();
     if (left <= 0) {
       this.broken = true;
-      throw new DeadlineError(`No time left before the invocation's deadline to run ${verb(sqlText)}; the session is dropped and the message retried.`);
+      throw new DeadlineError(
+        `No time left before the invocation's deadline to run ${verb(sqlText)}; the session is dropped and the message retried.`,
+      );
     }
     this.roundTrips++;
     return new Promise<T[]>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.broken = true;
         statement.cancel(() => undefined);
-        reject(new DeadlineError(`${verb(sqlText)} was still running at the invocation's deadline; it was cancelled, the session is dropped so its transaction rolls back, and the message is retried.`));
+        reject(
+          new DeadlineError(
+            `${verb(sqlText)} was still running at the invocation's deadline; it was cancelled, the session is dropped so its transaction rolls back, and the message is retried.`,
+          ),
+        );
       }, left);
       const statement = this.connection.execute({
         sqlText,

@@ -5,7 +5,16 @@
 import type { ParsedLine } from '../access-log/index.ts';
 import type { LoadMode } from '../config.ts';
 import { Session, type ConnectionProvider, type Lease } from './connection.ts';
-import { ledgerId, Loader, overwrittenError, verdict, type BufferedObject, type ClaimResult, type LoadTarget, type ObjectCounts } from './loader.ts';
+import {
+  ledgerId,
+  Loader,
+  overwrittenError,
+  verdict,
+  type BufferedObject,
+  type ClaimResult,
+  type LoadTarget,
+  type ObjectCounts,
+} from './loader.ts';
 import type { Precheck, Sink, SinkStats } from './sink.ts';
 
 /**
@@ -89,7 +98,12 @@ export class InsertSink implements Sink {
       const id = ledgerId(t);
       if (!done.has(id)) continue;
       const etag = done.get(id);
-      out.set(id, verdict(t, etag) === 'overwritten' ? { kind: 'failed', reason: 'overwritten', error: overwrittenError(t, etag) } : { kind: 'duplicate' });
+      out.set(
+        id,
+        verdict(t, etag) === 'overwritten'
+          ? { kind: 'failed', reason: 'overwritten', error: overwrittenError(t, etag) }
+          : { kind: 'duplicate' },
+      );
     }
     return out;
   }

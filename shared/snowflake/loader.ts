@@ -189,7 +189,10 @@ export class Loader {
       );
       for (const r of rows) {
         const etag = col(r, 'etag');
-        found.set(ledgerId({ bucket: String(col(r, 'logbucket')), key: String(col(r, 'logkey')) }), etag == null ? null : String(etag));
+        found.set(
+          ledgerId({ bucket: String(col(r, 'logbucket')), key: String(col(r, 'logkey')) }),
+          etag == null ? null : String(etag),
+        );
       }
     }
     return found;
@@ -206,8 +209,15 @@ export class Loader {
     while (todo.length > 0) {
       const lost = await this.claimLast(todo, async () => {
         const { main, rejects } = this.statements();
-        await this.insertChunks(main, todo.map((o) => o.rows));
-        if (rejects) await this.insertChunks(rejects, todo.map((o) => o.rejects));
+        await this.insertChunks(
+          main,
+          todo.map((o) => o.rows),
+        );
+        if (rejects)
+          await this.insertChunks(
+            rejects,
+            todo.map((o) => o.rejects),
+          );
       });
       const kept: BufferedObject[] = [];
       for (const o of todo) {
@@ -274,14 +284,18 @@ export class Loader {
       throw err;
     }
     await this.rollback();
-    if (this.session.broken) throw new Error('ROLLBACK of a lost claim failed; the session is dropped so its transaction ends');
+    if (this.session.broken)
+      throw new Error('ROLLBACK of a lost claim failed; the session is dropped so its transaction ends');
     const lostTargets = objects.map((o) => o.target).filter((t) => !won.has(ledgerId(t)));
     const stored = await this.alreadyLoaded(lostTargets);
     const lost = new Map<string, ClaimResult>();
     for (const t of lostTargets) {
       const id = ledgerId(t);
       // Lost to a row that is not there any more: the ledger never deletes, so this is a bug; retry.
-      if (!stored.has(id)) throw new Error(`The claim for s3://${t.bucket}/${t.key} was lost but the ledger has no row for it; the message will be retried.`);
+      if (!stored.has(id))
+        throw new Error(
+          `The claim for s3://${t.bucket}/${t.key} was lost but the ledger has no row for it; the message will be retried.`,
+        );
       lost.set(id, verdict(t, stored.get(id)));
     }
     return lost;

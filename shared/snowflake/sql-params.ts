@@ -61,15 +61,29 @@ export function parseSqlTemplate(file: string, text: string): SqlTemplate {
     else if (param) {
       const [, p, def, desc] = param;
       if (params.some((x) => x.name === p)) throw new SqlTemplateError(`${base} declares the parameter "${p}" twice.`);
-      params.push({ name: p!, default: def === 'null' || def === 'NULL' ? null : def!.slice(1, -1).replace(/''/g, "'"), description: desc!.trim() });
+      params.push({
+        name: p!,
+        default: def === 'null' || def === 'NULL' ? null : def!.slice(1, -1).replace(/''/g, "'"),
+        description: desc!.trim(),
+      });
     } else if (/^--\s*param:/i.test(t)) {
-      throw new SqlTemplateError(`${base}: cannot read "${t}"; write "-- param: name = 'default' what it means" (or = null).`);
+      throw new SqlTemplateError(
+        `${base}: cannot read "${t}"; write "-- param: name = 'default' what it means" (or = null).`,
+      );
     } else description.push(t.replace(/^--\s?/, ''));
   }
   const statements = splitSqlStatements(text);
-  if (statements.length !== 1) throw new SqlTemplateError(`${base} must hold exactly one statement, found ${statements.length}.`);
+  if (statements.length !== 1)
+    throw new SqlTemplateError(`${base} must hold exactly one statement, found ${statements.length}.`);
   const sql = text.trimEnd().replace(/;$/, '');
-  const template = { id: base.replace(/^\d+-/, '').replace(/\.sql$/, ''), file, title, description: description.join(' ').trim(), params, sql };
+  const template = {
+    id: base.replace(/^\d+-/, '').replace(/\.sql$/, ''),
+    file,
+    title,
+    description: description.join(' ').trim(),
+    params,
+    sql,
+  };
   placeholders(template); // undeclared placeholders fail on load, not when the query first runs
   return template;
 }
@@ -104,7 +118,9 @@ function placeholders(t: SqlTemplate): Array<[number, number, string]> {
       const m = /^[a-z_][a-z0-9_]*/i.exec(sql.slice(i + 1, i + 65));
       if (m) {
         if (!t.params.some((p) => p.name === m[0])) {
-          throw new SqlTemplateError(`${path.basename(t.file)} uses :${m[0]} but declares no "-- param: ${m[0]} = ..." line.`);
+          throw new SqlTemplateError(
+            `${path.basename(t.file)} uses :${m[0]} but declares no "-- param: ${m[0]} = ..." line.`,
+          );
         }
         out.push([i, i + 1 + m[0].length, m[0]]);
         i += 1 + m[0].length;
@@ -133,10 +149,15 @@ function skipQuoted(sql: string, start: number, q: string): number {
  * The statement with `?` for each placeholder and the values to bind, in order: `values` over the
  * declared defaults. A value for an undeclared name is an error (a typo must not be ignored).
  */
-export function bindParams(t: SqlTemplate, values: Record<string, string | null | undefined> = {}): { sqlText: string; binds: Array<string | null> } {
+export function bindParams(
+  t: SqlTemplate,
+  values: Record<string, string | null | undefined> = {},
+): { sqlText: string; binds: Array<string | null> } {
   for (const name of Object.keys(values)) {
     if (values[name] !== undefined && !t.params.some((p) => p.name === name)) {
-      throw new SqlTemplateError(`${t.id} takes no parameter "${name}"${t.params.length ? ` (it takes ${t.params.map((p) => p.name).join(', ')})` : ''}.`);
+      throw new SqlTemplateError(
+        `${t.id} takes no parameter "${name}"${t.params.length ? ` (it takes ${t.params.map((p) => p.name).join(', ')})` : ''}.`,
+      );
     }
   }
   const resolved = new Map(t.params.map((p) => [p.name, values[p.name] !== undefined ? values[p.name]! : p.default]));

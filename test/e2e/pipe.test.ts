@@ -270,15 +270,21 @@ describe('load method pipe on the local stack', () => {
     const now = await putLog(pipe, key, linesOf([12, 13, 14].map((n) => makeRow(n))));
     expect(now.etag).not.toBe(old.etag);
     const event = eventFor([now]);
-    expect(await handlerFor(pipe)(event)).toEqual({ batchItemFailures: [{ itemIdentifier: event.Records[0]!.messageId }] });
+    expect(await handlerFor(pipe)(event)).toEqual({
+      batchItemFailures: [{ itemIdentifier: event.Records[0]!.messageId }],
+    });
     // The forced replay replaces the rows through insert and restamps the staged files with the new ETag ...
-    expect(await handlerFor(pipe, pipe.aws.s3, {}, true)(eventFor([now], { force: true, id: 'replay-new' }))).toEqual({ batchItemFailures: [] });
+    expect(await handlerFor(pipe, pipe.aws.s3, {}, true)(eventFor([now], { force: true, id: 'replay-new' }))).toEqual({
+      batchItemFailures: [],
+    });
     await pipe.settle();
     // ... so a later (re)delivery of the new version's event is a duplicate: acknowledged, nothing loaded twice.
     expect(await handlerFor(pipe)(eventFor([now]))).toEqual({ batchItemFailures: [] });
     await pipe.settle();
     expect(await count(pipe, 's3_access_logs', key)).toBe(3);
-    expect(await sql(pipe, 'SELECT etag, rowcount, loadcount FROM s3_access_logs_loads WHERE logkey = ?', [key])).toEqual([{ ETAG: now.etag, ROWCOUNT: 3, LOADCOUNT: 2 }]);
+    expect(
+      await sql(pipe, 'SELECT etag, rowcount, loadcount FROM s3_access_logs_loads WHERE logkey = ?', [key]),
+    ).toEqual([{ ETAG: now.etag, ROWCOUNT: 3, LOADCOUNT: 2 }]);
   }, 60_000);
 
   it('keeps the ledger invariant linecount = rowcount + rejectcount for every object, with either method', async () => {

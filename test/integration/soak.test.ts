@@ -11,12 +11,21 @@ import { runSoak } from '../../bench/soak/harness.ts';
 
 describe('soak (short)', () => {
   it('100 objects through faults and kills: 0 lost, 0 duplicated, 0 in the DLQ, ledger = tables', async () => {
-    const report = await runSoak({ objects: 100, seed: 3, killEveryMs: 10_000, faultEveryMs: 1_000, maxReceiveCount: 40, timeoutMs: 360_000 });
+    const report = await runSoak({
+      objects: 100,
+      seed: 3,
+      killEveryMs: 10_000,
+      faultEveryMs: 1_000,
+      maxReceiveCount: 40,
+      timeoutMs: 360_000,
+    });
     const figures = JSON.stringify(report);
     expect(report.lostKeys, figures).toEqual([]);
     expect(report, figures).toMatchObject({ lost: 0, duplicates: 0, dlq: 0, ledgerInvariantViolations: 0 });
     // The run did what it says: faults were injected and lines loaded.
-    const statementFaults = Object.entries(report.faults).filter(([k]) => k.startsWith('statement_')).reduce((a, [, n]) => a + n, 0);
+    const statementFaults = Object.entries(report.faults)
+      .filter(([k]) => k.startsWith('statement_'))
+      .reduce((a, [, n]) => a + n, 0);
     expect(statementFaults).toBeGreaterThan(0);
     expect(report.rows + report.rejects).toBeGreaterThanOrEqual(report.lines);
   }, 420_000);

@@ -24,13 +24,30 @@ describe.concurrent('lazy loading', () => {
   });
 
   it("each command's own --help imports none either", async () => {
-    for (const c of ['parse', 'start', 'query', 'investigate', 'backfill', 'parity', 'setup-snowflake', 'snowflake-local', 'cost', 'detect']) {
+    for (const c of [
+      'parse',
+      'start',
+      'query',
+      'investigate',
+      'backfill',
+      'parity',
+      'setup-snowflake',
+      'snowflake-local',
+      'cost',
+      'detect',
+    ]) {
       expect(await heavyImports(c, '--help'), c).toEqual([]);
     }
   });
 
   it('the hook does report a heavy import (so the tests above can fail)', async () => {
-    const { stderr } = await run(process.execPath, ['--import', hook, '--input-type=module', '-e', "await import('snowflake-sdk')"]);
+    const { stderr } = await run(process.execPath, [
+      '--import',
+      hook,
+      '--input-type=module',
+      '-e',
+      "await import('snowflake-sdk')",
+    ]);
     expect(stderr).toContain('heavy-import snowflake-sdk');
   });
 });

@@ -29,7 +29,17 @@ describe.concurrent('s3-access-logs CLI', () => {
     const r = await cli(['--help']);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('Usage: s3-access-logs');
-    for (const c of ['parse', 'start', 'query', 'investigate', 'backfill', 'parity', 'setup-snowflake', 'snowflake-local']) expect(r.stdout).toContain(`  ${c} `);
+    for (const c of [
+      'parse',
+      'start',
+      'query',
+      'investigate',
+      'backfill',
+      'parity',
+      'setup-snowflake',
+      'snowflake-local',
+    ])
+      expect(r.stdout).toContain(`  ${c} `);
   });
 
   it('prints its version (-V too)', async () => {
@@ -51,7 +61,16 @@ describe.concurrent('s3-access-logs CLI', () => {
   });
 
   it('backfill: checks the range before looking for a local stack', async () => {
-    const r = await cli(['backfill', '--local', '--from', '2026-11-05', '--to', '2026-11-01', '--data-dir', path.join(home, 'none')]);
+    const r = await cli([
+      'backfill',
+      '--local',
+      '--from',
+      '2026-11-05',
+      '--to',
+      '2026-11-01',
+      '--data-dir',
+      path.join(home, 'none'),
+    ]);
     expect(r.code).toBe(2);
     expect(r.stderr).toBe(
       's3-access-logs: --from 2026-11-05 is not before --to 2026-11-01; swap them or widen the range.\nRun "s3-access-logs backfill --help" for usage.\n',
@@ -67,7 +86,11 @@ describe.concurrent('s3-access-logs CLI', () => {
   });
 
   it('query --secret NAME: without a region says how to give one, or to use --local', async () => {
-    const r = await cli(['query', 'SELECT 1', '--secret', 'my-secret'], { ...bareEnv, HOME: home, SNOWFLAKE_ACCOUNT: '' });
+    const r = await cli(['query', 'SELECT 1', '--secret', 'my-secret'], {
+      ...bareEnv,
+      HOME: home,
+      SNOWFLAKE_ACCOUNT: '',
+    });
     expect(r.code).toBe(1);
     expect(r.stderr).toBe(
       's3-access-logs: could not connect to Snowflake: no AWS region: pass the secret\'s full ARN (it names the region) or set AWS_REGION, or use --local for the stack "npm start" runs.\n',

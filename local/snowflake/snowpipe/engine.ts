@@ -189,7 +189,8 @@ export class SnowpipeEngine implements Snowpipe, PipeRuntime {
         void handled.finally(() => this.inFlight.delete(handled));
         if (this.inFlight.size >= RECEIVES_IN_FLIGHT) await Promise.race(this.inFlight);
       }
-      if (messages.length === 0 && this.inFlight.size === 0 && this.running.length === 0 && this.queue.length === 0) this.settle(seq);
+      if (messages.length === 0 && this.inFlight.size === 0 && this.running.length === 0 && this.queue.length === 0)
+        this.settle(seq);
       if (messages.length === 0 && !this.stopped) {
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, this.opts.pollMs ?? 100);
@@ -228,19 +229,24 @@ export class SnowpipeEngine implements Snowpipe, PipeRuntime {
       const rawKey = r.s3?.object?.key;
       if (!bucket || rawKey === undefined) continue;
       const key = decodeS3Key(rawKey);
-      for (const pipe of this.pipesFor(bucket, key)) loads.push(this.submit(pipe, bucket, key, received, r.s3?.object?.size ?? 0));
+      for (const pipe of this.pipesFor(bucket, key))
+        loads.push(this.submit(pipe, bucket, key, received, r.s3?.object?.size ?? 0));
     }
     await Promise.all(loads);
   }
 
   /** Deletes the messages of one receive once all their files are handled: one request for up to 10. */
   private async deleteHandled(messages: Array<{ ReceiptHandle?: string }>): Promise<void> {
-    const entries = messages.flatMap((m, i) => (m.ReceiptHandle ? [{ Id: String(i), ReceiptHandle: m.ReceiptHandle }] : []));
-    if (entries.length === 0 || this.stopped) return;
-    const why = await this.sqs.send(new DeleteMessageBatchCommand({ QueueUrl: this.opts.queueUrl, Entries: entries })).then(
-      (r) => (r.Failed?.length ? r.Failed.map((f) => f.Message ?? f.Code).join('; ') : null),
-      (err: Error) => err.message,
+    const entries = messages.flatMap((m, i) =>
+      m.ReceiptHandle ? [{ Id: String(i), ReceiptHandle: m.ReceiptHandle }] : [],
     );
+    if (entries.length === 0 || this.stopped) return;
+    const why = await this.sqs
+      .send(new DeleteMessageBatchCommand({ QueueUrl: this.opts.queueUrl, Entries: entries }))
+      .then(
+        (r) => (r.Failed?.length ? r.Failed.map((f) => f.Message ?? f.Code).join('; ') : null),
+        (err: Error) => err.message,
+      );
     if (why) this.log(`deleting handled messages failed (${why}); they will be redelivered and skipped.`);
   }
 
@@ -284,7 +290,9 @@ export class SnowpipeEngine implements Snowpipe, PipeRuntime {
       try {
         await this.loadBatch(batch);
       } catch (err) {
-        this.log(`loading ${batch.length} file(s) for pipe ${batch[0]!.pipe.name} failed unexpectedly: ${(err as Error).message}`);
+        this.log(
+          `loading ${batch.length} file(s) for pipe ${batch[0]!.pipe.name} failed unexpectedly: ${(err as Error).message}`,
+        );
       } finally {
         this.running = [];
         for (const job of batch) job.done();
@@ -332,11 +340,21 @@ export class SnowpipeEngine implements Snowpipe, PipeRuntime {
       const format = this.catalog.formatOptions(pipe);
       const record = (r: LoadRecord) => this.catalog.record(pipe, r, this.conn);
       const readable = files.filter((f): f is StagedFile => !('error' in f));
-      let recs: LoadRecord[] | null = format && readable.length > 1 ? await loadFiles(this.conn, pipe, format, readable, record, this.columnCache) : null;
+      let recs: LoadRecord[] | null =
+        format && readable.length > 1
+          ? await loadFiles(this.conn, pipe, format, readable, record, this.columnCache)
+          : null;
       if (!recs) {
         recs = [];
         for (const file of files) {
-          if (!format) recs.push(await this.recordFailed(pipe, file, "The pipe's file format no longer exists (STOPPED_FILE_FORMAT_DROPPED); recreate it."));
+          if (!format)
+            recs.push(
+              await this.recordFailed(
+                pipe,
+                file,
+                "The pipe's file format no longer exists (STOPPED_FILE_FORMAT_DROPPED); recreate it.",
+              ),
+            );
           else if ('error' in file) recs.push(await this.recordFailed(pipe, file, file.error));
           else recs.push(await loadFile(this.conn, pipe, format, file, record, this.columnCache));
         }
@@ -358,17 +376,26 @@ export class SnowpipeEngine implements Snowpipe, PipeRuntime {
   }
 
   /** Downloads the jobs' files, DOWNLOADS at a time, in job order. */
-  private async downloadAll(jobs: Job[], stage: StageDef, prefix: string): Promise<Array<Awaited<ReturnType<SnowpipeEngine['download']>>>> {
+  private async downloadAll(
+    jobs: Job[],
+    stage: StageDef,
+    prefix: string,
+  ): Promise<Array<Awaited<ReturnType<SnowpipeEngine['download']>>>> {
     const out: Array<Awaited<ReturnType<SnowpipeEngine['download']>>> = new Array(jobs.length);
     let next = 0;
     const worker = async () => {
-      for (let i = next++; i < jobs.length; i = next++) out[i] = await this.download(jobs[i]!, stage, jobs[i]!.key.slice(prefix.length));
+      for (let i = next++; i < jobs.length; i = next++)
+        out[i] = await this.download(jobs[i]!, stage, jobs[i]!.key.slice(prefix.length));
     };
     await Promise.all(Array.from({ length: Math.min(DOWNLOADS, jobs.length) }, worker));
     return out;
   }
 
-  private async download(job: Job, stage: StageDef, fileName: string): Promise<StagedFile | (Omit<StagedFile, 'localPath' | 'body'> & { error: string })> {
+  private async download(
+    job: Job,
+    stage: StageDef,
+    fileName: string,
+  ): Promise<StagedFile | (Omit<StagedFile, 'localPath' | 'body'> & { error: string })> {
     const base = { fileName, stageLocation: stage.url, receivedAt: job.receivedAt };
     try {
       const obj = await this.s3.send(new GetObjectCommand({ Bucket: job.bucket, Key: job.key }));

@@ -244,7 +244,15 @@ export async function loadFile(
     return rec;
   } catch (err) {
     const firstError = await diagnose(conn, err, state.source, state.exprs, state.cols);
-    const rec: LoadRecord = { ...recordBase(file), lastLoadTime: new Date().toISOString(), rowCount: 0, rowParsed: state.parsed, firstError, errorCount: 1, status: 'Load failed' };
+    const rec: LoadRecord = {
+      ...recordBase(file),
+      lastLoadTime: new Date().toISOString(),
+      rowCount: 0,
+      rowParsed: state.parsed,
+      firstError,
+      errorCount: 1,
+      status: 'Load failed',
+    };
     await inTransaction(conn, () => record(rec));
     return rec;
   }
@@ -267,7 +275,10 @@ export async function loadFiles(
   const recs: LoadRecord[] = [];
   try {
     await inTransaction(conn, async () => {
-      for (const file of files) recs.push(await copyFile(conn, pipe, format, file, record, columnCache, { parsed: 0, source: '', exprs: [], cols: [] }));
+      for (const file of files)
+        recs.push(
+          await copyFile(conn, pipe, format, file, record, columnCache, { parsed: 0, source: '', exprs: [], cols: [] }),
+        );
     });
     return recs;
   } catch {
@@ -275,7 +286,12 @@ export async function loadFiles(
   }
 }
 
-const recordBase = (file: StagedFile) => ({ fileName: file.fileName, stageLocation: file.stageLocation, fileSize: file.size, pipeReceivedTime: file.receivedAt.toISOString() });
+const recordBase = (file: StagedFile) => ({
+  fileName: file.fileName,
+  stageLocation: file.stageLocation,
+  fileSize: file.size,
+  pipeReceivedTime: file.receivedAt.toISOString(),
+});
 
 /** The COPY of one file and its history row, inside the caller's transaction; throws on bad data. */
 async function copyFile(
@@ -287,25 +303,54 @@ async function copyFile(
   columnCache: ColumnCache,
   state: CopyState,
 ): Promise<LoadRecord> {
-  const names: SessionNames = { database: pipe.database, schema: pipe.schema, user: 'SNOWPIPE', role: 'SYSADMIN', warehouse: null };
+  const names: SessionNames = {
+    database: pipe.database,
+    schema: pipe.schema,
+    user: 'SNOWPIPE',
+    role: 'SYSADMIN',
+    warehouse: null,
+  };
   const base = recordBase(file);
   const width = firstRecordWidth(file.body, format);
   const cols = (state.cols = await targetColumns(conn, pipe, columnCache));
   if (width === 0) {
-    const rec: LoadRecord = { ...base, lastLoadTime: new Date().toISOString(), rowCount: 0, rowParsed: 0, firstError: null, errorCount: 0, status: 'Loaded' };
+    const rec: LoadRecord = {
+      ...base,
+      lastLoadTime: new Date().toISOString(),
+      rowCount: 0,
+      rowParsed: 0,
+      firstError: null,
+      errorCount: 0,
+      status: 'Loaded',
+    };
     await record(rec);
     return rec;
   }
   const exprs = (state.exprs = selectExpressions(pipe, width, file, names, new Date()));
   if (exprs.length !== cols.length) {
-    throw new LoadError(`The pipe selects ${exprs.length} value(s) for ${cols.length} column(s) of ${pipe.target.table}.`, null, null);
+    throw new LoadError(
+      `The pipe selects ${exprs.length} value(s) for ${cols.length} column(s) of ${pipe.target.table}.`,
+      null,
+      null,
+    );
   }
-  const source = (state.source = `(SELECT *, row_number() OVER () AS "__ROW" FROM read_csv(${sqlString(file.localPath)}, ${readCsvOptions(format, width)})) AS "__FILE"`);
+  const source =
+    (state.source = `(SELECT *, row_number() OVER () AS "__ROW" FROM read_csv(${sqlString(file.localPath)}, ${readCsvOptions(format, width)})) AS "__FILE"`);
   const casts = cols.map((c, i) => `CAST(${exprs[i]} AS ${c.type})`);
   const table = [pipe.target.database, pipe.target.schema, pipe.target.table].map(quoteIdent).join('.');
-  const r = await conn.runAndReadAll(`INSERT INTO ${table} (${cols.map((c) => quoteIdent(c.name)).join(', ')}) SELECT ${casts.join(', ')} FROM ${source}`);
+  const r = await conn.runAndReadAll(
+    `INSERT INTO ${table} (${cols.map((c) => quoteIdent(c.name)).join(', ')}) SELECT ${casts.join(', ')} FROM ${source}`,
+  );
   state.parsed = Number(r.getRows()[0]?.[0] ?? 0);
-  const rec: LoadRecord = { ...base, lastLoadTime: new Date().toISOString(), rowCount: state.parsed, rowParsed: state.parsed, firstError: null, errorCount: 0, status: 'Loaded' };
+  const rec: LoadRecord = {
+    ...base,
+    lastLoadTime: new Date().toISOString(),
+    rowCount: state.parsed,
+    rowParsed: state.parsed,
+    firstError: null,
+    errorCount: 0,
+    status: 'Loaded',
+  };
   await record(rec);
   return rec;
 }

@@ -44,14 +44,20 @@ export async function* readLogRecords(source: ByteSource, options: ReadOptions =
  * consumers that handle lines in bulk (`parse`): one await per array instead of one per line. An
  * array is only valid until the next one is asked for.
  */
-export async function* readLogRecordBatches(source: ByteSource, options: ReadOptions = {}): AsyncGenerator<ParsedLine[]> {
+export async function* readLogRecordBatches(
+  source: ByteSource,
+  options: ReadOptions = {},
+): AsyncGenerator<ParsedLine[]> {
   const { format, gzip, bytes } = await sniff(source);
   options.onFormat?.(format);
   if (format === 'text') {
     yield* readLogLineBatches(bytes);
     return;
   }
-  const records = format === 'parquet' ? readParquet(bytes, options.observer) : readNdjson(bytes, gzip, options.observer, options.rawAs === 'text');
+  const records =
+    format === 'parquet'
+      ? readParquet(bytes, options.observer)
+      : readNdjson(bytes, gzip, options.observer, options.rawAs === 'text');
   let batch: ParsedLine[] = [];
   for await (const r of records) {
     batch.push(r);

@@ -149,9 +149,18 @@ describe('backfill CLI invoking the deployed function', () => {
     const err = await invokeError({ dryRun: true });
     expect(err.exitCode).toBe(2);
     expect(err.message).toBe('--dry-run: must be true or false, got "x"');
-    answer = { status: 200, body: { field: 'to', error: 'to: the range is 40.0 days, over the maximum of 31 (BACKFILL_MAX_RANGE_DAYS); set force to run it anyway' } };
+    answer = {
+      status: 200,
+      body: {
+        field: 'to',
+        error:
+          'to: the range is 40.0 days, over the maximum of 31 (BACKFILL_MAX_RANGE_DAYS); set force to run it anyway',
+      },
+    };
     // The limit is the function's setting: the message blames the range, not --to.
-    expect((await invokeError({})).message).toBe('the range is 40.0 days, over the maximum of 31 (BACKFILL_MAX_RANGE_DAYS); pass --force to run it anyway');
+    expect((await invokeError({})).message).toBe(
+      'the range is 40.0 days, over the maximum of 31 (BACKFILL_MAX_RANGE_DAYS); pass --force to run it anyway',
+    );
   });
 
   it('reports a function failure with its message (exit 1)', async () => {

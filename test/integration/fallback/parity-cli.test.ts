@@ -95,7 +95,9 @@ describe('s3-access-logs parity --local', () => {
     const r = await cliInProcess(['parity', '--local', '--data-dir', path.join(dir, 'data'), '--from-staging']);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/lines compared: +0\n/);
-    expect(r.stderr).toContain('nothing was compared: s3_access_logs_staging holds no line of an object the Lambda typed; drop --from-staging to compare the objects in S3.');
+    expect(r.stderr).toContain(
+      'nothing was compared: s3_access_logs_staging holds no line of an object the Lambda typed; drop --from-staging to compare the objects in S3.',
+    );
   }, 60_000);
 
   it('staged lines (Snowpipe emulated): a typed row that differs from the UDTF, or a lost one, fails with the column named', async () => {
@@ -119,7 +121,15 @@ describe('s3-access-logs parity --local', () => {
     expect(differing.stderr).toMatch(/parity: 1 differing rows/);
 
     await sql('DELETE FROM s3_access_logs WHERE logkey = ? AND logline = 5', [KEY_A]);
-    const missing = await cliInProcess(['parity', '--local', '--data-dir', path.join(dir, 'data'), '--from-staging', '--min-agreement', '0']);
+    const missing = await cliInProcess([
+      'parity',
+      '--local',
+      '--data-dir',
+      path.join(dir, 'data'),
+      '--from-staging',
+      '--min-agreement',
+      '0',
+    ]);
     expect(missing.code).toBe(1);
     expect(missing.stdout).toMatch(/missing typed: +1 /);
   }, 90_000);

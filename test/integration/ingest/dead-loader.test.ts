@@ -31,11 +31,16 @@ async function putRows(key: string, n: number, seed: number): Promise<Ref> {
 /** Starts the handler in a child process on `object`; resolves with it once a stall has fired. */
 async function childStalled(object: Ref): Promise<ChildProcess> {
   const stalls = stack.sf.faults.log.filter((e) => e.kind === 'stall').length;
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, JSON.stringify({ endpoint: stack.aws.endpoint, snowflakeUrl: stack.sf.url, object })], {
-    stdio: 'ignore',
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', CHILD, JSON.stringify({ endpoint: stack.aws.endpoint, snowflakeUrl: stack.sf.url, object })],
+    {
+      stdio: 'ignore',
+    },
+  );
   for (let i = 0; i < 600 && stack.sf.faults.log.filter((e) => e.kind === 'stall').length === stalls; i++) {
-    if (child.exitCode !== null) throw new Error(`the child loader exited (${child.exitCode}) before reaching the stalled statement`);
+    if (child.exitCode !== null)
+      throw new Error(`the child loader exited (${child.exitCode}) before reaching the stalled statement`);
     await new Promise((r) => setTimeout(r, 50));
   }
   return child;
@@ -73,7 +78,9 @@ describe('a loader killed mid-transaction', () => {
       expect((await handle(eventFor([dead]))).batchItemFailures).toEqual([]);
       expect((await handle(eventFor([dead]))).batchItemFailures).toEqual([]);
       expect(await count(stack, 's3_access_logs', dead.key)).toBe(7);
-      expect((await ledger(dead.key)).map((r) => [Number(r.linecount), Number(r.rowcount), Number(r.rejectcount)])).toEqual([[7, 7, 0]]);
+      expect(
+        (await ledger(dead.key)).map((r) => [Number(r.linecount), Number(r.rowcount), Number(r.rejectcount)]),
+      ).toEqual([[7, 7, 0]]);
     } finally {
       await connections.close();
     }
@@ -127,7 +134,7 @@ describe('a loader killed mid-transaction', () => {
     }
   });
 
-  it('a statement still running at the invocation\'s deadline is cancelled and its transaction dropped, not committed late', async () => {
+  it("a statement still running at the invocation's deadline is cancelled and its transaction dropped, not committed late", async () => {
     const late = await putRows('logs/dead/deadline/victim', 4, 500);
     // The claim MERGE takes longer than the invocation has left (a lock wait, a slow warehouse).
     stack.sf.faults.stallStatement(/^\s*MERGE INTO s3_access_logs_loads/i, 6_000);

@@ -282,21 +282,35 @@ describe('ingest handler', () => {
 
   it('a CR-only object loads one row per line; a truncated gzip loads its decodable lines plus a truncated_gzip reject', async () => {
     const { handle } = makeHandler(stack);
-    const cr = await putLog(stack, 'logs/silent/cr-only', linesOf([makeRow(1), makeRow(2), makeRow(3)]).join('\r') + '\r');
+    const cr = await putLog(
+      stack,
+      'logs/silent/cr-only',
+      linesOf([makeRow(1), makeRow(2), makeRow(3)]).join('\r') + '\r',
+    );
     const text = linesOf(Array.from({ length: 300 }, (_, i) => makeRow(i))).join('\n') + '\n';
     const gz = gzipSync(Buffer.from(text));
     const cut = await putLog(stack, 'logs/silent/truncated.gz', gz.subarray(0, Math.floor(gz.length / 2)));
     expect((await handle(eventFor([cr, cut]))).batchItemFailures).toEqual([]);
 
-    const crRows = await query(stack, 'SELECT requestid, extrafields FROM s3_access_logs WHERE logkey = ? ORDER BY logline', [cr.key]);
+    const crRows = await query(
+      stack,
+      'SELECT requestid, extrafields FROM s3_access_logs WHERE logkey = ? ORDER BY logline',
+      [cr.key],
+    );
     expect(crRows).toEqual([1, 2, 3].map((i) => ({ requestid: `3E57427F3EXAMPLE${i}`, extrafields: null })));
 
-    const [ledger] = await query(stack, 'SELECT linecount, rowcount, rejectcount FROM s3_access_logs_loads WHERE logkey = ?', [cut.key]);
+    const [ledger] = await query(
+      stack,
+      'SELECT linecount, rowcount, rejectcount FROM s3_access_logs_loads WHERE logkey = ?',
+      [cut.key],
+    );
     const [lines, rows, rejects] = [ledger!.linecount, ledger!.rowcount, ledger!.rejectcount].map(Number);
     expect(rows).toBeGreaterThan(50);
     expect(rows).toBeLessThan(300);
     expect(lines).toBe(rows! + rejects!);
-    const recorded = await query(stack, 'SELECT logline, reason FROM s3_access_logs_rejects WHERE logkey = ?', [cut.key]);
+    const recorded = await query(stack, 'SELECT logline, reason FROM s3_access_logs_rejects WHERE logkey = ?', [
+      cut.key,
+    ]);
     expect(recorded.map((r) => r.reason)).toEqual(['truncated_gzip']);
     expect(Number(recorded[0]!.logline)).toBe(lines);
   });
@@ -431,7 +445,7 @@ describe('ingest handler', () => {
     expect([l!.linecount, l!.rowcount, l!.rejectcount].map(Number)).toEqual([3, 3, 0]);
   });
 
-  it('concurrent invocations of one handler each get their own session: one batch\'s ROLLBACK never ends the other\'s transaction', async () => {
+  it("concurrent invocations of one handler each get their own session: one batch's ROLLBACK never ends the other's transaction", async () => {
     // Count logins: one Snowflake session per login.
     let logins = 0;
     const connections = createConnectionProvider({
@@ -441,9 +455,18 @@ describe('ingest handler', () => {
       },
       forget() {},
     });
-    const handle = createIngestHandler({ config: ingestConfig(stack), s3: stack.aws.s3, connections, logger: new Logger({ logLevel: 'SILENT' }) });
+    const handle = createIngestHandler({
+      config: ingestConfig(stack),
+      s3: stack.aws.s3,
+      connections,
+      logger: new Logger({ logLevel: 'SILENT' }),
+    });
     const a = await putLog(stack, 'logs/concurrent-sessions/a', linesOf([makeRow(1), makeRow(2)]).join('\n'));
-    const b = await putLog(stack, 'logs/concurrent-sessions/b', linesOf([makeRow(3), makeRow(4), makeRow(5)]).join('\n'));
+    const b = await putLog(
+      stack,
+      'logs/concurrent-sessions/b',
+      linesOf([makeRow(3), makeRow(4), makeRow(5)]).join('\n'),
+    );
     // The first INSERT (either batch's) waits, so the other batch's statements arrive meanwhile, then fails.
     stack.sf.faults.stallStatement(/^\s*INSERT INTO s3_access_logs \(/i, 500);
     stack.sf.faults.failStatement(/^\s*INSERT INTO s3_access_logs \(/i);

@@ -123,7 +123,8 @@ describe('Loader: claim last', () => {
     const target = { bucket: LOG_BUCKET, key: 'loader/lost-stream/a', force: false };
     await new Loader(s, opts).loadBuffered([buffered(target, 3)]);
     async function* lines(): AsyncGenerator<ParsedLine> {
-      for (const [i, raw] of linesOf(Array.from({ length: 7 }, (_, j) => makeRow(j))).entries()) yield { line: i + 1, raw, result: parseLine(raw) };
+      for (const [i, raw] of linesOf(Array.from({ length: 7 }, (_, j) => makeRow(j))).entries())
+        yield { line: i + 1, raw, result: parseLine(raw) };
     }
     const { result } = await new Loader(s, opts).loadStreamed(target, lines(), () => 1);
     expect(result).toBe('duplicate');

@@ -29,9 +29,17 @@ async function put(key: string, body: Buffer): Promise<{ key: string; size: numb
   return { key, size: body.length, etag: r.ETag!.replace(/"/g, '') };
 }
 
-function runChild(objects: Array<{ key: string; size: number; etag: string }>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runChild(
+  objects: Array<{ key: string; size: number; etag: string }>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [`--max-old-space-size=${HEAP_MB}`, '--import', 'tsx', CHILD, JSON.stringify({ endpoint: aws.endpoint, bucket: BUCKET, objects })]);
+    const child = spawn(process.execPath, [
+      `--max-old-space-size=${HEAP_MB}`,
+      '--import',
+      'tsx',
+      CHILD,
+      JSON.stringify({ endpoint: aws.endpoint, bucket: BUCKET, objects }),
+    ]);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));

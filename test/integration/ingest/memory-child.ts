@@ -30,7 +30,12 @@ const config: IngestConfig = {
   loadMode: 'parsed',
   loadMethod: 'insert',
 };
-const s3 = new S3Client({ endpoint: input.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+const s3 = new S3Client({
+  endpoint: input.endpoint,
+  region: 'us-east-1',
+  forcePathStyle: true,
+  credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+});
 
 const counts = new Map<string, ObjectCounts & { how: 'buffered' | 'streamed' }>();
 let peakHeapMb = 0;
@@ -68,9 +73,19 @@ const sink: Sink = {
 };
 
 const event = {
-  Records: input.objects.map((o, i) => ({ messageId: `m${i}`, body: notificationBody([{ bucket: input.bucket, ...o }]) })),
+  Records: input.objects.map((o, i) => ({
+    messageId: `m${i}`,
+    body: notificationBody([{ bucket: input.bucket, ...o }]),
+  })),
 } as SQSEvent;
-const { response } = await processBatch(event, { config, s3, logger: new Logger({ logLevel: 'SILENT' }), sink: () => sink });
+const { response } = await processBatch(event, {
+  config,
+  s3,
+  logger: new Logger({ logLevel: 'SILENT' }),
+  sink: () => sink,
+});
 clearInterval(sampler);
-process.stdout.write(JSON.stringify({ response, counts: Object.fromEntries(counts), peakHeapMb: Math.round(peakHeapMb) }) + '\n');
+process.stdout.write(
+  JSON.stringify({ response, counts: Object.fromEntries(counts), peakHeapMb: Math.round(peakHeapMb) }) + '\n',
+);
 process.exit(0);

@@ -39,7 +39,10 @@ process.stdout.write(JSON.stringify(rows));
 await new Promise((resolve) => conn.destroy(resolve));
 `;
   writeFileSync(script, code);
-  const { stdout, stderr } = await run(process.execPath, [script], { cwd, env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' } });
+  const { stdout, stderr } = await run(process.execPath, [script], {
+    cwd,
+    env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+  });
   expect(stdout).toBe('[{"ANSWER":42}]');
   expect(stderr).toBe('');
   expect(existsSync(path.join(cwd, 'snowflake.log'))).toBe(false);

@@ -325,32 +325,74 @@ describe('snowflake-local Snowpipe auto-ingest', () => {
   it('loads files notified together in one transaction, yet one bad file fails alone and the others load with their own counts', async () => {
     const rows = ['batch-a', 'batch-b', 'batch-bad', 'batch-c'];
     for (const [i, k] of rows.entries()) {
-      const records = k === 'batch-bad' ? [row({}, k, 1), row({ requestdatetime: 'yesterday' }, k, 2)] : Array.from({ length: i + 1 }, (_, n) => row({}, k, n + 1));
+      const records =
+        k === 'batch-bad'
+          ? [row({}, k, 1), row({ requestdatetime: 'yesterday' }, k, 2)]
+          : Array.from({ length: i + 1 }, (_, n) => row({}, k, n + 1));
       await t.stage(`${P}rows/${k}.csv.gz`, records, { notify: false });
     }
     await t.stage(`${P}manifests/batch-a.csv.gz`, [manifest('batch-a', 1, 0)], { notify: false });
     await t.stage(`${P}manifests/batch-b.csv.gz`, [manifest('batch-b', 2, 0)], { notify: false });
     await t.stage(`${P}rejects/batch-empty.csv.gz`, [], { notify: false });
     // One message: the engine takes these files as batches (per pipe), the bad one among them.
-    await t.notify(...rows.map((k) => `${P}rows/${k}.csv.gz`), `${P}manifests/batch-a.csv.gz`, `${P}manifests/batch-b.csv.gz`, `${P}rejects/batch-empty.csv.gz`);
+    await t.notify(
+      ...rows.map((k) => `${P}rows/${k}.csv.gz`),
+      `${P}manifests/batch-a.csv.gz`,
+      `${P}manifests/batch-b.csv.gz`,
+      `${P}rejects/batch-empty.csv.gz`,
+    );
     await t.idle();
     const history = await exec(
       t.conn,
       "SELECT file_name, status, row_count, first_error_line_number, first_error_column_name FROM TABLE(INFORMATION_SCHEMA.COPY_HISTORY(TABLE_NAME => 'S3_ACCESS_LOGS', START_TIME => DATEADD(hour, -1, CURRENT_TIMESTAMP()))) WHERE file_name LIKE 'rows/batch-%' ORDER BY file_name",
     );
     expect(history).toEqual([
-      { FILE_NAME: 'rows/batch-a.csv.gz', STATUS: 'Loaded', ROW_COUNT: 1, FIRST_ERROR_LINE_NUMBER: null, FIRST_ERROR_COLUMN_NAME: null },
-      { FILE_NAME: 'rows/batch-b.csv.gz', STATUS: 'Loaded', ROW_COUNT: 2, FIRST_ERROR_LINE_NUMBER: null, FIRST_ERROR_COLUMN_NAME: null },
-      { FILE_NAME: 'rows/batch-bad.csv.gz', STATUS: 'Load failed', ROW_COUNT: 0, FIRST_ERROR_LINE_NUMBER: 2, FIRST_ERROR_COLUMN_NAME: 'REQUESTDATETIME' },
-      { FILE_NAME: 'rows/batch-c.csv.gz', STATUS: 'Loaded', ROW_COUNT: 4, FIRST_ERROR_LINE_NUMBER: null, FIRST_ERROR_COLUMN_NAME: null },
+      {
+        FILE_NAME: 'rows/batch-a.csv.gz',
+        STATUS: 'Loaded',
+        ROW_COUNT: 1,
+        FIRST_ERROR_LINE_NUMBER: null,
+        FIRST_ERROR_COLUMN_NAME: null,
+      },
+      {
+        FILE_NAME: 'rows/batch-b.csv.gz',
+        STATUS: 'Loaded',
+        ROW_COUNT: 2,
+        FIRST_ERROR_LINE_NUMBER: null,
+        FIRST_ERROR_COLUMN_NAME: null,
+      },
+      {
+        FILE_NAME: 'rows/batch-bad.csv.gz',
+        STATUS: 'Load failed',
+        ROW_COUNT: 0,
+        FIRST_ERROR_LINE_NUMBER: 2,
+        FIRST_ERROR_COLUMN_NAME: 'REQUESTDATETIME',
+      },
+      {
+        FILE_NAME: 'rows/batch-c.csv.gz',
+        STATUS: 'Loaded',
+        ROW_COUNT: 4,
+        FIRST_ERROR_LINE_NUMBER: null,
+        FIRST_ERROR_COLUMN_NAME: null,
+      },
     ]);
-    expect(await exec(t.conn, "SELECT logkey, COUNT(*) AS N FROM s3_access_logs WHERE logkey LIKE 'batch-%' GROUP BY logkey ORDER BY logkey")).toEqual([
+    expect(
+      await exec(
+        t.conn,
+        "SELECT logkey, COUNT(*) AS N FROM s3_access_logs WHERE logkey LIKE 'batch-%' GROUP BY logkey ORDER BY logkey",
+      ),
+    ).toEqual([
       { LOGKEY: 'batch-a', N: 1 },
       { LOGKEY: 'batch-b', N: 2 },
       { LOGKEY: 'batch-c', N: 4 },
     ]);
     // Per-file metadata in a batch: each ledger row names its own manifest.
-    expect(await exec(t.conn, "SELECT logkey, claimid FROM s3_access_logs_loads WHERE logkey LIKE 'batch-%' ORDER BY logkey")).toEqual([
+    expect(
+      await exec(
+        t.conn,
+        "SELECT logkey, claimid FROM s3_access_logs_loads WHERE logkey LIKE 'batch-%' ORDER BY logkey",
+      ),
+    ).toEqual([
       { LOGKEY: 'batch-a', CLAIMID: 'pipe:manifests/batch-a.csv.gz' },
       { LOGKEY: 'batch-b', CLAIMID: 'pipe:manifests/batch-b.csv.gz' },
     ]);

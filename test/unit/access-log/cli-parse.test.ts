@@ -42,7 +42,10 @@ beforeAll(() => {
   writeFileSync(path.join(dir, 'logs/2024/a.log'), `${lines.slice(0, 30).join('\n')}\nthis is not a log line\n`);
   writeFileSync(path.join(dir, 'logs/b.gz'), gzipSync(`${lines.slice(30).join('\r\n')}\r\n`));
   writeFileSync(path.join(dir, 'tricky.log'), `${tricky}\n`);
-  writeFileSync(path.join(dir, 'corrupt.gz'), Buffer.concat([gzipSync(lines.join('\n')).subarray(0, 10), Buffer.alloc(50, 0xff)]));
+  writeFileSync(
+    path.join(dir, 'corrupt.gz'),
+    Buffer.concat([gzipSync(lines.join('\n')).subarray(0, 10), Buffer.alloc(50, 0xff)]),
+  );
   const gz = gzipSync(lines.join('\n'));
   writeFileSync(path.join(dir, 'truncated.gz'), gz.subarray(0, gz.length - 200));
   writeFileSync(path.join(dir, 'notes.txt'), 'shopping list\n\nmilk, eggs\n');
@@ -115,11 +118,18 @@ describe.concurrent('s3-access-logs parse', () => {
     const rejects = path.join(dir, 'corrupt-rejects.ndjson');
     const r = await cli(['parse', path.join(dir, 'corrupt.gz'), '--rejects', rejects]);
     expect(r.code).toBe(0);
-    const recorded = readFileSync(rejects, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { reason: string });
+    const recorded = readFileSync(rejects, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { reason: string });
     // 30 bytes of a member, then bytes that zlib reads as deflate until they run out, or rejects.
     expect(recorded.at(-1)!.reason).toMatch(/^(corrupt|truncated)_gzip$/);
     // ... and says so in words, never as Z_DATA_ERROR.
-    expect(r.stderr).toMatch(new RegExp(`s3-access-logs: warning: ${path.join(dir, 'corrupt.gz').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is a (truncated gzip file|gzip file whose compressed data is corrupt)`));
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `s3-access-logs: warning: ${path.join(dir, 'corrupt.gz').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is a (truncated gzip file|gzip file whose compressed data is corrupt)`,
+      ),
+    );
     expect(r.stderr).not.toMatch(/Z_BUF_ERROR|Z_DATA_ERROR/);
   });
 
@@ -128,7 +138,9 @@ describe.concurrent('s3-access-logs parse', () => {
     const r = await cli(['parse', file]);
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(
-      new RegExp(`s3-access-logs: warning: ${file.replace(/[.*+?^\${}()|[\]\\]/g, '\\$&')} is a truncated gzip file \\(it ends before its compressed data does\\): the lines before the damage were parsed, and line \\d+ is a truncated_gzip reject; fetch the file again to get the rest\\.\n`),
+      new RegExp(
+        `s3-access-logs: warning: ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is a truncated gzip file \\(it ends before its compressed data does\\): the lines before the damage were parsed, and line \\d+ is a truncated_gzip reject; fetch the file again to get the rest\\.\n`,
+      ),
     );
     expect(r.stderr).not.toMatch(/Z_BUF_ERROR|Z_DATA_ERROR/);
     expect(r.stdout.trim().split('\n').length).toBeGreaterThan(0);
@@ -145,7 +157,7 @@ describe.concurrent('s3-access-logs parse', () => {
     expect(SUMMARY.exec(r.stderr)?.slice(1, 5)).toEqual(['2', '3', '1', '2']);
   });
 
-  it('exits 2 on a usage error, pointing at the command\'s own help instead of dumping the usage', async () => {
+  it("exits 2 on a usage error, pointing at the command's own help instead of dumping the usage", async () => {
     const bad = await cli(['parse', '--format', 'xml', path.join(dir, 'tricky.log')]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/argument 'xml' is invalid/);

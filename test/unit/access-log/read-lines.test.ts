@@ -88,7 +88,12 @@ describe('readLogLines', () => {
     for (const sizes of [[1], [2], [L1.length + 1], [L1.length], [bytes.length]]) {
       const ps = await collect(chunked(bytes, sizes));
       // Line 4 is the blank line between \n and \r: skipped, still counted.
-      expect(summary(ps), `chunks ${sizes}`).toEqual([[1, 'a.txt'], [2, 'b-\u00e9t\u00e9.txt'], [3, 'a.txt'], [5, 'b-\u00e9t\u00e9.txt']]);
+      expect(summary(ps), `chunks ${sizes}`).toEqual([
+        [1, 'a.txt'],
+        [2, 'b-\u00e9t\u00e9.txt'],
+        [3, 'a.txt'],
+        [5, 'b-\u00e9t\u00e9.txt'],
+      ]);
       expect(ps[0]!.result.ok && ps[0]!.result.row.extrafields).toBe(null);
       expect(ps.every((p) => !p.raw.includes('\r'))).toBe(true);
     }
@@ -105,16 +110,30 @@ describe('readLogLines', () => {
     expect(ps.length).toBeGreaterThan(100);
     // Every line before the cut, in order, then the cut one (its decodable start as raw).
     expect(ps.slice(0, -1).map((p) => p.line)).toEqual(Array.from({ length: ps.length - 1 }, (_, i) => i + 1));
-    expect(text.startsWith(ps.slice(0, -1).map((p) => p.raw + '\n').join('') + last.raw)).toBe(true);
+    expect(
+      text.startsWith(
+        ps
+          .slice(0, -1)
+          .map((p) => p.raw + '\n')
+          .join('') + last.raw,
+      ),
+    ).toBe(true);
   });
 
   it('records trailing garbage after a gzip member as a corrupt_gzip reject after its lines', async () => {
     const member = gzipSync(Buffer.from(`${L1}\n${L2}\n`));
     const garbage = Buffer.from('not gzip at all');
-    expect(summary(await collect(Readable.from([member, garbage])))).toEqual([[1, 'a.txt'], [2, 'b-\u00e9t\u00e9.txt'], [3, 'corrupt_gzip']]);
+    expect(summary(await collect(Readable.from([member, garbage])))).toEqual([
+      [1, 'a.txt'],
+      [2, 'b-\u00e9t\u00e9.txt'],
+      [3, 'corrupt_gzip'],
+    ]);
     // In the same read as the member's end, zlib drops that call's output (documented): the object
     // still completes with the reject, never an exception.
-    expect((await collect(Readable.from([Buffer.concat([member, garbage])]))).at(-1)!.result).toEqual({ ok: false, reason: 'corrupt_gzip' });
+    expect((await collect(Readable.from([Buffer.concat([member, garbage])]))).at(-1)!.result).toEqual({
+      ok: false,
+      reason: 'corrupt_gzip',
+    });
     // Garbage inside a member may still read as deflate data until the input ends: either reason.
     const garbled = Buffer.concat([gzipSync(Buffer.from(`${L1}\n`.repeat(50))).subarray(0, 20), Buffer.alloc(40, 7)]);
     const last = (await collect(Readable.from([garbled]))).at(-1)!;

@@ -96,15 +96,27 @@ describe('backfill CLI', () => {
       }
       return 'ok';
     };
-    expect(msg({ from: '2026-11-05', to: '2026-11-01' })).toBe('--from 2026-11-05 is not before --to 2026-11-01; swap them or widen the range.');
-    expect(msg({ to: '2026-11-01' })).toBe('--to 2026-11-01 needs --from: give the start of the range as well (e.g. --from 2026-11-01).');
-    expect(msg({})).toBe('--from is required: give the range to replay (--from 2026-11-01 [--to 2026-11-02]), or pass --force to replay the whole prefix.');
+    expect(msg({ from: '2026-11-05', to: '2026-11-01' })).toBe(
+      '--from 2026-11-05 is not before --to 2026-11-01; swap them or widen the range.',
+    );
+    expect(msg({ to: '2026-11-01' })).toBe(
+      '--to 2026-11-01 needs --from: give the start of the range as well (e.g. --from 2026-11-01).',
+    );
+    expect(msg({})).toBe(
+      '--from is required: give the range to replay (--from 2026-11-01 [--to 2026-11-02]), or pass --force to replay the whole prefix.',
+    );
     expect(msg({ from: '2026-12-01' })).toBe('--from 2026-12-01 is in the future; without --to the range ends now.');
-    expect(msg({ from: '2026-11-31' })).toBe('--from "2026-11-31" is not a calendar date; use YYYY-MM-DD (a whole UTC day) or YYYY-MM-DDTHH:MM:SSZ.');
+    expect(msg({ from: '2026-11-31' })).toBe(
+      '--from "2026-11-31" is not a calendar date; use YYYY-MM-DD (a whole UTC day) or YYYY-MM-DDTHH:MM:SSZ.',
+    );
     // The local stack's maximum is known here; the message blames the range, with what was typed.
-    expect(msg({ local: true, from: '2026-01-01' })).toBe('the range --from 2026-01-01 to now is 323.5 days, over the maximum of 31; narrow it or pass --force.');
+    expect(msg({ local: true, from: '2026-01-01' })).toBe(
+      'the range --from 2026-01-01 to now is 323.5 days, over the maximum of 31; narrow it or pass --force.',
+    );
     expect(msg({ local: true, from: '2026-01-01', force: true })).toBe('ok');
-    expect(msg({ redriveDlq: true, from: '2026-11-01' })).toBe('--from cannot be combined with --redrive-dlq: a redrive moves every message of the DLQ.');
+    expect(msg({ redriveDlq: true, from: '2026-11-01' })).toBe(
+      '--from cannot be combined with --redrive-dlq: a redrive moves every message of the DLQ.',
+    );
     expect(msg({ from: '2026-11-01', to: '2026-11-02' })).toBe('ok');
   });
 });

@@ -10,7 +10,10 @@ function session(lines: string[]) {
     where: 'a fake warehouse',
     async run(sql: string) {
       ran.push(sql);
-      if (/nope/i.test(sql)) throw new CliError("Snowflake error 002003 (42S02): SQL compilation error: Object 'NOPE' does not exist or not authorized.");
+      if (/nope/i.test(sql))
+        throw new CliError(
+          "Snowflake error 002003 (42S02): SQL compilation error: Object 'NOPE' does not exist or not authorized.",
+        );
       return { columns: ['N'], rows: [{ N: ran.length }], ms: 1 };
     },
   };
@@ -27,12 +30,22 @@ function session(lines: string[]) {
 
 describe('query prompt', () => {
   it('runs statements as they end with ";" (over several lines too), goes on after an error, stops at \\q', async () => {
-    const r = await session(['SELECT 1;', 'SELECT', '  2;', 'SELECT * FROM nope;', 'SELECT 3; SELECT 4;', '\\q', 'SELECT 5;']);
+    const r = await session([
+      'SELECT 1;',
+      'SELECT',
+      '  2;',
+      'SELECT * FROM nope;',
+      'SELECT 3; SELECT 4;',
+      '\\q',
+      'SELECT 5;',
+    ]);
     expect(r.ran).toEqual(['SELECT 1', 'SELECT\n  2', 'SELECT * FROM nope', 'SELECT 3', 'SELECT 4']);
     expect(r.out).toContain('Connected to a fake warehouse.');
     expect(r.out).toContain('   ...> ');
-    expect(r.out.match(/N\n\d+\n/g)).toEqual(["N\n1\n", "N\n2\n", "N\n4\n", "N\n5\n"]);
-    expect(r.err).toBe("Snowflake error 002003 (42S02): SQL compilation error: Object 'NOPE' does not exist or not authorized.\n");
+    expect(r.out.match(/N\n\d+\n/g)).toEqual(['N\n1\n', 'N\n2\n', 'N\n4\n', 'N\n5\n']);
+    expect(r.err).toBe(
+      "Snowflake error 002003 (42S02): SQL compilation error: Object 'NOPE' does not exist or not authorized.\n",
+    );
   });
 
   it('ends at the end of input (Ctrl-D), leaving an unfinished statement unrun', async () => {

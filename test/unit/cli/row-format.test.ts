@@ -4,7 +4,8 @@ import { generateLines } from '../../../local/sample/lines.ts';
 import { COLUMNS, parseLine, type AccessLogRow } from '../../../shared/access-log/index.ts';
 import { CSV_HEADER, csvField, csvRow, ndjsonRow } from '../../../cli/row-format.ts';
 
-const reference = (row: AccessLogRow, logkey: string, logline: number) => `${JSON.stringify({ ...row, logkey, logline })}\n`;
+const reference = (row: AccessLogRow, logkey: string, logline: number) =>
+  `${JSON.stringify({ ...row, logkey, logline })}\n`;
 
 const base =
   'ownerid9 bucket-z [14/Mar/2024:09:26:53 +0200] 198.51.100.7 - Q8D3K2M1ZX7P4R5T REST.GET.OBJECT a.txt ' +
@@ -44,7 +45,11 @@ describe('ndjsonRow', () => {
   it('keeps the column order of COLUMNS', () => {
     const r = parseLine(base);
     if (!r.ok) throw new Error(r.reason);
-    expect(Object.keys(JSON.parse(ndjsonRow(r.row, base, '"k"', 1)) as object)).toEqual([...COLUMNS, 'logkey', 'logline']);
+    expect(Object.keys(JSON.parse(ndjsonRow(r.row, base, '"k"', 1)) as object)).toEqual([
+      ...COLUMNS,
+      'logkey',
+      'logline',
+    ]);
   });
 });
 

@@ -1,7 +1,12 @@
 /** Named, bound parameters in SQL files (shared/snowflake/sql-params.ts) and the investigations that use them. */
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { bindParams, loadSqlTemplates, parseSqlTemplate, SqlTemplateError } from '../../../shared/snowflake/sql-params.ts';
+import {
+  bindParams,
+  loadSqlTemplates,
+  parseSqlTemplate,
+  SqlTemplateError,
+} from '../../../shared/snowflake/sql-params.ts';
 import { QUERIES_DIR, findInvestigation, investigationValues, listInvestigations } from '../../../cli/investigate.ts';
 import { CliError } from '../../../cli/errors.ts';
 
@@ -26,7 +31,9 @@ describe('parseSqlTemplate / bindParams', () => {
 
   it('turns each placeholder into ? with its value, in order, and leaves strings, identifiers, comments and casts alone', () => {
     const { sqlText, binds } = bindParams(t, { since: '2026-11-18T00:00:00.000Z' });
-    expect(sqlText).toContain(`SELECT ':key' AS literal, "x:key" AS ident, v:key::string AS path, key::varchar AS k -- :key in a comment`);
+    expect(sqlText).toContain(
+      `SELECT ':key' AS literal, "x:key" AS ident, v:key::string AS path, key::varchar AS k -- :key in a comment`,
+    );
     expect(sqlText).toContain('/* :since */ WHERE key = ? AND (? IS NULL OR ts >= TO_TIMESTAMP_TZ(?))');
     expect(binds).toEqual(["a/it's.csv", '2026-11-18T00:00:00.000Z', '2026-11-18T00:00:00.000Z']);
     expect(sqlText.endsWith(';')).toBe(false);
@@ -37,12 +44,18 @@ describe('parseSqlTemplate / bindParams', () => {
   });
 
   it('refuses a value for a parameter the file does not declare', () => {
-    expect(() => bindParams(t, { ip: '1.2.3.4' })).toThrow(new SqlTemplateError('deletes takes no parameter "ip" (it takes key, since).'));
+    expect(() => bindParams(t, { ip: '1.2.3.4' })).toThrow(
+      new SqlTemplateError('deletes takes no parameter "ip" (it takes key, since).'),
+    );
   });
 
   it('refuses a placeholder without a declaration, a malformed param line, and more than one statement', () => {
-    expect(() => parseSqlTemplate('q.sql', 'SELECT :who;')).toThrow(/q\.sql uses :who but declares no "-- param: who = \.\.\." line/);
-    expect(() => parseSqlTemplate('q.sql', '-- param: who jdoe\nSELECT 1;')).toThrow(/cannot read "-- param: who jdoe"/);
+    expect(() => parseSqlTemplate('q.sql', 'SELECT :who;')).toThrow(
+      /q\.sql uses :who but declares no "-- param: who = \.\.\." line/,
+    );
+    expect(() => parseSqlTemplate('q.sql', '-- param: who jdoe\nSELECT 1;')).toThrow(
+      /cannot read "-- param: who jdoe"/,
+    );
     expect(() => parseSqlTemplate('q.sql', 'SELECT 1; SELECT 2;')).toThrow(/exactly one statement, found 2/);
   });
 });
@@ -66,15 +79,24 @@ describe('the investigations in sql/queries/', () => {
   it('validates flags before anything runs: unknown investigation, a flag it does not take, dates as typed', () => {
     expect(() => findInvestigation(templates, 'nope')).toThrow(CliError);
     const who = findInvestigation(templates, 'who-deleted');
-    expect(() => investigationValues(who, { ip: '1.2.3.4' })).toThrow('who-deleted takes no --ip (it takes --key, --prefix, --bucket, --since, --until).');
-    expect(() => investigationValues(who, { since: '2026-02-30' })).toThrow('--since "2026-02-30" is not a calendar date; use YYYY-MM-DD (a whole UTC day) or YYYY-MM-DDTHH:MM:SSZ.');
+    expect(() => investigationValues(who, { ip: '1.2.3.4' })).toThrow(
+      'who-deleted takes no --ip (it takes --key, --prefix, --bucket, --since, --until).',
+    );
+    expect(() => investigationValues(who, { since: '2026-02-30' })).toThrow(
+      '--since "2026-02-30" is not a calendar date; use YYYY-MM-DD (a whole UTC day) or YYYY-MM-DDTHH:MM:SSZ.',
+    );
     expect(() => investigationValues(who, { since: 'yesterday' })).toThrow('--since "yesterday" is not a date;');
-    expect(() => investigationValues(who, { since: '2026-11-19', until: '2026-11-18' })).toThrow('--since 2026-11-19 is not before --until 2026-11-18; swap them or widen the range.');
+    expect(() => investigationValues(who, { since: '2026-11-19', until: '2026-11-18' })).toThrow(
+      '--since 2026-11-19 is not before --until 2026-11-18; swap them or widen the range.',
+    );
   });
 
   it('binds times as UTC instants (a date alone covers its whole day) and lets --prefix replace the default key', () => {
     const who = findInvestigation(templates, 'who-deleted');
-    expect(investigationValues(who, { since: '2026-11-18', until: '2026-11-18' })).toEqual({ since: '2026-11-18T00:00:00.000Z', until: '2026-11-19T00:00:00.000Z' });
+    expect(investigationValues(who, { since: '2026-11-18', until: '2026-11-18' })).toEqual({
+      since: '2026-11-18T00:00:00.000Z',
+      until: '2026-11-19T00:00:00.000Z',
+    });
     expect(investigationValues(who, { prefix: 'finance/' })).toEqual({ prefix: 'finance/', key: null });
     expect(investigationValues(who, { prefix: 'finance/', key: 'k' })).toEqual({ prefix: 'finance/', key: 'k' });
   });

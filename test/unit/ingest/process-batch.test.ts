@@ -196,7 +196,9 @@ describe('processBatch through a sink', () => {
 
   it('an S3 body that ends before its Content-Length fails the message (never a truncated_gzip reject acknowledged)', async () => {
     const gz = gzipSync(Buffer.from(Array.from({ length: 200 }, (_, i) => `line ${i}`).join('\n')));
-    const s3 = { send: async () => ({ Body: Readable.from([gz.subarray(0, 100)]), ContentLength: gz.length, ETag: '"e"' }) } as unknown as S3Client;
+    const s3 = {
+      send: async () => ({ Body: Readable.from([gz.subarray(0, 100)]), ContentLength: gz.length, ETag: '"e"' }),
+    } as unknown as S3Client;
     const seen: string[] = [];
     const sink: Sink = {
       ...fakeSink(new Map(), { n: 0 }),
@@ -205,12 +207,15 @@ describe('processBatch through a sink', () => {
         return { result: 'loaded', counts: { bytes: 0, lines: seen.length, rows: 0, rejects: 0 } };
       },
     };
-    const { response, summary } = await processBatch(event([notificationBody([{ bucket: 'my-logs', key: 'logs/cut.gz' }])]), {
-      config,
-      s3,
-      logger: new Logger({ logLevel: 'SILENT' }),
-      sink: () => sink,
-    });
+    const { response, summary } = await processBatch(
+      event([notificationBody([{ bucket: 'my-logs', key: 'logs/cut.gz' }])]),
+      {
+        config,
+        s3,
+        logger: new Logger({ logLevel: 'SILENT' }),
+        sink: () => sink,
+      },
+    );
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'm0' }]);
     expect(summary.objectsLoaded).toBe(0);
     expect(seen).not.toContain('truncated_gzip');
