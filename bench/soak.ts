@@ -1,12 +1,12 @@
 /**
  * `npm run soak [-- --method insert|pipe --objects N --seed S --out FILE]`: the soak
- * (bench/soak/harness.ts) at full size; prints the figures and writes them to
+ * (local/harness/soak/harness.ts) at full size; prints the figures and writes them to
  * bench/results/soak.json (insert) or bench/results/soak-pipe.json (pipe).
  * Exits 1 when anything was lost, duplicated, dead-lettered or broke the ledger invariant.
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { runSoak } from './soak/harness.ts';
+import { runSoak } from '../local/harness/soak/harness.ts';
 
 const { values } = parseArgs({
   options: {
@@ -26,7 +26,7 @@ const report = await runSoak({
 const result = { method, ranAt: new Date().toISOString(), node: process.version, ...report };
 writeFileSync(
   values.out ?? (method === 'pipe' ? 'bench/results/soak-pipe.json' : 'bench/results/soak.json'),
-  JSON.stringify(result, null, 2) + '\n',
+  `${JSON.stringify(result, null, 2)}\n`,
 );
 console.log(JSON.stringify(result, null, 2));
 const bad = report.lost + report.duplicates + report.dlq + report.ledgerInvariantViolations;

@@ -8,7 +8,7 @@
  */
 import { COLUMNS, type AccessLogRow } from '../shared/access-log/index.ts';
 
-// eslint-disable-next-line no-control-regex
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the control characters are exactly what JSON must escape.
 const NEEDS_JSON_ESCAPE = /[\\\u0000-\u001f]/;
 
 const str = (s: string | null): string => (s === null ? 'null' : s.indexOf('"') === -1 ? `"${s}"` : JSON.stringify(s));

@@ -69,7 +69,7 @@ function run(conn: Connection, sqlText: string, binds?: Binds): Promise<QueryOut
   return new Promise((resolve, reject) => {
     conn.execute({
       sqlText,
-      ...(binds && binds.length ? { binds } : {}),
+      ...(binds?.length ? { binds } : {}),
       complete(err, stmt, rows) {
         if (err) return reject(new CliError(snowflakeErrorMessage(err), 1));
         const columns = (stmt.getColumns() ?? []).map((c) => c.getName());

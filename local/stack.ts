@@ -12,16 +12,7 @@
  * (or the user's files) and waits until every object is loaded, skipped or dead-lettered.
  * `runQueries` runs `sql/queries/*.sql`. Errors a user can fix are `StackError`s: one sentence.
  */
-import {
-  mkdirSync,
-  readFileSync,
-  readdirSync,
-  statSync,
-  unlinkSync,
-  writeFileSync,
-  accessSync,
-  constants,
-} from 'node:fs';
+import { mkdirSync, readdirSync, statSync, unlinkSync, writeFileSync, accessSync, constants } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
@@ -42,7 +33,7 @@ import {
 import { applyPipeSql, stagingUrl } from '../shared/snowflake/pipe-sql.ts';
 import { pipeLoads, type PipeLoads } from './pipe-loads.ts';
 import { execute, type ConnectionProvider } from '../shared/snowflake/connection.ts';
-import { REPO_ROOT, applySqlFiles, splitSqlStatements, tableSqlFiles } from '../shared/snowflake/sql-files.ts';
+import { REPO_ROOT, applySqlFiles, tableSqlFiles } from '../shared/snowflake/sql-files.ts';
 import { bindParams, loadSqlTemplates } from '../shared/snowflake/sql-params.ts';
 import { createIngestHandler, defaultConnections } from '../functions/ingest/handler.ts';
 import {

@@ -37,11 +37,7 @@ import { emptySummary, type BatchSummary, type SkipReason } from './observabilit
 import { objectLines } from './read-object.ts';
 import { createSink, type SinkContext } from './sinks.ts';
 
-export {
-  DEADLINE_MARGIN_MS,
-  LOCK_TIMEOUT_SECONDS,
-  TRANSACTION_TIME_RESERVE_MS,
-} from '../../shared/snowflake/insert-sink.ts';
+export { DEADLINE_MARGIN_MS, LOCK_TIMEOUT_SECONDS } from '../../shared/snowflake/insert-sink.ts';
 
 export interface BatchDeps {
   config: IngestConfig;

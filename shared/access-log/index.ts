@@ -3,5 +3,5 @@ export { COLUMNS } from './columns.ts';
 export type { AccessLogRow, ParsedLine } from './columns.ts';
 export { parseLine } from './parse-line.ts';
 export { formatLine } from './format-line.ts';
-export { readLogLines, readLogLineBatches, MAX_LINE_CHARS } from './read-lines.ts';
-export { s3TimeToIso, isoToS3Time } from './time.ts';
+export { readLogLines, MAX_LINE_CHARS } from './read-lines.ts';
+export { s3TimeToIso } from './time.ts';

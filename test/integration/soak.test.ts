@@ -1,5 +1,5 @@
 /**
- * The soak, short (≈100 objects): the same harness as `npm run soak` (bench/soak/harness.ts) with
+ * The soak, short (≈100 objects): the same harness as `npm run soak` (local/harness/soak/harness.ts) with
  * kill -9 of the loaders, Snowflake statement faults at every step, lost responses, S3 errors and
  * cut bodies, duplicate and concurrent deliveries. Nothing may be lost, duplicated or
  * dead-lettered, and the ledger must match the tables. Faults come by the clock, so on a loaded
@@ -7,7 +7,7 @@
  * message that cannot load, not of a slow run.
  */
 import { describe, expect, it } from 'vitest';
-import { runSoak } from '../../bench/soak/harness.ts';
+import { runSoak } from '../../local/harness/soak/harness.ts';
 
 describe('soak (short)', () => {
   it('100 objects through faults and kills: 0 lost, 0 duplicated, 0 in the DLQ, ledger = tables', async () => {

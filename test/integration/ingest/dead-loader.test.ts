@@ -25,7 +25,7 @@ afterAll(async () => stack?.stop());
 type Ref = Awaited<ReturnType<typeof putLog>>;
 
 async function putRows(key: string, n: number, seed: number): Promise<Ref> {
-  return putLog(stack, key, linesOf(Array.from({ length: n }, (_, i) => makeRow(seed + i))).join('\n') + '\n');
+  return putLog(stack, key, `${linesOf(Array.from({ length: n }, (_, i) => makeRow(seed + i))).join('\n')}\n`);
 }
 
 /** Starts the handler in a child process on `object`; resolves with it once a stall has fired. */

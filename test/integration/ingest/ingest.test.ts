@@ -285,9 +285,9 @@ describe('ingest handler', () => {
     const cr = await putLog(
       stack,
       'logs/silent/cr-only',
-      linesOf([makeRow(1), makeRow(2), makeRow(3)]).join('\r') + '\r',
+      `${linesOf([makeRow(1), makeRow(2), makeRow(3)]).join('\r')}\r`,
     );
-    const text = linesOf(Array.from({ length: 300 }, (_, i) => makeRow(i))).join('\n') + '\n';
+    const text = `${linesOf(Array.from({ length: 300 }, (_, i) => makeRow(i))).join('\n')}\n`;
     const gz = gzipSync(Buffer.from(text));
     const cut = await putLog(stack, 'logs/silent/truncated.gz', gz.subarray(0, Math.floor(gz.length / 2)));
     expect((await handle(eventFor([cr, cut]))).batchItemFailures).toEqual([]);

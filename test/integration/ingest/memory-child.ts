@@ -86,6 +86,6 @@ const { response } = await processBatch(event, {
 });
 clearInterval(sampler);
 process.stdout.write(
-  JSON.stringify({ response, counts: Object.fromEntries(counts), peakHeapMb: Math.round(peakHeapMb) }) + '\n',
+  `${JSON.stringify({ response, counts: Object.fromEntries(counts), peakHeapMb: Math.round(peakHeapMb) })}\n`,
 );
 process.exit(0);

@@ -100,7 +100,7 @@ describe('readLogLines', () => {
   });
 
   it('reads the decodable lines of a truncated gzip and records the cut as a truncated_gzip reject', async () => {
-    const text = Array.from({ length: 400 }, (_, i) => (i % 2 ? L1 : L2)).join('\n') + '\n';
+    const text = `${Array.from({ length: 400 }, (_, i) => (i % 2 ? L1 : L2)).join('\n')}\n`;
     const gz = gzipSync(Buffer.from(text));
     const cut = gz.subarray(0, Math.floor(gz.length * 0.6));
     const ps = await collect(chunked(cut, [4096]));
@@ -114,7 +114,7 @@ describe('readLogLines', () => {
       text.startsWith(
         ps
           .slice(0, -1)
-          .map((p) => p.raw + '\n')
+          .map((p) => `${p.raw}\n`)
           .join('') + last.raw,
       ),
     ).toBe(true);

@@ -11,10 +11,10 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { appendFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
-import { createIngestHandler, defaultConnections } from '../../functions/ingest/handler.ts';
-import { INGEST_DEFAULTS, type IngestConfig } from '../../shared/config.ts';
-import { startPoller } from '../../local/poller.ts';
-import { Prng } from '../../local/sample/prng.ts';
+import { createIngestHandler, defaultConnections } from '../../../functions/ingest/handler.ts';
+import { INGEST_DEFAULTS, type IngestConfig } from '../../../shared/config.ts';
+import { startPoller } from '../../poller.ts';
+import { Prng } from '../../sample/prng.ts';
 
 const input = JSON.parse(process.argv[2]!) as {
   endpoint: string;

@@ -4,8 +4,8 @@
  * depend on what zlib can still decode; those are checked by the ledger invariant alone).
  */
 import { gzipSync } from 'node:zlib';
-import { generateLines } from '../../local/sample/lines.ts';
-import { Prng } from '../../local/sample/prng.ts';
+import { generateLines } from '../../sample/lines.ts';
+import { Prng } from '../../sample/prng.ts';
 
 export type SoakShape =
   | 'lf'
@@ -76,18 +76,18 @@ export function soakObjects(count: number, seed = 12): SoakObject[] {
     const n = shape === 'empty' ? 0 : prng.int(1, prng.chance(0.05) ? 3000 : 120);
     const { lines, malformed } = textOf(prng, seed * 100_000 + i, n);
     const key = `logs/soak/${prng.pick(KEY_PARTS)}/${String(i).padStart(5, '0')}-2024-05-01-10-00-00-${i.toString(16).toUpperCase()}`;
-    const lf = lines.map((l) => l + '\n').join('');
+    const lf = lines.map((l) => `${l}\n`).join('');
     let body: Buffer;
     let known: number | null = lines.length;
     switch (shape) {
       case 'crlf':
-        body = Buffer.from(lines.map((l) => l + '\r\n').join(''));
+        body = Buffer.from(lines.map((l) => `${l}\r\n`).join(''));
         break;
       case 'cr':
-        body = Buffer.from(lines.map((l) => l + '\r').join(''));
+        body = Buffer.from(lines.map((l) => `${l}\r`).join(''));
         break;
       case 'bom':
-        body = Buffer.from('\uFEFF' + lf);
+        body = Buffer.from(`\uFEFF${lf}`);
         break;
       case 'gzip':
         body = gzipSync(Buffer.from(lf));
@@ -99,7 +99,7 @@ export function soakObjects(count: number, seed = 12): SoakObject[] {
             Buffer.from(
               lines
                 .slice(0, half)
-                .map((l) => l + '\n')
+                .map((l) => `${l}\n`)
                 .join(''),
             ),
           ),
@@ -107,7 +107,7 @@ export function soakObjects(count: number, seed = 12): SoakObject[] {
             Buffer.from(
               lines
                 .slice(half)
-                .map((l) => l + '\n')
+                .map((l) => `${l}\n`)
                 .join(''),
             ),
           ),
