@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEADLINE_MARGIN_MS } from '../../../functions/ingest/process-batch.ts';
 import { count, eventFor, linesOf, makeHandler, makeRow, putLog, query, startStack, type Stack } from './fixtures.ts';
 
-const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'load-child.ts');
+const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../../local/harness/load-child.ts');
 /** Short, so that a claim stuck behind the dead session fails inside the test instead of waiting. */
 const LOCK_TIMEOUT_MS = 3_000;
 /** Snowflake aborts a detached transaction that blocks a lock after 5 idle minutes; here, 1 s. */
