@@ -15,24 +15,14 @@
  * source itself (an S3 body cut mid-stream) still throws: retrying it can succeed.
  */
 import type { Readable } from 'node:stream';
-import { Readable as ReadableStream } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
-import { createGunzip } from 'node:zlib';
 import type { ParsedLine, ParseResult } from './columns.ts';
+import { type GzipCorruption, gunzipped } from './gunzip.ts';
 import { parseLine } from './parse-line.ts';
 
 /** Longer lines are cut to this many characters and rejected as `line_too_long`. */
 export const MAX_LINE_CHARS = 1 << 20;
 const LINE_TOO_LONG: ParseResult = Object.freeze({ ok: false, reason: 'line_too_long' }) as ParseResult;
-
-/** Reject reasons for a gzip stream that cannot be decoded to its end. */
-export type GzipCorruption = 'truncated_gzip' | 'corrupt_gzip';
-
-/** zlib's error for input that ends inside a member (Z_BUF_ERROR) or is not valid gzip/deflate (Z_DATA_ERROR). */
-function corruptionOf(err: unknown): GzipCorruption | undefined {
-  const code = (err as { code?: string } | undefined)?.code;
-  return code === 'Z_BUF_ERROR' ? 'truncated_gzip' : code === 'Z_DATA_ERROR' ? 'corrupt_gzip' : undefined;
-}
 
 type ByteSource = Readable | AsyncIterable<Uint8Array>;
 
@@ -44,9 +34,8 @@ async function* bytesOf(source: ByteSource): AsyncGenerator<Uint8Array> {
 
 /**
  * The source's bytes, gunzipped when they start with the gzip magic 1f 8b. A gzip stream that
- * cannot be decoded to its end stops the output and sets `state.corruption`. (On corrupt data,
- * zlib drops the output of the call that failed, so up to one 16 KiB output chunk before the
- * corruption point may go unread; truncation loses nothing.)
+ * cannot be decoded to its end stops the output after its decodable bytes and sets
+ * `state.corruption` (gunzip.ts).
  */
 async function* plainBytes(source: ByteSource, state: { corruption?: GzipCorruption }): AsyncGenerator<Uint8Array> {
   const it = bytesOf(source)[Symbol.asyncIterator]();
@@ -85,24 +74,7 @@ async function* plainBytes(source: ByteSource, state: { corruption?: GzipCorrupt
       yield r.value;
     }
   }
-  const input = ReadableStream.from(rest(), { objectMode: false });
-  const gunzip = createGunzip();
-  let sourceFailed = false;
-  input.on('error', (err) => {
-    sourceFailed = true;
-    gunzip.destroy(err);
-  });
-  input.pipe(gunzip);
-  try {
-    for await (const chunk of gunzip as AsyncIterable<Buffer>) yield chunk;
-  } catch (err) {
-    const corruption = sourceFailed ? undefined : corruptionOf(err);
-    if (!corruption) throw err;
-    state.corruption = corruption;
-  } finally {
-    input.destroy();
-    gunzip.destroy();
-  }
+  yield* gunzipped(rest(), state);
 }
 
 function isBlank(line: string): boolean {

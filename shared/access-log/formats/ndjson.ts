@@ -1,29 +1,17 @@
 /**
  * Newline-delimited JSON records (plain or gzip) → numbered ParsedLines, streaming: memory stays
  * bounded by the chunk size and the longest line. A line that is not JSON is a `bad_json` reject,
- * a JSON value that is not an object `not_a_record`; neither stops the object.
+ * a JSON value that is not an object `not_a_record`; neither stops the object. A damaged gzip object
+ * loads its decodable records, then one `truncated_gzip`/`corrupt_gzip` reject (raw: the record it
+ * cut), as text objects do (gunzip.ts).
  */
-import { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
-import { createGunzip } from 'node:zlib';
 import type { ParsedLine } from '../columns.ts';
 import { formatLine } from '../format-line.ts';
+import { type GzipCorruption, gunzipped } from '../gunzip.ts';
 import { MAX_LINE_CHARS } from '../read-lines.ts';
 import { mapRecord } from './vended-record.ts';
 import type { RecordObserver } from './observer.ts';
-
-async function* gunzipped(bytes: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
-  const input = Readable.from(bytes, { objectMode: false });
-  const gunzip = createGunzip();
-  input.on('error', (err) => gunzip.destroy(err));
-  input.pipe(gunzip);
-  try {
-    for await (const chunk of gunzip as AsyncIterable<Buffer>) yield chunk;
-  } finally {
-    input.destroy();
-    gunzip.destroy();
-  }
-}
 
 /** One JSON line → a ParsedLine; `asText` renders accepted records as the equivalent text line. */
 export function jsonLine(
@@ -63,7 +51,8 @@ export async function* readNdjson(
     }
     yield jsonLine(lineNo, raw, observer, asText);
   };
-  for await (const chunk of gzip ? gunzipped(bytes) : bytes) {
+  const state: { corruption?: GzipCorruption } = {};
+  for await (const chunk of gzip ? gunzipped(bytes, state) : bytes) {
     let text = decoder.write(chunk as Buffer);
     if (first && text.length > 0) {
       first = false;
@@ -82,5 +71,7 @@ export async function* readNdjson(
     }
   }
   const tail = carry + decoder.end();
-  if (tail.length > 0) yield* emit(tail);
+  if (state.corruption)
+    yield { line: lineNo + 1, raw: tail.slice(0, MAX_LINE_CHARS), result: { ok: false, reason: state.corruption } };
+  else if (tail.length > 0) yield* emit(tail);
 }

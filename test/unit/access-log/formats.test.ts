@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { gzipSync } from 'node:zlib';
+import { constants, gunzipSync, gzipSync } from 'node:zlib';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { describe, expect, it } from 'vitest';
 import { COLUMNS, type AccessLogRow, type ParsedLine } from '../../../shared/access-log/index.ts';
@@ -212,6 +212,26 @@ describe('JSON records: rejects and warnings', () => {
     expect([...tally.counts]).toEqual([['V_2_0', 2]]);
     expect(JSON.parse(rowOf(out[0]!).extrafields!)).toEqual({ schema_version_id: 'V_2_0' });
     expect(rowOf(out[1]!).extrafields).toBeNull();
+  });
+
+  it('reads a truncated or trailing-garbage gzip NDJSON object up to the damage, then records it as a reject', async () => {
+    const records = Array.from({ length: 3000 }, (_, i) =>
+      json(vendedRecord({ ...ROW, key: `k/${i * 7919}.log` }, i % 1000)),
+    );
+    const gz = gzipSync(`${records.join('\n')}\n`);
+    const cut = gz.subarray(0, gz.length - 3000);
+    const decodable = gunzipSync(cut, { finishFlush: constants.Z_SYNC_FLUSH }).toString().split('\n').slice(0, -1);
+    expect(decodable.length).toBeGreaterThan(1000);
+    for (const [body, expected, reason] of [
+      [cut, decodable, 'truncated_gzip'],
+      [Buffer.concat([gz, Buffer.from('not gzip')]), records, 'corrupt_gzip'],
+    ] as const) {
+      // One chunk: the damage is in the same zlib call as the last decodable records.
+      const ps = await read(body, {}, body.length);
+      expect(ps.slice(0, -1).map((p) => p.raw)).toEqual(expected);
+      expect(ps.slice(0, -1).every((p) => p.result.ok)).toBe(true);
+      expect(ps.at(-1)).toMatchObject({ line: expected.length + 1, result: { ok: false, reason } });
+    }
   });
 });
 

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { gzipSync } from 'node:zlib';
+import { constants, gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { MAX_LINE_CHARS, readLogLines, type ParsedLine } from '../../../shared/access-log/index.ts';
 
@@ -128,17 +128,59 @@ describe('readLogLines', () => {
       [2, 'b-\u00e9t\u00e9.txt'],
       [3, 'corrupt_gzip'],
     ]);
-    // In the same read as the member's end, zlib drops that call's output (documented): the object
-    // still completes with the reject, never an exception.
-    expect((await collect(Readable.from([Buffer.concat([member, garbage])]))).at(-1)!.result).toEqual({
-      ok: false,
-      reason: 'corrupt_gzip',
-    });
+    // In the same read as the member's end: the same lines (recovered from the failed zlib call).
+    expect(summary(await collect(Readable.from([Buffer.concat([member, garbage])])))).toEqual([
+      [1, 'a.txt'],
+      [2, 'b-\u00e9t\u00e9.txt'],
+      [3, 'corrupt_gzip'],
+    ]);
     // Garbage inside a member may still read as deflate data until the input ends: either reason.
     const garbled = Buffer.concat([gzipSync(Buffer.from(`${L1}\n`.repeat(50))).subarray(0, 20), Buffer.alloc(40, 7)]);
     const last = (await collect(Readable.from([garbled]))).at(-1)!;
     expect(last.result.ok ? 'ok' : last.result.reason).toMatch(/^(corrupt|truncated)_gzip$/);
   });
+
+  // The whole object in one source chunk, so the damage arrives in the same zlib call as the end
+  // of the decodable data, whose output zlib drops on error: every line that the bytes before the
+  // damage decode to must still be read, in order, then the reject.
+  const manyLines = Array.from({ length: 3000 }, (_, i) =>
+    L1.replace('a.txt', `obj-${i}-${((i * 2654435761) >>> 0).toString(36)}.txt`),
+  );
+  const manyGz = gzipSync(Buffer.from(`${manyLines.join('\n')}\n`));
+  const decodableLines = (prefix: Buffer): string[] => {
+    const text = gunzipSync(prefix, { finishFlush: constants.Z_SYNC_FLUSH }).toString('utf8');
+    return text
+      .slice(0, text.lastIndexOf('\n') + 1)
+      .split('\n')
+      .slice(0, -1);
+  };
+  const flip = (at: number) => {
+    const b = Buffer.from(manyGz);
+    b[at] = b[at]! ^ 0x5a;
+    return b;
+  };
+  // Half the lines, sync-flushed (byte-aligned, member not ended), then a block header of the
+  // reserved type 3 (an immediate Z_DATA_ERROR whatever zlib build compressed it), then more data.
+  const firstHalf = gzipSync(Buffer.from(`${manyLines.slice(0, 1500).join('\n')}\n`), {
+    finishFlush: constants.Z_SYNC_FLUSH,
+  });
+  const badBlock = Buffer.concat([firstHalf, Buffer.from([0x07]), manyGz.subarray(10)]);
+  it.each([
+    ['truncated', manyGz.subarray(0, manyGz.length - 2000), manyGz.subarray(0, manyGz.length - 2000), 'truncated_gzip'],
+    ['trailing garbage', Buffer.concat([manyGz, Buffer.from('not gzip at all')]), manyGz, 'corrupt_gzip'],
+    ['an invalid deflate block mid-stream', badBlock, firstHalf, 'corrupt_gzip'],
+    ['a corrupt CRC', flip(manyGz.length - 6), manyGz, 'corrupt_gzip'],
+  ])(
+    'reads every line decodable before the damage when it is in the same chunk: %s',
+    async (_name, body, before, reason) => {
+      const expected = decodableLines(before);
+      expect(expected.length).toBeGreaterThan(500);
+      const ps = await collect(Readable.from([body]));
+      expect(ps.slice(0, expected.length).map((p) => p.raw)).toEqual(expected);
+      expect(ps.at(-1)!.result).toEqual({ ok: false, reason });
+      expect(ps.map((p) => p.line)).toEqual(ps.map((_, i) => i + 1));
+    },
+  );
 
   it('still throws when the source itself fails (an S3 body cut mid-stream is retried, not rejected)', async () => {
     const gz = gzipSync(Buffer.from(`${L1}\n`.repeat(500)));
