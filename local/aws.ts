@@ -12,8 +12,9 @@
  * fauxqs does not deliver bucket notifications; `local/` bridges those the way S3 does.
  */
 import { S3Client } from '@aws-sdk/client-s3';
-import { SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { buildApp, type FauxqsServer } from 'fauxqs';
+import type { SnowpipeOptions } from './snowflake/index.ts';
 
 /** The only interface local listeners bind to. */
 export const LOOPBACK = '127.0.0.1';
@@ -30,9 +31,16 @@ export interface AwsLocal {
   credentials: { accessKeyId: string; secretAccessKey: string };
   s3: S3Client;
   sqs: SQSClient;
+  /** Creates a queue (or finds it, same attributes) and returns its URL and ARN. */
+  createQueue(name: string, attributes?: Record<string, string>): Promise<LocalQueue>;
   /** A queue's messages (ready, delayed, in flight) without receiving them; undefined if no such queue. */
   inspectQueue(nameOrUrl: string): Promise<QueueInspection | undefined>;
   stop(): Promise<void>;
+}
+
+export interface LocalQueue {
+  url: string;
+  arn: string;
 }
 
 export interface AwsLocalOptions {
@@ -44,6 +52,12 @@ export interface AwsLocalOptions {
 /** Client options for any other @aws-sdk client (Lambda, Secrets Manager...) aimed at the same endpoint. */
 export function awsLocalClientConfig(aws: Pick<AwsLocal, 'endpoint' | 'region' | 'credentials'>) {
   return { endpoint: aws.endpoint, region: aws.region, credentials: aws.credentials };
+}
+
+/** snowflake-local's Snowpipe option: consume the S3 notifications that reach `queue`, read files from this S3. */
+export function snowpipeOptions(aws: AwsLocal, queue: LocalQueue, pollMs: number): SnowpipeOptions {
+  const client = awsLocalClientConfig(aws);
+  return { s3: { ...client, forcePathStyle: true }, sqs: client, queueUrl: queue.url, queueArn: queue.arn, pollMs };
 }
 
 export async function startAwsLocal(options: AwsLocalOptions = {}): Promise<AwsLocal> {
@@ -69,6 +83,11 @@ export async function startAwsLocal(options: AwsLocalOptions = {}): Promise<AwsL
     credentials,
     s3,
     sqs,
+    async createQueue(name, attributes) {
+      const url = (await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }))).QueueUrl!;
+      const got = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }));
+      return { url, arn: got.Attributes!.QueueArn! };
+    },
     async inspectQueue(nameOrUrl) {
       const name = nameOrUrl.split('/').pop()!;
       const res = await fetch(`${endpoint}/_fauxqs/queues/${encodeURIComponent(name)}`);

@@ -16,9 +16,9 @@ import { mkdirSync, readdirSync, statSync, unlinkSync, writeFileSync, accessSync
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { startAwsLocal, type AwsLocal } from './aws.ts';
+import { snowpipeOptions, startAwsLocal, type AwsLocal } from './aws.ts';
 import { startBridge, type Bridge } from './bridge.ts';
 import { startPoller } from './poller.ts';
 import { generateSample, type SampleOptions } from './sample/index.ts';
@@ -214,12 +214,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const loadMethod = options.loadMethod ?? 'pipe';
     const stagingPrefix = INGEST_DEFAULTS.stagingPrefix;
     await aws.s3.send(new CreateBucketCommand({ Bucket: STAGING_BUCKET }));
-    const pipeQueueUrl = (await aws.sqs.send(new CreateQueueCommand({ QueueName: 'snowpipe-notifications' })))
-      .QueueUrl!;
-    const pipeQueueArn = (
-      await aws.sqs.send(new GetQueueAttributesCommand({ QueueUrl: pipeQueueUrl, AttributeNames: ['QueueArn'] }))
-    ).Attributes!.QueueArn!;
-    const client = { endpoint: aws.endpoint, region: aws.region, credentials: aws.credentials };
+    const pipeQueue = await aws.createQueue('snowpipe-notifications');
 
     let snowflake: SnowflakeLocal;
     try {
@@ -229,13 +224,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         port: options.snowflakePort,
         dbPath: path.join(dataDir, DB_FILE),
         users: [{ name: SNOWFLAKE_LOGIN.username, password: SNOWFLAKE_LOGIN.password }],
-        snowpipe: {
-          s3: { ...client, forcePathStyle: true },
-          sqs: client,
-          queueUrl: pipeQueueUrl,
-          queueArn: pipeQueueArn,
-          pollMs: 50,
-        },
+        snowpipe: snowpipeOptions(aws, pipeQueue, 50),
       });
     } catch (err) {
       throw (
@@ -249,24 +238,17 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 
     // The queue as serverless.yml defines it, with a short visibility timeout so local retries are quick.
     await aws.s3.send(new CreateBucketCommand({ Bucket: logBucket }));
-    const dlqUrl = (await aws.sqs.send(new CreateQueueCommand({ QueueName: 'access-logs-dlq' }))).QueueUrl!;
-    const dlqArn = (
-      await aws.sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ['QueueArn'] }))
-    ).Attributes!.QueueArn!;
+    const deadLetter = await aws.createQueue('access-logs-dlq');
+    const dlqUrl = deadLetter.url;
     const queueUrl = (
-      await aws.sqs.send(
-        new CreateQueueCommand({
-          QueueName: 'access-logs',
-          Attributes: {
-            VisibilityTimeout: String(options.visibilityTimeoutSeconds ?? 10),
-            RedrivePolicy: JSON.stringify({
-              deadLetterTargetArn: dlqArn,
-              maxReceiveCount: options.maxReceiveCount ?? 3,
-            }),
-          },
+      await aws.createQueue('access-logs', {
+        VisibilityTimeout: String(options.visibilityTimeoutSeconds ?? 10),
+        RedrivePolicy: JSON.stringify({
+          deadLetterTargetArn: deadLetter.arn,
+          maxReceiveCount: options.maxReceiveCount ?? 3,
         }),
-      )
-    ).QueueUrl!;
+      })
+    ).url;
 
     const config = loadIngestConfig({
       LOG_BUCKETS: logBucket,
@@ -342,7 +324,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       sqs: aws.sqs,
       bucket: STAGING_BUCKET,
       prefix: stagingPrefix,
-      queueUrl: pipeQueueUrl,
+      queueUrl: pipeQueue.url,
       region: aws.region,
       ...(options.onError ? { onError: options.onError } : {}),
     });

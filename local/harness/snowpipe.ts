@@ -9,8 +9,8 @@
  */
 import { gzipSync } from 'node:zlib';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
-import { startAwsLocal, type AwsLocal } from '../aws.ts';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { snowpipeOptions, startAwsLocal, type AwsLocal } from '../aws.ts';
 import type { SnowflakeLocalOptions } from '../snowflake/index.ts';
 import { objectCreatedNotification } from '../../shared/s3/events.ts';
 import { applyPipeSql, stagingUrl } from '../../shared/snowflake/pipe-sql.ts';
@@ -39,16 +39,9 @@ export interface SnowpipeTest {
 export async function startSnowpipe(options: Pick<SnowflakeLocalOptions, 'dbPath'> = {}): Promise<SnowpipeTest> {
   const aws = await startAwsLocal();
   await aws.s3.send(new CreateBucketCommand({ Bucket: STAGING_BUCKET }));
-  const queueUrl = (await aws.sqs.send(new CreateQueueCommand({ QueueName: 'snowpipe-local' }))).QueueUrl!;
-  const queueArn = (
-    await aws.sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }))
-  ).Attributes!.QueueArn!;
-  const client = { endpoint: aws.endpoint, region: aws.region, credentials: aws.credentials };
-  const startSf = () =>
-    startSnowflake({
-      ...options,
-      snowpipe: { s3: { ...client, forcePathStyle: true }, sqs: client, queueUrl, queueArn, pollMs: 20 },
-    });
+  const queue = await aws.createQueue('snowpipe-local');
+  const { url: queueUrl, arn: queueArn } = queue;
+  const startSf = () => startSnowflake({ ...options, snowpipe: snowpipeOptions(aws, queue, 20) });
   const t = { aws, queueUrl, queueArn } as SnowpipeTest;
   t.sf = await startSf();
   t.conn = await t.sf.connect();

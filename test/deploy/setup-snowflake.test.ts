@@ -18,8 +18,7 @@ import {
   sqlFilesFor,
   statementsFor,
 } from '../../cli/setup-snowflake.ts';
-import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { startAwsLocal } from '../../local/aws.ts';
+import { snowpipeOptions, startAwsLocal } from '../../local/aws.ts';
 import { splitSqlStatements, tableSqlFiles } from '../../shared/snowflake/sql-files.ts';
 import { execute } from '../../shared/snowflake/connection.ts';
 import { startSnowflakeLocal } from '../../local/snowflake/index.ts';
@@ -370,14 +369,11 @@ describe('setup-snowflake for load method pipe', () => {
 
   it('applies the pipe objects to snowflake-local and prints the notification channel for the next deploy; a second run changes nothing', async () => {
     const aws = await startAwsLocal();
-    const queueUrl = (await aws.sqs.send(new CreateQueueCommand({ QueueName: 'pipes' }))).QueueUrl!;
-    const queueArn = (
-      await aws.sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }))
-    ).Attributes!.QueueArn!;
-    const client = { endpoint: aws.endpoint, region: aws.region, credentials: aws.credentials };
+    const queue = await aws.createQueue('pipes');
+    const queueArn = queue.arn;
     const sf = await startSnowflakeLocal({
       port: 0,
-      snowpipe: { s3: { ...client, forcePathStyle: true }, sqs: client, queueUrl, queueArn },
+      snowpipe: snowpipeOptions(aws, queue, 100),
     });
     try {
       const env = {

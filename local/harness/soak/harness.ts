@@ -17,18 +17,18 @@
  * + rejectcount, and the DLQ.
  */
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import snowflake from 'snowflake-sdk';
-import { startAwsLocal, type AwsLocal } from '../../aws.ts';
+import { snowpipeOptions, startAwsLocal, type AwsLocal } from '../../aws.ts';
 import { startBridge, type Bridge } from '../../bridge.ts';
 import { Prng } from '../../sample/prng.ts';
 import { startSnowflakeLocal, type SnowflakeLocal } from '../../snowflake/index.ts';
 import { notificationBody } from '../events.ts';
+import { connect, type Connection } from '../snowflake.ts';
 import { configureSnowflakeSdk, execute } from '../../../shared/snowflake/connection.ts';
 import { applySqlFiles, tableSqlFiles } from '../../../shared/snowflake/sql-files.ts';
 import { applyPipeSql, stagingUrl } from '../../../shared/snowflake/pipe-sql.ts';
@@ -85,7 +85,7 @@ export interface SoakReport {
 interface Env {
   aws: AwsLocal;
   sf: SnowflakeLocal;
-  db: snowflake.Connection;
+  db: Connection;
   queueUrl: string;
   dlqUrl: string;
   /** `pipe`: announces staged files to the pipes' queue, as S3's notification would. */
@@ -95,38 +95,16 @@ interface Env {
 async function setUp(method: 'insert' | 'pipe', maxReceiveCount: number): Promise<Env> {
   configureSnowflakeSdk();
   const aws = await startAwsLocal();
-  const client = { endpoint: aws.endpoint, region: aws.region, credentials: aws.credentials };
   await aws.s3.send(new CreateBucketCommand({ Bucket: STAGING_BUCKET }));
-  const pipeQueueUrl = (await aws.sqs.send(new CreateQueueCommand({ QueueName: 'soak-snowpipe' }))).QueueUrl!;
-  const pipeQueueArn = (
-    await aws.sqs.send(new GetQueueAttributesCommand({ QueueUrl: pipeQueueUrl, AttributeNames: ['QueueArn'] }))
-  ).Attributes!.QueueArn!;
+  const pipeQueue = await aws.createQueue('soak-snowpipe');
   // Snowflake's detached-transaction abort (5 min) and lock timeout, scaled down to the soak's pace.
   const sf = await startSnowflakeLocal({
     port: 0,
     lockTimeoutMs: 8_000,
     detachedAbortMs: 3_000,
-    ...(method === 'pipe'
-      ? {
-          snowpipe: {
-            s3: { ...client, forcePathStyle: true },
-            sqs: client,
-            queueUrl: pipeQueueUrl,
-            queueArn: pipeQueueArn,
-            pollMs: 50,
-          },
-        }
-      : {}),
+    ...(method === 'pipe' ? { snowpipe: snowpipeOptions(aws, pipeQueue, 50) } : {}),
   });
-  const db = snowflake.createConnection({
-    accessUrl: sf.url,
-    account: 'local',
-    username: 'local',
-    password: 'local',
-    database: 'S3_ACCESS_LOGS',
-    schema: 'PUBLIC',
-  });
-  await db.connectAsync();
+  const db = await connect(sf.url);
   await applySqlFiles(db, tableSqlFiles());
   let stagingBridge: Bridge | undefined;
   if (method === 'pipe') {
@@ -139,26 +117,20 @@ async function setUp(method: 'insert' | 'pipe', maxReceiveCount: number): Promis
       sqs: aws.sqs,
       bucket: STAGING_BUCKET,
       prefix: STAGING_PREFIX,
-      queueUrl: pipeQueueUrl,
+      queueUrl: pipeQueue.url,
       region: aws.region,
       intervalMs: 300,
     });
   }
   await aws.s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
-  const dlqUrl = (await aws.sqs.send(new CreateQueueCommand({ QueueName: 'soak-dlq' }))).QueueUrl!;
-  const dlqArn = (await aws.sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ['QueueArn'] })))
-    .Attributes!.QueueArn!;
+  const dlq = await aws.createQueue('soak-dlq');
+  const dlqUrl = dlq.url;
   const queueUrl = (
-    await aws.sqs.send(
-      new CreateQueueCommand({
-        QueueName: 'soak',
-        Attributes: {
-          VisibilityTimeout: '12',
-          RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount }),
-        },
-      }),
-    )
-  ).QueueUrl!;
+    await aws.createQueue('soak', {
+      VisibilityTimeout: '12',
+      RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount }),
+    })
+  ).url;
   return { aws, sf, db, queueUrl, dlqUrl, ...(stagingBridge ? { stagingBridge } : {}) };
 }
 

@@ -1,10 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  CreateQueueCommand,
-  GetQueueAttributesCommand,
-  ReceiveMessageCommand,
-  SendMessageBatchCommand,
-} from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
 import { startAwsLocal, type AwsLocal } from '../../../local/aws.ts';
 import { startPoller, type BatchOutcome } from '../../../local/poller.ts';
@@ -19,12 +14,8 @@ afterAll(async () => {
   await aws?.stop();
 });
 
-async function queue(attributes: Record<string, string> = {}): Promise<{ url: string; arn: string }> {
-  const name = `q${++n}-${Date.now()}`;
-  const out = await aws.sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
-  const url = out.QueueUrl!;
-  const attrs = await aws.sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }));
-  return { url, arn: attrs.Attributes!.QueueArn! };
+function queue(attributes: Record<string, string> = {}): Promise<{ url: string; arn: string }> {
+  return aws.createQueue(`q${++n}-${Date.now()}`, attributes);
 }
 
 async function send(url: string, bodies: string[]): Promise<void> {
