@@ -7,13 +7,15 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { generateSample } from '../local/sample/index.ts';
-import { sampleObjects, SAMPLE_FORMATS, type SampleFormat } from '../local/sample/vended.ts';
+import { SAMPLE_FORMATS, type SampleFormat } from '../local/sample/formats.ts';
 import { CliError } from './errors.ts';
 
-export function writeSample(
+export async function writeSample(
   dir: string,
   opts: { formats: SampleFormat[]; seed: string; days: number },
-): { files: number; rows: number } {
+): Promise<{ files: number; rows: number }> {
+  // The writers load the Parquet library: only when the command runs, not when it registers.
+  const { sampleObjects } = await import('../local/sample/vended.ts');
   const sample = generateSample({ seed: opts.seed, days: opts.days, prefix: '' });
   let files = 0;
   for (const format of opts.formats) {
@@ -44,7 +46,7 @@ export function register(program: Command): void {
     .addOption(new Option('--formats <list>', 'comma-separated: text, json, parquet').default(SAMPLE_FORMATS.join(',')))
     .option('--seed <seed>', 'seed of the generated sample', '20261116')
     .option('--days <n>', 'days of traffic', '3')
-    .action((dir: string, opts: { formats: string; seed: string; days: string }) => {
+    .action(async (dir: string, opts: { formats: string; seed: string; days: string }) => {
       const formats = opts.formats.split(',').map((f) => f.trim());
       const bad = formats.find((f) => !(SAMPLE_FORMATS as readonly string[]).includes(f));
       if (bad !== undefined || formats.length === 0)
@@ -52,7 +54,7 @@ export function register(program: Command): void {
       const days = Number(opts.days);
       if (!Number.isInteger(days) || days < 1 || days > 366)
         throw new CliError(`--days ${opts.days} is not a whole number of days from 1 to 366.`, 2);
-      const { files, rows } = writeSample(dir, { formats: formats as SampleFormat[], seed: opts.seed, days });
+      const { files, rows } = await writeSample(dir, { formats: formats as SampleFormat[], seed: opts.seed, days });
       process.stdout.write(
         `wrote ${files} objects (${rows} rows) to ${dir}; load them with: npm start -- --logs ${dir}\n`,
       );

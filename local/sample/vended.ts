@@ -12,10 +12,8 @@ import { gzipSync } from 'node:zlib';
 import { parquetWriteBuffer, type ColumnSource } from 'hyparquet-writer';
 import type { AccessLogRow } from '../../shared/access-log/columns.ts';
 import { FIELD_COLUMNS } from '../../shared/access-log/formats/index.ts';
+import type { SampleFormat } from './formats.ts';
 import type { Sample, SampleObject } from './generate.ts';
-
-export type SampleFormat = 'text' | 'json' | 'parquet';
-export const SAMPLE_FORMATS: readonly SampleFormat[] = ['text', 'json', 'parquet'];
 
 /** Milliseconds added to a line's request time in the JSON and Parquet copies: never 0, so tests see them. */
 export const sampleMillis = (lineIndex: number): number => ((lineIndex * 137) % 999) + 1;

@@ -12,7 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execute } from '../../../shared/snowflake/connection.ts';
 import { startStack, type Stack } from '../../../local/stack.ts';
 import { generateSample } from '../../../local/sample/index.ts';
-import { sampleObjects, SAMPLE_FORMATS } from '../../../local/sample/vended.ts';
+import { SAMPLE_FORMATS } from '../../../local/sample/formats.ts';
+import { sampleObjects } from '../../../local/sample/vended.ts';
 
 let dir: string;
 const sample = generateSample({ seed: 99, days: 1, scale: 0.3 });

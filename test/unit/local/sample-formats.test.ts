@@ -17,11 +17,11 @@ const walk = (d: string): string[] =>
   );
 
 describe('s3-access-logs sample', () => {
-  it('writes the same sample objects once per format, JSON and Parquet under vended-delivery keys', () => {
+  it('writes the same sample objects once per format, JSON and Parquet under vended-delivery keys', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'sample-formats-'));
     dirs.push(dir);
     const sample = generateSample({ seed: '5', days: 1, prefix: '' });
-    const out = writeSample(dir, { formats: ['text', 'json', 'parquet'], seed: '5', days: 1 });
+    const out = await writeSample(dir, { formats: ['text', 'json', 'parquet'], seed: '5', days: 1 });
     expect(out).toEqual({ files: sample.objects.length * 3, rows: sample.truth.rows * 3 });
     const files = walk(dir).map((f) => path.relative(dir, f));
     expect(files.filter((f) => f.startsWith('text/'))).toHaveLength(sample.objects.length);
