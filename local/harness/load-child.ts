@@ -16,6 +16,7 @@ import { credentialsProvider } from '../../shared/snowflake/credentials.ts';
 import { notificationBody } from './events.ts';
 import type { SQSEvent } from 'aws-lambda';
 import type { LoadChildInput } from './load-child-run.ts';
+import { SNOWFLAKE_LOGIN } from '../stack-info.ts';
 
 const input = JSON.parse(process.argv[2]!) as LoadChildInput;
 
@@ -31,14 +32,7 @@ const config: IngestConfig = {
 if (input.snowflakeUrl)
   config.snowflake = {
     kind: 'env',
-    credentials: {
-      account: 'local',
-      username: 'local',
-      password: 'local',
-      database: 'S3_ACCESS_LOGS',
-      schema: 'PUBLIC',
-      accessUrl: input.snowflakeUrl,
-    },
+    credentials: { ...SNOWFLAKE_LOGIN, accessUrl: input.snowflakeUrl },
   };
 if (input.staging) config.staging = input.staging;
 const s3 = new S3Client({

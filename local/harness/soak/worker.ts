@@ -15,6 +15,7 @@ import { createIngestHandler, defaultConnections } from '../../../functions/inge
 import { INGEST_DEFAULTS, type IngestConfig } from '../../../shared/config.ts';
 import { startPoller } from '../../poller.ts';
 import { Prng } from '../../sample/prng.ts';
+import { SNOWFLAKE_LOGIN } from '../../stack-info.ts';
 
 const input = JSON.parse(process.argv[2]!) as {
   endpoint: string;
@@ -86,14 +87,7 @@ const config: IngestConfig = {
   logPrefixes: [],
   snowflake: {
     kind: 'env',
-    credentials: {
-      account: 'local',
-      username: 'local',
-      password: 'local',
-      database: 'S3_ACCESS_LOGS',
-      schema: 'PUBLIC',
-      accessUrl: input.snowflakeUrl,
-    },
+    credentials: { ...SNOWFLAKE_LOGIN, accessUrl: input.snowflakeUrl },
   },
   insertChunkRows: 500,
   memoryBudgetBytes: INGEST_DEFAULTS.memoryBudgetMb << 20,
