@@ -2,7 +2,9 @@
  * The 28 columns are defined once, in COLUMNS (shared/access-log/columns.ts). Every other place
  * that spells them out must agree, name for name and position for position: the typed table
  * (sql/01), the fallback UDTF's RETURNS TABLE and the task's INSERT (sql/fallback), the rows pipe
- * (sql/pipe/03), the AccessLogRow type (checked by tsc, see below) and formatLine.
+ * (sql/pipe/03) and the CSV records it copies (RecordWriter), the parity check (sql/checks), the
+ * seed UDTF's 24 columns and the vended-log field map, the AccessLogRow type (checked by tsc, see
+ * below) and formatLine.
  * The SQL files are parsed, not matched by regular expressions over whole statements.
  */
 import { readFileSync } from 'node:fs';
@@ -10,8 +12,11 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { COLUMNS, formatLine, parseLine, type AccessLogRow } from '../../../shared/access-log/index.ts';
 import type { Column } from '../../../shared/access-log/columns.ts';
-import { STAGED_COLUMNS } from '../../../shared/snowflake/pipe/staged-files.ts';
+import { FIELD_COLUMNS } from '../../../shared/access-log/formats/vended-record.ts';
+import { RecordWriter, STAGED_COLUMNS } from '../../../shared/snowflake/pipe/staged-files.ts';
+import { SEED_COLUMNS } from '../../../local/harness/seed-udtf.ts';
 import { repoRoot } from '../../helpers/corpus.ts';
+import { readRecords } from '../../helpers/csv.ts';
 
 // Compile-time: the row type has exactly the columns of COLUMNS (an extra, missing or renamed
 // property is a type error here, which `npm test` reports through `tsc --noEmit`).
@@ -101,14 +106,19 @@ describe('COLUMNS is the one list of the typed columns', () => {
     // Identifiers are lower case in these files, SQL keywords and functions upper case.
     const source = expressions.map((e) => e.match(/\b[a-z_][a-z0-9_]*\b/)?.[0] ?? e.trim());
     expect(source).toEqual([...COLUMNS, 'logbucket', 'logkey', 'logline', 'run_at']);
-    // The UDTF output is copied into the scratch table under the same names.
-    expect(listAfter(sql, /INSERT INTO s3_access_logs_task_parsed\s*\(/i)).toEqual([
-      'logbucket',
-      'logkey',
-      'logline',
-      'raw',
-      ...COLUMNS,
-      'reject_reason',
+    // The scratch table holds the UDTF output under the same names, and is filled by name.
+    const scratch = ['logbucket', 'logkey', 'logline', 'raw', ...COLUMNS, 'reject_reason'];
+    expect(names(listAfter(sql, /CREATE TRANSIENT TABLE IF NOT EXISTS s3_access_logs_task_parsed\s*\(/i))).toEqual(
+      scratch,
+    );
+    expect(listAfter(sql, /INSERT INTO s3_access_logs_task_parsed\s*\(/i)).toEqual(scratch);
+    // ... from a SELECT that maps by position: the n-th expression is the staged line's or the UDTF's column.
+    const parsedAt = text.search(/INSERT INTO s3_access_logs_task_parsed\s*\(/i);
+    const parsedSelect = text.indexOf('SELECT', parsedAt);
+    const parsedFrom = text.indexOf('FROM', parsedSelect);
+    expect(splitTopLevel(text.slice(parsedSelect + 'SELECT'.length, parsedFrom))).toEqual([
+      ...scratch.slice(0, 4).map((c) => `c.${c}`),
+      ...scratch.slice(4).map((c) => `p.${c}`),
     ]);
   });
 
@@ -122,6 +132,37 @@ describe('COLUMNS is the one list of the typed columns', () => {
     const select = text.indexOf('SELECT', at);
     const expressions = splitTopLevel(text.slice(select + 'SELECT'.length, text.indexOf('FROM', select)));
     expect(expressions).toEqual([...STAGED_COLUMNS.rows.map((_, i) => `$${i + 1}`), 'METADATA$START_SCAN_TIME']);
+  });
+
+  it('the CSV writer puts each column of a rows file where STAGED_COLUMNS (and so the pipe) expects it', () => {
+    const row = sentinelRow();
+    const text = new RecordWriter('log-bucket-29', 'log-key-30').row({
+      line: 31,
+      raw: '',
+      result: { ok: true, row },
+    } as Parameters<RecordWriter['row']>[0]);
+    const [record] = readRecords(text);
+    const byName = Object.fromEntries(STAGED_COLUMNS.rows.map((c, i) => [c, record![i]]));
+    expect(record).toHaveLength(STAGED_COLUMNS.rows.length);
+    expect(byName).toEqual({ ...row, logbucket: 'log-bucket-29', logkey: 'log-key-30', logline: 31 });
+  });
+
+  it('the parity check compares every column, in both of its statements', () => {
+    const statements = code(sqlFile('sql/checks/parity.sql')).split(';');
+    const metrics = statements.find((s) => /\bAS matching\b/.test(s))!;
+    const matching = metrics.slice(0, metrics.search(/\bAS matching\b/));
+    const compared = (text: string) => [...text.matchAll(/EQUAL_NULL\(.*?, t\.([a-z_]+)\)/g)].map((m) => m[1]);
+    expect(compared(matching.slice(matching.lastIndexOf('COUNT_IF(')))).toEqual([...COLUMNS]);
+    expect([...metrics.matchAll(/\bAS differ_([a-z_]+)/g)].map((m) => m[1])).toEqual([...COLUMNS]);
+    const unpivot = listAfter(metrics, /FOR metric IN\s*\(/);
+    expect(unpivot.filter((m) => m.startsWith('differ_'))).toEqual(COLUMNS.map((c) => `differ_${c}`));
+    const lines = statements.find((s) => /\bLIMIT 100\b/.test(s))!;
+    expect(compared(lines)).toEqual([...COLUMNS]);
+  });
+
+  it("the seed UDTF's columns are the first 24 of COLUMNS; the vended-log fields map to all but extrafields", () => {
+    expect(SEED_COLUMNS).toEqual(COLUMNS.slice(0, 24));
+    expect(FIELD_COLUMNS.map((f) => f[1])).toEqual(COLUMNS.filter((c) => c !== 'extrafields'));
   });
 
   it('formatLine writes every column, each where parseLine reads it back', () => {
