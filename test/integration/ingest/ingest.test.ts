@@ -210,6 +210,26 @@ describe('ingest handler', () => {
     expect(await count(stack, 's3_access_logs', 'logs/rollbackfail/a')).toBe(2);
   });
 
+  it('a failed ROLLBACK after the rows went in: the retries run on a new session, so no row is committed twice', async () => {
+    const { handle, summaries } = makeHandler(stack);
+    const objects = [
+      await putLog(stack, 'logs/rollbackafterrows/a', linesOf([makeRow(1), makeRow(2)]).join('\n')),
+      await putLog(stack, 'logs/rollbackafterrows/b', linesOf([makeRow(3)]).join('\n')),
+    ];
+    // The claim fails after both objects' rows are inserted, then so does the ROLLBACK: the session
+    // still holds those rows in an open transaction, where a later BEGIN starts nothing new.
+    stack.sf.faults.failStatement(/^\s*MERGE INTO s3_access_logs_loads/i);
+    stack.sf.faults.failStatement(/^\s*ROLLBACK\b/i);
+    const res = await handle(eventFor(objects));
+    stack.sf.faults.clear();
+    // Retried on the same session, each object's COMMIT would also commit the abandoned rows.
+    expect(res.batchItemFailures).toEqual([]);
+    expect(summaries.at(-1)!.objectsLoaded).toBe(2);
+    expect(await count(stack, 's3_access_logs', 'logs/rollbackafterrows/a')).toBe(2);
+    expect(await count(stack, 's3_access_logs', 'logs/rollbackafterrows/b')).toBe(1);
+    expect(await count(stack, 's3_access_logs_loads', 'logs/rollbackafterrows/a')).toBe(1);
+  });
+
   it('starts no transaction too close to the Lambda timeout; those messages are retried', async () => {
     const { handle, summaries } = makeHandler(stack);
     const objects = [
