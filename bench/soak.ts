@@ -2,7 +2,8 @@
  * `npm run soak [-- --method insert|pipe --objects N --seed S --out FILE]`: the soak
  * (local/harness/soak/harness.ts) at full size; prints the figures and writes them to
  * bench/results/soak.json (insert) or bench/results/soak-pipe.json (pipe).
- * Exits 1 when anything was lost, duplicated, dead-lettered or broke the ledger invariant.
+ * Exits 1 when anything was lost, duplicated, dead-lettered or broke the ledger invariant (lost =
+ * not loaded and not in the DLQ; dead-lettered objects are counted apart).
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -29,5 +30,9 @@ writeFileSync(
   `${JSON.stringify(result, null, 2)}\n`,
 );
 console.log(JSON.stringify(result, null, 2));
+console.error(
+  `lost ${report.lost}, duplicated ${report.duplicates}, dead-lettered ${report.deadLettered} ` +
+    `(${report.dlq} DLQ messages), ledger invariant violations ${report.ledgerInvariantViolations}`,
+);
 const bad = report.lost + report.duplicates + report.dlq + report.ledgerInvariantViolations;
 process.exit(bad === 0 ? 0 : 1);

@@ -12,9 +12,10 @@
  *   statements; the workers' S3 clients return 500s and cut bodies (with and without an error).
  *
  * The audit: duplicates (a (logbucket, logkey, logline) present twice in rows + rejects), lost
- * (an object with no ledger row, or whose ledger line count differs from its known line count,
- * or whose ledger counts differ from the rows present), the ledger invariant linecount = rowcount
- * + rejectcount, and the DLQ.
+ * (an object with no ledger row and no message in the DLQ, or whose ledger line count differs
+ * from its known line count), dead-lettered (no ledger row, announced by a message in the DLQ:
+ * not silent, a redrive loads it), the ledger invariant linecount = rowcount + rejectcount (and
+ * the ledger counts = the rows present), and the DLQ's depth.
  */
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
@@ -28,6 +29,7 @@ import { startBridge, type Bridge } from '../../bridge.ts';
 import { Prng } from '../../sample/prng.ts';
 import { startSnowflakeLocal, type SnowflakeLocal } from '../../snowflake/index.ts';
 import { notificationBody } from '../events.ts';
+import { parseMessageBody } from '../../../shared/s3/events.ts';
 import { connect, type Connection } from '../snowflake.ts';
 import { configureSnowflakeSdk, execute } from '../../../shared/snowflake/connection.ts';
 import { applySqlFiles, tableSqlFiles } from '../../../shared/snowflake/sql-files.ts';
@@ -73,9 +75,13 @@ export interface SoakReport {
   rejects: number;
   /** (logbucket, logkey, logline) present more than once in rows + rejects. */
   duplicates: number;
-  /** Objects not loaded, or loaded with missing or extra lines. */
+  /** Objects loaded with missing or extra lines, or not loaded and not in the DLQ: silent loss. */
   lost: number;
   lostKeys: string[];
+  /** Objects not loaded whose message is in the DLQ (a redrive loads them): visible, not lost. */
+  deadLettered: number;
+  deadLetteredKeys: string[];
+  /** Messages in the DLQ. */
   dlq: number;
   /** Objects whose ledger counts break linecount = rowcount + rejectcount or differ from the tables. */
   ledgerInvariantViolations: number;
@@ -188,6 +194,18 @@ function injectSnowflakeFault(sf: SnowflakeLocal, prng: Prng): string {
   const [name, pattern] = prng.pick(STATEMENT_FAULTS);
   sf.faults.stallStatement(pattern, prng.int(200, 1_500));
   return `stall_${name}`;
+}
+
+/** The object keys the DLQ's messages announce (read without receiving them). */
+async function deadLetteredKeys(env: Env): Promise<Set<string>> {
+  const q = await env.aws.inspectQueue(env.dlqUrl);
+  const messages = q ? [...q.messages.ready, ...q.messages.delayed, ...q.messages.inflight.map((m) => m.message)] : [];
+  const keys = new Set<string>();
+  for (const m of messages) {
+    const parsed = parseMessageBody(m.body);
+    if (parsed.kind === 'objects') for (const o of parsed.objects) keys.add(o.key);
+  }
+  return keys;
 }
 
 async function queueDepth(env: Env, url: string): Promise<number> {
@@ -329,12 +347,14 @@ async function audit(
     );
   const rows = await present('s3_access_logs');
   const rejects = await present('s3_access_logs_rejects');
+  const inDlq = await deadLetteredKeys(env);
   let violations = 0;
   const lostKeys: string[] = [];
+  const deadLettered: string[] = [];
   for (const o of objects) {
     const l = ledger.get(o.key);
     if (!l) {
-      lostKeys.push(o.key);
+      (inDlq.has(o.key) ? deadLettered : lostKeys).push(o.key);
       continue;
     }
     const [lc, rc, jc] = [l.linecount, l.rowcount, l.rejectcount].map(Number) as [number, number, number];
@@ -355,6 +375,8 @@ async function audit(
     duplicates: Number(dups?.n ?? 0),
     lost: lostKeys.length,
     lostKeys: lostKeys.slice(0, 20),
+    deadLettered: deadLettered.length,
+    deadLetteredKeys: deadLettered.slice(0, 20),
     dlq: await queueDepth(env, env.dlqUrl),
     ledgerInvariantViolations: violations,
     seconds: 0,
