@@ -1,6 +1,7 @@
 /**
- * SQL files with named parameters, bound as values: the investigations (sql/queries/) and anything
- * else that keeps a parameterised statement in a file.
+ * SQL files with named parameters, bound as values: the investigations (sql/queries/), the
+ * detections (sql/detections/, whose window bounds `:since` and `:until` the runner provides) and
+ * anything else that keeps a parameterised statement in a file.
  *
  * A file is one statement with a header of `--` comments:
  *
@@ -14,7 +15,8 @@
  * In the statement, `:name` is a placeholder; bindParams() turns each into `?` and returns the values
  * in order, so values never become SQL text. A placeholder that is not declared, or a value for a
  * name that is not declared, is an error. `::` casts, `col:path` variant paths and text inside
- * quotes or comments are left alone.
+ * quotes or comments are left alone. A caller may also provide names of its own (`provided`: the
+ * detections' window), which need no header line and must be given a value on every bind.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -36,6 +38,13 @@ export interface SqlTemplate {
   params: SqlParam[];
   /** The statement (comments included), with its `:name` placeholders. */
   sql: string;
+  /** Names the caller binds on every run without a header line (e.g. a detection's window). */
+  provided?: string[];
+}
+
+export interface SqlTemplateOptions {
+  /** Names the caller always supplies; a file using them needs no `-- param:` line for them. */
+  provided?: string[];
 }
 
 export class SqlTemplateError extends Error {
@@ -44,7 +53,7 @@ export class SqlTemplateError extends Error {
 
 const PARAM_LINE = /^--\s*param:\s*([a-z_][a-z0-9_]*)\s*=\s*('(?:[^']|'')*'|null)\s*(.*)$/i;
 
-export function parseSqlTemplate(file: string, text: string): SqlTemplate {
+export function parseSqlTemplate(file: string, text: string, options: SqlTemplateOptions = {}): SqlTemplate {
   const base = path.basename(file);
   const params: SqlParam[] = [];
   const description: string[] = [];
@@ -76,13 +85,20 @@ export function parseSqlTemplate(file: string, text: string): SqlTemplate {
   if (statements.length !== 1)
     throw new SqlTemplateError(`${base} must hold exactly one statement, found ${statements.length}.`);
   const sql = text.trimEnd().replace(/;$/, '');
-  const template = {
+  const provided = options.provided ?? [];
+  for (const p of params)
+    if (provided.includes(p.name))
+      throw new SqlTemplateError(
+        `${base} declares "${p.name}", which the caller provides; remove its "-- param:" line.`,
+      );
+  const template: SqlTemplate = {
     id: base.replace(/^\d+-/, '').replace(/\.sql$/, ''),
     file,
     title,
     description: description.join(' ').trim(),
     params,
     sql,
+    ...(provided.length ? { provided } : {}),
   };
   placeholders(template); // undeclared placeholders fail on load, not when the query first runs
   return template;
@@ -117,7 +133,7 @@ function placeholders(t: SqlTemplate): Array<[number, number, string]> {
     } else if (c === ':' && sql[i + 1] !== ':' && !/[\w:]/.test(sql[i - 1] ?? ' ')) {
       const m = /^[a-z_][a-z0-9_]*/i.exec(sql.slice(i + 1, i + 65));
       if (m) {
-        if (!t.params.some((p) => p.name === m[0])) {
+        if (!t.params.some((p) => p.name === m[0]) && !t.provided?.includes(m[0])) {
           throw new SqlTemplateError(
             `${path.basename(t.file)} uses :${m[0]} but declares no "-- param: ${m[0]} = ..." line.`,
           );
@@ -137,7 +153,9 @@ function placeholders(t: SqlTemplate): Array<[number, number, string]> {
 function skipQuoted(sql: string, start: number, q: string): number {
   let i = start + 1;
   while (i < sql.length) {
-    if (sql[i] === q) {
+    // In a Snowflake string literal a backslash escapes the next character (`'it\'s'`).
+    if (q === "'" && sql[i] === '\\') i += 2;
+    else if (sql[i] === q) {
       if (sql[i + 1] === q) i += 2;
       else return i + 1;
     } else i++;
@@ -154,13 +172,16 @@ export function bindParams(
   values: Record<string, string | null | undefined> = {},
 ): { sqlText: string; binds: Array<string | null> } {
   for (const name of Object.keys(values)) {
-    if (values[name] !== undefined && !t.params.some((p) => p.name === name)) {
+    if (values[name] !== undefined && !t.params.some((p) => p.name === name) && !t.provided?.includes(name)) {
       throw new SqlTemplateError(
         `${t.id} takes no parameter "${name}"${t.params.length ? ` (it takes ${t.params.map((p) => p.name).join(', ')})` : ''}.`,
       );
     }
   }
+  for (const name of t.provided ?? [])
+    if (values[name] === undefined) throw new SqlTemplateError(`${t.id} needs a value for "${name}".`);
   const resolved = new Map(t.params.map((p) => [p.name, values[p.name] !== undefined ? values[p.name]! : p.default]));
+  for (const name of t.provided ?? []) resolved.set(name, values[name]!);
   let sqlText = '';
   let last = 0;
   const binds: Array<string | null> = [];
@@ -170,4 +191,21 @@ export function bindParams(
     last = end;
   }
   return { sqlText: sqlText + t.sql.slice(last), binds };
+}
+
+/**
+ * The statement with each placeholder replaced by `(expression)`: for SQL this project generates
+ * and commits (the detections' scheduled task, which has no binds), never for user input. Every
+ * placeholder needs an expression; the caller quotes values as literals.
+ */
+export function inlineParams(t: SqlTemplate, expressions: Record<string, string>): string {
+  let out = '';
+  let last = 0;
+  for (const [start, end, name] of placeholders(t)) {
+    const e = expressions[name];
+    if (e === undefined) throw new SqlTemplateError(`${t.id}: no expression for :${name}.`);
+    out += `${t.sql.slice(last, start)}(${e})`;
+    last = end;
+  }
+  return out + t.sql.slice(last);
 }

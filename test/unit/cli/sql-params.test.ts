@@ -3,6 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   bindParams,
+  inlineParams,
   loadSqlTemplates,
   parseSqlTemplate,
   SqlTemplateError,
@@ -17,6 +18,9 @@ const text = `-- name: Deletes of a key
 SELECT ':key' AS literal, "x:key" AS ident, v:key::string AS path, key::varchar AS k -- :key in a comment
 FROM t /* :since */ WHERE key = :key AND (:since IS NULL OR ts >= TO_TIMESTAMP_TZ(:since));
 `;
+
+/** The statement line of a one-line template (the header comments stay in its text). */
+const lastLine = (sql: string) => sql.split('\n').at(-1);
 
 describe('parseSqlTemplate / bindParams', () => {
   const t = parseSqlTemplate('/x/01-deletes.sql', text);
@@ -57,6 +61,38 @@ describe('parseSqlTemplate / bindParams', () => {
       /cannot read "-- param: who jdoe"/,
     );
     expect(() => parseSqlTemplate('q.sql', 'SELECT 1; SELECT 2;')).toThrow(/exactly one statement, found 2/);
+  });
+
+  it('skips a backslash-escaped quote inside a string (Snowflake reads \\ as an escape there)', () => {
+    const q = parseSqlTemplate('q.sql', "-- param: n = '1'  n\nSELECT 'it\\'s :n', :n;");
+    const { sqlText, binds } = bindParams(q);
+    expect(lastLine(sqlText)).toBe("SELECT 'it\\'s :n', ?");
+    expect(binds).toEqual(['1']);
+  });
+});
+
+describe('names the caller provides (a detection window)', () => {
+  const w = parseSqlTemplate('w.sql', "-- param: n = '5'  n\nSELECT :since, :n, :until;", {
+    provided: ['since', 'until'],
+  });
+
+  it('need no header line, are bound like the rest, and must be given', () => {
+    expect(w.params.map((p) => p.name)).toEqual(['n']);
+    const { sqlText, binds } = bindParams(w, { since: 'a', until: 'b' });
+    expect(lastLine(sqlText)).toBe('SELECT ?, ?, ?');
+    expect(binds).toEqual(['a', '5', 'b']);
+    expect(() => bindParams(w, { since: 'a' })).toThrow(new SqlTemplateError('w needs a value for "until".'));
+  });
+
+  it('cannot also be declared by the file', () => {
+    expect(() =>
+      parseSqlTemplate('w.sql', '-- param: since = null  s\nSELECT :since;', { provided: ['since'] }),
+    ).toThrow(/declares "since", which the caller provides/);
+  });
+
+  it('inlineParams puts each expression in parentheses where its placeholder was, for generated SQL', () => {
+    expect(lastLine(inlineParams(w, { since: 'A', until: 'B', n: "'5'" }))).toBe("SELECT (A), ('5'), (B)");
+    expect(() => inlineParams(w, { since: 'A', n: "'5'" })).toThrow(/no expression for :until/);
   });
 });
 
