@@ -2,10 +2,11 @@
  * The detections of sql/detections/: reading their headers, binding their parameters, running them.
  * Used by `s3-access-logs detect` (real Snowflake or the local stack), `npm start` and the tests.
  *
- * Parameter convention (every file): the statement reads its parameters as numbered binds.
- *   :1  since  window start (TIMESTAMP_TZ text), :2  until  window end, exclusive
- *   :3… the file's own parameters, in the order of its `-- param: NAME DEFAULT  description` lines.
- * Every value is bound as text and cast in the SQL (`:3::NUMBER`), so nothing is ever spliced in.
+ * Parameters: the convention of every SQL file with parameters (shared/snowflake/sql-params.ts).
+ *   :since  window start (TIMESTAMP_TZ text) and :until  window end, exclusive: the runner's;
+ *   :name   the file's own, declared in its header as `-- param: name = 'default'  description`.
+ * Every value is bound as text and cast in the SQL (`:min_bytes::NUMBER`), so nothing is ever
+ * spliced in, except into the scheduled task this module generates, which inlines the defaults.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -15,13 +16,13 @@ import type { Connection } from './connection.ts';
 // CLI's `--help` (which loads every command) would otherwise pay its quarter-second start-up.
 const sdk = () => import('./connection.ts');
 import { REPO_ROOT, splitSqlStatements } from './sql-files.ts';
+import { bindParams, inlineParams, parseSqlTemplate, type SqlParam, type SqlTemplate } from './sql-params.ts';
 
-export interface DetectionParam {
-  name: string;
-  /** As written in the header; `''` is the empty string. */
-  default: string;
-  description: string;
-}
+/** A header's `-- param:` line; `''` is the empty string. */
+export type DetectionParam = SqlParam;
+
+/** What the runner binds in every detection: the window. */
+const WINDOW_PARAMS = ['since', 'until'];
 
 export interface Detection {
   /** The file name without `.sql`; what `--only` takes. */
@@ -31,12 +32,13 @@ export interface Detection {
   severity: 'high' | 'medium' | 'low';
   technique: string;
   params: DetectionParam[];
+  /** The statement, header comments stripped, with its `:name` placeholders. */
   sql: string;
+  /** The statement as a parameterised template (sql-params), for binding and for the schedule. */
+  template: SqlTemplate;
 }
 
 export const DETECTIONS_DIR = path.join(REPO_ROOT, 'sql', 'detections');
-
-const PARAM_NAME = /^[a-z][a-z0-9_]*$/;
 
 export class DetectionError extends Error {}
 
@@ -51,24 +53,25 @@ export function parseDetection(file: string, text: string): Detection {
   if (severity !== 'high' && severity !== 'medium' && severity !== 'low') {
     throw new DetectionError(`${file}: "-- severity:" must be high, medium or low.`);
   }
-  const params: DetectionParam[] = [];
-  for (const m of text.matchAll(/^--\s*param:\s*(\S+)\s+('(?:[^']|'')*'|\S+)\s*(.*)$/gm)) {
-    const raw = m[2]!;
-    const value = raw.startsWith("'") ? raw.slice(1, -1).replaceAll("''", "'") : raw;
-    if (!PARAM_NAME.test(m[1]!)) throw new DetectionError(`${file}: bad parameter name "${m[1]}".`);
-    params.push({ name: m[1]!, default: value, description: m[3]!.trim() });
-  }
   const statements = splitSqlStatements(text);
   if (statements.length !== 1)
     throw new DetectionError(`${file} must hold exactly one statement, found ${statements.length}.`);
+  let template: SqlTemplate;
+  try {
+    // The header's `-- param:` lines and the placeholders are checked here, at load.
+    template = { ...parseSqlTemplate(file, text, { provided: WINDOW_PARAMS }), sql: statements[0]! };
+  } catch (err) {
+    throw new DetectionError((err as Error).message);
+  }
   return {
     name,
     file,
     title: header('title') ?? name,
     severity,
     technique: header('technique') ?? '',
-    params,
-    sql: statements[0]!,
+    params: template.params,
+    sql: template.sql,
+    template,
   };
 }
 
@@ -90,16 +93,19 @@ export function timestampText(d: Date): string {
 }
 
 /**
- * The binds of one detection: since, until, then each parameter's override or default.
- * `overrides` maps parameter names to values; a name no selected detection has is the caller's
- * error to report (see `unknownParams`).
+ * One detection's statement with `?` placeholders and its binds: the window, then each parameter's
+ * override or default. `overrides` may name parameters of other selected detections (ignored
+ * here); a name none of them has is the caller's error to report (see `unknownParams`).
  */
-export function bindsFor(d: Detection, window: Window, overrides: Record<string, string> = {}): string[] {
-  return [
-    timestampText(window.since),
-    timestampText(window.until),
-    ...d.params.map((p) => overrides[p.name] ?? p.default),
-  ];
+export function bindsFor(
+  d: Detection,
+  window: Window,
+  overrides: Record<string, string> = {},
+): { sqlText: string; binds: Array<string | null> } {
+  const own = Object.fromEntries(
+    d.params.filter((p) => overrides[p.name] !== undefined).map((p) => [p.name, overrides[p.name]]),
+  );
+  return bindParams(d.template, { ...own, since: timestampText(window.since), until: timestampText(window.until) });
 }
 
 export function unknownParams(detections: Detection[], overrides: Record<string, string>): string[] {
@@ -142,7 +148,8 @@ export async function runDetections(
     const t0 = performance.now();
     let rows: Array<Record<string, unknown>>;
     try {
-      rows = await execute<Record<string, unknown>>(conn, d.sql, bindsFor(d, window, overrides));
+      const { sqlText, binds } = bindsFor(d, window, overrides);
+      rows = await execute<Record<string, unknown>>(conn, sqlText, binds);
     } catch (err) {
       throw new DetectionError(`detection ${d.name} failed: ${(err as Error).message}`);
     }
@@ -160,40 +167,17 @@ function literal(value: string): string {
 }
 
 /**
- * The detection's statement with its numbered binds replaced: :1 and :2 by the given SQL
+ * The detection's statement with its placeholders replaced: :since and :until by the given SQL
  * expressions, the others by their defaults as string literals (the statement casts each one).
- * Strings and comments are left alone; `::` casts are not binds.
+ * Only for the generated task (a task body takes no binds); the defaults come from the repository.
  */
 export function inlineBinds(d: Detection, since: string, until: string): string {
-  const values = [since, until, ...d.params.map((p) => literal(p.default))];
-  const s = d.sql;
-  let out = '';
-  let i = 0;
-  while (i < s.length) {
-    const c = s[i]!;
-    if (c === "'") {
-      let j = i + 1;
-      while (j < s.length && !(s[j] === "'" && s[j + 1] !== "'")) j += s[j] === "'" || s[j] === '\\' ? 2 : 1;
-      out += s.slice(i, j + 1);
-      i = j + 1;
-    } else if (c === '-' && s[i + 1] === '-') {
-      const nl = s.indexOf('\n', i);
-      const end = nl === -1 ? s.length : nl;
-      out += s.slice(i, end);
-      i = end;
-    } else if (c === ':' && s[i - 1] !== ':' && /\d/.test(s[i + 1] ?? '')) {
-      const m = /^\d+/.exec(s.slice(i + 1))![0];
-      const v = values[Number(m) - 1];
-      if (v === undefined)
-        throw new DetectionError(`${d.file}: bind :${m} has no parameter (the header lists ${values.length - 2}).`);
-      out += `(${v})`;
-      i += 1 + m.length;
-    } else {
-      out += c;
-      i++;
-    }
+  const defaults = Object.fromEntries(d.params.map((p) => [p.name, p.default === null ? 'NULL' : literal(p.default)]));
+  try {
+    return inlineParams(d.template, { ...defaults, since, until });
+  } catch (err) {
+    throw new DetectionError((err as Error).message);
   }
-  return out;
 }
 
 /**

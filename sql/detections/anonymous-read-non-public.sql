@@ -6,14 +6,14 @@
 --   first '/', or the bucket itself for listings) that served no successful anonymous request in
 --   the baseline_days before the window. A website or public dataset that is public by design
 --   served anonymous requests every day and stays silent.
--- param: baseline_days 7  days before the window in which a prefix counts as public
--- param: public_regex ''  bucket/key paths that are public by design (full match on 'bucket/key'), e.g. 'my-site/.*'
+-- param: baseline_days = '7'  days before the window in which a prefix counts as public
+-- param: public_regex = ''  bucket/key paths that are public by design (full match on 'bucket/key'), e.g. 'my-site/.*'
 -- false positives: a new public site or dataset on its first day; a public prefix nobody fetched
 --   during the baseline.
 -- triage: permission-changed on the same bucket just before; what was read (evidence keys), by
 --   which IPs; the bucket policy and public access block now.
 WITH p AS (
-  SELECT :1::TIMESTAMP_TZ AS since, :2::TIMESTAMP_TZ AS until, :3::NUMBER AS baseline_days, :4::VARCHAR AS public_regex
+  SELECT :since::TIMESTAMP_TZ AS since, :until::TIMESTAMP_TZ AS until, :baseline_days::NUMBER AS baseline_days, :public_regex::VARCHAR AS public_regex
 ),
 anon AS (
   SELECT e.remoteip, e.bucket_name, e.requestdatetime, e.bytes_out, e.key_decoded, e.useragent,

@@ -6,16 +6,16 @@
 --   multi-object delete) from one source IP in the window, and more than multiplier times its own
 --   busiest day of the baseline. Deletions by S3 itself (lifecycle expiration, requester AmazonS3)
 --   are not a principal's and are left out; lifecycle-changed watches who sets those rules.
--- param: baseline_days 7  days before the window that form the baseline
--- param: min_deletes 10  deleted keys below which nothing is reported
--- param: multiplier 3  how many busiest-baseline-days the window must exceed
--- param: allowed_principal_regex ''  principals never reported (full match), e.g. a cleanup role
+-- param: baseline_days = '7'  days before the window that form the baseline
+-- param: min_deletes = '10'  deleted keys below which nothing is reported
+-- param: multiplier = '3'  how many busiest-baseline-days the window must exceed
+-- param: allowed_principal_regex = ''  principals never reported (full match), e.g. a cleanup role
 -- false positives: a clean-up or retention job run for the first time; a migration that removes
 --   the source; a principal with no baseline (only min_deletes applies).
 -- triage: which prefixes (evidence), were the keys read first (mass-download), versioning state.
 WITH p AS (
-  SELECT :1::TIMESTAMP_TZ AS since, :2::TIMESTAMP_TZ AS until, :3::NUMBER AS baseline_days,
-         :4::NUMBER AS min_deletes, :5::FLOAT AS multiplier, :6::VARCHAR AS allowed_principal_regex
+  SELECT :since::TIMESTAMP_TZ AS since, :until::TIMESTAMP_TZ AS until, :baseline_days::NUMBER AS baseline_days,
+         :min_deletes::NUMBER AS min_deletes, :multiplier::FLOAT AS multiplier, :allowed_principal_regex::VARCHAR AS allowed_principal_regex
 ),
 deletes AS (
   SELECT COALESCE(e.requester, '(anonymous)') AS who, e.requester, e.remoteip, e.bucket_name, e.requestdatetime,

@@ -7,13 +7,13 @@
 --   s3_bucket_accounts), when the account matches no allowed_accounts_regex and did not read the
 --   same bucket in the baseline_days before the window. Anonymous requests and CloudFront origin
 --   access identities carry no account and are left out.
--- param: baseline_days 7  days before the window in which an account counts as known
--- param: allowed_accounts_regex ''  12-digit account IDs allowed to read (full match), e.g. '(444455556666|555566667777)'
+-- param: baseline_days = '7'  days before the window in which an account counts as known
+-- param: allowed_accounts_regex = ''  12-digit account IDs allowed to read (full match), e.g. '(444455556666|555566667777)'
 -- false positives: a new partner or a new account of your own organisation; a bucket whose
 --   owner account was inferred wrongly (replace s3_bucket_accounts by a table).
 -- triage: the account (evidence) against your organisation's account list; keys and bytes.
 WITH p AS (
-  SELECT :1::TIMESTAMP_TZ AS since, :2::TIMESTAMP_TZ AS until, :3::NUMBER AS baseline_days, :4::VARCHAR AS allowed_accounts_regex
+  SELECT :since::TIMESTAMP_TZ AS since, :until::TIMESTAMP_TZ AS until, :baseline_days::NUMBER AS baseline_days, :allowed_accounts_regex::VARCHAR AS allowed_accounts_regex
 ),
 reads AS (
   SELECT e.requester, e.requester_account, e.bucket_account, e.remoteip, e.bucket_name, e.requestdatetime, e.bytes_out, e.key_decoded,

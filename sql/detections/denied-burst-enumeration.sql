@@ -6,16 +6,16 @@
 --   at least min_errors 403/404 answers, over at least min_distinct_keys different keys, with
 --   errors making at least min_error_ratio of its requests: guessing keys, probing permissions.
 --   A job retrying one missing key fails often but on one key, and stays silent.
--- param: min_errors 30  403/404 answers below which nothing is reported
--- param: min_distinct_keys 10  different keys the failures must cover
--- param: min_error_ratio 0.5  share of the source's requests that failed
+-- param: min_errors = '30'  403/404 answers below which nothing is reported
+-- param: min_distinct_keys = '10'  different keys the failures must cover
+-- param: min_error_ratio = '0.5'  share of the source's requests that failed
 -- false positives: a misconfigured client after a permission change (many keys, all denied); a
 --   crawler on a website bucket following dead links.
 -- triage: the error codes and keys (evidence), whether any request of the source succeeded, the
 --   user agent.
 WITH p AS (
-  SELECT :1::TIMESTAMP_TZ AS since, :2::TIMESTAMP_TZ AS until, :3::NUMBER AS min_errors,
-         :4::NUMBER AS min_distinct_keys, :5::FLOAT AS min_error_ratio
+  SELECT :since::TIMESTAMP_TZ AS since, :until::TIMESTAMP_TZ AS until, :min_errors::NUMBER AS min_errors,
+         :min_distinct_keys::NUMBER AS min_distinct_keys, :min_error_ratio::FLOAT AS min_error_ratio
 ),
 src AS (
   SELECT e.requester, e.remoteip, e.bucket_name, MIN(e.requestdatetime) AS first_seen, MAX(e.requestdatetime) AS last_seen,

@@ -5,13 +5,13 @@
 -- finds: Successful reads of keys matching sensitive_key_regex by a principal, from a source IP
 --   that principal did not use (for any request) in the baseline_days before the window.
 --   Anonymous requests have no principal and are left to anonymous-read-non-public.
--- param: baseline_days 7  days before the window in which an IP counts as known
--- param: sensitive_key_regex '(.*/)?(finance|hr|legal|secrets?|private)/.*'  decoded keys that are sensitive (full match: a folder of that name at any depth)
+-- param: baseline_days = '7'  days before the window in which an IP counts as known
+-- param: sensitive_key_regex = '(.*/)?(finance|hr|legal|secrets?|private)/.*'  decoded keys that are sensitive (full match: a folder of that name at any depth)
 -- false positives: travel, a new office or VPN egress, a re-created NAT gateway; a principal with
 --   no history in the baseline (every IP is new) such as a new employee or a new role session.
 -- triage: the principal's known IPs (evidence), the user agent, what else the IP did.
 WITH p AS (
-  SELECT :1::TIMESTAMP_TZ AS since, :2::TIMESTAMP_TZ AS until, :3::NUMBER AS baseline_days, :4::VARCHAR AS sensitive_key_regex
+  SELECT :since::TIMESTAMP_TZ AS since, :until::TIMESTAMP_TZ AS until, :baseline_days::NUMBER AS baseline_days, :sensitive_key_regex::VARCHAR AS sensitive_key_regex
 ),
 known AS (
   SELECT e.requester, e.remoteip

@@ -6,17 +6,17 @@
 --   from one source IP, than min_bytes AND more than multiplier times its own busiest day of the
 --   baseline (the baseline_days before the window), scaled to the window's length. A principal
 --   with no baseline has a busiest day of 0, so only min_bytes applies.
--- param: baseline_days 7  days before the window that form the baseline
--- param: min_bytes 1000000000  bytes out (bytes_out) below which nothing is reported
--- param: multiplier 5  how many busiest-baseline-days the window must exceed
--- param: allowed_ip_regex ''  source IPs never reported (full match), e.g. '10[.]0[.]40[.].*'
+-- param: baseline_days = '7'  days before the window that form the baseline
+-- param: min_bytes = '1000000000'  bytes out (bytes_out) below which nothing is reported
+-- param: multiplier = '5'  how many busiest-baseline-days the window must exceed
+-- param: allowed_ip_regex = ''  source IPs never reported (full match), e.g. '10[.]0[.]40[.].*'
 -- false positives: the first run of a new export or restore job; a principal whose history is
 --   shorter than the data (only min_bytes applies); a move to a new tool that re-reads everything.
 -- triage: is the IP the principal's usual one (see first-seen-ip-sensitive-read)? what prefixes
 --   (evidence keys)? did the same principal delete or change permissions afterwards?
 WITH p AS (
-  SELECT :1::TIMESTAMP_TZ AS since, :2::TIMESTAMP_TZ AS until, :3::NUMBER AS baseline_days,
-         :4::NUMBER AS min_bytes, :5::FLOAT AS multiplier, :6::VARCHAR AS allowed_ip_regex
+  SELECT :since::TIMESTAMP_TZ AS since, :until::TIMESTAMP_TZ AS until, :baseline_days::NUMBER AS baseline_days,
+         :min_bytes::NUMBER AS min_bytes, :multiplier::FLOAT AS multiplier, :allowed_ip_regex::VARCHAR AS allowed_ip_regex
 ),
 reads AS (
   SELECT COALESCE(e.requester, '(anonymous) ' || e.remoteip) AS who, e.requester, e.remoteip,

@@ -5,12 +5,12 @@
 -- finds: Successful changes of who may access a bucket or its objects: bucket policy (PUT/DELETE),
 --   bucket and object ACLs, the public access block, object ownership controls. Reads of these
 --   settings and denied attempts are not changes (denied attempts count in denied-burst-enumeration).
--- param: allowed_principal_regex ''  principals never reported (full match), e.g. your infrastructure-as-code role
+-- param: allowed_principal_regex = ''  principals never reported (full match), e.g. your infrastructure-as-code role
 -- false positives: deployments that set ACLs on every upload (allow-list their role); console users fixing access.
 -- triage: the request (evidence) and the principal's other actions around it; the bucket's
 --   current configuration (the access log does not record the request body).
 WITH p AS (
-  SELECT :1::TIMESTAMP_TZ AS since, :2::TIMESTAMP_TZ AS until, :3::VARCHAR AS allowed_principal_regex
+  SELECT :since::TIMESTAMP_TZ AS since, :until::TIMESTAMP_TZ AS until, :allowed_principal_regex::VARCHAR AS allowed_principal_regex
 )
 SELECT e.requester AS principal, e.remoteip AS source_ip, e.bucket_name AS bucket,
        MIN(e.requestdatetime) AS first_seen, MAX(e.requestdatetime) AS last_seen, COUNT(*) AS requests, 0 AS bytes_out,

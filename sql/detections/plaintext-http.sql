@@ -6,13 +6,13 @@
 --   version), grouped by principal, IP and bucket. Website endpoints (s3-website), which only
 --   speak HTTP, and S3's own actions (lifecycle, no network request) are left out. A bucket
 --   policy with aws:SecureTransport = false denies these; this shows who still tries.
--- param: min_requests 1  plain-HTTP requests below which nothing is reported
--- param: allowed_principal_regex ''  principals never reported (full match)
+-- param: min_requests = '1'  plain-HTTP requests below which nothing is reported
+-- param: allowed_principal_regex = ''  principals never reported (full match)
 -- false positives: health checks of a legacy appliance; requests that a policy already denies
 --   (they show with status 403 in the evidence).
 -- triage: status codes (were they served?), the client (evidence), whether it signed with SigV2.
 WITH p AS (
-  SELECT :1::TIMESTAMP_TZ AS since, :2::TIMESTAMP_TZ AS until, :3::NUMBER AS min_requests, :4::VARCHAR AS allowed_principal_regex
+  SELECT :since::TIMESTAMP_TZ AS since, :until::TIMESTAMP_TZ AS until, :min_requests::NUMBER AS min_requests, :allowed_principal_regex::VARCHAR AS allowed_principal_regex
 )
 SELECT e.requester AS principal, e.remoteip AS source_ip, e.bucket_name AS bucket, MIN(e.requestdatetime) AS first_seen,
        MAX(e.requestdatetime) AS last_seen, COUNT(*) AS requests, SUM(e.bytes_out) AS bytes_out,

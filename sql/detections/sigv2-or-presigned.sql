@@ -7,13 +7,13 @@
 --   holding the link until it expires; a policy can deny it with s3:authType), on buckets matching
 --   bucket_regex. The requester is the principal that signed, the IP is whoever used the link.
 --   Query strings that are not signatures (a website's ?v=3) are not presigned URLs.
--- param: bucket_regex '.*'  buckets where these are forbidden (full match)
--- param: allowed_principal_regex ''  principals allowed to sign such requests (full match)
+-- param: bucket_regex = '.*'  buckets where these are forbidden (full match)
+-- param: allowed_principal_regex = ''  principals allowed to sign such requests (full match)
 -- false positives: sharing features that hand out presigned links by design (allow-list their
 --   role, or narrow bucket_regex); old SDKs still on SigV2.
 -- triage: signature version and auth type (evidence), the keys, whether the IP belongs to you.
 WITH p AS (
-  SELECT :1::TIMESTAMP_TZ AS since, :2::TIMESTAMP_TZ AS until, :3::VARCHAR AS bucket_regex, :4::VARCHAR AS allowed_principal_regex
+  SELECT :since::TIMESTAMP_TZ AS since, :until::TIMESTAMP_TZ AS until, :bucket_regex::VARCHAR AS bucket_regex, :allowed_principal_regex::VARCHAR AS allowed_principal_regex
 )
 SELECT e.requester AS principal, e.remoteip AS source_ip, e.bucket_name AS bucket, MIN(e.requestdatetime) AS first_seen,
        MAX(e.requestdatetime) AS last_seen, COUNT(*) AS requests, SUM(e.bytes_out) AS bytes_out,

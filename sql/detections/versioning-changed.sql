@@ -5,12 +5,12 @@
 -- finds: Successful PUTs of a bucket's versioning configuration. Suspending versioning removes the
 --   safety net against overwrite and deletion; the log does not say whether it was enabled or
 --   suspended, so confirm the state (GetBucketVersioning or CloudTrail). Reads are not changes.
--- param: allowed_principal_regex ''  principals never reported (full match), e.g. your infrastructure-as-code role
+-- param: allowed_principal_regex = ''  principals never reported (full match), e.g. your infrastructure-as-code role
 -- false positives: enabling versioning (same operation); MFA-delete setup; a new bucket's first setup.
 -- triage: the request (evidence) and the principal's other actions around it; the bucket's
 --   current configuration (the access log does not record the request body).
 WITH p AS (
-  SELECT :1::TIMESTAMP_TZ AS since, :2::TIMESTAMP_TZ AS until, :3::VARCHAR AS allowed_principal_regex
+  SELECT :since::TIMESTAMP_TZ AS since, :until::TIMESTAMP_TZ AS until, :allowed_principal_regex::VARCHAR AS allowed_principal_regex
 )
 SELECT e.requester AS principal, e.remoteip AS source_ip, e.bucket_name AS bucket,
        MIN(e.requestdatetime) AS first_seen, MAX(e.requestdatetime) AS last_seen, COUNT(*) AS requests, 0 AS bytes_out,

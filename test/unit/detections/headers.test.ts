@@ -18,7 +18,7 @@ const detections = loadDetections();
 
 describe('detection files (sql/detections/)', () => {
   it.each(detections.map((d) => [d.name, d] as const))(
-    '%s: a complete header, and binds :1..:N matching its parameters',
+    '%s: a complete header, and placeholders :since, :until and exactly its declared parameters',
     (_name, d) => {
       const text = d.sql;
       const header = (key: string) => new RegExp(`^--\\s*${key}:\\s*\\S`, 'm');
@@ -27,8 +27,11 @@ describe('detection files (sql/detections/)', () => {
         expect(file, key).toMatch(header(key));
       expect(d.technique).toMatch(/T1\d{3}|Exposure/);
       for (const p of d.params) expect(p.description, p.name).not.toBe('');
-      const used = new Set([...text.matchAll(/(?<!:):(\d+)/g)].map((m) => Number(m[1])));
-      expect([...used].sort((a, b) => a - b)).toEqual(Array.from({ length: d.params.length + 2 }, (_, i) => i + 1));
+      // Every placeholder is declared (checked on load); here, every declared parameter is used.
+      const { binds } = bindsFor(d, { since: new Date(0), until: new Date(1) }, {});
+      const used = new Set([...text.matchAll(/(?<![:\w]):([a-z_][a-z0-9_]*)/g)].map((m) => m[1]));
+      expect([...used].sort()).toEqual(['since', 'until', ...d.params.map((p) => p.name)].sort());
+      expect(binds.length).toBeGreaterThanOrEqual(d.params.length + 2);
       // Every finding has the same columns, in the same order (the schedule's UNION relies on it).
       expect(text).toMatch(
         /AS principal,[\s\S]*AS source_ip,[\s\S]*AS bucket,[\s\S]*first_seen,[\s\S]*last_seen,[\s\S]*requests,[\s\S]*bytes_out,[\s\S]*AS evidence\s+FROM/,
@@ -53,7 +56,8 @@ describe('detection files (sql/detections/)', () => {
 
 describe('parseDetection', () => {
   const good =
-    "-- name: x\n-- severity: low\n-- technique: T1530\n-- param: a_regex ''  nothing\n-- param: n 5  five\nSELECT :1, :2, :3, :4";
+    "-- name: x\n-- severity: low\n-- technique: T1530\n-- param: a_regex = ''  nothing\n-- param: n = '5'  five\n" +
+    'SELECT :since, :until, :a_regex, :n';
 
   it('reads name, severity, technique and the parameters in order, with quoted defaults', () => {
     const d = parseDetection('/tmp/x.sql', good);
@@ -70,27 +74,36 @@ describe('parseDetection', () => {
     expect(() => parseDetection('/tmp/x.sql', `${good}; SELECT 1`)).toThrow(/exactly one statement/);
   });
 
-  it('binds since, until, then each parameter: the override, else the default', () => {
+  it("refuses an undeclared placeholder, the old header form, and declaring the runner's window", () => {
+    const head = '-- name: x\n-- severity: low\n';
+    expect(() => parseDetection('/tmp/x.sql', `${head}SELECT :since, :until, :n`)).toThrow(
+      new DetectionError('x.sql uses :n but declares no "-- param: n = ..." line.'),
+    );
+    expect(() => parseDetection('/tmp/x.sql', `${head}-- param: n 5  five\nSELECT :n`)).toThrow(
+      /cannot read "-- param: n 5 {2}five"; write "-- param: name = 'default' what it means"/,
+    );
+    expect(() => parseDetection('/tmp/x.sql', `${head}-- param: since = null  s\nSELECT :since`)).toThrow(
+      /declares "since", which the caller provides/,
+    );
+  });
+
+  it('binds by name: the window, then each parameter, the override, else the default', () => {
     const d = parseDetection('/tmp/x.sql', good);
     const w = { since: new Date('2026-11-17T00:00:00Z'), until: new Date('2026-11-18T00:00:00Z') };
-    expect(bindsFor(d, w, { n: '7' })).toEqual([
-      '2026-11-17 00:00:00.000 +00:00',
-      '2026-11-18 00:00:00.000 +00:00',
-      '',
-      '7',
-    ]);
+    // min_bytes belongs to another selected detection: not this one's, so not bound here.
+    expect(bindsFor(d, w, { n: '7', min_bytes: '1' })).toEqual({
+      sqlText: 'SELECT ?, ?, ?, ?',
+      binds: ['2026-11-17 00:00:00.000 +00:00', '2026-11-18 00:00:00.000 +00:00', '', '7'],
+    });
     expect(timestampText(w.since)).toBe('2026-11-17 00:00:00.000 +00:00');
   });
 
-  it('inlines binds for the schedule, leaving casts, strings and comments alone', () => {
+  it('inlines the defaults for the schedule as escaped literals, leaving casts, strings and comments alone', () => {
     const d = parseDetection(
       '/tmp/x.sql',
-      "-- name: x\n-- severity: low\n-- param: r 'it''s'  q\nSELECT :1::TIMESTAMP_TZ, ':2', :3 -- :2 here\n, :2",
+      "-- name: x\n-- severity: low\n-- param: r = 'it''s \\d'  q\nSELECT :since::TIMESTAMP_TZ, ':until', :r -- :until here\n, :until",
     );
-    expect(inlineBinds(d, 'A', 'B')).toBe("SELECT (A)::TIMESTAMP_TZ, ':2', ('it''s') -- :2 here\n, (B)");
-    expect(() =>
-      inlineBinds(parseDetection('/tmp/x.sql', '-- name: x\n-- severity: low\nSELECT :3'), 'A', 'B'),
-    ).toThrow(/bind :3/);
+    expect(inlineBinds(d, 'A', 'B')).toBe("SELECT (A)::TIMESTAMP_TZ, ':until', ('it''s \\\\d') -- :until here\n, (B)");
   });
 });
 
