@@ -93,9 +93,10 @@ export function timestampText(d: Date): string {
 }
 
 /**
- * One detection's statement with `?` placeholders and its binds: the window, then each parameter's
- * override or default. `overrides` may name parameters of other selected detections (ignored
- * here); a name none of them has is the caller's error to report (see `unknownParams`).
+ * One detection's statement with `?` placeholders and its binds, in placeholder order: the window
+ * and each parameter's override, else its default. `overrides` may name parameters of other
+ * selected detections (ignored here); a name none of them has is the caller's error to report
+ * (see `unknownParams`).
  */
 export function bindsFor(
   d: Detection,
