@@ -34,7 +34,7 @@ import { connect, type Connection } from '../snowflake.ts';
 import { configureSnowflakeSdk, execute } from '../../../shared/snowflake/connection.ts';
 import { applySqlFiles, tableSqlFiles } from '../../../shared/snowflake/sql-files.ts';
 import { applyPipeSql, stagingUrl } from '../../../shared/snowflake/pipe-sql.ts';
-import { soakObjects, type SoakObject } from './objects.ts';
+import { missingObjects, soakObjects, type SoakObject } from './objects.ts';
 
 const WORKER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'worker.ts');
 const BUCKET = 'soak-logs';
@@ -347,19 +347,14 @@ async function audit(
     );
   const rows = await present('s3_access_logs');
   const rejects = await present('s3_access_logs_rejects');
-  const inDlq = await deadLetteredKeys(env);
+  const lineCounts = new Map([...ledger].map(([k, l]) => [k, Number(l.linecount)]));
+  const { lost: lostKeys, deadLettered } = missingObjects(objects, lineCounts, await deadLetteredKeys(env));
   let violations = 0;
-  const lostKeys: string[] = [];
-  const deadLettered: string[] = [];
   for (const o of objects) {
     const l = ledger.get(o.key);
-    if (!l) {
-      (inDlq.has(o.key) ? deadLettered : lostKeys).push(o.key);
-      continue;
-    }
+    if (!l) continue;
     const [lc, rc, jc] = [l.linecount, l.rowcount, l.rejectcount].map(Number) as [number, number, number];
     if (lc !== rc + jc || rc !== (rows.get(o.key) ?? 0) || jc !== (rejects.get(o.key) ?? 0)) violations++;
-    if (o.lines !== null && lc !== o.lines) lostKeys.push(o.key);
   }
   const shapes: Record<string, number> = {};
   for (const o of objects) shapes[o.shape] = (shapes[o.shape] ?? 0) + 1;

@@ -131,3 +131,23 @@ export function soakObjects(count: number, seed = 12): SoakObject[] {
   }
   return out;
 }
+
+/**
+ * The audit's two kinds of missing object: lost (no ledger row and no message in the DLQ, or a
+ * ledger line count other than the object's: silent loss) and dead-lettered (no ledger row, but a
+ * DLQ message announces it: visible, and a redrive loads it).
+ */
+export function missingObjects(
+  objects: Array<Pick<SoakObject, 'key' | 'lines'>>,
+  ledgerLineCounts: Map<string, number>,
+  inDlq: Set<string>,
+): { lost: string[]; deadLettered: string[] } {
+  const lost: string[] = [];
+  const deadLettered: string[] = [];
+  for (const o of objects) {
+    const linecount = ledgerLineCounts.get(o.key);
+    if (linecount === undefined) (inDlq.has(o.key) ? deadLettered : lost).push(o.key);
+    else if (o.lines !== null && linecount !== o.lines) lost.push(o.key);
+  }
+  return { lost, deadLettered };
+}
