@@ -71,6 +71,25 @@ export function pidAlive(pid: number): boolean {
   }
 }
 
+/**
+ * The `SNOWFLAKE_*` variables the functions' config loaders (shared/config.ts) read, for the
+ * stack's warehouse: the local stack and `--local` commands give them to the same loaders the
+ * Lambdas use instead of building the configuration by hand.
+ */
+export function snowflakeEnv(
+  accessUrl: string,
+  login: { account: string; username: string; database: string; schema: string } = SNOWFLAKE_LOGIN,
+): Record<string, string> {
+  return {
+    SNOWFLAKE_ACCOUNT: login.account,
+    SNOWFLAKE_USERNAME: login.username,
+    SNOWFLAKE_PASSWORD: SNOWFLAKE_LOGIN.password,
+    SNOWFLAKE_DATABASE: login.database,
+    SNOWFLAKE_SCHEMA: login.schema,
+    SNOWFLAKE_ACCESS_URL: accessUrl,
+  };
+}
+
 /** The stack `npm start` is running on this data dir, and the login to its warehouse. */
 export function runningStack(dataDir: string): { info: StackInfo; snowflake: SnowflakeCredentials } {
   const dir = path.resolve(dataDir);
