@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { SnowflakeCredentials } from '../shared/config.ts';
+import { loadSnowflakeSource, type SnowflakeCredentials } from '../shared/config.ts';
 
 /** A failure the user can fix, with a message that says what to do. */
 export class StackError extends Error {
@@ -105,13 +105,12 @@ export function runningStack(dataDir: string): { info: StackInfo; snowflake: Sno
       `the local stack recorded in ${path.join(dir, STACK_FILE)} (pid ${info.pid}) is not running. Start it with "npm start".`,
     );
   }
-  return {
-    info,
-    snowflake: {
-      ...SNOWFLAKE_LOGIN,
-      ...info.snowflake,
-      password: SNOWFLAKE_LOGIN.password,
-      accessUrl: info.snowflakeUrl,
-    },
-  };
+  // Through the functions' own loader, as the stack's ingest configuration is.
+  const problems: string[] = [];
+  const source = loadSnowflakeSource(snowflakeEnv(info.snowflakeUrl, info.snowflake), problems);
+  if (source?.kind !== 'env')
+    throw new StackError(
+      `the local stack recorded in ${path.join(dir, STACK_FILE)} has an unusable Snowflake login (${problems.join(' ')}). Restart it with "npm start".`,
+    );
+  return { info, snowflake: source.credentials };
 }
