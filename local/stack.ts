@@ -22,7 +22,7 @@ import { snowpipeOptions, startAwsLocal, type AwsLocal } from './aws.ts';
 import { startBridge, type Bridge } from './bridge.ts';
 import { startPoller } from './poller.ts';
 import { generateSample, type SampleOptions } from './sample/index.ts';
-import { startSnowflakeLocal, type SnowflakeLocal } from './snowflake/index.ts';
+import { startSnowflakeLocal, type SnowflakeLocal } from 'snowflake-local';
 import {
   INGEST_DEFAULTS,
   loadIngestConfig,
