@@ -797,11 +797,34 @@ export function resolveTable(parts: string[], names: SessionNames): TableRef {
   return { database, schema, table };
 }
 
+/** The error for a statement kind snowflake-local refuses outright (outside a pipe), or null. */
+function refusal(w0: string): Error | null {
+  switch (w0) {
+    case 'COPY':
+      return unsupported('COPY INTO', 'Load data with INSERT and binds instead.');
+    case 'PUT':
+    case 'GET':
+    case 'LIST':
+    case 'LS':
+    case 'REMOVE':
+    case 'RM':
+      return unsupported(`${w0} (stage file transfer)`);
+    case 'DECLARE':
+      return unsupported('Snowflake Scripting blocks (DECLARE ... BEGIN ... END)');
+    case 'CALL':
+    case 'EXECUTE':
+      return unsupported(`${w0} (stored procedures and tasks)`);
+  }
+  return null;
+}
+
 export function translateStatement(t: Token[], opts: TranslateOptions, sourceText: string): Plan {
   const w0 = t[0]?.kind === 'word' ? t[0].value : '';
   const w1 = t[1]?.kind === 'word' ? t[1].value : '';
   const x = new ExprTranslator(t, opts);
   if (snowpipeKind(t)) return { kind: 'snowpipe', tokens: t, show: w0 === 'SHOW' };
+  const refused = refusal(w0);
+  if (refused) throw refused;
   switch (w0) {
     case 'BEGIN':
     case 'START':
@@ -855,20 +878,6 @@ export function translateStatement(t: Token[], opts: TranslateOptions, sourceTex
       return planShow(t);
     case 'COMMENT':
       return { kind: 'use', other: 'comment' };
-    case 'COPY':
-      throw unsupported('COPY INTO', 'Load data with INSERT and binds instead.');
-    case 'PUT':
-    case 'GET':
-    case 'LIST':
-    case 'LS':
-    case 'REMOVE':
-    case 'RM':
-      throw unsupported(`${w0} (stage file transfer)`);
-    case 'DECLARE':
-      throw unsupported('Snowflake Scripting blocks (DECLARE ... BEGIN ... END)');
-    case 'CALL':
-    case 'EXECUTE':
-      throw unsupported(`${w0} (stored procedures and tasks)`);
     case 'GRANT':
     case 'REVOKE':
       // No roles here (USE ROLE is accepted the same way): the grants that setup-snowflake applies
