@@ -7,7 +7,7 @@ import type { Body, ServerState } from './state.ts';
 
 const gunzip = promisify(zlib.gunzip);
 
-/** The JSON body, gunzipped when the SDK compressed it; `query`: a query-request (big binds parse faster). */
+/** The JSON body, gunzipped when the SDK compressed it; `query`: a query-request, its array binds kept as raw JSON. */
 export async function readBody(req: http.IncomingMessage, query = false): Promise<Body> {
   const chunks: Buffer[] = [];
   for await (const c of req) chunks.push(c as Buffer);
