@@ -20,7 +20,11 @@ const SDK_LIB = 'snowflake-sdk/dist/lib/';
 
 const notBundled = (feature, instead) =>
   `${feature} is not bundled in s3-access-logs' Lambda; ${instead} (see build-stubs.mjs to bundle it back).`;
-const STAGE = 'the Lambda loads with INSERTs or Snowpipe over files it writes to S3 with the AWS SDK';
+// snowflake-sdk also PUTs to a temporary stage by itself when one statement binds more values than
+// CLIENT_STAGE_ARRAY_BINDING_THRESHOLD (stage binding), on an account hosted on Azure or Google Cloud too.
+const STAGE =
+  'the Lambda loads with INSERTs, binding fewer values per statement than CLIENT_STAGE_ARRAY_BINDING_THRESHOLD ' +
+  '(lower INSERT_CHUNK_ROWS if stage binding brought you here), or with Snowpipe over files it writes to S3';
 const LOGIN = "log in with a password or a key pair (SNOWFLAKE_JWT) in the Lambda's Snowflake secret";
 
 /** A class whose construction fails: what snowflake-sdk does with a stage client or authenticator first. */
