@@ -2,7 +2,7 @@
 //
 // snowflake-sdk requires, at load time, the clients for every stage cloud and every login method it
 // supports, so a bundle of it carries the Azure and Google Cloud SDKs, MSAL and an OAuth library
-// (about 1.3 MB of the ingest bundle's 3.8 MB). The Lambdas use none of it: they log in with a password or a
+// (about 1.1 MB of the ingest bundle's 3.8 MB). The Lambdas use none of it: they log in with a password or a
 // key pair (shared/snowflake/connection.ts) and load through array-bound INSERTs or Snowpipe over files
 // they write to S3 with the AWS SDK, never through PUT/GET (docs/bundle-size.md). Each module below
 // is one that snowflake-sdk reaches only on such a path (read in node_modules/snowflake-sdk/dist/lib,

@@ -31,11 +31,15 @@ const median = (xs) => {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 
-/** One cold import in a fresh process: [ms inside the process around import(), ms of the whole process]. */
+/**
+ * One cold import in a fresh process: [ms inside the process around import(), CPU ms the process
+ * used up to then (user + system, less disturbed by other load than wall time), ms of the whole process].
+ */
 function coldImport(file, cwd) {
   const script = `const t = performance.now(); const m = await import(${JSON.stringify(file)});
     if (typeof m.handler !== 'function') throw new Error('no handler');
-    process.stdout.write(String(performance.now() - t));`;
+    const cpu = process.cpuUsage();
+    process.stdout.write(JSON.stringify([performance.now() - t, (cpu.user + cpu.system) / 1000]));`;
   const t0 = process.hrtime.bigint();
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
     cwd,
@@ -44,7 +48,7 @@ function coldImport(file, cwd) {
   });
   const wall = Number(process.hrtime.bigint() - t0) / 1e6;
   if (r.status !== 0) throw new Error(`importing ${file} exited ${r.status}: ${r.stderr}`);
-  return [Number(r.stdout), wall];
+  return [...JSON.parse(r.stdout), wall];
 }
 
 try {
@@ -71,14 +75,15 @@ try {
       files[`${name}/${variant}`] = file;
     }
   }
-  const samples = Object.fromEntries(Object.keys(files).map((k) => [k, { importMs: [], processMs: [] }]));
+  const samples = Object.fromEntries(Object.keys(files).map((k) => [k, { importMs: [], cpuMs: [], processMs: [] }]));
   for (const file of Object.values(files)) coldImport(file, cwd); // warm the file cache
   for (let i = 0; i < RUNS; i++) {
     // Every other round in reverse order, so no variant always runs right after the same neighbour.
     const round = Object.entries(files);
     for (const [key, file] of i % 2 ? round.reverse() : round) {
-      const [importMs, processMs] = coldImport(file, cwd);
+      const [importMs, cpuMs, processMs] = coldImport(file, cwd);
       samples[key].importMs.push(importMs);
+      samples[key].cpuMs.push(cpuMs);
       samples[key].processMs.push(processMs);
     }
   }
@@ -90,6 +95,7 @@ try {
     for (const variant of Object.keys(VARIANTS)) {
       const s = samples[`${name}/${variant}`];
       row[variant].coldImportMs = Math.round(median(s.importMs));
+      row[variant].coldCpuMs = Math.round(median(s.cpuMs));
       row[variant].coldProcessMs = Math.round(median(s.processMs));
     }
     const a = row.without;
@@ -100,6 +106,7 @@ try {
       bundleRatio: +(b.bundleBytes / a.bundleBytes).toFixed(3),
       zipRatio: +(b.zipBytes / a.zipBytes).toFixed(3),
       coldImportRatio: +(b.coldImportMs / a.coldImportMs).toFixed(2),
+      coldCpuRatio: +(b.coldCpuMs / a.coldCpuMs).toFixed(2),
       coldProcessRatio: +(b.coldProcessMs / a.coldProcessMs).toFixed(2),
     };
     functions[name] = row;
@@ -107,6 +114,7 @@ try {
       `${name.padEnd(20)} index.mjs ${kb(a.bundleBytes)} → ${kb(b.bundleBytes)} (${row.saved.bundleRatio}x)` +
         `  zip ${kb(a.zipBytes)} → ${kb(b.zipBytes)} (${row.saved.zipRatio}x)` +
         `  cold import ${a.coldImportMs} → ${b.coldImportMs} ms (${row.saved.coldImportRatio}x)` +
+        `  CPU ${a.coldCpuMs} → ${b.coldCpuMs} ms (${row.saved.coldCpuRatio}x)` +
         `  process ${a.coldProcessMs} → ${b.coldProcessMs} ms (${row.saved.coldProcessRatio}x)`,
     );
   }
@@ -121,7 +129,8 @@ try {
       runs: RUNS,
       note:
         'without = build.mjs without build-stubs.mjs (what main built before), with = npm run build; ' +
-        "coldImportMs = median ms around import() of index.mjs in a fresh node process, coldProcessMs = that process's wall time.",
+        'coldImportMs = median ms around import() of index.mjs in a fresh node process, coldCpuMs = CPU ms (user+system) ' +
+        "that process used by then, coldProcessMs = that process's wall time. Machine shared with other jobs: compare ratios.",
       functions,
     };
     writeFileSync(resultsFile, `${JSON.stringify(result, null, 2)}\n`);
