@@ -141,3 +141,35 @@ export function decodeState(value: unknown): ContinuationState {
   }
   throw bad(`has ${[...byPart].map(([part, paths]) => `${part} (${paths.join(', ')})`).join(', ')}`);
 }
+
+/**
+ * The state a continuation payload carries, for this invocation (the next one). A continuation is
+ * the whole payload: anything beside it would be ignored, so it is refused.
+ */
+export function resumeState(payload: Record<string, unknown>): ContinuationState {
+  const extra = Object.keys(payload).filter((k) => k !== 'continuation');
+  if (extra.length > 0) {
+    throw new BackfillRequestError(extra.map((field) => ({ field, message: 'cannot be combined with continuation' })));
+  }
+  const state = decodeState(payload.continuation);
+  state.invocation += 1;
+  return state;
+}
+
+/** Moves the cursor past handled objects of the current page. */
+export function advance(state: ContinuationState, handledKeys: string[]): void {
+  state.position += handledKeys.length;
+  if (handledKeys.length > 0) state.lastKey = handledKeys[handledKeys.length - 1];
+}
+
+/** Moves the cursor to the next page: the same prefix's, or the next prefix when this one ended. */
+export function nextPage(state: ContinuationState, nextToken: string | undefined): void {
+  state.position = 0;
+  if (nextToken) {
+    state.s3Token = nextToken;
+    return;
+  }
+  delete state.s3Token;
+  delete state.lastKey;
+  state.prefixIndex++;
+}
