@@ -191,7 +191,8 @@ describe('s3-access-logs start (e2e)', () => {
       dlq: 0,
       method: 'insert',
     });
-  });
+    // Two whole `start` runs in one test: the suite's 60 s default was hit on a loaded 2-core machine.
+  }, 180_000);
 
   it('loads --logs files; lines that are not log records become rejects', async () => {
     const logs = tempDir('logs');
