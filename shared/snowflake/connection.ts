@@ -181,17 +181,9 @@ function destroy(conn: Connection): Promise<void> {
   });
 }
 
-export function createConnectionProvider(
-  credentials: CredentialsProvider,
-  options: {
-    /** Statements run once on every new connection (e.g. session parameters). Failures are reported, not fatal. */
-    onConnect?: (conn: Connection) => Promise<void>;
-  } = {},
-): ConnectionProvider {
-  configureSnowflakeSdk();
-  let current: Promise<Connection> | undefined;
-
-  async function open(): Promise<Connection> {
+/** Opens a new connection: fresh credentials, connect, then the caller's session setup. */
+function opener(credentials: CredentialsProvider, onConnect?: (conn: Connection) => Promise<void>) {
+  return async (): Promise<Connection> => {
     const creds = await credentials.get();
     const conn = snowflake.createConnection(connectionOptions(creds));
     try {
@@ -201,10 +193,13 @@ export function createConnectionProvider(
       credentials.forget();
       throw err;
     }
-    if (options.onConnect) await options.onConnect(conn);
+    if (onConnect) await onConnect(conn);
     return conn;
-  }
+  };
+}
 
+/** Connections for one caller at a time (`lease`), pooled while idle. */
+function leasePool(open: () => Promise<Connection>) {
   const idle: Connection[] = [];
   let closed = false;
 
@@ -235,37 +230,70 @@ export function createConnectionProvider(
 
   return {
     lease,
-    async get() {
-      if (current) {
-        let conn: Connection | undefined;
-        try {
-          conn = await current;
-        } catch {
-          current = undefined;
-        }
-        if (conn) {
-          if (await conn.isValidAsync()) return conn;
-          current = undefined;
-          await destroy(conn);
-        }
-      }
-      current = open();
-      try {
-        return await current;
-      } catch (err) {
-        current = undefined;
-        throw err;
-      }
-    },
-    async reset() {
-      const c = current;
-      current = undefined;
-      if (c) await destroy(await c.catch(() => undefined as unknown as Connection)).catch(() => {});
-    },
-    async close() {
+    /** From now on, connections given back are destroyed. */
+    markClosed() {
       closed = true;
-      await this.reset();
+    },
+    async destroyIdle(): Promise<void> {
       await Promise.all(idle.splice(0).map(destroy));
+    },
+  };
+}
+
+/** The one connection every caller shares (`get`), reopened when it is no longer valid. */
+function sharedConnection(open: () => Promise<Connection>) {
+  let current: Promise<Connection> | undefined;
+
+  async function get(): Promise<Connection> {
+    if (current) {
+      let conn: Connection | undefined;
+      try {
+        conn = await current;
+      } catch {
+        current = undefined;
+      }
+      if (conn) {
+        if (await conn.isValidAsync()) return conn;
+        current = undefined;
+        await destroy(conn);
+      }
+    }
+    current = open();
+    try {
+      return await current;
+    } catch (err) {
+      current = undefined;
+      throw err;
+    }
+  }
+
+  async function reset(): Promise<void> {
+    const c = current;
+    current = undefined;
+    if (c) await destroy(await c.catch(() => undefined as unknown as Connection)).catch(() => {});
+  }
+  return { get, reset };
+}
+
+export function createConnectionProvider(
+  credentials: CredentialsProvider,
+  options: {
+    /** Statements run once on every new connection (e.g. session parameters). Failures are reported, not fatal. */
+    onConnect?: (conn: Connection) => Promise<void>;
+  } = {},
+): ConnectionProvider {
+  configureSnowflakeSdk();
+  const open = opener(credentials, options.onConnect);
+  const shared = sharedConnection(open);
+  const pool = leasePool(open);
+  return {
+    lease: pool.lease,
+    get: shared.get,
+    reset: shared.reset,
+    async close() {
+      pool.markClosed();
+      await shared.reset();
+      await pool.destroyIdle();
     },
   };
 }

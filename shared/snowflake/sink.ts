@@ -1,7 +1,7 @@
 /**
  * The load method, as the batch logic sees it: a sink that takes parsed log objects.
  *
- * functions/ingest/process-batch.ts owns everything the two methods share (event envelopes,
+ * functions/ingest (process-batch.ts and its stages) owns everything the two methods share (event envelopes,
  * allow-lists, dedup within a batch, the memory budget, `batchItemFailures`, the deadline guard's
  * placement); a sink owns only where an object's lines go and how it stays exactly-once:
  * - `insert` (insert-sink.ts): rows, rejects and the ledger claim in one Snowflake transaction;
