@@ -10,7 +10,8 @@ import type { Command } from 'commander';
 import type { BackfillSummary } from '../functions/backfill/core.ts';
 import type { RedriveSummary } from '../functions/backfill/redrive.ts';
 import type { BackfillPayload } from '../functions/backfill/request.ts';
-import { BACKFILL_DEFAULTS } from '../shared/config.ts';
+import { BACKFILL_DEFAULTS, ConfigError, loadBackfillConfig, type BackfillConfig } from '../shared/config.ts';
+import { snowflakeEnv, type StackInfo } from '../local/stack-info.ts';
 import { parseRange } from './dates.ts';
 import { CliError } from './errors.ts';
 import { localStack } from './local-stack.ts';
@@ -195,9 +196,32 @@ export async function invokeDeployed(
   return body as unknown as BackfillSummary | RedriveSummary;
 }
 
+/**
+ * The backfill function's configuration for the local stack: its own loader (shared/config.ts)
+ * reads the environment serverless.yml gives the function, pointed at the stack's queues and warehouse.
+ */
+export function localBackfillConfig(info: StackInfo): BackfillConfig {
+  try {
+    return loadBackfillConfig({
+      LOG_BUCKETS: info.logBucket,
+      LOG_PREFIXES: info.logPrefix,
+      BACKFILL_QUEUE_URL: info.queueUrl,
+      BACKFILL_DLQ_URL: info.dlqUrl,
+      AWS_REGION: info.region,
+      ...snowflakeEnv(info.snowflakeUrl, info.snowflake),
+    });
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    throw new CliError(
+      `the local stack in ${info.dataDir} gives the backfill an invalid configuration (${err.problems.join(' ')}); restart it with "npm start".`,
+      1,
+    );
+  }
+}
+
 /** Runs the backfill core in-process against a running local stack (`npm start`). */
 export async function runLocal(dataDir: string, payload: BackfillPayload): Promise<BackfillSummary | RedriveSummary> {
-  const { info, snowflake: credentials } = localStack(dataDir);
+  const { info } = localStack(dataDir);
   const { S3Client } = await import('@aws-sdk/client-s3');
   const { SQSClient } = await import('@aws-sdk/client-sqs');
   const { runBackfill } = await import('../functions/backfill/core.ts');
@@ -205,31 +229,18 @@ export async function runLocal(dataDir: string, payload: BackfillPayload): Promi
   const { snowflakeExecutor } = await import('../functions/backfill/snowflake.ts');
   const { BackfillRequestError } = await import('../functions/backfill/request.ts');
 
+  const config = localBackfillConfig(info);
   const clientConfig = {
     endpoint: info.awsEndpoint,
-    region: info.region,
+    region: config.region,
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   };
   const s3 = new S3Client({ ...clientConfig, forcePathStyle: true });
   const sqs = new SQSClient(clientConfig);
-  const snowflake = snowflakeExecutor({
-    kind: 'env',
-    credentials,
-  });
+  const snowflake = snowflakeExecutor(config.snowflake);
   const pending: BackfillPayload[] = [];
   const deps = {
-    config: {
-      logBucket: info.logBucket,
-      logPrefix: info.logPrefix,
-      allowedBuckets: [],
-      queueUrl: info.queueUrl,
-      dlqUrl: info.dlqUrl,
-      region: info.region,
-      maxRangeDays: BACKFILL_DEFAULTS.maxRangeDays,
-      paddingBeforeMs: BACKFILL_DEFAULTS.paddingBeforeMinutes * 60_000,
-      paddingAfterMs: BACKFILL_DEFAULTS.paddingAfterMinutes * 60_000,
-      safetyMarginMs: 0,
-    },
+    config,
     s3,
     sqs,
     ledger: snowflakeLedger(snowflake),

@@ -53,25 +53,11 @@ export function startBridge(options: BridgeOptions): Bridge {
       );
       for (const obj of page.Contents ?? []) {
         if (!obj.Key || stopped) continue;
-        const etag = obj.ETag ?? '';
         // S3 notifies every PUT, even of identical bytes: ETag plus modification time tells them apart.
-        const version = `${etag}|${obj.LastModified?.getTime() ?? ''}`;
+        const version = `${obj.ETag ?? ''}|${obj.LastModified?.getTime() ?? ''}`;
         if (seen.get(obj.Key) === version) continue;
         sequence++;
-        const time = obj.LastModified ?? new Date();
-        const body = objectCreatedNotification(
-          [
-            {
-              bucket: options.bucket,
-              key: obj.Key,
-              size: obj.Size ?? 0,
-              etag,
-              eventTime: time.toISOString(),
-              sequencer: sequencer(time, sequence),
-            },
-          ],
-          { region: options.region, configurationId: 'local-access-logs' },
-        );
+        const body = notificationFor(options, { ...obj, Key: obj.Key }, sequence);
         await options.sqs.send(
           new SendMessageCommand({ QueueUrl: options.queueUrl, MessageBody: JSON.stringify(body) }),
         );
@@ -121,6 +107,26 @@ export function startBridge(options: BridgeOptions): Bridge {
       await running?.catch(() => undefined);
     },
   };
+}
+
+type ListedObject = { Key: string; ETag?: string; Size?: number; LastModified?: Date };
+
+/** The S3 event message S3 sends for one created object. */
+function notificationFor(options: BridgeOptions, obj: ListedObject, sequence: bigint) {
+  const time = obj.LastModified ?? new Date();
+  return objectCreatedNotification(
+    [
+      {
+        bucket: options.bucket,
+        key: obj.Key,
+        size: obj.Size ?? 0,
+        etag: obj.ETag ?? '',
+        eventTime: time.toISOString(),
+        sequencer: sequencer(time, sequence),
+      },
+    ],
+    { region: options.region, configurationId: 'local-access-logs' },
+  );
 }
 
 /**

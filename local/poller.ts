@@ -55,176 +55,205 @@ export interface BatchOutcome {
 
 export interface Poller {
   /** Totals since start. */
-  readonly stats: { invocations: number; received: number; deleted: number; failed: number };
+  readonly stats: {
+    invocations: number;
+    received: number;
+    deleted: number;
+    failed: number;
+    /** Batches being handled now, and the most there ever were at once. */
+    inFlight: number;
+    maxInFlight: number;
+  };
   stop(): Promise<void>;
+}
+
+/** What the steps below share: the options with defaults applied, the totals and the run state. */
+interface PollerState {
+  options: PollerOptions;
+  batchSize: number;
+  windowMs: number;
+  waitTimeSeconds: number;
+  stats: Poller['stats'];
+  abort: AbortController;
+  stopped: boolean;
+  /** The queue as Lambda names it in each record. */
+  queueArn: string;
+  region: string;
 }
 
 export function startPoller(options: PollerOptions): Poller {
   const batchSize = options.batchSize ?? 10;
-  const windowMs = options.batchingWindowMs ?? 0;
   const concurrency = options.concurrency ?? 1;
-  const waitTimeSeconds = options.waitTimeSeconds ?? 1;
   if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000)
     throw new Error(`batchSize must be 1..10000, got ${batchSize}`);
   if (!(concurrency >= 1)) throw new Error(`concurrency must be >= 1, got ${concurrency}`);
-
-  const stats = { invocations: 0, received: 0, deleted: 0, failed: 0 };
-  const abort = new AbortController();
-  let stopped = false;
-  let queueArn: string | undefined;
-  let region = 'us-east-1';
-
-  async function describeQueue(): Promise<void> {
-    const out = await options.sqs.send(
-      new GetQueueAttributesCommand({ QueueUrl: options.queueUrl, AttributeNames: ['QueueArn'] }),
-      {
-        abortSignal: abort.signal,
-      },
-    );
-    queueArn = out.Attributes?.QueueArn;
-    region = queueArn?.split(':')[3] ?? (await options.sqs.config.region()) ?? region;
-  }
-
-  async function receive(max: number, wait: number): Promise<Message[]> {
-    const out = await options.sqs.send(
-      new ReceiveMessageCommand({
-        QueueUrl: options.queueUrl,
-        MaxNumberOfMessages: Math.min(10, max),
-        WaitTimeSeconds: wait,
-        MessageSystemAttributeNames: ['All'],
-        MessageAttributeNames: ['All'],
-      }),
-    );
-    return out.Messages ?? [];
-  }
-
-  /** One batch, gathered the way Lambda does: until full or until the window closes. */
-  async function gather(): Promise<Message[]> {
-    const batch = await receive(batchSize, waitTimeSeconds);
-    if (batch.length === 0 || windowMs <= 0) return batch;
-    const deadline = Date.now() + windowMs;
-    while (batch.length < batchSize && !stopped) {
-      const left = deadline - Date.now();
-      if (left <= 0) break;
-      const more = await receive(batchSize - batch.length, Math.min(waitTimeSeconds, Math.floor(left / 1000)));
-      batch.push(...more);
-      if (more.length === 0 && left < 1000) await sleep(Math.min(left, 100));
-    }
-    return batch;
-  }
-
-  function toRecord(m: Message): SQSRecord {
-    const a = m.Attributes ?? {};
-    return {
-      messageId: m.MessageId ?? '',
-      receiptHandle: m.ReceiptHandle ?? '',
-      body: m.Body ?? '',
-      attributes: {
-        ApproximateReceiveCount: a.ApproximateReceiveCount ?? '1',
-        SentTimestamp: a.SentTimestamp ?? String(Date.now()),
-        SenderId: a.SenderId ?? '000000000000',
-        ApproximateFirstReceiveTimestamp: a.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
-      },
-      messageAttributes: {},
-      md5OfBody: m.MD5OfBody ?? '',
-      eventSource: 'aws:sqs',
-      eventSourceARN: queueArn ?? '',
-      awsRegion: region,
-    };
-  }
-
-  async function deleteAll(messages: Message[]): Promise<void> {
-    for (let i = 0; i < messages.length; i += 10) {
-      const chunk = messages.slice(i, i + 10);
-      const out = await options.sqs.send(
-        new DeleteMessageBatchCommand({
-          QueueUrl: options.queueUrl,
-          Entries: chunk.map((m, j) => ({ Id: String(j), ReceiptHandle: m.ReceiptHandle })),
-        }),
-      );
-      if (out.Failed && out.Failed.length > 0) {
-        throw new Error(
-          `could not delete ${out.Failed.length} processed message(s): ${out.Failed[0]?.Message ?? 'unknown'}`,
-        );
-      }
-    }
-  }
-
-  async function release(messages: Message[]): Promise<void> {
-    for (let i = 0; i < messages.length; i += 10) {
-      await options.sqs.send(
-        new ChangeMessageVisibilityBatchCommand({
-          QueueUrl: options.queueUrl,
-          Entries: messages
-            .slice(i, i + 10)
-            .map((m, j) => ({ Id: String(j), ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: 0 })),
-        }),
-      );
-    }
-  }
-
-  async function invoke(messages: Message[]): Promise<void> {
-    const event: SQSEvent = { Records: messages.map(toRecord) };
-    stats.invocations++;
-    stats.received += messages.length;
-    let failedIds: string[];
-    let threw = false;
-    try {
-      const response = await options.handler(event);
-      const reported = response?.batchItemFailures?.map((f) => f.itemIdentifier) ?? [];
-      // Lambda treats an identifier that is not in the batch as a failure of the whole batch.
-      const ids = new Set(messages.map((m) => m.MessageId));
-      failedIds = reported.some((id) => !ids.has(id)) ? [...ids].filter((id): id is string => !!id) : reported;
-    } catch (err) {
-      threw = true;
-      failedIds = messages.map((m) => m.MessageId ?? '');
-      options.onError?.(err);
-    }
-    const failed = new Set(failedIds);
-    const done = messages.filter((m) => !failed.has(m.MessageId ?? ''));
-    await deleteAll(done);
-    stats.deleted += done.length;
-    stats.failed += messages.length - done.length;
-    options.onBatch?.({
-      received: messages.length,
-      deleted: done.length,
-      failed: messages.length - done.length,
-      threw,
-      failedIds,
-    });
-  }
-
-  async function worker(): Promise<void> {
-    while (!stopped) {
-      try {
-        const batch = await gather();
-        if (batch.length === 0) continue;
-        // Stopped while gathering: hand the batch back rather than strand it until its visibility timeout.
-        if (stopped) await release(batch);
-        else await invoke(batch);
-      } catch (err) {
-        if (stopped) return;
-        options.onError?.(err);
-        await sleep(200);
-      }
-    }
-  }
-
-  const workers = describeQueue()
+  const state: PollerState = {
+    options,
+    batchSize,
+    windowMs: options.batchingWindowMs ?? 0,
+    waitTimeSeconds: options.waitTimeSeconds ?? 1,
+    stats: { invocations: 0, received: 0, deleted: 0, failed: 0, inFlight: 0, maxInFlight: 0 },
+    abort: new AbortController(),
+    stopped: false,
+    queueArn: '',
+    region: 'us-east-1',
+  };
+  const workers = describeQueue(state)
     .catch((err) => {
-      if (!stopped) options.onError?.(err);
+      if (!state.stopped) options.onError?.(err);
     })
-    .then(() => Promise.all(Array.from({ length: concurrency }, () => worker())));
+    .then(() => Promise.all(Array.from({ length: concurrency }, () => worker(state))));
 
   return {
-    stats,
+    stats: state.stats,
     /** Waits for the receive in progress (at most waitTimeSeconds) and the batch being handled. */
     async stop() {
-      stopped = true;
-      abort.abort();
+      state.stopped = true;
+      state.abort.abort();
       await workers;
     },
   };
+}
+
+async function describeQueue(state: PollerState): Promise<void> {
+  const { sqs, queueUrl } = state.options;
+  const out = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }), {
+    abortSignal: state.abort.signal,
+  });
+  state.queueArn = out.Attributes?.QueueArn ?? '';
+  state.region = state.queueArn.split(':')[3] || ((await sqs.config.region()) ?? state.region);
+}
+
+/** One poller worker: gather a batch, invoke the handler, again, until stopped. */
+async function worker(state: PollerState): Promise<void> {
+  while (!state.stopped) {
+    try {
+      const batch = await gather(state);
+      if (batch.length === 0) continue;
+      // Stopped while gathering: hand the batch back rather than strand it until its visibility timeout.
+      if (state.stopped) await release(state.options, batch);
+      else await invoke(state, batch);
+    } catch (err) {
+      if (state.stopped) return;
+      state.options.onError?.(err);
+      await sleep(200);
+    }
+  }
+}
+
+async function receive(options: PollerOptions, max: number, wait: number): Promise<Message[]> {
+  const out = await options.sqs.send(
+    new ReceiveMessageCommand({
+      QueueUrl: options.queueUrl,
+      MaxNumberOfMessages: Math.min(10, max),
+      WaitTimeSeconds: wait,
+      MessageSystemAttributeNames: ['All'],
+      MessageAttributeNames: ['All'],
+    }),
+  );
+  return out.Messages ?? [];
+}
+
+/** One batch, gathered the way Lambda does: until full or until the window closes. */
+async function gather(state: PollerState): Promise<Message[]> {
+  const { options, batchSize, windowMs, waitTimeSeconds } = state;
+  const batch = await receive(options, batchSize, waitTimeSeconds);
+  if (batch.length === 0 || windowMs <= 0) return batch;
+  const deadline = Date.now() + windowMs;
+  while (batch.length < batchSize && !state.stopped) {
+    const left = deadline - Date.now();
+    if (left <= 0) break;
+    const more = await receive(options, batchSize - batch.length, Math.min(waitTimeSeconds, Math.floor(left / 1000)));
+    batch.push(...more);
+    if (more.length === 0 && left < 1000) await sleep(Math.min(left, 100));
+  }
+  return batch;
+}
+
+function toRecord(state: PollerState, m: Message): SQSRecord {
+  const a = m.Attributes ?? {};
+  return {
+    messageId: m.MessageId ?? '',
+    receiptHandle: m.ReceiptHandle ?? '',
+    body: m.Body ?? '',
+    attributes: {
+      ApproximateReceiveCount: a.ApproximateReceiveCount ?? '1',
+      SentTimestamp: a.SentTimestamp ?? String(Date.now()),
+      SenderId: a.SenderId ?? '000000000000',
+      ApproximateFirstReceiveTimestamp: a.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
+    },
+    messageAttributes: {},
+    md5OfBody: m.MD5OfBody ?? '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: state.queueArn,
+    awsRegion: state.region,
+  };
+}
+
+async function deleteAll(options: PollerOptions, messages: Message[]): Promise<void> {
+  for (let i = 0; i < messages.length; i += 10) {
+    const chunk = messages.slice(i, i + 10);
+    const out = await options.sqs.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: options.queueUrl,
+        Entries: chunk.map((m, j) => ({ Id: String(j), ReceiptHandle: m.ReceiptHandle })),
+      }),
+    );
+    if (out.Failed && out.Failed.length > 0) {
+      throw new Error(
+        `could not delete ${out.Failed.length} processed message(s): ${out.Failed[0]?.Message ?? 'unknown'}`,
+      );
+    }
+  }
+}
+
+async function release(options: PollerOptions, messages: Message[]): Promise<void> {
+  for (let i = 0; i < messages.length; i += 10) {
+    await options.sqs.send(
+      new ChangeMessageVisibilityBatchCommand({
+        QueueUrl: options.queueUrl,
+        Entries: messages
+          .slice(i, i + 10)
+          .map((m, j) => ({ Id: String(j), ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: 0 })),
+      }),
+    );
+  }
+}
+
+/** The handler's failed message ids: those it reported, or all when it threw. */
+async function handle(state: PollerState, messages: Message[]): Promise<{ failedIds: string[]; threw: boolean }> {
+  try {
+    const response = await state.options.handler({ Records: messages.map((m) => toRecord(state, m)) });
+    const reported = response?.batchItemFailures?.map((f) => f.itemIdentifier) ?? [];
+    // Lambda treats an identifier that is not in the batch as a failure of the whole batch.
+    const ids = new Set(messages.map((m) => m.MessageId));
+    const failedIds = reported.some((id) => !ids.has(id)) ? [...ids].filter((id): id is string => !!id) : reported;
+    return { failedIds, threw: false };
+  } catch (err) {
+    state.options.onError?.(err);
+    return { failedIds: messages.map((m) => m.MessageId ?? ''), threw: true };
+  }
+}
+
+/** One invocation: the handler, then every message it did not report as failed is deleted. */
+async function invoke(state: PollerState, messages: Message[]): Promise<void> {
+  const { stats } = state;
+  stats.invocations++;
+  stats.received += messages.length;
+  stats.maxInFlight = Math.max(stats.maxInFlight, ++stats.inFlight);
+  const { failedIds, threw } = await handle(state, messages).finally(() => stats.inFlight--);
+  const failed = new Set(failedIds);
+  const done = messages.filter((m) => !failed.has(m.MessageId ?? ''));
+  await deleteAll(state.options, done);
+  stats.deleted += done.length;
+  stats.failed += messages.length - done.length;
+  state.options.onBatch?.({
+    received: messages.length,
+    deleted: done.length,
+    failed: messages.length - done.length,
+    threw,
+    failedIds,
+  });
 }
 
 function sleep(ms: number): Promise<void> {

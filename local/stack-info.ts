@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { SnowflakeCredentials } from '../shared/config.ts';
+import { loadSnowflakeSource, type SnowflakeCredentials } from '../shared/config.ts';
 
 /** A failure the user can fix, with a message that says what to do. */
 export class StackError extends Error {
@@ -71,6 +71,25 @@ export function pidAlive(pid: number): boolean {
   }
 }
 
+/**
+ * The `SNOWFLAKE_*` variables the functions' config loaders (shared/config.ts) read, for the
+ * stack's warehouse: the local stack and `--local` commands give them to the same loaders the
+ * Lambdas use instead of building the configuration by hand.
+ */
+export function snowflakeEnv(
+  accessUrl: string,
+  login: { account: string; username: string; database: string; schema: string } = SNOWFLAKE_LOGIN,
+): Record<string, string> {
+  return {
+    SNOWFLAKE_ACCOUNT: login.account,
+    SNOWFLAKE_USERNAME: login.username,
+    SNOWFLAKE_PASSWORD: SNOWFLAKE_LOGIN.password,
+    SNOWFLAKE_DATABASE: login.database,
+    SNOWFLAKE_SCHEMA: login.schema,
+    SNOWFLAKE_ACCESS_URL: accessUrl,
+  };
+}
+
 /** The stack `npm start` is running on this data dir, and the login to its warehouse. */
 export function runningStack(dataDir: string): { info: StackInfo; snowflake: SnowflakeCredentials } {
   const dir = path.resolve(dataDir);
@@ -86,13 +105,12 @@ export function runningStack(dataDir: string): { info: StackInfo; snowflake: Sno
       `the local stack recorded in ${path.join(dir, STACK_FILE)} (pid ${info.pid}) is not running. Start it with "npm start".`,
     );
   }
-  return {
-    info,
-    snowflake: {
-      ...SNOWFLAKE_LOGIN,
-      ...info.snowflake,
-      password: SNOWFLAKE_LOGIN.password,
-      accessUrl: info.snowflakeUrl,
-    },
-  };
+  // Through the functions' own loader, as the stack's ingest configuration is.
+  const problems: string[] = [];
+  const source = loadSnowflakeSource(snowflakeEnv(info.snowflakeUrl, info.snowflake), problems);
+  if (source?.kind !== 'env')
+    throw new StackError(
+      `the local stack recorded in ${path.join(dir, STACK_FILE)} has an unusable Snowflake login (${problems.join(' ')}). Restart it with "npm start".`,
+    );
+  return { info, snowflake: source.credentials };
 }

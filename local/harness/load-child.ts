@@ -10,31 +10,25 @@ import { readFileSync } from 'node:fs';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { createIngestHandler } from '../../functions/ingest/handler.ts';
 import type { BatchSummary } from '../../functions/ingest/observability.ts';
-import { INGEST_DEFAULTS, type IngestConfig } from '../../shared/config.ts';
+import { loadIngestConfig } from '../../shared/config.ts';
 import { createConnectionProvider } from '../../shared/snowflake/connection.ts';
 import { credentialsProvider } from '../../shared/snowflake/credentials.ts';
 import { notificationBody } from './events.ts';
 import type { SQSEvent } from 'aws-lambda';
 import type { LoadChildInput } from './load-child-run.ts';
-import { SNOWFLAKE_LOGIN } from '../stack-info.ts';
+import { snowflakeEnv } from '../stack-info.ts';
 
 const input = JSON.parse(process.argv[2]!) as LoadChildInput;
 
-const config: IngestConfig = {
-  logBuckets: [input.object.bucket],
-  logPrefixes: [],
-  loadMethod: input.staging ? 'pipe' : 'insert',
-  insertChunkRows: Number(process.env.LOAD_TEST_CHUNK_ROWS ?? INGEST_DEFAULTS.insertChunkRows),
-  memoryBudgetBytes: INGEST_DEFAULTS.memoryBudgetMb << 20,
-  logLevel: 'SILENT',
-  loadMode: 'parsed',
-};
-if (input.snowflakeUrl)
-  config.snowflake = {
-    kind: 'env',
-    credentials: { ...SNOWFLAKE_LOGIN, accessUrl: input.snowflakeUrl },
-  };
-if (input.staging) config.staging = input.staging;
+// The ingest function's own loader, on the environment the template would give it.
+const config = loadIngestConfig({
+  LOG_BUCKETS: input.object.bucket,
+  LOG_LEVEL: 'SILENT',
+  LOAD_METHOD: input.staging ? 'pipe' : 'insert',
+  INSERT_CHUNK_ROWS: process.env.LOAD_TEST_CHUNK_ROWS,
+  ...(input.staging ? { STAGING_BUCKET: input.staging.bucket, STAGING_PREFIX: input.staging.prefix } : {}),
+  ...(input.snowflakeUrl ? snowflakeEnv(input.snowflakeUrl) : {}),
+});
 const s3 = new S3Client({
   endpoint: input.endpoint,
   region: 'us-east-1',

@@ -16,13 +16,23 @@ const deploy = readme.slice(
 );
 const serverlessYml = readFileSync(path.join(ROOT, 'serverless.yml'), 'utf8');
 
-/** `params.default` of serverless.yml: name → default as written (required ones are commented out). */
+/** A default read from a file the way osls does (`${file(./x.json):a.b}`), or the value as written. */
+function resolveFile(value: string): string {
+  const m = /^\$\{file\(\.\/([^)]+\.json)\):([\w.]+)\}$/.exec(value);
+  if (!m) return value;
+  // biome-ignore lint/suspicious/noExplicitAny: a walk through JSON by a dotted path.
+  let v: any = JSON.parse(readFileSync(path.join(ROOT, m[1]!), 'utf8'));
+  for (const k of m[2]!.split('.')) v = v[k];
+  return String(v);
+}
+
+/** `params.default` of serverless.yml: name → default (required ones are commented out). */
 function paramDefaults(): Map<string, string> {
   const block = /\nparams:\n {2}default:\n((?: {4}.*\n)+)/.exec(serverlessYml)![1]!;
   const out = new Map<string, string>();
   for (const line of block.split('\n')) {
     const m = /^ {4}(#\s*)?([A-Za-z]+):\s*(.*?)\s*(#.*)?$/.exec(line);
-    if (m) out.set(m[2]!, m[1] ? 'required' : m[3]!.replace(/^'(.*)'$/, "'$1'"));
+    if (m) out.set(m[2]!, m[1] ? 'required' : resolveFile(m[3]!).replace(/^'(.*)'$/, "'$1'"));
   }
   return out;
 }

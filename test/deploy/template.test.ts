@@ -23,6 +23,7 @@ import { notificationBody } from '../../local/harness/events.ts';
 import { configureSnowflakeSdk, execute } from '../../shared/snowflake/connection.ts';
 import { applySqlFiles, tableSqlFiles } from '../../shared/snowflake/sql-files.ts';
 import { loadBackfillConfig, loadIngestConfig } from '../../shared/config.ts';
+import { INGEST_SETTINGS } from '../../shared/ingest-settings.ts';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -439,6 +440,16 @@ describe('sls package, bucketMode=existing (default)', () => {
     expect(fn.Timeout).toBeGreaterThan(lockTimeout + 60);
     expect(q.RedrivePolicy).toEqual({ deadLetterTargetArn: DLQ, maxReceiveCount: 5 });
     const dlq = s.resource('IngestDeadLetterQueue').Properties;
+    // The numbers come from shared/ingest-settings.json, the file the local stack reads too.
+    expect({
+      functionTimeoutSeconds: fn.Timeout,
+      queue: {
+        visibilityTimeoutSeconds: q.VisibilityTimeout,
+        maxReceiveCount: q.RedrivePolicy.maxReceiveCount,
+        messageRetentionSeconds: q.MessageRetentionPeriod,
+        deadLetterRetentionSeconds: dlq.MessageRetentionPeriod,
+      },
+    }).toEqual({ functionTimeoutSeconds: INGEST_SETTINGS.functionTimeoutSeconds, queue: INGEST_SETTINGS.queue });
     expect(dlq.SqsManagedSseEnabled).toBe(true);
     expect(dlq.MessageRetentionPeriod).toBe(14 * 24 * 3600);
     expect(dlq.MessageRetentionPeriod).toBeGreaterThan(q.MessageRetentionPeriod);
@@ -493,6 +504,26 @@ describe('sls package, bucketMode=existing (default)', () => {
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       ScalingConfig: { MaximumConcurrency: 5 },
     });
+    // The defaults come from shared/ingest-settings.json, the file the local stack reads too.
+    const { eventSource } = INGEST_SETTINGS;
+    expect([esm.BatchSize, esm.MaximumBatchingWindowInSeconds, esm.ScalingConfig.MaximumConcurrency]).toEqual([
+      eventSource.batchSize,
+      eventSource.batchingWindowSeconds,
+      eventSource.maximumConcurrency,
+    ]);
+  });
+
+  it('serverless.yml writes none of the shared ingest settings itself: it reads them from shared/ingest-settings.json', () => {
+    const yml = readFileSync(path.join(ROOT, 'serverless.yml'), 'utf8');
+    for (const [property, key] of [
+      ['batchSize', 'eventSource.batchSize'],
+      ['batchingWindow', 'eventSource.batchingWindowSeconds'],
+      ['maxConcurrency', 'eventSource.maximumConcurrency'],
+    ])
+      expect(yml).toContain(`${property}: \${file(./shared/ingest-settings.json):${key}}`);
+    expect(yml).toContain(`ingest: \${file(./shared/ingest-settings.json)}`);
+    for (const property of ['VisibilityTimeout', 'MessageRetentionPeriod', 'maxReceiveCount'])
+      expect(yml, property).not.toMatch(new RegExp(`^\\s*${property}:\\s*\\d`, 'm'));
   });
 
   it('functions: nodejs22.x or newer on arm64, own role, own artifact, own log group with retention', () => {

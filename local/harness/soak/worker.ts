@@ -12,10 +12,10 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { appendFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { createIngestHandler, defaultConnections } from '../../../functions/ingest/handler.ts';
-import { INGEST_DEFAULTS, type IngestConfig } from '../../../shared/config.ts';
+import { loadIngestConfig } from '../../../shared/config.ts';
 import { startPoller } from '../../poller.ts';
 import { Prng } from '../../sample/prng.ts';
-import { SNOWFLAKE_LOGIN } from '../../stack-info.ts';
+import { snowflakeEnv } from '../../stack-info.ts';
 
 const input = JSON.parse(process.argv[2]!) as {
   endpoint: string;
@@ -82,20 +82,15 @@ s3.middlewareStack.add(
   { step: 'initialize', name: 'soakFaults' },
 );
 
-const config: IngestConfig = {
-  logBuckets: [input.bucket],
-  logPrefixes: [],
-  snowflake: {
-    kind: 'env',
-    credentials: { ...SNOWFLAKE_LOGIN, accessUrl: input.snowflakeUrl },
-  },
-  insertChunkRows: 500,
-  memoryBudgetBytes: INGEST_DEFAULTS.memoryBudgetMb << 20,
-  logLevel: 'SILENT',
-  loadMode: 'parsed',
-  loadMethod: input.method,
-  ...(input.method === 'pipe' ? { staging: input.staging } : {}),
-};
+// The ingest function's own loader, on the environment the template would give it.
+const config = loadIngestConfig({
+  LOG_BUCKETS: input.bucket,
+  LOG_LEVEL: 'SILENT',
+  LOAD_METHOD: input.method,
+  INSERT_CHUNK_ROWS: '500',
+  ...(input.method === 'pipe' ? { STAGING_BUCKET: input.staging.bucket, STAGING_PREFIX: input.staging.prefix } : {}),
+  ...snowflakeEnv(input.snowflakeUrl),
+});
 const logger = new Logger({ logLevel: (process.env.SOAK_LOG_LEVEL ?? 'SILENT') as 'SILENT' });
 const handle = createIngestHandler({ config, s3, connections: defaultConnections(config, logger), logger });
 startPoller({

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { checkFlags, formatSummary, payloadFrom, runLocal, type BackfillCliOptions } from '../../../cli/backfill.ts';
+import {
+  checkFlags,
+  formatSummary,
+  localBackfillConfig,
+  payloadFrom,
+  runLocal,
+  type BackfillCliOptions,
+} from '../../../cli/backfill.ts';
+import { BACKFILL_DEFAULTS } from '../../../shared/config.ts';
+import type { StackInfo } from '../../../local/stack-info.ts';
 import { CliError } from '../../../cli/errors.ts';
 import type { BackfillSummary } from '../../../functions/backfill/core.ts';
 
@@ -118,5 +127,48 @@ describe('backfill CLI', () => {
       '--from cannot be combined with --redrive-dlq: a redrive moves every message of the DLQ.',
     );
     expect(msg({ from: '2026-11-01', to: '2026-11-02' })).toBe('ok');
+  });
+  it("--local: the backfill configuration comes from the function's own loader, on the stack's queues and warehouse", () => {
+    const info: StackInfo = {
+      awsEndpoint: 'http://127.0.0.1:4566',
+      region: 'eu-west-1',
+      snowflakeUrl: 'http://127.0.0.1:8085',
+      logBucket: 'local-access-logs',
+      logPrefix: 'logs/',
+      queueUrl: 'http://127.0.0.1:4566/000000000000/access-logs',
+      dlqUrl: 'http://127.0.0.1:4566/000000000000/access-logs-dlq',
+      pid: 1,
+      dataDir: '/tmp/stack',
+      snowflake: { account: 'local', username: 'local', database: 'S3_ACCESS_LOGS', schema: 'PUBLIC' },
+      startedAt: '2026-11-30T00:00:00.000Z',
+    };
+    expect(localBackfillConfig(info)).toMatchObject({
+      logBucket: 'local-access-logs',
+      logPrefix: 'logs/',
+      allowedBuckets: [],
+      queueUrl: info.queueUrl,
+      dlqUrl: info.dlqUrl,
+      region: 'eu-west-1',
+      maxRangeDays: BACKFILL_DEFAULTS.maxRangeDays,
+      paddingBeforeMs: BACKFILL_DEFAULTS.paddingBeforeMinutes * 60_000,
+      paddingAfterMs: BACKFILL_DEFAULTS.paddingAfterMinutes * 60_000,
+      safetyMarginMs: BACKFILL_DEFAULTS.safetyMarginSeconds * 1000,
+      snowflake: {
+        kind: 'env',
+        credentials: {
+          account: 'local',
+          username: 'local',
+          password: 'local',
+          database: 'S3_ACCESS_LOGS',
+          schema: 'PUBLIC',
+          accessUrl: 'http://127.0.0.1:8085',
+        },
+      },
+      logLevel: 'INFO',
+    });
+    // A stack file the loader rejects is one sentence naming the problem, not a stack trace.
+    expect(() => localBackfillConfig({ ...info, queueUrl: 'not a url' })).toThrow(
+      /^the local stack in \/tmp\/stack gives the backfill an invalid configuration \(.*BACKFILL_QUEUE_URL.*\); restart it with "npm start"\.$/,
+    );
   });
 });

@@ -192,4 +192,32 @@ describe('local SQS poller (Lambda event-source mapping semantics)', () => {
     // Receives return at most 10, yet Lambda-style gathering delivers one batch of 25.
     expect(big).toEqual([25]);
   });
+  it('runs `concurrency` batches at once: a second batch starts while the first is still being handled', async () => {
+    const q = await queue();
+    await send(q.url, ['a', 'b']);
+    // The first batch holds until a second one has started; with one batch at a time it never would.
+    let releaseFirst: () => void = () => {};
+    const firstHeld = new Promise<void>((r) => (releaseFirst = r));
+    const seen: string[][] = [];
+    const poller = startPoller({
+      sqs: aws.sqs,
+      queueUrl: q.url,
+      batchSize: 1,
+      concurrency: 2,
+      handler: async (e) => {
+        seen.push(e.Records.map((r) => r.body));
+        if (seen.length === 1) await firstHeld;
+        else releaseFirst();
+      },
+    });
+    try {
+      await until(() => poller.stats.deleted === 2, 15_000);
+    } finally {
+      releaseFirst();
+      await poller.stop();
+    }
+    expect(seen.flat().sort()).toEqual(['a', 'b']);
+    expect(poller.stats.maxInFlight).toBe(2);
+    expect(poller.stats.inFlight).toBe(0);
+  });
 });
