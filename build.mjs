@@ -14,6 +14,7 @@ import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } 
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { crc32, deflateRawSync } from 'node:zlib';
+import { lambdaStubs } from './build-stubs.mjs';
 
 const root = path.dirname(fileURLToPath(import.meta.url));
 // S3AL_DIST_DIR moves the output (serverless.yml reads the same variable); the deploy tests use
@@ -56,13 +57,17 @@ const zodEnglishOnly = {
   },
 };
 
-async function bundle(name) {
+/**
+ * Bundles and zips one function into `outRoot`. `stubs: false` builds it without build-stubs.mjs
+ * (everything snowflake-sdk requires, as before), for `npm run bench:bundle` to compare.
+ */
+export async function bundle(name, { outRoot = dist, stubs = true } = {}) {
   const entry = FUNCTIONS[name];
   if (!entry) throw new Error(`Unknown function "${name}"; known: ${Object.keys(FUNCTIONS).join(', ')}`);
   if (!existsSync(path.join(root, entry))) {
     throw new Error(`Cannot build "${name}": its entry ${entry} does not exist.`);
   }
-  const outdir = path.join(dist, name);
+  const outdir = path.join(outRoot, name);
   rmSync(outdir, { recursive: true, force: true });
   mkdirSync(outdir, { recursive: true });
   const outfile = path.join(outdir, 'index.mjs');
@@ -85,14 +90,16 @@ async function bundle(name) {
     metafile: true,
     logLevel: 'warning',
     define: { 'process.env.NODE_ENV': '"production"' },
-    plugins: [zodEnglishOnly],
+    // Modules snowflake-sdk loads only for stage clouds and logins the Lambdas never use: see build-stubs.mjs.
+    // zod's locales are left out with or without them (zodEnglishOnly, above).
+    plugins: stubs ? [zodEnglishOnly, lambdaStubs()] : [zodEnglishOnly],
   });
   writeFileSync(path.join(outdir, 'meta.json'), JSON.stringify(result.metafile));
   const files = ['index.mjs', 'index.mjs.map'].map((f) => ({
     name: f,
     data: readFileSync(path.join(outdir, f)),
   }));
-  const zipPath = path.join(dist, `${name}.zip`);
+  const zipPath = path.join(outRoot, `${name}.zip`);
   writeFileSync(zipPath, zip(files));
   return {
     name,

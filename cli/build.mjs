@@ -6,11 +6,13 @@
 //
 // One ESM bundle with code splitting: every `await import('./x.ts')` stays a separate chunk, loaded
 // only by the command that needs it, as in the sources. Packages stay external (loaded from
-// node_modules as usual): DuckDB is a native module and the SDKs are big.
+// node_modules as usual): DuckDB is a native module and the SDKs are big. The workspace packages
+// (packages/*, e.g. snowflake-local) are the exception: they ship TypeScript sources, which plain
+// Node cannot load, so they are compiled into the bundle like the CLI's own files.
 //
 // The output is written next to dist/cli and renamed into place, so a concurrent run never sees
 // half a build. Usage: node cli/build.mjs
-import { renameSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -31,13 +33,31 @@ export async function buildCli() {
     format: 'esm',
     platform: 'node',
     target: 'node20',
-    packages: 'external',
+    plugins: [externalExceptWorkspaces()],
     sourcemap: 'linked',
     sourcesContent: false,
     logLevel: 'warning',
   });
   rmSync(CLI_DIST, { recursive: true, force: true });
   renameSync(tmp, CLI_DIST);
+}
+
+/** Marks every bare import (`snowflake-sdk`, `@aws-sdk/client-s3/...`) external, except the workspace packages. */
+function externalExceptWorkspaces() {
+  const workspaces = new Set(
+    readdirSync(path.join(root, 'packages')).map(
+      (dir) => JSON.parse(readFileSync(path.join(root, 'packages', dir, 'package.json'), 'utf8')).name,
+    ),
+  );
+  return {
+    name: 'external-except-workspaces',
+    setup(b) {
+      b.onResolve({ filter: /^[^./]/ }, (args) => {
+        const name = args.path.startsWith('@') ? args.path.split('/', 2).join('/') : args.path.split('/')[0];
+        return workspaces.has(name) ? undefined : { path: args.path, external: true };
+      });
+    },
+  };
 }
 
 const isMain = process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);

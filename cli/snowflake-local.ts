@@ -30,7 +30,7 @@ export function register(program: Command): void {
         throw new CliError(`--port must be a TCP port number (0-65535), got "${opts.port}".`, 2);
       }
       // Loaded here so that `--help` does not start DuckDB.
-      const { PortInUseError, startSnowflakeLocal } = await import('../local/snowflake/index.ts');
+      const { PortInUseError, startSnowflakeLocal } = await import('snowflake-local');
       let server;
       try {
         // The login printed below is the only one accepted.

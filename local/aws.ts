@@ -14,7 +14,7 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { buildApp, type FauxqsServer } from 'fauxqs';
-import type { SnowpipeOptions } from './snowflake/index.ts';
+import type { SnowpipeOptions } from 'snowflake-local';
 
 /** The only interface local listeners bind to. */
 export const LOOPBACK = '127.0.0.1';

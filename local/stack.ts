@@ -21,7 +21,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { snowpipeOptions, startAwsLocal, type AwsLocal, type LocalQueue } from './aws.ts';
 import { startBridge, type Bridge, type BridgeOptions } from './bridge.ts';
 import { startPoller, type Poller } from './poller.ts';
-import { startSnowflakeLocal, type SnowflakeLocal } from './snowflake/index.ts';
+import { startSnowflakeLocal, type SnowflakeLocal } from 'snowflake-local';
 import {
   INGEST_DEFAULTS,
   loadIngestConfig,

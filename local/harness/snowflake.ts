@@ -9,7 +9,7 @@
  */
 import snowflake from 'snowflake-sdk';
 import { configureSnowflakeSdk } from '../../shared/snowflake/connection.ts';
-import { startSnowflakeLocal, type SnowflakeLocal, type SnowflakeLocalOptions } from '../snowflake/index.ts';
+import { startSnowflakeLocal, type SnowflakeLocal, type SnowflakeLocalOptions } from 'snowflake-local';
 
 export type Connection = snowflake.Connection;
 export type Row = Record<string, unknown>;

@@ -11,7 +11,7 @@ import { gzipSync } from 'node:zlib';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { snowpipeOptions, startAwsLocal, type AwsLocal } from '../aws.ts';
-import type { SnowflakeLocalOptions } from '../snowflake/index.ts';
+import type { SnowflakeLocalOptions } from 'snowflake-local';
 import { objectCreatedNotification } from '../../shared/s3/events.ts';
 import { applyPipeSql, stagingUrl } from '../../shared/snowflake/pipe-sql.ts';
 import { applySqlFiles, tableSqlFiles } from '../../shared/snowflake/sql-files.ts';

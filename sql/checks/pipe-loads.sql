@@ -9,7 +9,7 @@
 --                     that did not load later; detail = its first error. Fix the cause (table
 --                     column, file content), then stage the file again (a new notification) or
 --                     ALTER PIPE <pipe> REFRESH PREFIX = '<id>'. Whether Snowpipe retries a path
---                     whose load failed is not verified on a real account (docs/snowflake-local.md).
+--                     whose load failed is not verified on a real account (packages/snowflake-local/README.md).
 --                     13 days, not 14: COPY_HISTORY takes a START_TIME within its 14-day window.
 --                     Run the check at least weekly so that no failure ages out unseen.
 --   rows_missing      ledger rowcount (parsed) or staged-line count (raw) <> rows present

@@ -21,7 +21,7 @@ import {
 import { snowpipeOptions, startAwsLocal } from '../../local/aws.ts';
 import { splitSqlStatements, tableSqlFiles } from '../../shared/snowflake/sql-files.ts';
 import { execute } from '../../shared/snowflake/connection.ts';
-import { startSnowflakeLocal } from '../../local/snowflake/index.ts';
+import { startSnowflakeLocal } from 'snowflake-local';
 import snowflake from 'snowflake-sdk';
 
 let dir = '';

@@ -18,7 +18,7 @@ import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import snowflake from 'snowflake-sdk';
 import { SESSION_SETUP } from '../../functions/ingest/handler.ts';
 import { startAwsLocal } from '../../local/aws.ts';
-import { startSnowflakeLocal } from '../../local/snowflake/index.ts';
+import { startSnowflakeLocal } from 'snowflake-local';
 import { notificationBody } from '../../local/harness/events.ts';
 import { configureSnowflakeSdk, execute } from '../../shared/snowflake/connection.ts';
 import { applySqlFiles, tableSqlFiles } from '../../shared/snowflake/sql-files.ts';
@@ -993,7 +993,7 @@ describe('bundles', () => {
       'dev-only packages in the bundle',
     ).toEqual([]);
     expect(
-      inputs.filter((i) => /^(local|test|bench|cli)\//.test(i)),
+      inputs.filter((i) => /^(local|test|bench|cli|packages)\//.test(i)),
       'local stack, tests or CLI in the bundle',
     ).toEqual([]);
     const output = Object.entries(meta.outputs).find(([k]) => k.endsWith('index.mjs'))![1] as Json;

@@ -26,7 +26,7 @@ import { fileURLToPath } from 'node:url';
 import { snowpipeOptions, startAwsLocal, type AwsLocal } from '../../aws.ts';
 import { startBridge, type Bridge } from '../../bridge.ts';
 import { Prng } from '../../sample/prng.ts';
-import { startSnowflakeLocal, type SnowflakeLocal } from '../../snowflake/index.ts';
+import { startSnowflakeLocal, type SnowflakeLocal } from 'snowflake-local';
 import { notificationBody } from '../events.ts';
 import { connect, type Connection } from '../snowflake.ts';
 import { configureSnowflakeSdk, execute } from '../../../shared/snowflake/connection.ts';

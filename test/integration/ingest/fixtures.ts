@@ -20,7 +20,7 @@ import { applySqlFiles, tableSqlFiles } from '../../../shared/snowflake/sql-file
 import { createIngestHandler, type IngestHandler } from '../../../functions/ingest/handler.ts';
 import type { BatchSummary } from '../../../functions/ingest/observability.ts';
 import { startAwsLocal, type AwsLocal } from '../../../local/aws.ts';
-import { startSnowflakeLocal } from '../../../local/snowflake/index.ts';
+import { startSnowflakeLocal } from 'snowflake-local';
 
 export const LOG_BUCKET = 'access-logs-test';
 export const OTHER_BUCKET = 'not-my-logs';

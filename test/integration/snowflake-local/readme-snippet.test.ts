@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startSnowflakeLocal, type SnowflakeLocal } from '../../../local/snowflake/index.ts';
+import { startSnowflakeLocal, type SnowflakeLocal } from 'snowflake-local';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const run = promisify(execFile);

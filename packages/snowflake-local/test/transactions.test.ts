@@ -1,11 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  exec,
-  execStatement,
-  startSnowflake,
-  type Connection,
-  type TestSnowflake,
-} from '../../../local/harness/snowflake.ts';
+import { exec, execStatement, startSnowflake, type Connection, type TestSnowflake } from './helpers/sdk.ts';
 
 let sf: TestSnowflake;
 let a: Connection;

@@ -44,38 +44,9 @@ export function tokenize(sql: string): Token[] {
     }
     const start = i;
     if (c === "'") {
-      let value = '';
-      i++;
-      for (;;) {
-        if (i >= n) throw new SqlSyntaxError(`unterminated string literal at position ${start}`);
-        const d = sql[i]!;
-        if (d === "'") {
-          if (sql[i + 1] === "'") {
-            value += "'";
-            i += 2;
-            continue;
-          }
-          i++;
-          break;
-        }
-        if (d === '\\' && i + 1 < n) {
-          const e = sql[i + 1]!;
-          if (e === 'x' && /^[0-9a-fA-F]{2}$/.test(sql.slice(i + 2, i + 4))) {
-            value += String.fromCharCode(parseInt(sql.slice(i + 2, i + 4), 16));
-            i += 4;
-          } else if (e === 'u' && /^[0-9a-fA-F]{4}$/.test(sql.slice(i + 2, i + 6))) {
-            value += String.fromCharCode(parseInt(sql.slice(i + 2, i + 6), 16));
-            i += 6;
-          } else {
-            value += ESCAPES[e] ?? e;
-            i += 2;
-          }
-          continue;
-        }
-        value += d;
-        i++;
-      }
-      out.push({ kind: 'str', text: sql.slice(start, i), value, pos: start });
+      const { value, end } = scanString(sql, start);
+      out.push({ kind: 'str', text: sql.slice(start, end), value, pos: start });
+      i = end;
       continue;
     }
     if (c === '$' && sql[i + 1] === '$') {
@@ -86,24 +57,9 @@ export function tokenize(sql: string): Token[] {
       continue;
     }
     if (c === '"') {
-      let value = '';
-      i++;
-      for (;;) {
-        if (i >= n) throw new SqlSyntaxError(`unterminated quoted identifier at position ${start}`);
-        const d = sql[i]!;
-        if (d === '"') {
-          if (sql[i + 1] === '"') {
-            value += '"';
-            i += 2;
-            continue;
-          }
-          i++;
-          break;
-        }
-        value += d;
-        i++;
-      }
-      out.push({ kind: 'qid', text: sql.slice(start, i), value, pos: start });
+      const { value, end } = scanQuotedIdent(sql, start);
+      out.push({ kind: 'qid', text: sql.slice(start, end), value, pos: start });
+      i = end;
       continue;
     }
     if (c === '?') {
@@ -118,11 +74,7 @@ export function tokenize(sql: string): Token[] {
       continue;
     }
     if (/[0-9]/.test(c) || (c === '.' && /[0-9]/.test(sql[i + 1] ?? ''))) {
-      while (i < n && /[0-9.]/.test(sql[i]!)) i++;
-      if ((sql[i] === 'e' || sql[i] === 'E') && /[-+0-9]/.test(sql[i + 1] ?? '')) {
-        i += 2;
-        while (i < n && /[0-9]/.test(sql[i]!)) i++;
-      }
+      i = scanNumber(sql, start);
       out.push({ kind: 'num', text: sql.slice(start, i), value: sql.slice(start, i), pos: start });
       continue;
     }
@@ -138,6 +90,67 @@ export function tokenize(sql: string): Token[] {
     i += text.length;
   }
   return out;
+}
+
+/** The single-quoted string at `start`: its value ('' doubled, backslash escapes resolved) and the index after it. */
+function scanString(sql: string, start: number): { value: string; end: number } {
+  const n = sql.length;
+  let value = '';
+  let i = start + 1;
+  for (;;) {
+    if (i >= n) throw new SqlSyntaxError(`unterminated string literal at position ${start}`);
+    const d = sql[i]!;
+    if (d === "'") {
+      if (sql[i + 1] !== "'") return { value, end: i + 1 };
+      value += "'";
+      i += 2;
+    } else if (d === '\\' && i + 1 < n) {
+      const e = sql[i + 1]!;
+      if (e === 'x' && /^[0-9a-fA-F]{2}$/.test(sql.slice(i + 2, i + 4))) {
+        value += String.fromCharCode(parseInt(sql.slice(i + 2, i + 4), 16));
+        i += 4;
+      } else if (e === 'u' && /^[0-9a-fA-F]{4}$/.test(sql.slice(i + 2, i + 6))) {
+        value += String.fromCharCode(parseInt(sql.slice(i + 2, i + 6), 16));
+        i += 6;
+      } else {
+        value += ESCAPES[e] ?? e;
+        i += 2;
+      }
+    } else {
+      value += d;
+      i++;
+    }
+  }
+}
+
+/** The double-quoted identifier at `start`: its name ("" doubled) and the index after it. */
+function scanQuotedIdent(sql: string, start: number): { value: string; end: number } {
+  let value = '';
+  let i = start + 1;
+  for (;;) {
+    if (i >= sql.length) throw new SqlSyntaxError(`unterminated quoted identifier at position ${start}`);
+    const d = sql[i]!;
+    if (d === '"') {
+      if (sql[i + 1] !== '"') return { value, end: i + 1 };
+      value += '"';
+      i += 2;
+    } else {
+      value += d;
+      i++;
+    }
+  }
+}
+
+/** The index after the number at `start` (digits and dots, then an optional exponent). */
+function scanNumber(sql: string, start: number): number {
+  const n = sql.length;
+  let i = start;
+  while (i < n && /[0-9.]/.test(sql[i]!)) i++;
+  if ((sql[i] === 'e' || sql[i] === 'E') && /[-+0-9]/.test(sql[i + 1] ?? '')) {
+    i += 2;
+    while (i < n && /[0-9]/.test(sql[i]!)) i++;
+  }
+  return i;
 }
 
 /** Splits a token list into statements at top-level semicolons; empty statements are dropped. */

@@ -15,7 +15,7 @@ import path from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient, type SQSClientConfig } from '@aws-sdk/client-sqs';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
-import { decodeS3Key } from '../../../shared/s3/events.ts';
+import { decodeS3Key } from './s3-key.ts';
 import type { LoadRecord, PipeRuntime, SnowpipeCatalog } from './catalog.ts';
 import { loadFile, loadFiles, type ColumnCache, type StagedFile } from './load.ts';
 import type { PipeDef, StageDef } from './objects.ts';

@@ -154,109 +154,76 @@ const SELECT_END = new Set([
 // ---------------------------------------------------------------------------------------------
 // Types
 
+interface TypeRule {
+  /** A word that may follow the name: CHAR VARYING, DOUBLE PRECISION. */
+  suffix?: string;
+  /** Whether a parenthesized parameter list may follow: VARCHAR(10), NUMBER(38,2), TIMESTAMP_TZ(9). */
+  args?: boolean;
+  /** The DuckDB type, or how to derive it from the numeric parameters. */
+  sql: string | ((args: string[]) => string);
+}
+
+/** NUMBER(p, s): integers get DuckDB integer types (casting text to DECIMAL(38,0) is ~40x slower in DuckDB). */
+function numberType(args: string[]): string {
+  const p = args[0] ? Number(args[0]) : 38;
+  const s = args[1] ? Number(args[1]) : 0;
+  if (p < 1 || p > 38 || s < 0 || s > p)
+    throw sfError('syntax', `SQL compilation error:\ninvalid type NUMBER(${p},${s})`);
+  if (s === 0) return p <= 18 ? 'BIGINT' : 'HUGEINT';
+  return `DECIMAL(${p},${s})`;
+}
+
+const family = (names: string, rule: TypeRule) => names.split(' ').map((n) => [n, rule] as const);
+
+/** Snowflake type name → how DuckDB stores it. */
+const TYPES = new Map<string, TypeRule>([
+  ...family('VARCHAR STRING TEXT CHAR CHARACTER NCHAR NVARCHAR NVARCHAR2 CHAR_VARYING', {
+    suffix: 'VARYING',
+    args: true,
+    sql: 'VARCHAR',
+  }),
+  ...family('NUMBER NUMERIC DECIMAL DEC', { args: true, sql: numberType }),
+  ...family('INT INTEGER BIGINT SMALLINT TINYINT BYTEINT', { sql: 'HUGEINT' }),
+  ...family('FLOAT FLOAT4 FLOAT8 REAL DOUBLE', { suffix: 'PRECISION', args: true, sql: 'DOUBLE' }),
+  ...family('BOOLEAN BOOL', { sql: 'BOOLEAN' }),
+  ...family('DATE', { sql: 'DATE' }),
+  ...family('TIME', { args: true, sql: 'TIME' }),
+  ...family('DATETIME TIMESTAMP_NTZ TIMESTAMPNTZ TIMESTAMP', { args: true, sql: 'TIMESTAMP' }),
+  ...family('TIMESTAMP_TZ TIMESTAMPTZ TIMESTAMP_LTZ TIMESTAMPLTZ', { args: true, sql: 'TIMESTAMPTZ' }),
+  // Structured ARRAY(type)/OBJECT(...) are stored as JSON like the semi-structured form.
+  ...family('VARIANT OBJECT ARRAY JSON', { args: true, sql: 'JSON' }),
+  ...family('BINARY VARBINARY BLOB', { args: true, sql: 'BLOB' }),
+]);
+
+const UNSUPPORTED_TYPES = new Set(['GEOGRAPHY', 'GEOMETRY', 'VECTOR', 'MAP']);
+
 /** Maps the Snowflake type starting at tokens[i]; returns the DuckDB type and the next index. */
 export function mapType(t: Token[], i: number): { sql: string; next: number } {
   const w = t[i];
   if (!w || (w.kind !== 'word' && w.kind !== 'qid')) throw sfError('syntax', 'SQL compilation error:\ntype expected');
   const name = w.kind === 'word' ? w.value : w.value.toUpperCase();
-  let next = i + 1;
-  let args: string[] = [];
-  const readArgs = () => {
-    if (isOp(t[next], '(')) {
-      const close = matchParen(t, next);
-      args = t
-        .slice(next + 1, close)
-        .filter((x) => x.kind === 'num')
-        .map((x) => x.value);
-      next = close + 1;
-    }
-  };
-  switch (name) {
-    case 'VARCHAR':
-    case 'STRING':
-    case 'TEXT':
-    case 'CHAR':
-    case 'CHARACTER':
-    case 'NCHAR':
-    case 'NVARCHAR':
-    case 'NVARCHAR2':
-    case 'CHAR_VARYING':
-      if (isWord(t[next], 'VARYING')) next++;
-      readArgs();
-      return { sql: 'VARCHAR', next };
-    case 'NUMBER':
-    case 'NUMERIC':
-    case 'DECIMAL':
-    case 'DEC': {
-      readArgs();
-      const p = args[0] ? Number(args[0]) : 38;
-      const s = args[1] ? Number(args[1]) : 0;
-      if (p < 1 || p > 38 || s < 0 || s > p)
-        throw sfError('syntax', `SQL compilation error:\ninvalid type NUMBER(${p},${s})`);
-      // Integers get DuckDB integer types: casting text to DECIMAL(38,0) is ~40x slower in DuckDB.
-      if (s === 0) return { sql: p <= 18 ? 'BIGINT' : 'HUGEINT', next };
-      return { sql: `DECIMAL(${p},${s})`, next };
-    }
-    case 'INT':
-    case 'INTEGER':
-    case 'BIGINT':
-    case 'SMALLINT':
-    case 'TINYINT':
-    case 'BYTEINT':
-      return { sql: 'HUGEINT', next };
-    case 'FLOAT':
-    case 'FLOAT4':
-    case 'FLOAT8':
-    case 'REAL':
-    case 'DOUBLE':
-      if (isWord(t[next], 'PRECISION')) next++;
-      readArgs();
-      return { sql: 'DOUBLE', next };
-    case 'BOOLEAN':
-    case 'BOOL':
-      return { sql: 'BOOLEAN', next };
-    case 'DATE':
-      return { sql: 'DATE', next };
-    case 'TIME':
-      readArgs();
-      return { sql: 'TIME', next };
-    case 'DATETIME':
-    case 'TIMESTAMP_NTZ':
-    case 'TIMESTAMPNTZ':
-    case 'TIMESTAMP': {
-      readArgs();
-      if (name === 'TIMESTAMP' && isWord(t[next], 'WITH', 'WITHOUT')) {
-        const withTz = t[next]!.value === 'WITH';
-        while (t[next] && isWord(t[next], 'WITH', 'WITHOUT', 'LOCAL', 'TIME', 'ZONE')) next++;
-        return { sql: withTz ? 'TIMESTAMPTZ' : 'TIMESTAMP', next };
-      }
-      return { sql: 'TIMESTAMP', next };
-    }
-    case 'TIMESTAMP_TZ':
-    case 'TIMESTAMPTZ':
-    case 'TIMESTAMP_LTZ':
-    case 'TIMESTAMPLTZ':
-      readArgs();
-      return { sql: 'TIMESTAMPTZ', next };
-    case 'VARIANT':
-    case 'OBJECT':
-    case 'ARRAY':
-    case 'JSON':
-      readArgs(); // structured ARRAY(type)/OBJECT(...) are stored as JSON like the semi-structured form
-      return { sql: 'JSON', next };
-    case 'BINARY':
-    case 'VARBINARY':
-    case 'BLOB':
-      readArgs();
-      return { sql: 'BLOB', next };
-    case 'GEOGRAPHY':
-    case 'GEOMETRY':
-    case 'VECTOR':
-    case 'MAP':
-      throw unsupported(`The ${name} type`);
-    default:
-      throw sfError('syntax', `SQL compilation error:\nUnsupported data type '${name}'.`);
+  const rule = TYPES.get(name);
+  if (!rule) {
+    if (UNSUPPORTED_TYPES.has(name)) throw unsupported(`The ${name} type`);
+    throw sfError('syntax', `SQL compilation error:\nUnsupported data type '${name}'.`);
   }
+  let next = i + 1;
+  if (rule.suffix && isWord(t[next], rule.suffix)) next++;
+  let args: string[] = [];
+  if (rule.args && isOp(t[next], '(')) {
+    const close = matchParen(t, next);
+    args = t
+      .slice(next + 1, close)
+      .filter((x) => x.kind === 'num')
+      .map((x) => x.value);
+    next = close + 1;
+  }
+  if (name === 'TIMESTAMP' && isWord(t[next], 'WITH', 'WITHOUT')) {
+    const withTz = t[next]!.value === 'WITH';
+    while (t[next] && isWord(t[next], 'WITH', 'WITHOUT', 'LOCAL', 'TIME', 'ZONE')) next++;
+    return { sql: withTz ? 'TIMESTAMPTZ' : 'TIMESTAMP', next };
+  }
+  return { sql: typeof rule.sql === 'string' ? rule.sql : rule.sql(args), next };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -546,6 +513,9 @@ FUNCTIONS.TIMEDIFF = FUNCTIONS.DATEDIFF!;
 FUNCTIONS.TIMESTAMPDIFF = FUNCTIONS.DATEDIFF!;
 FUNCTIONS.IFNULL = FUNCTIONS.NVL!;
 
+/** Words after FROM VALUES (...) that start the next clause, not an alias. */
+const JOIN_WORDS = ['JOIN', 'ON', 'LEFT', 'RIGHT', 'INNER', 'FULL', 'CROSS', 'NATURAL', 'USING', 'LATERAL'];
+
 const lit = (v: string | null): string => (v === null ? 'NULL' : sqlString(v));
 
 export class ExprTranslator {
@@ -597,114 +567,106 @@ export class ExprTranslator {
             i = this.variantPath(out, i);
           } else out.push(tok.text);
           break;
-        case 'word': {
-          if (tok.value === 'SYSTEM$PIPE_STATUS' && isOp(t[i + 1], '(')) {
-            i = this.pipeStatus(out, i);
-            break;
-          }
-          if (tok.value === 'TABLE' && isOp(t[i + 1], '(') && this.copyHistoryAt(i + 2)) {
-            i = this.copyHistory(out, i);
-            break;
-          }
-          if (tok.value.includes('$') && isOp(t[i + 1], '(')) throw unsupported(`${tok.value}()`);
-          const isCall = isOp(t[i + 1], '(') && !isOp(t[i - 1], '.');
-          if (isCall && (tok.value === 'CAST' || tok.value === 'TRY_CAST')) {
-            const close = matchParen(t, i + 1);
-            let asAt = -1;
-            let depth = 0;
-            for (let k = i + 2; k < close; k++) {
-              const x = t[k]!;
-              if (isOp(x, '(')) depth++;
-              else if (isOp(x, ')')) depth--;
-              else if (depth === 0 && isWord(x, 'AS')) asAt = k;
-            }
-            if (asAt < 0) throw sfError('syntax', 'SQL compilation error:\nCAST without AS');
-            const { sql } = mapType(t, asAt + 1);
-            out.push(`${tok.value}(${this.range([i + 2, asAt])} AS ${sql})`);
-            i = close;
-            break;
-          }
-          if (isCall && (tok.value === 'LISTAGG' || tok.value === 'ARRAY_AGG')) {
-            // LISTAGG(x, ',') WITHIN GROUP (ORDER BY y) → string_agg(x, ',' ORDER BY y)
-            const close = matchParen(t, i + 1);
-            let inner = this.range([i + 2, close]);
-            let end = close;
-            if (isWord(t[close + 1], 'WITHIN') && isWord(t[close + 2], 'GROUP') && isOp(t[close + 3], '(')) {
-              end = matchParen(t, close + 3);
-              inner += ` ${this.range([close + 4, end])}`;
-            }
-            out.push(`${tok.value === 'LISTAGG' ? 'string_agg' : 'array_agg'}(${inner})`);
-            i = end;
-            break;
-          }
-          const handler = FUNCTIONS[tok.value];
-          if (handler && isCall) {
-            const close = matchParen(t, i + 1);
-            const args = close === i + 2 ? [] : splitTopLevel(t, i + 2, close);
-            out.push(handler(this, args, tok.value));
-            i = close;
-            break;
-          }
-          if (!isCall && ['CURRENT_TIMESTAMP', 'LOCALTIMESTAMP', 'SYSTIMESTAMP'].includes(tok.value)) {
-            out.push('CURRENT_TIMESTAMP');
-            break;
-          }
-          if (tok.value === 'VALUES' && isWord(t[i - 1], 'FROM', 'JOIN') && isOp(t[i + 1], '(')) {
-            // Snowflake names the columns of FROM VALUES column1, column2, ...; DuckDB says col0, ...
-            let k = i + 1;
-            const tuples: string[] = [];
-            let width = 0;
-            while (isOp(t[k], '(')) {
-              const close = matchParen(t, k);
-              width = Math.max(width, splitTopLevel(t, k + 1, close).length);
-              tuples.push(`(${this.range([k + 1, close])})`);
-              k = close + 1;
-              if (isOp(t[k], ',') && isOp(t[k + 1], '(')) k++;
-              else break;
-            }
-            let alias = '"VALUES"';
-            if (isWord(t[k], 'AS')) k++;
-            if (
-              (t[k]?.kind === 'word' &&
-                !SELECT_END.has(t[k]!.value) &&
-                !isWord(
-                  t[k],
-                  'JOIN',
-                  'ON',
-                  'LEFT',
-                  'RIGHT',
-                  'INNER',
-                  'FULL',
-                  'CROSS',
-                  'NATURAL',
-                  'USING',
-                  'LATERAL',
-                )) ||
-              t[k]?.kind === 'qid'
-            ) {
-              alias = t[k]!.kind === 'qid' ? quoteIdent(t[k]!.value) : t[k]!.value;
-              k++;
-            }
-            let cols = Array.from({ length: width }, (_, c) => `COLUMN${c + 1}`).join(', ');
-            if (isOp(t[k], '(')) {
-              const close = matchParen(t, k);
-              cols = this.range([k + 1, close]);
-              k = close + 1;
-            }
-            out.push(`(VALUES ${tuples.join(', ')}) AS ${alias}(${cols})`);
-            i = k - 1;
-            break;
-          }
-          // seq.NEXTVAL → nextval('seq')
-          if (tok.value === 'NEXTVAL' && isOp(t[i - 1], '.')) {
-            throw unsupported('Sequences (seq.NEXTVAL)');
-          }
-          out.push(tok.value);
+        case 'word':
+          i = this.word(out, i);
           break;
-        }
       }
     }
     return out.join(' ');
+  }
+
+  /** A word at i: a function call, a keyword with its own translation, or an identifier. Returns the last index used. */
+  private word(out: string[], i: number): number {
+    const t = this.tokens;
+    const tok = t[i]!;
+    if (tok.value === 'SYSTEM$PIPE_STATUS' && isOp(t[i + 1], '(')) return this.pipeStatus(out, i);
+    if (tok.value === 'TABLE' && isOp(t[i + 1], '(') && this.copyHistoryAt(i + 2)) return this.copyHistory(out, i);
+    if (tok.value.includes('$') && isOp(t[i + 1], '(')) throw unsupported(`${tok.value}()`);
+    const isCall = isOp(t[i + 1], '(') && !isOp(t[i - 1], '.');
+    if (isCall && (tok.value === 'CAST' || tok.value === 'TRY_CAST')) return this.cast(out, i);
+    if (isCall && (tok.value === 'LISTAGG' || tok.value === 'ARRAY_AGG')) return this.orderedAggregate(out, i);
+    const handler = FUNCTIONS[tok.value];
+    if (handler && isCall) {
+      const close = matchParen(t, i + 1);
+      const args = close === i + 2 ? [] : splitTopLevel(t, i + 2, close);
+      out.push(handler(this, args, tok.value));
+      return close;
+    }
+    if (!isCall && ['CURRENT_TIMESTAMP', 'LOCALTIMESTAMP', 'SYSTIMESTAMP'].includes(tok.value)) {
+      out.push('CURRENT_TIMESTAMP');
+      return i;
+    }
+    if (tok.value === 'VALUES' && isWord(t[i - 1], 'FROM', 'JOIN') && isOp(t[i + 1], '('))
+      return this.fromValues(out, i);
+    if (tok.value === 'NEXTVAL' && isOp(t[i - 1], '.')) throw unsupported('Sequences (seq.NEXTVAL)');
+    out.push(tok.value);
+    return i;
+  }
+
+  /** CAST(x AS type) / TRY_CAST(...) with the type mapped to DuckDB's. */
+  private cast(out: string[], i: number): number {
+    const t = this.tokens;
+    const close = matchParen(t, i + 1);
+    let asAt = -1;
+    let depth = 0;
+    for (let k = i + 2; k < close; k++) {
+      const x = t[k]!;
+      if (isOp(x, '(')) depth++;
+      else if (isOp(x, ')')) depth--;
+      else if (depth === 0 && isWord(x, 'AS')) asAt = k;
+    }
+    if (asAt < 0) throw sfError('syntax', 'SQL compilation error:\nCAST without AS');
+    const { sql } = mapType(t, asAt + 1);
+    out.push(`${t[i]!.value}(${this.range([i + 2, asAt])} AS ${sql})`);
+    return close;
+  }
+
+  /** LISTAGG(x, ',') WITHIN GROUP (ORDER BY y) → string_agg(x, ',' ORDER BY y); ARRAY_AGG likewise. */
+  private orderedAggregate(out: string[], i: number): number {
+    const t = this.tokens;
+    const close = matchParen(t, i + 1);
+    let inner = this.range([i + 2, close]);
+    let end = close;
+    if (isWord(t[close + 1], 'WITHIN') && isWord(t[close + 2], 'GROUP') && isOp(t[close + 3], '(')) {
+      end = matchParen(t, close + 3);
+      inner += ` ${this.range([close + 4, end])}`;
+    }
+    out.push(`${t[i]!.value === 'LISTAGG' ? 'string_agg' : 'array_agg'}(${inner})`);
+    return end;
+  }
+
+  /** FROM VALUES (...), (...) [AS] [alias [(cols)]]: Snowflake names the columns COLUMN1, ...; DuckDB says col0, ... */
+  private fromValues(out: string[], i: number): number {
+    const t = this.tokens;
+    let k = i + 1;
+    const tuples: string[] = [];
+    let width = 0;
+    while (isOp(t[k], '(')) {
+      const close = matchParen(t, k);
+      width = Math.max(width, splitTopLevel(t, k + 1, close).length);
+      tuples.push(`(${this.range([k + 1, close])})`);
+      k = close + 1;
+      if (isOp(t[k], ',') && isOp(t[k + 1], '(')) k++;
+      else break;
+    }
+    let alias = '"VALUES"';
+    if (isWord(t[k], 'AS')) k++;
+    const next = t[k];
+    if (
+      (next?.kind === 'word' && !SELECT_END.has(next.value) && !isWord(next, ...JOIN_WORDS)) ||
+      next?.kind === 'qid'
+    ) {
+      alias = next.kind === 'qid' ? quoteIdent(next.value) : next.value;
+      k++;
+    }
+    let cols = Array.from({ length: width }, (_, c) => `COLUMN${c + 1}`).join(', ');
+    if (isOp(t[k], '(')) {
+      const close = matchParen(t, k);
+      cols = this.range([k + 1, close]);
+      k = close + 1;
+    }
+    out.push(`(VALUES ${tuples.join(', ')}) AS ${alias}(${cols})`);
+    return k - 1;
   }
 
   /** SYSTEM$PIPE_STATUS('<pipe>') → the status JSON as a string literal. */
@@ -835,11 +797,34 @@ export function resolveTable(parts: string[], names: SessionNames): TableRef {
   return { database, schema, table };
 }
 
+/** The error for a statement kind snowflake-local refuses outright (outside a pipe), or null. */
+function refusal(w0: string): Error | null {
+  switch (w0) {
+    case 'COPY':
+      return unsupported('COPY INTO', 'Load data with INSERT and binds instead.');
+    case 'PUT':
+    case 'GET':
+    case 'LIST':
+    case 'LS':
+    case 'REMOVE':
+    case 'RM':
+      return unsupported(`${w0} (stage file transfer)`);
+    case 'DECLARE':
+      return unsupported('Snowflake Scripting blocks (DECLARE ... BEGIN ... END)');
+    case 'CALL':
+    case 'EXECUTE':
+      return unsupported(`${w0} (stored procedures and tasks)`);
+  }
+  return null;
+}
+
 export function translateStatement(t: Token[], opts: TranslateOptions, sourceText: string): Plan {
   const w0 = t[0]?.kind === 'word' ? t[0].value : '';
   const w1 = t[1]?.kind === 'word' ? t[1].value : '';
   const x = new ExprTranslator(t, opts);
   if (snowpipeKind(t)) return { kind: 'snowpipe', tokens: t, show: w0 === 'SHOW' };
+  const refused = refusal(w0);
+  if (refused) throw refused;
   switch (w0) {
     case 'BEGIN':
     case 'START':
@@ -893,20 +878,6 @@ export function translateStatement(t: Token[], opts: TranslateOptions, sourceTex
       return planShow(t);
     case 'COMMENT':
       return { kind: 'use', other: 'comment' };
-    case 'COPY':
-      throw unsupported('COPY INTO', 'Load data with INSERT and binds instead.');
-    case 'PUT':
-    case 'GET':
-    case 'LIST':
-    case 'LS':
-    case 'REMOVE':
-    case 'RM':
-      throw unsupported(`${w0} (stage file transfer)`);
-    case 'DECLARE':
-      throw unsupported('Snowflake Scripting blocks (DECLARE ... BEGIN ... END)');
-    case 'CALL':
-    case 'EXECUTE':
-      throw unsupported(`${w0} (stored procedures and tasks)`);
     case 'GRANT':
     case 'REVOKE':
       // No roles here (USE ROLE is accepted the same way): the grants that setup-snowflake applies

@@ -2,13 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  exec,
-  execStatement,
-  startSnowflake,
-  type Connection,
-  type TestSnowflake,
-} from '../../../local/harness/snowflake.ts';
+import { exec, execStatement, startSnowflake, type Connection, type TestSnowflake } from './helpers/sdk.ts';
 
 let sf: TestSnowflake;
 let conn: Connection;

@@ -350,16 +350,9 @@ export class SnowpipeCatalog {
     return `(SELECT ${COPY_HISTORY_COLUMNS.map(([n]) => n).join(', ')} FROM ${quoteIdent(db)}.main.${HISTORY} WHERE ${where.join(' AND ')})`;
   }
 
+  /** SHOW PIPES | STAGES | FILE FORMATS: the objects of that kind the LIKE and IN clauses select, by name. */
   private show(st: Extract<SnowpipeStatement, { op: 'show' }>): ResultSet {
-    const like = st.like
-      ? new RegExp(
-          `^${st.like
-            .replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
-            .replaceAll('%', '.*')
-            .replaceAll('_', '.')}$`,
-          'i',
-        )
-      : null;
+    const like = st.like ? likePattern(st.like) : null;
     const list = [...this.objects.values()]
       .filter(
         (o) =>
@@ -367,85 +360,92 @@ export class SnowpipeCatalog {
       )
       .filter((o) => !like || like.test(o.name))
       .sort((a, b) => displayName(a).localeCompare(displayName(b)));
-    const head = (o: SnowpipeObject) => [o.createdOn, o.name, o.database, o.schema];
-    const cols = (names: string[]) =>
-      ['created_on', 'name', 'database_name', 'schema_name', ...names].map((name) => ({ name, kind: 'text' as const }));
-    if (st.kind === 'pipe') {
-      return tableResult(
-        cols([
-          'definition',
-          'owner',
-          'notification_channel',
-          'comment',
-          'integration',
-          'pattern',
-          'error_integration',
-          'owner_role_type',
-          'invalid',
-          'invalid_reason',
-        ]),
-        (list as PipeDef[]).map((p) => [
-          ...head(p),
-          p.definition,
-          'SYSADMIN',
-          p.autoIngest ? this.notificationChannel : null,
-          p.comment,
-          null,
-          null,
-          null,
-          'ROLE',
-          'false',
-          null,
-        ]),
-      );
-    }
-    if (st.kind === 'stage') {
-      return tableResult(
-        cols([
-          'url',
-          'has_credentials',
-          'has_encryption_key',
-          'owner',
-          'comment',
-          'region',
-          'type',
-          'cloud',
-          'notification_channel',
-          'storage_integration',
-        ]),
-        list.map((o) => {
-          const s = o as Extract<SnowpipeObject, { kind: 'stage' }>;
-          return [
-            ...head(s),
-            s.url,
-            s.hasCredentials ? 'Y' : 'N',
-            'N',
-            'SYSADMIN',
-            s.comment,
-            null,
-            'EXTERNAL',
-            'AWS',
-            null,
-            s.storageIntegration,
-          ];
-        }),
-      );
-    }
+    const { columns, row } = SHOWN[st.kind] as Shown<SnowpipeObject>;
     return tableResult(
-      cols(['type', 'owner', 'comment', 'format_options']),
-      list.map((o) => {
-        const f = o as Extract<SnowpipeObject, { kind: 'fileFormat' }>;
-        return [
-          ...head(f),
-          String(f.options.TYPE ?? 'CSV').toUpperCase(),
-          'SYSADMIN',
-          typeof f.options.COMMENT === 'string' ? f.options.COMMENT : null,
-          JSON.stringify(f.options),
-        ];
-      }),
+      ['created_on', 'name', 'database_name', 'schema_name', ...columns].map((name) => ({
+        name,
+        kind: 'text' as const,
+      })),
+      list.map((o) => [o.createdOn, o.name, o.database, o.schema, ...row(o, this.notificationChannel)]),
     );
   }
 }
+
+/** A SHOW LIKE pattern (% and _ wildcards, case-insensitive) as a regular expression. */
+function likePattern(like: string): RegExp {
+  const escaped = like.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`^${escaped.replaceAll('%', '.*').replaceAll('_', '.')}$`, 'i');
+}
+
+/** SHOW's columns after created_on, name, database_name, schema_name, and an object's values for them. */
+interface Shown<T> {
+  columns: string[];
+  row(o: T, notificationChannel: string | null): Array<string | null>;
+}
+
+const SHOWN: { [K in ObjectKind]: Shown<Extract<SnowpipeObject, { kind: K }>> } = {
+  pipe: {
+    columns: [
+      'definition',
+      'owner',
+      'notification_channel',
+      'comment',
+      'integration',
+      'pattern',
+      'error_integration',
+      'owner_role_type',
+      'invalid',
+      'invalid_reason',
+    ],
+    row: (p, channel) => [
+      p.definition,
+      'SYSADMIN',
+      p.autoIngest ? channel : null,
+      p.comment,
+      null,
+      null,
+      null,
+      'ROLE',
+      'false',
+      null,
+    ],
+  },
+  stage: {
+    columns: [
+      'url',
+      'has_credentials',
+      'has_encryption_key',
+      'owner',
+      'comment',
+      'region',
+      'type',
+      'cloud',
+      'notification_channel',
+      'storage_integration',
+    ],
+    row: (s) => [
+      s.url,
+      s.hasCredentials ? 'Y' : 'N',
+      'N',
+      'SYSADMIN',
+      s.comment,
+      null,
+      'EXTERNAL',
+      'AWS',
+      null,
+      s.storageIntegration,
+    ],
+  },
+  fileFormat: {
+    columns: ['type', 'owner', 'comment', 'format_options'],
+    row: (f) => [
+      String(f.options.TYPE ?? 'CSV').toUpperCase(),
+      'SYSADMIN',
+      typeof f.options.COMMENT === 'string' ? f.options.COMMENT : null,
+      JSON.stringify(f.options),
+    ],
+  },
+};
 
 const status = (msg: string): ResultSet => tableResult([{ name: 'status', kind: 'text' }], [[msg]]);
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseQueryBody } from '../../../local/snowflake/request-body.ts';
+import { parseQueryBody } from '../src/request-body.ts';
 
 describe('query-request body reader', () => {
   it('keeps array binds as their raw JSON text and parses everything else', () => {

@@ -28,7 +28,7 @@ export interface SnowflakeLocalOptions {
   detachedAbortMs?: number;
   /**
    * Snowpipe auto-ingest: poll this SQS queue for S3 event notifications and load the files into
-   * the pipes whose stage covers them (docs/snowflake-local.md, "Snowpipe"). Without it, pipes can
+   * the pipes whose stage covers them (README.md, "Snowpipe"). Without it, pipes can
    * be created and shown but nothing loads.
    */
   snowpipe?: SnowpipeOptions;
