@@ -7,6 +7,7 @@
  * encode where the listing stands), so a retried or continued invocation resumes exactly at the
  * first object not yet handled.
  */
+import * as z from 'zod/mini';
 import { BackfillRequestError } from './request.ts';
 
 export interface Totals {
@@ -70,27 +71,105 @@ export function encodeState(state: ContinuationState): ContinuationState {
   return state;
 }
 
-const isStr = (v: unknown) => typeof v === 'string';
-const isNat = (v: unknown) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+const count = z.int().check(z.minimum(0));
+const text = z.string();
+const instant = z.iso.datetime();
+
+/** The continuation as this function writes it; anything else was tampered with or is foreign. */
+const stateSchema = z.object({
+  v: z.literal(1),
+  id: text,
+  invocation: count,
+  startedAt: text,
+  request: z.object({
+    bucket: text,
+    prefix: text,
+    from: z.optional(instant),
+    to: z.optional(instant),
+    dryRun: z.boolean(),
+    force: z.boolean(),
+    maxObjects: z.optional(z.int().check(z.minimum(1))),
+  }),
+  window: z.optional(z.object({ from: instant, to: instant })),
+  prefixes: z.array(text),
+  partitionRoots: count,
+  prefixIndex: count,
+  s3Token: z.optional(text),
+  position: count,
+  lastKey: z.optional(text),
+  totals: z.object({
+    listed: count,
+    selected: count,
+    alreadyLoaded: count,
+    enqueued: count,
+    ignored: count,
+    listCalls: count,
+  }),
+});
+
+/** What a bad top-level field of the state is, in words. */
+const PART: Record<string, string> = {
+  v: 'an unknown version',
+  id: 'a bad id, invocation or startedAt',
+  invocation: 'a bad id, invocation or startedAt',
+  startedAt: 'a bad id, invocation or startedAt',
+  request: 'a bad request',
+  window: 'a bad window',
+  prefixes: 'bad prefixes',
+  partitionRoots: 'a bad cursor',
+  prefixIndex: 'a bad cursor',
+  s3Token: 'a bad cursor',
+  position: 'a bad cursor',
+  lastKey: 'a bad cursor',
+  totals: 'bad totals',
+};
 
 /** Checks a continuation that came in a payload; it is internal, but still input. */
 export function decodeState(value: unknown): ContinuationState {
   const bad = (what: string) =>
     new BackfillRequestError('continuation', `${what}; this field is set by the function itself, do not pass it`);
-  if (typeof value !== 'object' || value === null) throw bad('must be an object');
-  const s = value as Record<string, unknown>;
-  if (s.v !== 1) throw bad('has an unknown version');
-  if (!isStr(s.id) || !isNat(s.invocation) || !isStr(s.startedAt)) throw bad('is missing id, invocation or startedAt');
-  if (!Array.isArray(s.prefixes) || !s.prefixes.every(isStr)) throw bad('prefixes must be strings');
-  if (!isNat(s.prefixIndex) || !isNat(s.position) || !isNat(s.partitionRoots)) throw bad('has a bad cursor');
-  if (s.s3Token !== undefined && !isStr(s.s3Token)) throw bad('s3Token must be a string');
-  if (s.lastKey !== undefined && !isStr(s.lastKey)) throw bad('lastKey must be a string');
-  const r = s.request as Record<string, unknown> | undefined;
-  if (!r || !isStr(r.bucket) || !isStr(r.prefix) || typeof r.dryRun !== 'boolean' || typeof r.force !== 'boolean') {
-    throw bad('has a bad request');
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw bad('must be an object');
+  const parsed = stateSchema.safeParse(value);
+  if (parsed.success) {
+    // The parsed value is a copy: the caller's payload must not change as this invocation advances its cursor.
+    return parsed.data;
   }
-  const t = s.totals as Record<string, unknown> | undefined;
-  if (!t || !Object.keys(emptyTotals()).every((k) => isNat(t[k]))) throw bad('has bad totals');
-  // A copy: the caller's payload object must not change as this invocation advances its cursor.
-  return structuredClone(s) as unknown as ContinuationState;
+  const byPart = new Map<string, string[]>();
+  for (const issue of parsed.error.issues) {
+    const part = PART[String(issue.path[0])] ?? 'a bad field';
+    byPart.set(part, [...(byPart.get(part) ?? []), issue.path.join('.')]);
+  }
+  throw bad(`has ${[...byPart].map(([part, paths]) => `${part} (${paths.join(', ')})`).join(', ')}`);
+}
+
+/**
+ * The state a continuation payload carries, for this invocation (the next one). A continuation is
+ * the whole payload: anything beside it would be ignored, so it is refused.
+ */
+export function resumeState(payload: Record<string, unknown>): ContinuationState {
+  const extra = Object.keys(payload).filter((k) => k !== 'continuation');
+  if (extra.length > 0) {
+    throw new BackfillRequestError(extra.map((field) => ({ field, message: 'cannot be combined with continuation' })));
+  }
+  const state = decodeState(payload.continuation);
+  state.invocation += 1;
+  return state;
+}
+
+/** Moves the cursor past handled objects of the current page. */
+export function advance(state: ContinuationState, handledKeys: string[]): void {
+  state.position += handledKeys.length;
+  if (handledKeys.length > 0) state.lastKey = handledKeys[handledKeys.length - 1];
+}
+
+/** Moves the cursor to the next page: the same prefix's, or the next prefix when this one ended. */
+export function nextPage(state: ContinuationState, nextToken: string | undefined): void {
+  state.position = 0;
+  if (nextToken) {
+    state.s3Token = nextToken;
+    return;
+  }
+  delete state.s3Token;
+  delete state.lastKey;
+  state.prefixIndex++;
 }

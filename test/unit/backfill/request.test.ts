@@ -76,6 +76,44 @@ describe('validateRequest', () => {
     expect(fieldOf(() => validateRequest({ redriveDlq: true, from: '2026-11-01' }, limits, now))).toBe('from');
   });
 
+  it('names every bad field in one error, each with what is wrong', () => {
+    let error: BackfillRequestError | undefined;
+    try {
+      validateRequest(
+        { bucket: 'Bad_Name', from: 'nope', to: '2026-11-02', dryRun: 'yes', maxObjects: 0, colour: 'red' },
+        limits,
+        now,
+      );
+    } catch (err) {
+      error = err as BackfillRequestError;
+    }
+    expect(error).toBeInstanceOf(BackfillRequestError);
+    expect(error!.problems.map((p) => p.field).sort()).toEqual(['bucket', 'colour', 'dryRun', 'from', 'maxObjects']);
+    expect(error!.field).toBe(error!.problems[0]!.field);
+    for (const part of [
+      'bucket: "Bad_Name" is not a valid S3 bucket name',
+      'from: "nope" is not an ISO date (2026-11-01) or instant (2026-11-01T13:00:00Z)',
+      'dryRun: must be true or false, got "yes"',
+      'maxObjects: must be a positive integer, got 0',
+      'colour: unknown field; allowed: bucket, prefix, from, to, dryRun, force, maxObjects, redriveDlq',
+    ]) {
+      expect(error!.message).toContain(part);
+    }
+  });
+
+  it('names every field a redrive cannot take, together', () => {
+    expect(() => validateRequest({ redriveDlq: true, from: '2026-11-01', force: true }, limits, now)).toThrow(
+      /^from, force: cannot be combined with redriveDlq \(a redrive moves every DLQ message\)$/,
+    );
+  });
+
+  it('keeps a single problem to one "field: message" sentence', () => {
+    expect(() => validateRequest({ from: '2026-11-01', to: '2026-11-02', maxObjects: 'ten' }, limits, now)).toThrow(
+      /^maxObjects: must be a positive integer, got "ten"$/,
+    );
+    expect(() => validateRequest('payload', limits, now)).toThrow(/^payload: must be a JSON object$/);
+  });
+
   it('says how to fix a bucket that is not allowed', () => {
     expect(() => validateRequest({ bucket: 'nope-bucket', from: '2026-11-01', to: '2026-11-02' }, limits, now)).toThrow(
       /bucket: "nope-bucket" is not allowed; allowed: log-bucket, other-logs; to replay it, add it to LOG_BUCKETS/,
