@@ -22,7 +22,7 @@ export interface SnowflakeLocalOptions {
   dbPath?: string;
   /** When given, only these users can log in, with their password or key pair. */
   users?: SnowflakeLocalUser[];
-  /** How long MERGE/UPDATE/DELETE wait for another transaction's table lock (default 60 s). */
+  /** At most how long MERGE/UPDATE/DELETE wait for another transaction's table lock (default 60 s); a session's shorter LOCK_TIMEOUT applies. */
   lockTimeoutMs?: number;
   /** How long a detached transaction may block another's lock before it is aborted (default 5 min, Snowflake's). */
   detachedAbortMs?: number;

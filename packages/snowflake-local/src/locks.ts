@@ -1,7 +1,8 @@
 /**
  * Table write locks with Snowflake's behaviour: MERGE/UPDATE/DELETE on a table wait while another
  * transaction holds that table, and a lock taken inside a transaction is held until COMMIT or
- * ROLLBACK. Waiting ends with Snowflake's lock-timeout error after `timeoutMs`.
+ * ROLLBACK. Waiting ends with Snowflake's lock-timeout error after `timeoutMs`, or sooner when the
+ * waiting statement's session set a shorter LOCK_TIMEOUT (0: fail at once instead of waiting).
  */
 import { sfError } from './errors.ts';
 
@@ -19,6 +20,7 @@ export class TableLocks {
   /**
    * Resolves once `owner` holds `key`; true if it had to wait for another owner. While it waits,
    * `onWait(holder)` is called every `checkMs` (the warehouse aborts a detached holder there).
+   * `sessionTimeoutMs` is the session's LOCK_TIMEOUT; the server's `timeoutMs` caps it.
    */
   async acquire(
     key: string,
@@ -26,12 +28,20 @@ export class TableLocks {
     statement: string,
     onWait?: (holder: number) => void,
     checkMs = 500,
+    sessionTimeoutMs = Infinity,
   ): Promise<boolean> {
     const holder = this.holders.get(key);
     if (holder === undefined || holder === owner) {
       this.holders.set(key, owner);
       return false;
     }
+    const timeoutMs = Number.isNaN(sessionTimeoutMs) ? this.timeoutMs : Math.min(this.timeoutMs, sessionTimeoutMs);
+    const timedOut = () =>
+      sfError(
+        'lockTimeout',
+        `Statement '${statement.slice(0, 80)}' waited more than ${Math.round(timeoutMs / 1000)} seconds for table ${key}, locked by another transaction, and was aborted.`,
+      );
+    if (timeoutMs <= 0) throw timedOut();
     await new Promise<void>((resolve, reject) => {
       const check = onWait
         ? setInterval(() => {
@@ -52,13 +62,8 @@ export class TableLocks {
         const q = this.queues.get(key) ?? [];
         const at = q.indexOf(waiter);
         if (at >= 0) q.splice(at, 1);
-        reject(
-          sfError(
-            'lockTimeout',
-            `Statement '${statement.slice(0, 80)}' waited more than ${Math.round(this.timeoutMs / 1000)} seconds for table ${key}, locked by another transaction, and was aborted.`,
-          ),
-        );
-      }, this.timeoutMs);
+        reject(timedOut());
+      }, timeoutMs);
       const q = this.queues.get(key) ?? [];
       q.push(waiter);
       this.queues.set(key, q);

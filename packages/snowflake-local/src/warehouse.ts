@@ -589,8 +589,14 @@ export class Session {
     const write = plan.type !== 'query';
     const txn = this.txn;
     if (plan.lock) {
-      const waited = await this.wh.locks.acquire(lockKey(plan.lock), this.id, text, (holder) =>
-        this.wh.abortIfDetached(holder),
+      const waited = await this.wh.locks.acquire(
+        lockKey(plan.lock),
+        this.id,
+        text,
+        (holder) => this.wh.abortIfDetached(holder),
+        undefined,
+        // The session's LOCK_TIMEOUT (seconds; ALTER SESSION), as Snowflake applies it.
+        Number(this.params.LOCK_TIMEOUT) * 1000,
       );
       void waited;
     }
