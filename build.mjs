@@ -39,6 +39,24 @@ const BANNER = [
   'const __dirname = __s3alDirname(__filename);',
 ].join('\n');
 
+// zod re-exports its ~50 locales as one namespace (`export * as locales`), which esbuild cannot
+// tree-shake: about 260 KB per bundle for message translations nothing here uses. Its internal
+// locales index resolves to a module with English alone, the locale zod registers by default.
+const zodEnglishOnly = {
+  name: 'zod-english-only',
+  setup(b) {
+    b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
+      /[\\/]zod[\\/]v4[\\/]/.test(args.importer)
+        ? { path: path.join(args.resolveDir, '../locales/en.js'), namespace: 'zod-english-only' }
+        : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'zod-english-only' }, (args) => ({
+      contents: `export { default as en } from ${JSON.stringify(args.path)};`,
+      resolveDir: path.dirname(args.path),
+    }));
+  },
+};
+
 /**
  * Bundles and zips one function into `outRoot`. `stubs: false` builds it without build-stubs.mjs
  * (everything snowflake-sdk requires, as before), for `npm run bench:bundle` to compare.
@@ -73,7 +91,8 @@ export async function bundle(name, { outRoot = dist, stubs = true } = {}) {
     logLevel: 'warning',
     define: { 'process.env.NODE_ENV': '"production"' },
     // Modules snowflake-sdk loads only for stage clouds and logins the Lambdas never use: see build-stubs.mjs.
-    plugins: stubs ? [lambdaStubs()] : [],
+    // zod's locales are left out with or without them (zodEnglishOnly, above).
+    plugins: stubs ? [zodEnglishOnly, lambdaStubs()] : [zodEnglishOnly],
   });
   writeFileSync(path.join(outdir, 'meta.json'), JSON.stringify(result.metafile));
   const files = ['index.mjs', 'index.mjs.map'].map((f) => ({

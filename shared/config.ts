@@ -2,7 +2,8 @@
  * Environment → validated, typed configuration.
  *
  * Every Lambda reads its configuration once, at cold start, through a `load…Config(env)` function
- * here. Validation collects every problem before failing, so one deploy shows all bad variables at
+ * here: one zod schema per Lambda's environment, plus the rules that span variables. Validation
+ * collects every problem before failing, so one deploy shows all bad variables at
  * once: the thrown `ConfigError` names each variable and says what it should hold. Values of
  * secret variables never appear in the message.
  *
@@ -13,6 +14,7 @@
  * | `LOG_BUCKETS`            | yes      | Comma-separated bucket names whose log objects may be loaded. Notifications for any other bucket are skipped (warning + `ObjectsSkipped{reason=not-allowed}`). |
  * | `LOG_PREFIXES`           | no       | Comma-separated key prefixes (e.g. `logs/,audit/`). When set, only keys starting with one of them are loaded. Empty or unset: any key. |
  * | `SNOWFLAKE_SECRET_ARN`   | one of   | ARN (or name) of the Secrets Manager secret holding the Snowflake credentials as JSON: `account, username, privateKey` or `password`, `role, warehouse, database, schema` (optional `privateKeyPassphrase`, `accessUrl`). Used in AWS. |
+ * | `SNOWFLAKE_SECRET_MAX_AGE_SECONDS` | no | Seconds a secret read is reused for new logins, 0..86400, default 300 (0: read it for every login). A login the secret's credentials fail drops it at once, so a rotated secret takes effect on the next attempt. Powertools' own `POWERTOOLS_PARAMETERS_MAX_AGE` (default 5 s) is not read: this value is always passed. |
  * | `SNOWFLAKE_ACCOUNT`, `SNOWFLAKE_USERNAME`, `SNOWFLAKE_PASSWORD` or `SNOWFLAKE_PRIVATE_KEY`, `SNOWFLAKE_DATABASE`, `SNOWFLAKE_SCHEMA` | … or these | Credentials from the environment, for local runs. Optional with them: `SNOWFLAKE_ROLE`, `SNOWFLAKE_WAREHOUSE`, `SNOWFLAKE_PRIVATE_KEY_PASSPHRASE`, `SNOWFLAKE_ACCESS_URL` (e.g. snowflake-local's `http://127.0.0.1:PORT`). |
  * | `INSERT_CHUNK_ROWS`      | no       | Rows per INSERT round-trip, 1..3000, default 2000. 3000 × 32 columns stays under the SDK's 100 000-bind threshold, above which it would upload binds to a stage instead of sending them inline. |
  * | `MEMORY_BUDGET_MB`       | no       | MiB of heap one batch's buffered rows may take, 1..4096, default 32: each parsed line is charged its estimated heap cost (160 B + 3 B per character, functions/ingest/memory-budget.ts) across all concurrent reads, so 32 MiB (about 10 MB of typical log text) suits a 512 MB function. Objects that do not fit are streamed and committed one per transaction. |
@@ -28,6 +30,8 @@
  * Powertools also reads `POWERTOOLS_SERVICE_NAME` and `POWERTOOLS_METRICS_NAMESPACE` (defaults
  * `s3-access-logs-ingest` / `S3AccessLogs`).
  */
+
+import { z } from 'zod';
 
 export type LoadMode = 'parsed' | 'raw';
 export type LoadMethod = 'pipe' | 'insert';
@@ -48,7 +52,14 @@ export interface SnowflakeCredentials {
   accessUrl?: string;
 }
 
-export type SnowflakeSource = { kind: 'secret'; secretId: string } | { kind: 'env'; credentials: SnowflakeCredentials };
+export type SnowflakeSource =
+  | {
+      kind: 'secret';
+      secretId: string;
+      /** Seconds a read secret is reused for new logins; unset: `SECRET_DEFAULTS.maxAgeSeconds`. */
+      maxAgeSeconds?: number;
+    }
+  | { kind: 'env'; credentials: SnowflakeCredentials };
 
 export interface IngestConfig {
   logBuckets: string[];
@@ -81,6 +92,8 @@ export const INGEST_DEFAULTS = {
   loadMode: 'parsed' as LoadMode,
 };
 
+export const SECRET_DEFAULTS = { maxAgeSeconds: 300 };
+
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
     super(
@@ -95,93 +108,164 @@ export class ConfigError extends Error {
 export const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_$]{0,254}$/;
 // S3 bucket naming rules (lower case, digits, dots, hyphens; 3-63 chars).
 const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
-const LOG_LEVELS: readonly LogLevel[] = ['DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'SILENT'];
+const QUEUE_URL = /^https?:\/\/[^\s/]+\/\S+$/;
+const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'SILENT'] as const;
 
 type Env = Record<string, string | undefined>;
 
-function list(value: string | undefined): string[] {
-  return (value ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
+// Each schema's messages are the rest of a sentence that starts with the variable's (or secret
+// field's) name: `problemsOf` puts the name in front, so one ConfigError lists every problem.
+// Messages quote the value only where it is not secret.
+function problemsOf(error: z.ZodError, name: (key: string) => string = (key) => key): string[] {
+  return error.issues.map((issue) => `${name(String(issue.path[0]))} ${issue.message}`);
 }
 
-function present(env: Env, name: string): string | undefined {
-  const v = env[name]?.trim();
-  return v === undefined || v === '' ? undefined : v;
+/** Unset and blank are the same (templates set unused parameters to ""); values are trimmed. */
+function envValue(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  const trimmed = value.trim();
+  return trimmed === '' ? undefined : trimmed;
 }
 
-function integer(env: Env, name: string, dflt: number, min: number, max: number, problems: string[]): number {
-  const raw = present(env, name);
-  if (raw === undefined) return dflt;
-  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
-    problems.push(`${name} must be a whole number from ${min} to ${max}, got "${raw}".`);
-    return dflt;
-  }
-  return Number(raw);
+const envList = (value: unknown): unknown =>
+  typeof value === 'string' || value === undefined
+    ? ((envValue(value) as string | undefined)
+        ?.split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== '') ?? [])
+    : value;
+
+const got = (issue: { input?: unknown }) => `got "${String(issue.input)}".`;
+
+function wholeNumber(min: number, max: number, dflt: number) {
+  const error = (issue: { input?: unknown }) => `must be a whole number from ${min} to ${max}, ${got(issue)}`;
+  return z.preprocess(
+    envValue,
+    z
+      .string()
+      .regex(/^\d+$/, { error })
+      .transform(Number)
+      .pipe(z.number().min(min, { error }).max(max, { error }))
+      .default(dflt),
+  );
 }
+
+/** One of `values`, in any case (folded by `fold`). */
+function oneOf<T extends string>(values: readonly T[], dflt: T, fold: (s: string) => string, says: string) {
+  return z.preprocess(
+    envValue,
+    z
+      .string()
+      .refine((v) => values.includes(fold(v) as T), { error: (issue) => `must be ${says}, ${got(issue)}` })
+      .optional()
+      .transform((v) => (v === undefined ? dflt : (fold(v) as T))),
+  );
+}
+
+const bucketName = (error: (issue: { input?: unknown }) => string) => z.string().regex(BUCKET, { error });
+const queueUrl = z.string().regex(QUEUE_URL, { error: (issue) => `must be an SQS queue URL, ${got(issue)}` });
+
+/** Runs a cross-variable rule only when the variables it reads are valid themselves. */
+const whenValid =
+  (...keys: string[]) =>
+  (payload: { issues: readonly { path?: readonly PropertyKey[] }[] }) =>
+    !payload.issues.some((issue) => keys.includes(String(issue.path?.[0])));
+
+/** LOG_BUCKETS, LOG_PREFIXES and LOG_LEVEL: both Lambdas read them the same way. */
+const CommonEnv = z.object({
+  LOG_BUCKETS: z.preprocess(
+    envList,
+    z
+      .array(bucketName((issue) => `contains "${String(issue.input)}", which is not a valid S3 bucket name.`))
+      .min(1, { error: 'is required: comma-separated names of the buckets holding the access logs.' }),
+  ),
+  LOG_PREFIXES: z.preprocess(
+    envList,
+    z.array(
+      z.string().refine((p) => !p.startsWith('/') && p.length <= 1024, {
+        error: (issue) =>
+          `contains "${String(issue.input)}": a key prefix must not start with "/" and must be under 1024 characters.`,
+      }),
+    ),
+  ),
+  LOG_LEVEL: oneOf(LOG_LEVELS, INGEST_DEFAULTS.logLevel, (s) => s.toUpperCase(), `one of ${LOG_LEVELS.join(', ')}`),
+});
+
+const IngestEnv = CommonEnv.extend({
+  LOAD_METHOD: oneOf(['pipe', 'insert'], INGEST_DEFAULTS.loadMethod, (s) => s.toLowerCase(), '"pipe" or "insert"'),
+  STAGING_BUCKET: z.preprocess(
+    envValue,
+    bucketName((issue) => `must be a valid S3 bucket name, ${got(issue)}`).optional(),
+  ),
+  STAGING_PREFIX: z.preprocess(
+    envValue,
+    z
+      .string()
+      .refine((p) => p.endsWith('/') && !p.startsWith('/') && p.length <= 512, {
+        error: (issue) => `must end with "/", must not start with "/" and must be under 512 characters, ${got(issue)}`,
+      })
+      .default(INGEST_DEFAULTS.stagingPrefix),
+  ),
+  INSERT_CHUNK_ROWS: wholeNumber(1, INGEST_DEFAULTS.maxInsertChunkRows, INGEST_DEFAULTS.insertChunkRows),
+  MEMORY_BUDGET_MB: wholeNumber(1, 4096, INGEST_DEFAULTS.memoryBudgetMb),
+  LOAD_MODE: oneOf(['parsed', 'raw'], INGEST_DEFAULTS.loadMode, (s) => s.toLowerCase(), '"parsed" or "raw"'),
+}).refine((env) => env.LOAD_METHOD !== 'pipe' || env.STAGING_BUCKET !== undefined, {
+  path: ['STAGING_BUCKET'],
+  error:
+    'is required with LOAD_METHOD=pipe: the bucket Snowpipe loads the staged files from (or set LOAD_METHOD=insert).',
+  when: whenValid('LOAD_METHOD', 'STAGING_BUCKET'),
+});
+
+/** Absent: undefined, null, "" or blanks. Kept as given otherwise (a secret's value is not trimmed). */
+const absent = (v: unknown) => (v === null || (typeof v === 'string' && v.trim() === '') ? undefined : v);
+
+/** A credential field: a string when present; `required` is the message when it is absent. */
+function credential(required: string | false, check: (s: z.ZodString) => z.ZodString = (s) => s) {
+  const value = check(
+    z.string({ error: (issue) => (issue.input === undefined && required ? required : 'must be a string.') }),
+  );
+  return z.preprocess(absent, required ? value : value.optional());
+}
+
+const identifier = (s: z.ZodString) =>
+  s.regex(IDENTIFIER, {
+    error: (issue) => `must be a plain Snowflake identifier (letters, digits, _ and $), ${got(issue)}`,
+  });
+
+const Credentials = z.object({
+  account: credential('is required (the Snowflake account identifier).'),
+  username: credential('is required.'),
+  password: credential(false),
+  // Never quote a key or password in a message.
+  privateKey: credential(false, (s) =>
+    s.includes('PRIVATE KEY', { error: 'must be a PEM private key ("-----BEGIN PRIVATE KEY-----...").' }),
+  ),
+  privateKeyPassphrase: credential(false),
+  role: credential(false, identifier),
+  warehouse: credential(false, identifier),
+  database: credential('is required.', identifier),
+  schema: credential('is required.', identifier),
+  accessUrl: credential(false, (s) =>
+    s.regex(/^https?:\/\/[^\s/]+/, { error: (issue) => `must be an http(s) URL, ${got(issue)}` }),
+  ),
+});
 
 /**
- * Checks credentials read from the environment or a secret. `where` names the source for messages
- * (`SNOWFLAKE_` env prefix, or the secret). Never echoes a password or key.
+ * Checks credentials read from the environment or a secret. `name` names a field for messages
+ * (its `SNOWFLAKE_` variable, or the secret's field). Never echoes a password or key.
  */
 export function validateSnowflakeCredentials(
   c: Partial<Record<keyof SnowflakeCredentials, unknown>>,
   name: (field: keyof SnowflakeCredentials) => string,
 ): { credentials?: SnowflakeCredentials; problems: string[] } {
-  const problems: string[] = [];
-  const str = (f: keyof SnowflakeCredentials): string | undefined => {
-    const v = c[f];
-    if (v === undefined || v === null || v === '') return undefined;
-    if (typeof v !== 'string') {
-      problems.push(`${name(f)} must be a string.`);
-      return undefined;
-    }
-    return v.trim() === '' ? undefined : v;
-  };
-  const account = str('account');
-  const username = str('username');
-  const password = str('password');
-  const privateKey = str('privateKey');
-  const database = str('database');
-  const schema = str('schema');
-  const role = str('role');
-  const warehouse = str('warehouse');
-  const accessUrl = str('accessUrl');
-  if (!account) problems.push(`${name('account')} is required (the Snowflake account identifier).`);
-  if (!username) problems.push(`${name('username')} is required.`);
-  if (!password && !privateKey) problems.push(`${name('privateKey')} or ${name('password')} is required.`);
-  if (privateKey && !privateKey.includes('PRIVATE KEY'))
-    problems.push(`${name('privateKey')} must be a PEM private key ("-----BEGIN PRIVATE KEY-----...").`);
-  for (const [f, v, required] of [
-    ['database', database, true],
-    ['schema', schema, true],
-    ['role', role, false],
-    ['warehouse', warehouse, false],
-  ] as const) {
-    if (!v) {
-      if (required) problems.push(`${name(f)} is required.`);
-    } else if (!IDENTIFIER.test(v)) {
-      problems.push(`${name(f)} must be a plain Snowflake identifier (letters, digits, _ and $), got "${v}".`);
-    }
-  }
-  if (accessUrl && !/^https?:\/\/[^\s/]+/.test(accessUrl))
-    problems.push(`${name('accessUrl')} must be an http(s) URL, got "${accessUrl}".`);
-  if (problems.length > 0) return { problems };
-  const credentials: SnowflakeCredentials = {
-    account: account!,
-    username: username!,
-    database: database!,
-    schema: schema!,
-  };
-  if (password) credentials.password = password;
-  if (privateKey) credentials.privateKey = privateKey;
-  const passphrase = str('privateKeyPassphrase');
-  if (passphrase) credentials.privateKeyPassphrase = passphrase;
-  if (role) credentials.role = role;
-  if (warehouse) credentials.warehouse = warehouse;
-  if (accessUrl) credentials.accessUrl = accessUrl;
-  return { credentials, problems };
+  const parsed = Credentials.safeParse(c);
+  const problems = parsed.success ? [] : problemsOf(parsed.error, (f) => name(f as keyof SnowflakeCredentials));
+  if (absent(c.password) === undefined && absent(c.privateKey) === undefined)
+    problems.push(`${name('privateKey')} or ${name('password')} is required.`);
+  if (!parsed.success || problems.length > 0) return { problems };
+  // Optional fields that were absent stay absent (not `undefined`-valued keys).
+  const credentials = Object.fromEntries(Object.entries(parsed.data).filter(([, v]) => v !== undefined));
+  return { credentials: credentials as unknown as SnowflakeCredentials, problems };
 }
 
 const ENV_NAMES: Record<keyof SnowflakeCredentials, string> = {
@@ -197,13 +281,23 @@ const ENV_NAMES: Record<keyof SnowflakeCredentials, string> = {
   accessUrl: 'SNOWFLAKE_ACCESS_URL',
 };
 
+const SecretEnv = z.object({
+  SNOWFLAKE_SECRET_MAX_AGE_SECONDS: wholeNumber(0, 86_400, SECRET_DEFAULTS.maxAgeSeconds),
+});
+
 /** Snowflake connection source alone: a secret ARN, or credentials from `SNOWFLAKE_*` variables. */
 export function loadSnowflakeSource(env: Env, problems: string[]): SnowflakeSource | undefined {
-  const secretId = present(env, 'SNOWFLAKE_SECRET_ARN');
-  if (secretId) return { kind: 'secret', secretId };
+  const secretId = envValue(env.SNOWFLAKE_SECRET_ARN) as string | undefined;
+  if (secretId) {
+    const parsed = SecretEnv.safeParse(env);
+    if (parsed.success)
+      return { kind: 'secret', secretId, maxAgeSeconds: parsed.data.SNOWFLAKE_SECRET_MAX_AGE_SECONDS };
+    problems.push(...problemsOf(parsed.error));
+    return undefined;
+  }
   const raw: Partial<Record<keyof SnowflakeCredentials, string>> = {};
   for (const [field, envName] of Object.entries(ENV_NAMES) as Array<[keyof SnowflakeCredentials, string]>) {
-    const v = present(env, envName);
+    const v = envValue(env[envName]) as string | undefined;
     if (v !== undefined) raw[field] = field === 'privateKey' ? v.replace(/\\n/g, '\n') : v;
   }
   if (Object.keys(raw).length === 0) {
@@ -218,103 +312,31 @@ export function loadSnowflakeSource(env: Env, problems: string[]): SnowflakeSour
   return credentials ? { kind: 'env', credentials } : undefined;
 }
 
-/** LOG_BUCKETS and LOG_PREFIXES, validated: both Lambdas read them the same way. */
-function logLocations(env: Env, problems: string[]): { logBuckets: string[]; logPrefixes: string[] } {
-  const logBuckets = list(env.LOG_BUCKETS);
-  if (logBuckets.length === 0)
-    problems.push('LOG_BUCKETS is required: comma-separated names of the buckets holding the access logs.');
-  for (const b of logBuckets)
-    if (!BUCKET.test(b)) problems.push(`LOG_BUCKETS contains "${b}", which is not a valid S3 bucket name.`);
-
-  const logPrefixes = list(env.LOG_PREFIXES);
-  for (const p of logPrefixes)
-    if (p.startsWith('/') || p.length > 1024)
-      problems.push(
-        `LOG_PREFIXES contains "${p}": a key prefix must not start with "/" and must be under 1024 characters.`,
-      );
-  return { logBuckets, logPrefixes };
-}
-
-function logLevelOf(env: Env, problems: string[]): LogLevel {
-  const raw = present(env, 'LOG_LEVEL');
-  if (raw === undefined) return INGEST_DEFAULTS.logLevel;
-  const upper = raw.toUpperCase() as LogLevel;
-  if (LOG_LEVELS.includes(upper)) return upper;
-  problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${raw}".`);
-  return INGEST_DEFAULTS.logLevel;
-}
-
-/** LOAD_METHOD, STAGING_BUCKET and STAGING_PREFIX, validated together. */
-function loadMethodOf(env: Env, problems: string[]): { loadMethod: LoadMethod; staging?: StagingLocation } {
-  let loadMethod = INGEST_DEFAULTS.loadMethod;
-  const raw = present(env, 'LOAD_METHOD');
-  if (raw !== undefined) {
-    const lower = raw.toLowerCase();
-    if (lower === 'pipe' || lower === 'insert') loadMethod = lower;
-    else problems.push(`LOAD_METHOD must be "pipe" or "insert", got "${raw}".`);
-  }
-  const bucket = present(env, 'STAGING_BUCKET');
-  const prefix = present(env, 'STAGING_PREFIX') ?? INGEST_DEFAULTS.stagingPrefix;
-  if (bucket !== undefined && !BUCKET.test(bucket))
-    problems.push(`STAGING_BUCKET must be a valid S3 bucket name, got "${bucket}".`);
-  if (!prefix.endsWith('/') || prefix.startsWith('/') || prefix.length > 512)
-    problems.push(
-      `STAGING_PREFIX must end with "/", must not start with "/" and must be under 512 characters, got "${prefix}".`,
-    );
-  if (loadMethod !== 'pipe') return { loadMethod };
-  if (bucket === undefined) {
-    problems.push(
-      'STAGING_BUCKET is required with LOAD_METHOD=pipe: the bucket Snowpipe loads the staged files from (or set LOAD_METHOD=insert).',
-    );
-    return { loadMethod };
-  }
-  return { loadMethod, staging: { bucket, prefix } };
-}
+/** Whether any Snowflake variable is set (in `pipe` they are optional, but checked when given). */
+const snowflakeGiven = (env: Env) =>
+  ['SNOWFLAKE_SECRET_ARN', ...Object.values(ENV_NAMES)].some((n) => envValue(env[n]) !== undefined);
 
 /** Reads and validates the ingest Lambda's configuration; throws one `ConfigError` naming every bad variable. */
 export function loadIngestConfig(env: Env = process.env): IngestConfig {
-  const problems: string[] = [];
-  const { logBuckets, logPrefixes } = logLocations(env, problems);
-  const { loadMethod, staging } = loadMethodOf(env, problems);
-
+  const parsed = IngestEnv.safeParse(env);
+  const problems = parsed.success ? [] : problemsOf(parsed.error);
   // In `pipe` the credentials are optional (forced replays only): absent is fine, invalid is not.
-  const snowflakeGiven =
-    present(env, 'SNOWFLAKE_SECRET_ARN') !== undefined ||
-    Object.values(ENV_NAMES).some((n) => present(env, n) !== undefined);
-  const snowflake = loadMethod === 'insert' || snowflakeGiven ? loadSnowflakeSource(env, problems) : undefined;
-
-  const insertChunkRows = integer(
-    env,
-    'INSERT_CHUNK_ROWS',
-    INGEST_DEFAULTS.insertChunkRows,
-    1,
-    INGEST_DEFAULTS.maxInsertChunkRows,
-    problems,
-  );
-  const memoryBudgetMb = integer(env, 'MEMORY_BUDGET_MB', INGEST_DEFAULTS.memoryBudgetMb, 1, 4096, problems);
-
-  const logLevel = logLevelOf(env, problems);
-
-  let loadMode = INGEST_DEFAULTS.loadMode;
-  const rawMode = present(env, 'LOAD_MODE');
-  if (rawMode !== undefined) {
-    const lower = rawMode.toLowerCase();
-    if (lower === 'parsed' || lower === 'raw') loadMode = lower;
-    else problems.push(`LOAD_MODE must be "parsed" or "raw", got "${rawMode}".`);
-  }
-
-  if (problems.length > 0) throw new ConfigError(problems);
+  const loadMethod = IngestEnv.shape.LOAD_METHOD.safeParse(env.LOAD_METHOD).data ?? INGEST_DEFAULTS.loadMethod;
+  const snowflake = loadMethod === 'insert' || snowflakeGiven(env) ? loadSnowflakeSource(env, problems) : undefined;
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
+  const e = parsed.data;
   const config: IngestConfig = {
-    logBuckets,
-    logPrefixes,
-    loadMethod,
-    insertChunkRows,
-    memoryBudgetBytes: memoryBudgetMb * 1024 * 1024,
-    logLevel,
-    loadMode,
+    logBuckets: e.LOG_BUCKETS,
+    logPrefixes: e.LOG_PREFIXES,
+    loadMethod: e.LOAD_METHOD,
+    insertChunkRows: e.INSERT_CHUNK_ROWS,
+    memoryBudgetBytes: e.MEMORY_BUDGET_MB * 1024 * 1024,
+    logLevel: e.LOG_LEVEL,
+    loadMode: e.LOAD_MODE,
   };
   if (snowflake) config.snowflake = snowflake;
-  if (staging) config.staging = staging;
+  if (e.LOAD_METHOD === 'pipe' && e.STAGING_BUCKET)
+    config.staging = { bucket: e.STAGING_BUCKET, prefix: e.STAGING_PREFIX };
   return config;
 }
 
@@ -369,64 +391,39 @@ export const BACKFILL_DEFAULTS = {
   safetyMarginSeconds: 60,
 };
 
-const QUEUE_URL = /^https?:\/\/[^\s/]+\/\S+$/;
+const BackfillEnv = CommonEnv.extend({
+  BACKFILL_QUEUE_URL: z.preprocess(
+    envValue,
+    z.string({ error: 'is required: the URL of the ingest queue.' }).pipe(queueUrl),
+  ),
+  BACKFILL_DLQ_URL: z.preprocess(envValue, queueUrl.optional()),
+  BACKFILL_MAX_RANGE_DAYS: wholeNumber(1, 3660, BACKFILL_DEFAULTS.maxRangeDays),
+  BACKFILL_PADDING_BEFORE_MINUTES: wholeNumber(0, 10080, BACKFILL_DEFAULTS.paddingBeforeMinutes),
+  BACKFILL_PADDING_AFTER_MINUTES: wholeNumber(0, 10080, BACKFILL_DEFAULTS.paddingAfterMinutes),
+  BACKFILL_SAFETY_MARGIN_SECONDS: wholeNumber(5, 600, BACKFILL_DEFAULTS.safetyMarginSeconds),
+  AWS_REGION: z.preprocess(envValue, z.string().default('us-east-1')),
+});
 
 /** Reads and validates the backfill Lambda's configuration; throws one `ConfigError` naming every bad variable. */
 export function loadBackfillConfig(env: Env = process.env): BackfillConfig {
-  const problems: string[] = [];
-  const { logBuckets: buckets, logPrefixes } = logLocations(env, problems);
-  const logPrefix = logPrefixes[0] ?? '';
-
-  const queueUrl = present(env, 'BACKFILL_QUEUE_URL');
-  if (!queueUrl) problems.push('BACKFILL_QUEUE_URL is required: the URL of the ingest queue.');
-  else if (!QUEUE_URL.test(queueUrl)) problems.push(`BACKFILL_QUEUE_URL must be an SQS queue URL, got "${queueUrl}".`);
-  const dlqUrl = present(env, 'BACKFILL_DLQ_URL');
-  if (dlqUrl && !QUEUE_URL.test(dlqUrl)) problems.push(`BACKFILL_DLQ_URL must be an SQS queue URL, got "${dlqUrl}".`);
-
-  const maxRangeDays = integer(env, 'BACKFILL_MAX_RANGE_DAYS', BACKFILL_DEFAULTS.maxRangeDays, 1, 3660, problems);
-  const before = integer(
-    env,
-    'BACKFILL_PADDING_BEFORE_MINUTES',
-    BACKFILL_DEFAULTS.paddingBeforeMinutes,
-    0,
-    10080,
-    problems,
-  );
-  const after = integer(
-    env,
-    'BACKFILL_PADDING_AFTER_MINUTES',
-    BACKFILL_DEFAULTS.paddingAfterMinutes,
-    0,
-    10080,
-    problems,
-  );
-  const margin = integer(
-    env,
-    'BACKFILL_SAFETY_MARGIN_SECONDS',
-    BACKFILL_DEFAULTS.safetyMarginSeconds,
-    5,
-    600,
-    problems,
-  );
-
+  const parsed = BackfillEnv.safeParse(env);
+  const problems = parsed.success ? [] : problemsOf(parsed.error);
   const snowflake = loadSnowflakeSource(env, problems);
-
-  const logLevel = logLevelOf(env, problems);
-
-  if (problems.length > 0 || !snowflake || !queueUrl) throw new ConfigError(problems);
+  if (!parsed.success || !snowflake || problems.length > 0) throw new ConfigError(problems);
+  const e = parsed.data;
   const config: BackfillConfig = {
-    logBucket: buckets[0]!,
-    logPrefix,
-    allowedBuckets: buckets.slice(1),
-    queueUrl,
-    region: present(env, 'AWS_REGION') ?? 'us-east-1',
-    maxRangeDays,
-    paddingBeforeMs: before * 60_000,
-    paddingAfterMs: after * 60_000,
-    safetyMarginMs: margin * 1000,
+    logBucket: e.LOG_BUCKETS[0]!,
+    logPrefix: e.LOG_PREFIXES[0] ?? '',
+    allowedBuckets: e.LOG_BUCKETS.slice(1),
+    queueUrl: e.BACKFILL_QUEUE_URL,
+    region: e.AWS_REGION,
+    maxRangeDays: e.BACKFILL_MAX_RANGE_DAYS,
+    paddingBeforeMs: e.BACKFILL_PADDING_BEFORE_MINUTES * 60_000,
+    paddingAfterMs: e.BACKFILL_PADDING_AFTER_MINUTES * 60_000,
+    safetyMarginMs: e.BACKFILL_SAFETY_MARGIN_SECONDS * 1000,
     snowflake,
-    logLevel,
+    logLevel: e.LOG_LEVEL,
   };
-  if (dlqUrl) config.dlqUrl = dlqUrl;
+  if (e.BACKFILL_DLQ_URL) config.dlqUrl = e.BACKFILL_DLQ_URL;
   return config;
 }

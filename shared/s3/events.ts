@@ -16,6 +16,11 @@
  * loaded object.
  */
 
+import { JSONStringified } from '@aws-lambda-powertools/parser/helpers';
+import { S3EventNotificationEventBridgeSchema, S3Schema } from '@aws-lambda-powertools/parser/schemas/s3';
+import { SnsSqsNotificationSchema } from '@aws-lambda-powertools/parser/schemas/sns';
+import { z } from 'zod';
+
 export interface ObjectRef {
   bucket: string;
   /** Decoded: exactly the key to pass to GetObject. */
@@ -53,125 +58,139 @@ export function decodeS3Key(encoded: string): string {
 }
 
 type Json = Record<string, unknown>;
-const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
-const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
-const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : undefined);
+
+// Powertools' schemas model every field AWS sends. The loader reads a few of them, and the
+// notifications that backfill replays and the local bridge send (and messages already waiting in a
+// queue or DLQ) carry only those: so the schemas below take the fields the loader reads from
+// Powertools' and do not require the rest (identity, request ids, ARNs, ...), which nothing reads.
+const PtRecord = S3Schema.shape.Records.element;
+const PtEntity = PtRecord.shape.s3;
+const PtDetail = S3EventNotificationEventBridgeSchema.shape.detail;
+
+/** Backfill's marker: `force` replaces an already loaded object. */
+const Replay = z.object({ force: z.boolean().optional(), id: z.string().optional() }).optional();
+
+const NotificationRecord = PtRecord.pick({ eventName: true }).extend({
+  eventVersion: PtRecord.shape.eventVersion.regex(/^2\.\d+$/, {
+    error: (i) => `is "${String(i.input)}", expected 2.x`,
+  }),
+  eventTime: PtRecord.shape.eventTime.optional(),
+  s3: z.object({
+    bucket: z.object({ name: PtEntity.shape.bucket.shape.name.min(1) }),
+    object: PtEntity.shape.object.pick({ eTag: true, sequencer: true }).extend({
+      key: PtEntity.shape.object.shape.key.min(1),
+      size: PtDetail.shape.object.shape.size, // EventBridge's: not negative
+      // As EventBridge spells it; some producers of the notification shape do too.
+      etag: PtEntity.shape.object.shape.eTag,
+    }),
+  }),
+});
+
+const Notification = z.object({ Records: z.array(NotificationRecord), replay: Replay });
+
+const EventBridgeObjectCreated = S3EventNotificationEventBridgeSchema.pick({ source: true }).extend({
+  'detail-type': z.literal('Object Created'),
+  time: S3EventNotificationEventBridgeSchema.shape.time.optional(),
+  detail: z.object({
+    bucket: z.object({ name: PtDetail.shape.bucket.shape.name.min(1) }),
+    object: PtDetail.shape.object.extend({ key: PtDetail.shape.object.shape.key.min(1) }),
+  }),
+  replay: Replay,
+});
+
+const JsonObject = z.record(z.string(), z.unknown());
+const SnsNotification = SnsSqsNotificationSchema.pick({ Type: true }).extend({ Message: JSONStringified(JsonObject) });
+
+/** Messages for zod's own issues, worded to follow the field's path ("Records[0].s3 is missing"). */
+const says: z.core.$ZodErrorMap = (issue) => {
+  const got = `got ${JSON.stringify(issue.input)}`;
+  switch (issue.code) {
+    case 'invalid_type':
+      if (issue.input === undefined) return 'is missing';
+      return issue.expected === 'record' || issue.expected === 'object'
+        ? 'must be a JSON object'
+        : `must be ${/^[aeiou]/.test(issue.expected) ? 'an' : 'a'} ${issue.expected}`;
+    case 'too_small':
+      return issue.origin === 'number' ? `must be at least ${issue.minimum}, ${got}` : 'must not be empty';
+    case 'invalid_value':
+      return `must be ${issue.values.map((v) => JSON.stringify(v)).join(' or ')}, ${got}`;
+    case 'invalid_format':
+      return `must be ${issue.format === 'datetime' ? 'an ISO 8601 time' : `in ${issue.format} format`}, ${got}`;
+    default:
+      return undefined;
+  }
+};
+
+/** "Records[0].s3.bucket.name is missing; …": at most three issues, each named by its path. */
+function reasonOf(error: z.ZodError): string {
+  const reasons = error.issues.slice(0, 3).map((issue) => {
+    const path = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('');
+    // JSONStringified's issue carries JSON.parse's wording; ours is the same for any bad JSON.
+    const message = issue.message.startsWith('Invalid JSON') ? 'is not JSON' : issue.message;
+    return `${path === '' ? 'the body' : path.slice(path.startsWith('.') ? 1 : 0)} ${message}`;
+  });
+  const more = error.issues.length > 3 ? ` (and ${error.issues.length - 3} more)` : '';
+  return reasons.join('; ') + more;
+}
+
+const invalid = (reason: string): ParsedBody => ({ kind: 'invalid', reason });
+
+function parsed<S extends z.ZodType>(schema: S, body: unknown, read: (data: z.infer<S>) => ParsedBody): ParsedBody {
+  const result = schema.safeParse(body, { error: says });
+  return result.success ? read(result.data) : invalid(reasonOf(result.error));
+}
+
 const unquote = (etag: string | undefined): string | undefined => etag?.replace(/^"|"$/g, '');
 
-function withOptional(ref: ObjectRef, fields: Partial<ObjectRef>): ObjectRef {
+function objectRef(bucket: string, key: string, replay: z.infer<typeof Replay>, optional: Partial<ObjectRef>) {
+  const ref: ObjectRef = { bucket, key, force: replay?.force === true };
+  const fields: Partial<ObjectRef> = { ...optional, etag: unquote(optional.etag), replayId: replay?.id };
+  // Fields an event does not carry stay absent rather than `undefined`-valued.
   for (const [k, v] of Object.entries(fields)) if (v !== undefined) (ref as unknown as Json)[k] = v;
   return ref;
 }
 
-function parseReplay(body: Json): { force: boolean; replayId?: string } | string {
-  if (body.replay === undefined) return { force: false };
-  if (!isObj(body.replay)) return 'the "replay" field must be an object';
-  const force = body.replay.force;
-  if (force !== undefined && typeof force !== 'boolean') return '"replay.force" must be true or false';
-  const id = body.replay.id;
-  if (id !== undefined && typeof id !== 'string') return '"replay.id" must be a string';
-  return id === undefined ? { force: force === true } : { force: force === true, replayId: id };
-}
-
-function parseNotification(body: Json): ParsedBody {
-  const records = body.Records;
-  if (!Array.isArray(records)) return { kind: 'invalid', reason: '"Records" is not an array' };
-  const replay = parseReplay(body);
-  if (typeof replay === 'string') return { kind: 'invalid', reason: replay };
+function fromNotification({ Records, replay }: z.infer<typeof Notification>): ParsedBody {
   const objects: ObjectRef[] = [];
   let ignored = 0;
-  for (const [i, r] of records.entries()) {
-    if (!isObj(r)) return { kind: 'invalid', reason: `Records[${i}] is not an object` };
-    const version = str(r.eventVersion);
-    if (!version || !/^2\.\d+$/.test(version))
-      return { kind: 'invalid', reason: `Records[${i}].eventVersion is "${String(r.eventVersion)}", expected 2.x` };
-    const name = str(r.eventName) ?? '';
+  for (const { eventName, eventTime, s3 } of Records) {
     // Only creations carry a log object; a removal or restore notification routed here is not ours to load.
-    if (!/^(s3:)?ObjectCreated:/.test(name)) {
+    if (!/^(s3:)?ObjectCreated:/.test(eventName)) {
       ignored++;
       continue;
     }
-    const s3 = isObj(r.s3) ? r.s3 : undefined;
-    const bucket = s3 && isObj(s3.bucket) ? str(s3.bucket.name) : undefined;
-    const object = s3 && isObj(s3.object) ? s3.object : undefined;
-    const key = object ? str(object.key) : undefined;
-    if (!bucket || !object || !key)
-      return { kind: 'invalid', reason: `Records[${i}] has no s3.bucket.name or s3.object.key` };
+    const { key, size, eTag, etag, sequencer } = s3.object;
     objects.push(
-      withOptional(
-        { bucket, key: decodeS3Key(key), force: replay.force },
-        {
-          size: num(object.size),
-          etag: unquote(str(object.eTag) ?? str(object.etag)),
-          sequencer: str(object.sequencer),
-          eventTime: str(r.eventTime),
-          replayId: replay.replayId,
-        },
-      ),
+      objectRef(s3.bucket.name, decodeS3Key(key), replay, { size, etag: eTag ?? etag, sequencer, eventTime }),
     );
   }
   return { kind: 'objects', objects, ignored };
 }
 
-function parseEventBridge(body: Json): ParsedBody {
-  if (body['detail-type'] !== 'Object Created')
-    return {
-      kind: 'invalid',
-      reason: `EventBridge detail-type "${String(body['detail-type'])}" is not "Object Created"`,
-    };
-  const d = isObj(body.detail) ? body.detail : undefined;
-  const bucket = d && isObj(d.bucket) ? str(d.bucket.name) : undefined;
-  const object = d && isObj(d.object) ? d.object : undefined;
-  const key = object ? str(object.key) : undefined;
-  if (!bucket || !object || !key)
-    return { kind: 'invalid', reason: 'EventBridge event has no detail.bucket.name or detail.object.key' };
-  const replay = parseReplay(body);
-  if (typeof replay === 'string') return { kind: 'invalid', reason: replay };
-  return {
-    kind: 'objects',
-    ignored: 0,
-    objects: [
-      withOptional(
-        { bucket, key, force: replay.force },
-        {
-          size: num(object.size),
-          etag: unquote(str(object.etag)),
-          sequencer: str(object.sequencer),
-          eventTime: str(body.time),
-          replayId: replay.replayId,
-        },
-      ),
-    ],
-  };
+function fromEventBridge({ detail, time, replay }: z.infer<typeof EventBridgeObjectCreated>): ParsedBody {
+  const { key, size, etag, sequencer } = detail.object;
+  // EventBridge does not form-encode keys: taken as-is.
+  const ref = objectRef(detail.bucket.name, key, replay, { size, etag, sequencer, eventTime: time });
+  return { kind: 'objects', objects: [ref], ignored: 0 };
 }
 
-function parseValue(body: unknown, depth: number): ParsedBody {
-  if (!isObj(body)) return { kind: 'invalid', reason: 'the body is not a JSON object' };
+function parseValue(body: Json, depth: number): ParsedBody {
   if (body.Event === 's3:TestEvent') return { kind: 'test' };
-  if (body.Type === 'Notification' && typeof body.Message === 'string') {
-    if (depth > 0) return { kind: 'invalid', reason: 'nested SNS envelopes' };
-    let inner: unknown;
-    try {
-      inner = JSON.parse(body.Message);
-    } catch {
-      return { kind: 'invalid', reason: 'the SNS Message is not JSON' };
-    }
-    return parseValue(inner, depth + 1);
+  if (body.Type === 'Notification') {
+    if (depth > 0) return invalid('nested SNS envelopes');
+    const sns = SnsNotification.safeParse(body, { error: says });
+    if (!sns.success) return invalid(`SNS ${reasonOf(sns.error)}`);
+    const inner = parseValue(sns.data.Message, depth + 1);
+    return inner.kind === 'invalid' ? invalid(`in the SNS Message, ${inner.reason}`) : inner;
   }
-  if ('Records' in body) return parseNotification(body);
-  if (body.source === 'aws.s3' && 'detail' in body) return parseEventBridge(body);
-  return { kind: 'invalid', reason: 'not an S3 event notification, SNS notification or EventBridge S3 event' };
+  if ('Records' in body) return parsed(Notification, body, fromNotification);
+  if (body.source === 'aws.s3' && 'detail' in body) return parsed(EventBridgeObjectCreated, body, fromEventBridge);
+  return invalid('not an S3 event notification, SNS notification or EventBridge S3 event');
 }
 
 /** Parses one SQS message body. Never throws: a body it cannot read is `{ kind: 'invalid', reason }`. */
 export function parseMessageBody(body: string): ParsedBody {
-  let value: unknown;
-  try {
-    value = JSON.parse(body);
-  } catch {
-    return { kind: 'invalid', reason: 'the body is not JSON' };
-  }
-  return parseValue(value, 0);
+  return parsed(JSONStringified(JsonObject), body, (value) => parseValue(value, 0));
 }
 
 /** An object to announce; the key decoded (it is encoded here the way S3 encodes keys in notifications). */

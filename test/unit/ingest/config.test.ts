@@ -144,6 +144,27 @@ describe('loadIngestConfig', () => {
     ]);
   });
 
+  it('reads how long a secret is reused: 300 s unless SNOWFLAKE_SECRET_MAX_AGE_SECONDS says otherwise', () => {
+    const secret = { LOG_BUCKETS: 'my-logs', SNOWFLAKE_SECRET_ARN: 'arn:aws:secretsmanager:x' };
+    expect(loadIngestConfig(secret).snowflake).toEqual({
+      kind: 'secret',
+      secretId: 'arn:aws:secretsmanager:x',
+      maxAgeSeconds: 300,
+    });
+    expect(loadIngestConfig({ ...secret, SNOWFLAKE_SECRET_MAX_AGE_SECONDS: '0' }).snowflake).toMatchObject({
+      maxAgeSeconds: 0,
+    });
+    expect(problems({ ...secret, SNOWFLAKE_SECRET_MAX_AGE_SECONDS: '1h', LOAD_MODE: 'fast' })).toEqual([
+      'LOAD_MODE must be "parsed" or "raw", got "fast".',
+      'SNOWFLAKE_SECRET_MAX_AGE_SECONDS must be a whole number from 0 to 86400, got "1h".',
+    ]);
+  });
+
+  it('treats blank variables as unset and trims values', () => {
+    const c = loadIngestConfig({ ...local, LOG_BUCKETS: ' my-logs , ', LOG_LEVEL: ' warn ', MEMORY_BUDGET_MB: ' ' });
+    expect(c).toMatchObject({ logBuckets: ['my-logs'], logLevel: 'WARN', memoryBudgetBytes: 32 << 20 });
+  });
+
   it('never puts a secret value in the message', () => {
     try {
       loadIngestConfig({

@@ -1,3 +1,5 @@
+import { S3EventNotificationEventBridgeSchema, S3Schema } from '@aws-lambda-powertools/parser/schemas/s3';
+import { SnsSqsNotificationSchema } from '@aws-lambda-powertools/parser/schemas/sns';
 import { describe, expect, it } from 'vitest';
 import { decodeS3Key, encodeS3Key, parseMessageBody } from '../../../shared/s3/events.ts';
 import { notificationBody } from '../../../local/harness/events.ts';
@@ -86,6 +88,73 @@ describe('parseMessageBody', () => {
     });
   });
 
+  it('reads the full events AWS sends, as Powertools Parser models them (S3 → SQS, S3 → SNS → SQS, EventBridge)', () => {
+    const full = {
+      Records: [
+        record('logs/2024-05-01-10-00-00-ABC%3D', {
+          awsRegion: 'eu-west-1',
+          userIdentity: { principalId: 'AWS:AIDAEXAMPLE' },
+          requestParameters: { sourceIPAddress: '203.0.113.10' },
+          responseElements: {
+            'x-amz-request-id': 'D82B88E5F771F645',
+            'x-amz-id-2': 'vlR7PnpV2Ce81l0PRw6jlUpck7Jo5ZsQ',
+          },
+          s3: {
+            s3SchemaVersion: '1.0',
+            configurationId: 'access-logs',
+            bucket: {
+              name: 'log-bucket',
+              ownerIdentity: { principalId: 'A3I5XTEXAMAI3E' },
+              arn: 'arn:aws:s3:::log-bucket',
+            },
+            object: { key: 'logs/2024-05-01-10-00-00-ABC%3D', size: 1234, eTag: 'e1', sequencer: '0A1B' },
+          },
+        }),
+      ],
+    };
+    const sns = {
+      Type: 'Notification',
+      MessageId: 'd88d4479-6ec0-54fe-b63f-1cf9df4bb16e',
+      TopicArn: 'arn:aws:sns:eu-west-1:123456789012:access-logs',
+      Subject: 'Amazon S3 Notification',
+      Message: JSON.stringify(full),
+      Timestamp: '2024-05-01T10:00:02.287Z',
+      SignatureVersion: '1',
+      Signature: 'tEo2i6Lw6',
+      SigningCertURL: 'https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-0.pem',
+      UnsubscribeURL: 'https://sns.eu-west-1.amazonaws.com/?Action=Unsubscribe',
+    };
+    const eventBridge = {
+      version: '0',
+      id: 'f5f1e65c-dc3a-93ca-6c1e-b1647eac7963',
+      'detail-type': 'Object Created',
+      source: 'aws.s3',
+      account: '123456789012',
+      time: '2024-05-01T10:00:01Z',
+      region: 'eu-west-1',
+      resources: ['arn:aws:s3:::log-bucket'],
+      detail: {
+        version: '0',
+        bucket: { name: 'log-bucket' },
+        object: { key: 'logs/2024-05-01-10-00-00-ABC=', size: 1234, etag: 'e1', sequencer: '0A1B' },
+        'request-id': '57H08PA84AB1JZW0',
+        requester: '123456789012',
+        'source-ip-address': '203.0.113.10',
+        reason: 'PutObject',
+      },
+    };
+    // The samples are what Powertools' full schemas accept, so what follows checks AWS's shapes.
+    expect(S3Schema.safeParse(full).success).toBe(true);
+    expect(SnsSqsNotificationSchema.safeParse(sns).success).toBe(true);
+    expect(S3EventNotificationEventBridgeSchema.safeParse(eventBridge).success).toBe(true);
+    for (const body of [full, sns, eventBridge]) {
+      const parsed = parseMessageBody(JSON.stringify(body));
+      expect(parsed.kind === 'objects' && parsed.objects).toMatchObject([
+        { bucket: 'log-bucket', key: 'logs/2024-05-01-10-00-00-ABC=', size: 1234, etag: 'e1', sequencer: '0A1B' },
+      ]);
+    }
+  });
+
   it('reads an EventBridge Object Created event, key as-is', () => {
     const eb = {
       version: '0',
@@ -132,17 +201,23 @@ describe('parseMessageBody', () => {
 
   it.each([
     ['not json', 'the body is not JSON'],
-    ['[1,2]', 'the body is not a JSON object'],
+    ['[1,2]', 'the body must be a JSON object'],
     ['{"hello":"world"}', 'not an S3 event notification'],
-    ['{"Records":"x"}', '"Records" is not an array'],
+    ['{"Records":"x"}', 'Records must be an array'],
     [JSON.stringify({ Records: [{ ...record('k'), eventVersion: '1.0' }] }), 'expected 2.x'],
     [
       JSON.stringify({ Records: [{ eventVersion: '2.1', eventName: 'ObjectCreated:Put', s3: {} }] }),
-      'no s3.bucket.name',
+      'Records[0].s3.bucket is missing; Records[0].s3.object is missing',
     ],
+    [JSON.stringify({ Records: [record('')] }), 'Records[0].s3.object.key must not be empty'],
+    [JSON.stringify({ Records: [record('k', { eventTime: 'yesterday' })] }), 'eventTime must be an ISO 8601 time'],
+    [JSON.stringify({ Type: 'Notification', Message: '{"Records":"x"}' }), 'in the SNS Message, Records must be'],
     [JSON.stringify({ Records: [record('k')], replay: { force: 'yes' } }), 'replay.force'],
     [JSON.stringify({ Type: 'Notification', Message: 'nope' }), 'SNS Message is not JSON'],
-    [JSON.stringify({ source: 'aws.s3', 'detail-type': 'Object Deleted', detail: {} }), 'is not "Object Created"'],
+    [
+      JSON.stringify({ source: 'aws.s3', 'detail-type': 'Object Deleted', detail: {} }),
+      'detail-type must be "Object Created", got "Object Deleted"',
+    ],
   ])('reports %s as invalid', (body, reason) => {
     const parsed = parseMessageBody(body);
     expect(parsed.kind).toBe('invalid');
