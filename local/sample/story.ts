@@ -265,24 +265,41 @@ function lastDayLookAlikes(c: Ctx): void {
 
 /** The planted incidents, last day; returns when logging stops for which bucket. */
 function plantIncidents(c: Ctx): Map<string, number> {
-  const { g, add, planted, last, corp, backups } = c;
-  // A compromised operator account weakens the backups: lifecycle expiry, versioning, logging off.
-  const ops: Who = { requester: OPS_TEMP, ip: '192.0.2.201', ua: UA_CLI };
-  const change = (b: BucketSpec, t: Date, who: Who, op: string, q: string, method = 'PUT') =>
-    add(g.request(b, t, who, op, null, method, `/?${q}`, { bytessent: null }));
-  change(backups, at(last, 2, 20), ops, 'REST.PUT.LIFECYCLE', 'lifecycle');
-  planted.push({ detection: 'lifecycle-changed', bucket: BACKUPS, principal: OPS_TEMP, ip: ops.ip, count: 1 });
-  change(backups, at(last, 2, 22), ops, 'REST.PUT.VERSIONING', 'versioning');
-  planted.push({ detection: 'versioning-changed', bucket: BACKUPS, principal: OPS_TEMP, ip: ops.ip, count: 1 });
-  change(backups, at(last, 2, 25), ops, 'REST.PUT.LOGGING_STATUS', 'logging');
-  planted.push({ detection: 'logging-changed', bucket: BACKUPS, principal: OPS_TEMP, ip: ops.ip, count: 1 });
-  const loggingStops = new Map([[BACKUPS, at(last, 2, 25, 1).getTime()]]);
-  planted.push({ detection: 'logs-stopped', bucket: BACKUPS, principal: null, ip: null, count: 1 });
+  // Order matters: every step draws from the story's one seeded stream.
+  const loggingStops = weakenBackups(c);
+  openCorpToTheWorld(c);
+  scanForKeys(c);
+  legacyClient(c);
+  presignedPayrollLink(c);
+  crossAccountRead(c);
+  return loggingStops;
+}
 
-  // A CI user opens the corporate data bucket to the world, then someone anonymous reads from it.
+/** Records a bucket-setting change (`/?<q>`), which sends no body. */
+function change(c: Ctx, b: BucketSpec, t: Date, who: Who, op: string, q: string, method = 'PUT'): void {
+  c.add(c.g.request(b, t, who, op, null, method, `/?${q}`, { bytessent: null }));
+}
+
+/** A compromised operator account weakens the backups: lifecycle expiry, versioning, logging off. */
+function weakenBackups(c: Ctx): Map<string, number> {
+  const { planted, last, backups } = c;
+  const ops: Who = { requester: OPS_TEMP, ip: '192.0.2.201', ua: UA_CLI };
+  change(c, backups, at(last, 2, 20), ops, 'REST.PUT.LIFECYCLE', 'lifecycle');
+  planted.push({ detection: 'lifecycle-changed', bucket: BACKUPS, principal: OPS_TEMP, ip: ops.ip, count: 1 });
+  change(c, backups, at(last, 2, 22), ops, 'REST.PUT.VERSIONING', 'versioning');
+  planted.push({ detection: 'versioning-changed', bucket: BACKUPS, principal: OPS_TEMP, ip: ops.ip, count: 1 });
+  change(c, backups, at(last, 2, 25), ops, 'REST.PUT.LOGGING_STATUS', 'logging');
+  planted.push({ detection: 'logging-changed', bucket: BACKUPS, principal: OPS_TEMP, ip: ops.ip, count: 1 });
+  planted.push({ detection: 'logs-stopped', bucket: BACKUPS, principal: null, ip: null, count: 1 });
+  return new Map([[BACKUPS, at(last, 2, 25, 1).getTime()]]);
+}
+
+/** A CI user opens the corporate data bucket to the world, then someone anonymous reads from it. */
+function openCorpToTheWorld(c: Ctx): void {
+  const { g, add, planted, last, corp } = c;
   const ci: Who = { requester: CONTRACTOR, ip: '192.0.2.150', ua: UA_CLI };
-  change(corp, at(last, 10, 2), ci, 'REST.DELETE.PUBLIC_ACCESS_BLOCK', 'publicAccessBlock', 'DELETE');
-  change(corp, at(last, 10, 3), ci, 'REST.PUT.BUCKETPOLICY', 'policy');
+  change(c, corp, at(last, 10, 2), ci, 'REST.DELETE.PUBLIC_ACCESS_BLOCK', 'publicAccessBlock', 'DELETE');
+  change(c, corp, at(last, 10, 3), ci, 'REST.PUT.BUCKETPOLICY', 'policy');
   planted.push({ detection: 'permission-changed', bucket: CORP, principal: CONTRACTOR, ip: ci.ip, count: 2 });
   const anon: Who = { requester: null, ip: '198.51.100.77', ua: 'curl/8.5.0' };
   for (let i = 0; i < 6; i++) {
@@ -297,8 +314,11 @@ function plantIncidents(c: Ctx): Map<string, number> {
     );
   }
   planted.push({ detection: 'anonymous-read-non-public', bucket: CORP, principal: null, ip: anon.ip, count: 6 });
+}
 
-  // An anonymous scanner guesses keys: 90 AccessDenied in eight minutes.
+/** An anonymous scanner guesses keys: 90 AccessDenied in eight minutes. */
+function scanForKeys(c: Ctx): void {
+  const { g, add, planted, last, corp } = c;
   const scanner: Who = { requester: null, ip: '203.0.113.45', ua: 'python-requests/2.31.0' };
   const guesses = [
     '.env',
@@ -327,8 +347,11 @@ function plantIncidents(c: Ctx): Map<string, number> {
     );
   }
   planted.push({ detection: 'denied-burst-enumeration', bucket: CORP, principal: null, ip: scanner.ip, count: 90 });
+}
 
-  // A legacy reporting job: plain HTTP and Signature Version 2.
+/** A legacy reporting job: plain HTTP and Signature Version 2. */
+function legacyClient(c: Ctx): void {
+  const { g, add, planted, last, corp } = c;
   const legacy: Who = { requester: LEGACY, ip: '198.51.100.40', ua: UA_LEGACY };
   for (let i = 0; i < 25; i++) {
     const key = 'reports/weekly/kpis.csv';
@@ -344,7 +367,11 @@ function plantIncidents(c: Ctx): Map<string, number> {
   }
   planted.push({ detection: 'plaintext-http', bucket: CORP, principal: LEGACY, ip: legacy.ip, count: 25 });
   planted.push({ detection: 'sigv2-or-presigned', bucket: CORP, principal: LEGACY, ip: legacy.ip, count: 25 });
-  // A presigned link to a payroll file, opened from outside.
+}
+
+/** A presigned link to a payroll file, opened from outside. */
+function presignedPayrollLink(c: Ctx): void {
+  const { g, add, planted, last, corp } = c;
   const link: Who = { requester: SIGNER, ip: '192.0.2.99', ua: UA_BROWSER };
   for (let i = 0; i < 3; i++) {
     const key = 'finance/payroll/bonus/bonus-2026.xlsx';
@@ -368,8 +395,11 @@ function plantIncidents(c: Ctx): Map<string, number> {
   planted.push({ detection: 'sigv2-or-presigned', bucket: CORP, principal: SIGNER, ip: link.ip, count: 3 });
   // Payroll read from an IP the signer never used: first-seen-ip-sensitive-read sees it too.
   planted.push({ detection: 'first-seen-ip-sensitive-read', bucket: CORP, principal: SIGNER, ip: link.ip, count: 3 });
+}
 
-  // An account nobody knows reads customer data.
+/** An account nobody knows reads customer data. */
+function crossAccountRead(c: Ctx): void {
+  const { g, add, planted, last, corp } = c;
   const ext: Who = { requester: EXTERNAL, ip: '203.0.113.91', ua: UA_BOTO };
   let extBytes = 0;
   for (let i = 0; i < 12; i++) {
@@ -391,5 +421,4 @@ function plantIncidents(c: Ctx): Map<string, number> {
     count: 12,
     bytes: extBytes,
   });
-  return loggingStops;
 }
