@@ -292,6 +292,144 @@ function sizeOf(r: Prng, key: string): number {
   return k.int(900, 600_000);
 }
 
+type Who = { requester: string | null; ip: string; ua: string };
+
+/** What one background request of the corporate data bucket needs: who is at work, and when. */
+interface CorpRequest {
+  g: Gen;
+  b: BucketSpec;
+  t: Date;
+  /** The ETL role, from the VPC. */
+  etl: Who;
+  /** A staff member, from the office. */
+  person: Who;
+}
+
+type CorpKind =
+  | 'get'
+  | 'payroll'
+  | 'head'
+  | 'list'
+  | 'put'
+  | 'copy'
+  | 'multipart'
+  | 'delete'
+  | 'batch'
+  | 'expire'
+  | 'partner'
+  | 'denied'
+  | 'acl';
+
+/** The corporate data bucket's request mix, by weight. */
+const CORP_MIX: ReadonlyArray<readonly [CorpKind, number]> = [
+  ['get', 34],
+  ['payroll', 4],
+  ['head', 10],
+  ['list', 8],
+  ['put', 12],
+  ['copy', 4],
+  ['multipart', 3],
+  ['delete', 4],
+  ['batch', 2],
+  ['expire', 5],
+  ['partner', 8],
+  ['denied', 4],
+  ['acl', 2],
+];
+
+const eventsPartKey = (r: Prng) => `raw/events/2026/11/part-${String(r.int(3, 999)).padStart(5, '0')}.parquet`;
+
+/** One row per kind of the corporate bucket's background traffic. */
+const CORP_REQUESTS: Record<CorpKind, (c: CorpRequest) => AccessLogRow> = {
+  get({ g, b, t, etl, person }) {
+    const r = g.rnd;
+    const key = r.pick(DATA_KEYS);
+    return g.get(b, t, r.chance(0.6) ? etl : person, key, sizeOf(r, key));
+  },
+  payroll({ g, b, t }) {
+    // Normal payroll work: the finance people, from the office, a file at a time.
+    const r = g.rnd;
+    const key = r.pick(PAYROLL_KEYS);
+    const who = r.chance(0.5) ? STAFF[2]! : STAFF[0]!;
+    return g.get(b, t, { requester: who.arn, ip: who.ip, ua: UA_CLI }, key, sizeOf(r, key));
+  },
+  head({ g, b, t, etl }) {
+    const key = g.rnd.pick(DATA_KEYS);
+    return g.request(b, t, etl, 'REST.HEAD.OBJECT', key, 'HEAD', `/${key}`, { objectsize: sizeOf(g.rnd, key) });
+  },
+  list({ g, b, t, etl, person }) {
+    const r = g.rnd;
+    const uri = '/?list-type=2&prefix=raw%2Fevents%2F&encoding-type=url';
+    return g.request(b, t, r.chance(0.5) ? etl : person, 'REST.GET.BUCKET', null, 'GET', uri, {
+      bytessent: r.int(600, 9000),
+    });
+  },
+  put({ g, b, t, etl }) {
+    const r = g.rnd;
+    const key = eventsPartKey(r);
+    return g.request(b, t, etl, 'REST.PUT.OBJECT', key, 'PUT', `/${key}`, {
+      objectsize: sizeOf(r, key),
+      totaltime: r.int(60, 900),
+      turnaroundtime: r.int(10, 60),
+    });
+  },
+  copy({ g, b, t, etl }) {
+    const r = g.rnd;
+    const key = `curated/orders/orders-2026-11-${String(r.int(1, 28)).padStart(2, '0')}.parquet`;
+    const op = r.chance(0.5) ? 'REST.COPY.OBJECT' : 'REST.COPY.OBJECT_GET';
+    return g.request(b, t, etl, op, key, 'PUT', `/${key}`, { bytessent: 234, objectsize: sizeOf(r, key) });
+  },
+  multipart({ g, b, t, etl }) {
+    const r = g.rnd;
+    const key = `raw/exports/export-${r.int(100, 999)}.tar`;
+    const step = r.pick(['REST.POST.UPLOADS', 'REST.PUT.PART', 'REST.POST.UPLOAD']);
+    const uri =
+      step === 'REST.POST.UPLOADS'
+        ? `/${key}?uploads`
+        : step === 'REST.PUT.PART'
+          ? `/${key}?partNumber=${r.int(1, 9)}&uploadId=${r.hex(32)}`
+          : `/${key}?uploadId=${r.hex(32)}`;
+    return g.request(b, t, etl, step, key, step === 'REST.PUT.PART' ? 'PUT' : 'POST', uri, {
+      objectsize: step === 'REST.PUT.PART' ? 8_388_608 : null,
+      bytessent: step === 'REST.PUT.PART' ? null : r.int(300, 600),
+    });
+  },
+  delete({ g, b, t, etl }) {
+    const key = eventsPartKey(g.rnd);
+    return g.request(b, t, etl, 'REST.DELETE.OBJECT', key, 'DELETE', `/${key}`, { httpstatus: 204 });
+  },
+  batch({ g, b, t, etl }) {
+    const key = `tmp/scratch/run-${g.rnd.int(1000, 9999)}.json`;
+    return g.request(b, t, etl, 'BATCH.DELETE.OBJECT', key, 'POST', '/?delete', {
+      httpstatus: 204,
+      request_uri: null,
+      totaltime: null,
+      turnaroundtime: null,
+    });
+  },
+  expire: ({ g, b, t }) => expiration(g, b, t, `tmp/scratch/run-${g.rnd.int(1000, 9999)}.json`),
+  partner({ g, b, t }) {
+    const r = g.rnd;
+    const key = r.pick(['shared/partner/catalog.json', 'shared/partner/prices.json']);
+    return g.get(b, t, { requester: PARTNER, ip: r.pick(PARTNER_IPS), ua: UA_BOTO }, key, sizeOf(r, key));
+  },
+  denied({ g, b, t }) {
+    // The partner probing outside its share, and an anonymous scanner.
+    const r = g.rnd;
+    const key = r.pick(PAYROLL_KEYS);
+    const who = r.chance(0.5)
+      ? { requester: PARTNER, ip: r.pick(PARTNER_IPS), ua: UA_BOTO }
+      : { requester: null, ip: r.pick(INTERNET_IPS), ua: 'curl/8.5.0' };
+    return g.request(b, t, who, 'REST.GET.OBJECT', key, 'GET', `/${key}`, {
+      httpstatus: 403,
+      errorcode: 'AccessDenied',
+      bytessent: 243,
+    });
+  },
+  acl: ({ g, b, t, person }) =>
+    g.request(b, t, person, 'REST.GET.ACL', null, 'GET', '/?acl', { bytessent: 550, aclrequired: true }),
+};
+
 const BUCKETS: BucketSpec[] = [
   {
     name: INCIDENT_BUCKET,
@@ -301,124 +439,10 @@ const BUCKETS: BucketSpec[] = [
     make(g, t) {
       const r = g.rnd;
       const staff = r.pick(STAFF);
-      const kind = r.weighted<string>([
-        ['get', 34],
-        ['payroll', 4],
-        ['head', 10],
-        ['list', 8],
-        ['put', 12],
-        ['copy', 4],
-        ['multipart', 3],
-        ['delete', 4],
-        ['batch', 2],
-        ['expire', 5],
-        ['partner', 8],
-        ['denied', 4],
-        ['acl', 2],
-      ]);
-      const b = this as BucketSpec;
+      const kind = r.weighted<CorpKind>(CORP_MIX);
       const etl = { requester: ETL_ROLE, ip: r.pick(VPC_IPS), ua: UA_BOTO };
       const person = { requester: staff.arn, ip: staff.ip, ua: r.pick([UA_CLI, UA_BROWSERS[0]!]) };
-      switch (kind) {
-        case 'get': {
-          const key = r.pick(DATA_KEYS);
-          return g.get(b, t, r.chance(0.6) ? etl : person, key, sizeOf(r, key));
-        }
-        case 'payroll': {
-          // Normal payroll work: the finance people, from the office, a file at a time.
-          const key = r.pick(PAYROLL_KEYS);
-          const who = r.chance(0.5) ? STAFF[2]! : STAFF[0]!;
-          return g.get(b, t, { requester: who.arn, ip: who.ip, ua: UA_CLI }, key, sizeOf(r, key));
-        }
-        case 'head': {
-          const key = r.pick(DATA_KEYS);
-          return g.request(b, t, etl, 'REST.HEAD.OBJECT', key, 'HEAD', `/${key}`, { objectsize: sizeOf(r, key) });
-        }
-        case 'list':
-          return g.request(
-            b,
-            t,
-            r.chance(0.5) ? etl : person,
-            'REST.GET.BUCKET',
-            null,
-            'GET',
-            '/?list-type=2&prefix=raw%2Fevents%2F&encoding-type=url',
-            {
-              bytessent: r.int(600, 9000),
-            },
-          );
-        case 'put': {
-          const key = `raw/events/2026/11/part-${String(r.int(3, 999)).padStart(5, '0')}.parquet`;
-          return g.request(b, t, etl, 'REST.PUT.OBJECT', key, 'PUT', `/${key}`, {
-            objectsize: sizeOf(r, key),
-            totaltime: r.int(60, 900),
-            turnaroundtime: r.int(10, 60),
-          });
-        }
-        case 'copy': {
-          const key = `curated/orders/orders-2026-11-${String(r.int(1, 28)).padStart(2, '0')}.parquet`;
-          return g.request(
-            b,
-            t,
-            etl,
-            r.chance(0.5) ? 'REST.COPY.OBJECT' : 'REST.COPY.OBJECT_GET',
-            key,
-            'PUT',
-            `/${key}`,
-            {
-              bytessent: 234,
-              objectsize: sizeOf(r, key),
-            },
-          );
-        }
-        case 'multipart': {
-          const key = `raw/exports/export-${r.int(100, 999)}.tar`;
-          const step = r.pick(['REST.POST.UPLOADS', 'REST.PUT.PART', 'REST.POST.UPLOAD']);
-          const uri =
-            step === 'REST.POST.UPLOADS'
-              ? `/${key}?uploads`
-              : step === 'REST.PUT.PART'
-                ? `/${key}?partNumber=${r.int(1, 9)}&uploadId=${r.hex(32)}`
-                : `/${key}?uploadId=${r.hex(32)}`;
-          return g.request(b, t, etl, step, key, step === 'REST.PUT.PART' ? 'PUT' : 'POST', uri, {
-            objectsize: step === 'REST.PUT.PART' ? 8_388_608 : null,
-            bytessent: step === 'REST.PUT.PART' ? null : r.int(300, 600),
-          });
-        }
-        case 'delete': {
-          const key = `raw/events/2026/11/part-${String(r.int(3, 999)).padStart(5, '0')}.parquet`;
-          return g.request(b, t, etl, 'REST.DELETE.OBJECT', key, 'DELETE', `/${key}`, { httpstatus: 204 });
-        }
-        case 'batch': {
-          const key = `tmp/scratch/run-${r.int(1000, 9999)}.json`;
-          return g.request(b, t, etl, 'BATCH.DELETE.OBJECT', key, 'POST', '/?delete', {
-            httpstatus: 204,
-            request_uri: null,
-            totaltime: null,
-            turnaroundtime: null,
-          });
-        }
-        case 'expire':
-          return expiration(g, b, t, `tmp/scratch/run-${r.int(1000, 9999)}.json`);
-        case 'partner': {
-          const key = r.pick(['shared/partner/catalog.json', 'shared/partner/prices.json']);
-          return g.get(b, t, { requester: PARTNER, ip: r.pick(PARTNER_IPS), ua: UA_BOTO }, key, sizeOf(r, key));
-        }
-        case 'denied': {
-          // The partner probing outside its share, and an anonymous scanner.
-          const key = r.pick(PAYROLL_KEYS);
-          const who = r.chance(0.5)
-            ? { requester: PARTNER, ip: r.pick(PARTNER_IPS), ua: UA_BOTO }
-            : { requester: null, ip: r.pick(INTERNET_IPS), ua: 'curl/8.5.0' };
-          return g.request(b, t, who, 'REST.GET.OBJECT', key, 'GET', `/${key}`, {
-            httpstatus: 403,
-            errorcode: 'AccessDenied',
-            bytessent: 243,
-          });
-        }
-        default:
-          return g.request(b, t, person, 'REST.GET.ACL', null, 'GET', '/?acl', { bytessent: 550, aclrequired: true });
-      }
+      return CORP_REQUESTS[kind]({ g, b: this as BucketSpec, t, etl, person });
     },
   },
   {
