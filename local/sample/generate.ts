@@ -1,7 +1,7 @@
 import type { AccessLogRow } from '../../shared/access-log/columns.ts';
 import { formatLine } from '../../shared/access-log/index.ts';
 import { Prng } from './prng.ts';
-import { ARCHIVE_BUCKET, buildStory, incidentFindings, type PlantedFinding } from './story.ts';
+import { ARCHIVE_BUCKET, buildStory, incidentFindings, type PlantedFinding, type Story } from './story.ts';
 
 /**
  * A deterministic, realistic sample of S3 server access logs, with its ground truth.
@@ -718,69 +718,30 @@ export function generateSample(options: SampleOptions = {}): Sample {
   const start = new Date(`${options.start ?? '2026-11-16'}T00:00:00Z`);
   if (Number.isNaN(start.getTime())) throw new Error(`sample: bad start date ${options.start}`);
   const days = options.days ?? 3;
-  const prefix = options.prefix ?? 'logs/';
-  const scale = options.scale ?? 1;
   const rnd = new Prng(seed);
-  const g = new Gen(rnd);
-
+  const run: Run = {
+    rnd,
+    g: new Gen(rnd),
+    start: start.getTime(),
+    days,
+    prefix: options.prefix ?? 'logs/',
+    scale: options.scale ?? 1,
+    // The detections' incidents and look-alikes draw from their own stream (see story.ts).
+    story: buildStory(new Gen(new Prng(`${seed}/story`)), BUCKETS, start, days),
+    usedNames: new Set<string>(),
+  };
   const objects: SampleObject[] = [];
   let incident: PlantedIncident | undefined;
-  const usedNames = new Set<string>();
-
-  // The detections' incidents and look-alikes draw from their own stream (see story.ts).
-  const story = buildStory(new Gen(new Prng(`${seed}/story`)), BUCKETS, start, days);
   for (const bucket of [...BUCKETS, ARCHIVE_BUCKET]) {
-    const incidentDay = bucket.name === INCIDENT_BUCKET ? new Date(start.getTime() + (days - 1) * 24 * HOUR) : null;
     let planted: AccessLogRow[] = [];
-    if (incidentDay) {
-      const made = incidentRows(g, bucket, incidentDay);
+    if (bucket.name === INCIDENT_BUCKET) {
+      const made = incidentRows(run.g, bucket, new Date(run.start + (days - 1) * 24 * HOUR));
       planted = made.rows;
       incident = made.incident;
     }
-    for (let w = start.getTime(); w < start.getTime() + days * 24 * HOUR; w += bucket.window * HOUR) {
-      const end = w + bucket.window * HOUR;
-      const hourOfDay = new Date(w).getUTCHours();
-      // Office-hours peak, quiet nights.
-      const daytime = hourOfDay >= 7 && hourOfDay < 19 ? 1.6 : 0.5;
-      const count = Math.max(0, Math.round(bucket.rate * bucket.window * daytime * scale * (0.7 + rnd.next() * 0.6)));
-      const rows: AccessLogRow[] = [];
-      for (let i = 0; i < count; i++)
-        rows.push(bucket.make.call(bucket, g, new Date(w + Math.floor(rnd.next() * bucket.window * HOUR))));
-      rows.push(...planted.filter((row) => inWindow(row, w, end)));
-      rows.push(...(story.rows.get(bucket.name) ?? []).filter((row) => inWindow(row, w, end)));
-      const stop = story.loggingStops.get(bucket.name);
-      if (stop !== undefined)
-        rows.splice(0, rows.length, ...rows.filter((row) => Date.parse(row.requestdatetime) < stop));
-      if (rows.length === 0) continue;
-      rows.sort((a, b) => a.requestdatetime.localeCompare(b.requestdatetime));
-
-      const lines: SampleLine[] = rows.map((row) => ({ raw: formatLine(row), row }));
-      // About one object in twelve carries one malformed line somewhere in the middle.
-      if (rnd.chance(1 / 12)) {
-        const at = rnd.int(0, lines.length);
-        lines.splice(at, 0, { raw: malformed(rnd, lines[Math.min(at, lines.length - 1)]!.raw), row: null });
-      }
-
-      // S3 delivers a window's log a few minutes after it closes; the name is the delivery time.
-      let name: string;
-      do {
-        const delivered = new Date(end + rnd.int(60, 1500) * 1000);
-        name = `${prefix}${s3LogTimestamp(delivered)}-${rnd.hex(16, true)}`;
-      } while (usedNames.has(name));
-      usedNames.add(name);
-      const rejects = lines.filter((l) => l.row === null).length;
-      objects.push({
-        key: name,
-        sourceBucket: bucket.name,
-        body: lines.map((l) => `${l.raw}\n`).join(''),
-        lines,
-        rows: lines.length - rejects,
-        rejects,
-      });
-    }
+    objects.push(...bucketObjects(run, bucket, planted));
   }
   if (!incident) throw new Error('sample: the incident bucket is missing');
-
   objects.sort((a, b) => a.key.localeCompare(b.key));
   const totals = objects.reduce(
     (acc, o) => ({ lines: acc.lines + o.lines.length, rows: acc.rows + o.rows, rejects: acc.rejects + o.rejects }),
@@ -793,9 +754,81 @@ export function generateSample(options: SampleOptions = {}): Sample {
       objects: objects.length,
       ...totals,
       incident,
-      planted: [...incidentFindings(incident), ...story.planted],
+      planted: [...incidentFindings(incident), ...run.story.planted],
     },
   };
+}
+
+/** One sample's settings and state, shared by its steps; everything draws from `rnd`, in order. */
+interface Run {
+  rnd: Prng;
+  g: Gen;
+  /** First day, ms since the epoch. */
+  start: number;
+  days: number;
+  prefix: string;
+  scale: number;
+  story: Story;
+  /** Object names given so far: a name is never reused. */
+  usedNames: Set<string>;
+}
+
+/** One bucket's log objects, one per window that has requests; `planted` are the incident's rows. */
+function bucketObjects(run: Run, bucket: BucketSpec, planted: AccessLogRow[]): SampleObject[] {
+  const objects: SampleObject[] = [];
+  const end = run.start + run.days * 24 * HOUR;
+  for (let w = run.start; w < end; w += bucket.window * HOUR) {
+    const rows = windowRows(run, bucket, planted, w);
+    if (rows.length === 0) continue;
+    const lines: SampleLine[] = rows.map((row) => ({ raw: formatLine(row), row }));
+    plantMalformedLine(run.rnd, lines);
+    const rejects = lines.filter((l) => l.row === null).length;
+    objects.push({
+      key: objectName(run, w + bucket.window * HOUR),
+      sourceBucket: bucket.name,
+      body: lines.map((l) => `${l.raw}\n`).join(''),
+      lines,
+      rows: lines.length - rejects,
+      rejects,
+    });
+  }
+  return objects;
+}
+
+/** The rows of one window starting at `w`, sorted by time: background traffic, incident and story. */
+function windowRows(run: Run, bucket: BucketSpec, planted: AccessLogRow[], w: number): AccessLogRow[] {
+  const { rnd, g } = run;
+  const end = w + bucket.window * HOUR;
+  const hourOfDay = new Date(w).getUTCHours();
+  // Office-hours peak, quiet nights.
+  const daytime = hourOfDay >= 7 && hourOfDay < 19 ? 1.6 : 0.5;
+  const count = Math.max(0, Math.round(bucket.rate * bucket.window * daytime * run.scale * (0.7 + rnd.next() * 0.6)));
+  const rows: AccessLogRow[] = [];
+  for (let i = 0; i < count; i++)
+    rows.push(bucket.make.call(bucket, g, new Date(w + Math.floor(rnd.next() * bucket.window * HOUR))));
+  rows.push(...planted.filter((row) => inWindow(row, w, end)));
+  rows.push(...(run.story.rows.get(bucket.name) ?? []).filter((row) => inWindow(row, w, end)));
+  const stop = run.story.loggingStops.get(bucket.name);
+  const logged = stop === undefined ? rows : rows.filter((row) => Date.parse(row.requestdatetime) < stop);
+  return logged.sort((a, b) => a.requestdatetime.localeCompare(b.requestdatetime));
+}
+
+/** About one object in twelve carries one malformed line somewhere in the middle. */
+function plantMalformedLine(rnd: Prng, lines: SampleLine[]): void {
+  if (!rnd.chance(1 / 12)) return;
+  const at = rnd.int(0, lines.length);
+  lines.splice(at, 0, { raw: malformed(rnd, lines[Math.min(at, lines.length - 1)]!.raw), row: null });
+}
+
+/** S3 delivers a window's log a few minutes after it closes (`end`); the name is the delivery time. */
+function objectName(run: Run, end: number): string {
+  let name: string;
+  do {
+    const delivered = new Date(end + run.rnd.int(60, 1500) * 1000);
+    name = `${run.prefix}${s3LogTimestamp(delivered)}-${run.rnd.hex(16, true)}`;
+  } while (run.usedNames.has(name));
+  run.usedNames.add(name);
+  return name;
 }
 
 function inWindow(row: AccessLogRow, from: number, to: number): boolean {
