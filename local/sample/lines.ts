@@ -40,34 +40,49 @@ export interface GenerateOptions {
 
 /** An endless deterministic sequence of lines (no newline). Take as many as you need. */
 export function* generateLines(opts: GenerateOptions = {}): Generator<string> {
-  const seeded = new Prng(opts.seed ?? 1);
-  const rnd = () => seeded.next();
-  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
-  const str = (alphabet: string, n: number) => {
-    let s = '';
-    for (let i = 0; i < n; i++) s += alphabet[Math.floor(rnd() * alphabet.length)];
-    return s;
-  };
-  const bucket = opts.bucket ?? 'example-data-lake';
-  const owner = str(HEX, 64);
-  const accounts = Array.from({ length: 8 }, () => String(100000000000 + Math.floor(rnd() * 899999999999)));
+  // One seeded stream for everything, drawn in a fixed order: the same seed gives the same lines.
+  const r = new Prng(opts.seed ?? 1);
+  const pop = population(r, opts.bucket ?? 'example-data-lake');
+  const timeText = clfTimeFormatter();
+  let t = opts.start ?? Date.UTC(2024, 2, 14, 0, 0, 0);
+  for (;;) {
+    t += Math.floor(r.next() * 2000);
+    const time = timeText(t);
+    const q = drawRequest(r, pop);
+    yield withTrailingFields(r, pop, q, operationLine(r, pop, q, time));
+  }
+}
+
+/** What every line of one stream shares, drawn once at its start. */
+interface Population {
+  bucket: string;
+  owner: string;
+  requesters: string[];
+  keys: string[];
+}
+
+function population(r: Prng, bucket: string): Population {
+  const owner = r.chars(HEX, 64);
+  const accounts = Array.from({ length: 8 }, () => String(100000000000 + Math.floor(r.next() * 899999999999)));
   const requesters = [
-    ...accounts.map((a) => `arn:aws:sts::${a}:assumed-role/DataPipelineRole/session-${str(HEX, 8)}`),
-    ...accounts.slice(0, 3).map((a) => `arn:aws:iam::${a}:user/etl-${str('abcdefghij', 5)}`),
+    ...accounts.map((a) => `arn:aws:sts::${a}:assumed-role/DataPipelineRole/session-${r.chars(HEX, 8)}`),
+    ...accounts.slice(0, 3).map((a) => `arn:aws:iam::${a}:user/etl-${r.chars('abcdefghij', 5)}`),
     owner,
     '-',
     '-',
   ];
   const keys = Array.from({ length: 500 }, (_, i) => {
     const day = 1 + (i % 28);
-    return `warehouse/events/date_%253D2024-03-${String(day).padStart(2, '0')}/part-${String(i).padStart(5, '0')}-${str(HEX, 8)}-c000.snappy.parquet`;
+    return `warehouse/events/date_%253D2024-03-${String(day).padStart(2, '0')}/part-${String(i).padStart(5, '0')}-${r.chars(HEX, 8)}-c000.snappy.parquet`;
   });
-  let t = opts.start ?? Date.UTC(2024, 2, 14, 0, 0, 0);
+  return { bucket, owner, requesters, keys };
+}
+
+/** `[DD/Mon/YYYY:HH:MM:SS +0000]` of a time in ms, formatted once per second (lines share seconds). */
+function clfTimeFormatter(): (t: number) => string {
   let timeText = '';
   let timeOf = -1;
-
-  for (;;) {
-    t += Math.floor(rnd() * 2000);
+  return (t) => {
     const sec = Math.floor(t / 1000);
     if (sec !== timeOf) {
       timeOf = sec;
@@ -75,69 +90,100 @@ export function* generateLines(opts: GenerateOptions = {}): Generator<string> {
       const p = (n: number) => String(n).padStart(2, '0');
       timeText = `[${p(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} +0000]`;
     }
-    const r = rnd();
-    const ip =
-      rnd() < 0.3
-        ? `172.31.${Math.floor(rnd() * 256)}.${Math.floor(rnd() * 256)}`
-        : `${Math.floor(rnd() * 223) + 1}.${Math.floor(rnd() * 256)}.${Math.floor(rnd() * 256)}.${Math.floor(rnd() * 256)}`;
-    let requester = pick(requesters);
-    const requestId = str(ID, 16);
-    const hostId = `${str(B64, 75)}=`;
-    const key = pick(keys);
-    const size = Math.floor(rnd() * 3e9);
-    const total = Math.floor(rnd() * 900) + 1;
-    const turn = Math.max(1, total - Math.floor(rnd() * total));
-    let ua = pick(USER_AGENTS);
-    let ref = pick(REFERERS);
-    let line: string;
-    const presigned = rnd() < 0.1;
-    const uriKey = key.replace(/%25/g, '%');
-    const query = presigned
-      ? `?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIA${str(ID, 16)}%2F20240314%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20240314T000000Z&X-Amz-Expires=3600&X-Amz-SignedHeaders=host&X-Amz-Signature=${str(HEX, 64)}`
-      : '';
-    const auth = presigned ? 'QueryString' : 'AuthHeader';
-    const hard = rnd();
-    if (hard < 0.002) requester = `arn:aws:iam::cloudfront:user/CloudFront Origin Access Identity E${str(ID, 13)}`;
-    else if (hard < 0.004)
-      ua = `"${ua}`; // doubled quote at the start, as real lines show
-    else if (hard < 0.005) ref = `${ref === '-' ? 'https://x.example/' : ref}?q="quoted"`;
+    return timeText;
+  };
+}
 
-    if (r < 0.55) {
-      const range = rnd() < 0.6;
-      const sent = range ? Math.min(size, 8388608) : size;
-      line = `${owner} ${bucket} ${timeText} ${ip} ${requester} ${requestId} REST.GET.OBJECT ${key} "GET /${bucket}/${uriKey}${query} HTTP/1.1" ${range ? 206 : 200} - ${sent} ${size} ${total} ${turn} "${ref}" "${ua}"`;
-    } else if (r < 0.65) {
-      line = `${owner} ${bucket} ${timeText} ${ip} ${requester} ${requestId} REST.HEAD.OBJECT ${key} "HEAD /${uriKey} HTTP/1.1" 200 - - ${size} ${total} - "${ref}" "${ua}"`;
-    } else if (r < 0.75) {
-      line = `${owner} ${bucket} ${timeText} ${ip} ${requester} ${requestId} REST.PUT.OBJECT ${key} "PUT /${uriKey} HTTP/1.1" 200 - - ${size} ${total} ${turn} "-" "${ua}"`;
-    } else if (r < 0.83) {
-      line = `${owner} ${bucket} ${timeText} ${ip} ${requester} ${requestId} REST.GET.BUCKET - "GET /?list-type=2&prefix=warehouse%2Fevents%2F&delimiter=%2F&encoding-type=url HTTP/1.1" 200 - ${Math.floor(rnd() * 90000) + 300} - ${total} ${turn} "-" "${ua}"`;
-    } else if (r < 0.88) {
-      line = `${owner} ${bucket} ${timeText} ${ip} ${requester} ${requestId} REST.GET.OBJECT missing/${str(HEX, 12)} "GET /missing/${str(HEX, 12)} HTTP/1.1" 404 NoSuchKey 243 - ${total} - "${ref}" "${ua}"`;
-    } else if (r < 0.91) {
-      line = `${owner} ${bucket} ${timeText} ${ip} ${requester} ${requestId} REST.GET.OBJECT ${key} "GET /${uriKey} HTTP/1.1" 403 AccessDenied 243 - ${total} - "-" "${ua}"`;
-    } else if (r < 0.94) {
-      line = `${owner} ${bucket} ${timeText} - AmazonS3 ${requestId} S3.EXPIRE.OBJECT ${key} "-" - - - ${size} - - "-" "-" ${str(B64, 32)}`;
-    } else if (r < 0.96) {
-      line = `${owner} ${bucket} ${timeText} ${ip} ${requester} ${requestId} BATCH.DELETE.OBJECT ${key} - 204 - - ${size} - - - -`;
-    } else if (r < 0.98) {
-      line = `${owner} ${bucket} ${timeText} ${ip} ${requester} ${requestId} WEBSITE.GET.OBJECT index.html "GET / HTTP/1.1" 200 - 1534 1534 ${total} ${turn} "${ref}" "${ua}"`;
-    } else {
-      line = `${owner} ${bucket} ${timeText} ${ip} ${requester} ${requestId} S3.COMPUTE.OBJECT.CHECKSUM ${key} "-" - - - ${size} - - "-" "-"`;
-    }
-    // Trailing generations: 18 (pre-2019), 24, 25 (access point ARN), 26 (aclRequired), 27 (source region).
-    const g = rnd();
-    const isExpire = line.includes(' S3.EXPIRE.OBJECT ');
-    if (!isExpire) line += ' -';
-    if (g >= 0.03) {
-      const tls = rnd() < 0.5 ? 'TLSv1.2' : 'TLSv1.3';
-      line += ` ${hostId} SigV4 ${pick(CIPHERS)} ${auth} ${bucket}.s3.${pick(REGIONS)}.amazonaws.com ${tls}`;
-      if (g >= 0.08) line += ' -';
-      if (g >= 0.4) line += rnd() < 0.1 ? ' Yes' : ' -';
-      if (g >= 0.85) line += ` ${rnd() < 0.5 ? '-' : pick(REGIONS)}`;
-    }
-    yield line;
+/** One request's fields; `op` (uniform in [0, 1)) chooses the operation. */
+interface Request {
+  op: number;
+  ip: string;
+  requester: string;
+  requestId: string;
+  hostId: string;
+  key: string;
+  /** The key as it appears in the Request-URI (one level of URL encoding less). */
+  uriKey: string;
+  size: number;
+  total: number;
+  turn: number;
+  ua: string;
+  ref: string;
+  query: string;
+  auth: string;
+}
+
+function drawRequest(r: Prng, pop: Population): Request {
+  const op = r.next();
+  const octet = () => Math.floor(r.next() * 256);
+  const ip =
+    r.next() < 0.3
+      ? `172.31.${octet()}.${octet()}`
+      : `${Math.floor(r.next() * 223) + 1}.${octet()}.${octet()}.${octet()}`;
+  let requester = r.pick(pop.requesters);
+  const requestId = r.chars(ID, 16);
+  const hostId = `${r.chars(B64, 75)}=`;
+  const key = r.pick(pop.keys);
+  const size = Math.floor(r.next() * 3e9);
+  const total = Math.floor(r.next() * 900) + 1;
+  const turn = Math.max(1, total - Math.floor(r.next() * total));
+  let ua = r.pick(USER_AGENTS);
+  let ref = r.pick(REFERERS);
+  const presigned = r.next() < 0.1;
+  const query = presigned
+    ? `?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIA${r.chars(ID, 16)}%2F20240314%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20240314T000000Z&X-Amz-Expires=3600&X-Amz-SignedHeaders=host&X-Amz-Signature=${r.chars(HEX, 64)}`
+    : '';
+  const hard = r.next();
+  if (hard < 0.002) requester = `arn:aws:iam::cloudfront:user/CloudFront Origin Access Identity E${r.chars(ID, 13)}`;
+  else if (hard < 0.004)
+    ua = `"${ua}`; // doubled quote at the start, as real lines show
+  else if (hard < 0.005) ref = `${ref === '-' ? 'https://x.example/' : ref}?q="quoted"`;
+  const uriKey = key.replace(/%25/g, '%');
+  const auth = presigned ? 'QueryString' : 'AuthHeader';
+  return { op, ip, requester, requestId, hostId, key, uriKey, size, total, turn, ua, ref, query, auth };
+}
+
+/** The line up to the User-Agent (or the last field its operation writes), by the request's `op`. */
+function operationLine(r: Prng, pop: Population, q: Request, time: string): string {
+  const { op, key, uriKey, size, total, turn, ua, ref } = q;
+  const from = `${pop.owner} ${pop.bucket} ${time} ${q.ip} ${q.requester} ${q.requestId}`;
+  if (op < 0.55) {
+    const range = r.next() < 0.6;
+    const sent = range ? Math.min(size, 8388608) : size;
+    return `${from} REST.GET.OBJECT ${key} "GET /${pop.bucket}/${uriKey}${q.query} HTTP/1.1" ${range ? 206 : 200} - ${sent} ${size} ${total} ${turn} "${ref}" "${ua}"`;
   }
+  if (op < 0.65)
+    return `${from} REST.HEAD.OBJECT ${key} "HEAD /${uriKey} HTTP/1.1" 200 - - ${size} ${total} - "${ref}" "${ua}"`;
+  if (op < 0.75)
+    return `${from} REST.PUT.OBJECT ${key} "PUT /${uriKey} HTTP/1.1" 200 - - ${size} ${total} ${turn} "-" "${ua}"`;
+  if (op < 0.83)
+    return `${from} REST.GET.BUCKET - "GET /?list-type=2&prefix=warehouse%2Fevents%2F&delimiter=%2F&encoding-type=url HTTP/1.1" 200 - ${Math.floor(r.next() * 90000) + 300} - ${total} ${turn} "-" "${ua}"`;
+  if (op < 0.88)
+    return `${from} REST.GET.OBJECT missing/${r.chars(HEX, 12)} "GET /missing/${r.chars(HEX, 12)} HTTP/1.1" 404 NoSuchKey 243 - ${total} - "${ref}" "${ua}"`;
+  if (op < 0.91)
+    return `${from} REST.GET.OBJECT ${key} "GET /${uriKey} HTTP/1.1" 403 AccessDenied 243 - ${total} - "-" "${ua}"`;
+  if (op < 0.94)
+    return `${pop.owner} ${pop.bucket} ${time} - AmazonS3 ${q.requestId} S3.EXPIRE.OBJECT ${key} "-" - - - ${size} - - "-" "-" ${r.chars(B64, 32)}`;
+  if (op < 0.96) return `${from} BATCH.DELETE.OBJECT ${key} - 204 - - ${size} - - - -`;
+  if (op < 0.98)
+    return `${from} WEBSITE.GET.OBJECT index.html "GET / HTTP/1.1" 200 - 1534 1534 ${total} ${turn} "${ref}" "${ua}"`;
+  return `${from} S3.COMPUTE.OBJECT.CHECKSUM ${key} "-" - - - ${size} - - "-" "-"`;
+}
+
+/** Trailing generations: 18 (pre-2019), 24, 25 (access point ARN), 26 (aclRequired), 27 (source region). */
+function withTrailingFields(r: Prng, pop: Population, q: Request, operation: string): string {
+  let line = operation;
+  const g = r.next();
+  const isExpire = line.includes(' S3.EXPIRE.OBJECT ');
+  if (!isExpire) line += ' -';
+  if (g >= 0.03) {
+    const tls = r.next() < 0.5 ? 'TLSv1.2' : 'TLSv1.3';
+    line += ` ${q.hostId} SigV4 ${r.pick(CIPHERS)} ${q.auth} ${pop.bucket}.s3.${r.pick(REGIONS)}.amazonaws.com ${tls}`;
+    if (g >= 0.08) line += ' -';
+    if (g >= 0.4) line += r.next() < 0.1 ? ' Yes' : ' -';
+    if (g >= 0.85) line += ` ${r.next() < 0.5 ? '-' : r.pick(REGIONS)}`;
+  }
+  return line;
 }
 
 /** About `bytes` bytes of newline-terminated lines, as one string. */
