@@ -35,6 +35,7 @@ import { configureSnowflakeSdk, execute } from '../../../shared/snowflake/connec
 import { applySqlFiles, tableSqlFiles } from '../../../shared/snowflake/sql-files.ts';
 import { applyPipeSql, stagingUrl } from '../../../shared/snowflake/pipe-sql.ts';
 import { missingObjects, soakObjects, type SoakObject } from './objects.ts';
+import type { WorkerInput } from './worker.ts';
 
 const WORKER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'worker.ts');
 const BUCKET = 'soak-logs';
@@ -224,7 +225,8 @@ async function queueDepth(env: Env, url: string): Promise<number> {
 export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const started = Date.now();
   const log = options.log ?? (() => {});
-  const prng = new Prng(options.seed ?? 7);
+  const seed = options.seed ?? 7;
+  const prng = new Prng(seed);
   const method = options.method ?? 'insert';
   const env = await setUp(method, options.maxReceiveCount ?? 10);
   const dir = mkdtempSync(path.join(tmpdir(), 'soak-'));
@@ -232,72 +234,24 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   writeFileSync(faultLog, '');
   const faults: Record<string, number> = {};
   const count = (k: string) => (faults[k] = (faults[k] ?? 0) + 1);
-  const workers: Array<ChildProcess | undefined> = [];
-  const bornAt: number[] = [];
-  let seq = 0;
-  const spawnWorker = (i: number) => {
-    bornAt[i] = Date.now();
-    workers[i] = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        WORKER,
-        JSON.stringify({
-          endpoint: env.aws.endpoint,
-          snowflakeUrl: env.sf.url,
-          queueUrl: env.queueUrl,
-          bucket: BUCKET,
-          faultLog,
-          seed: (options.seed ?? 7) * 1000 + ++seq,
-          method,
-          staging: { bucket: STAGING_BUCKET, prefix: STAGING_PREFIX },
-          s3FaultRate: options.s3FaultRate ?? 0.05,
-          concurrency: options.concurrency ?? 2,
-          invocationMs: 200_000,
-        }),
-      ],
-      { stdio: ['ignore', 'ignore', 'inherit'] },
-    );
-  };
+  const loaders = new Loaders(seed, {
+    endpoint: env.aws.endpoint,
+    snowflakeUrl: env.sf.url,
+    queueUrl: env.queueUrl,
+    bucket: BUCKET,
+    faultLog,
+    method,
+    staging: { bucket: STAGING_BUCKET, prefix: STAGING_PREFIX },
+    s3FaultRate: options.s3FaultRate ?? 0.05,
+    concurrency: options.concurrency ?? 2,
+    invocationMs: 200_000,
+  });
   try {
-    const objects = soakObjects(options.objects, options.seed ?? 7);
+    const objects = soakObjects(options.objects, seed);
     const messages = await upload(env, objects, prng);
     log(`soak: ${objects.length} objects, ${messages} messages queued`);
-    const n = options.workers ?? 2;
-    for (let i = 0; i < n; i++) spawnWorker(i);
-    const timeout = started + (options.timeoutMs ?? 20 * 60_000);
-    const chaosUntil = started + (timeout - started) / 2;
-    const killEvery = options.killEveryMs ?? 6_000;
-    const faultEvery = options.faultEveryMs ?? 400;
-    let nextKill = Date.now() + prng.int(killEvery / 2, killEvery * 1.5);
-    let nextFault = Date.now() + faultEvery;
-    let idleRounds = 0;
-    while (Date.now() < timeout) {
-      await new Promise((r) => setTimeout(r, 100));
-      // Faults while the queue is busy; the tail drains without them, so the run ends. Faults come
-      // by the clock, not per attempt, so the last few messages could be starved by them forever:
-      // chaos also ends at half the time budget.
-      const depth = await queueDepth(env, env.queueUrl);
-      const chaos = depth > messages * 0.05 && Date.now() < chaosUntil;
-      const i = prng.int(0, n - 1);
-      // Kill a loader that has had time to start and take messages, not one still booting.
-      if (chaos && Date.now() >= nextKill && Date.now() - bornAt[i]! > 3_000) {
-        workers[i]?.kill('SIGKILL');
-        count('kill_9');
-        spawnWorker(i);
-        nextKill = Date.now() + prng.int(killEvery / 2, killEvery * 1.5);
-      }
-      // Snowflake faults hit the insert method's statements; in pipe the Lambda never talks to
-      // Snowflake (Snowpipe's own retries are Snowflake's), so pipe gets kills and S3 faults.
-      if (chaos && method === 'insert' && Date.now() >= nextFault) {
-        count(injectSnowflakeFault(env.sf, prng));
-        nextFault = Date.now() + prng.int(faultEvery / 2, faultEvery * 1.5);
-      }
-      if (!chaos) env.sf.faults.clear();
-      idleRounds = depth === 0 ? idleRounds + 1 : 0;
-      if (idleRounds >= 20) break;
-    }
+    for (let i = 0; i < (options.workers ?? 2); i++) loaders.start(i);
+    await runChaos({ env, loaders, prng, options, method, messages, started, count });
     if (env.stagingBridge) {
       // Every staged file announced, then every announcement loaded by the pipes.
       env.sf.faults.clear();
@@ -309,12 +263,103 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     report.seconds = Math.round((Date.now() - started) / 1000);
     return report;
   } finally {
-    for (const w of workers) w?.kill('SIGKILL');
+    loaders.killAll();
     await env.stagingBridge?.stop();
     await new Promise<void>((r) => env.db.destroy(() => r()));
     await env.sf.stop();
     await env.aws.stop();
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The loader child processes (worker.ts), by slot; each start gets a fresh seed. */
+class Loaders {
+  private readonly procs: Array<ChildProcess | undefined> = [];
+  private readonly bornAt: number[] = [];
+  private seq = 0;
+
+  constructor(
+    private readonly seed: number,
+    /** worker.ts's input, all but the seed. */
+    private readonly args: Omit<WorkerInput, 'seed'>,
+  ) {}
+
+  get size(): number {
+    return this.procs.length;
+  }
+
+  start(i: number): void {
+    this.bornAt[i] = Date.now();
+    const args = JSON.stringify({ ...this.args, seed: this.seed * 1000 + ++this.seq });
+    this.procs[i] = spawn(process.execPath, ['--import', 'tsx', WORKER, args], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+  }
+
+  /** Milliseconds since slot `i` was (re)started. */
+  age(i: number): number {
+    return Date.now() - this.bornAt[i]!;
+  }
+
+  /** kill -9, then a fresh loader in the same slot. */
+  restart(i: number): void {
+    this.procs[i]?.kill('SIGKILL');
+    this.start(i);
+  }
+
+  killAll(): void {
+    for (const p of this.procs) p?.kill('SIGKILL');
+  }
+}
+
+interface Chaos {
+  env: Env;
+  loaders: Loaders;
+  prng: Prng;
+  options: SoakOptions;
+  method: 'insert' | 'pipe';
+  messages: number;
+  started: number;
+  count: (fault: string) => void;
+}
+
+/**
+ * Kills loaders and injects Snowflake faults while the queue drains; returns once the queue has
+ * been empty for 20 rounds (2 s) or the time budget is spent.
+ */
+async function runChaos(c: Chaos): Promise<void> {
+  const { env, loaders, prng, options, count } = c;
+  const n = loaders.size;
+  const timeout = c.started + (options.timeoutMs ?? 20 * 60_000);
+  const chaosUntil = c.started + (timeout - c.started) / 2;
+  const killEvery = options.killEveryMs ?? 6_000;
+  const faultEvery = options.faultEveryMs ?? 400;
+  let nextKill = Date.now() + prng.int(killEvery / 2, killEvery * 1.5);
+  let nextFault = Date.now() + faultEvery;
+  let idleRounds = 0;
+  while (Date.now() < timeout) {
+    await new Promise((r) => setTimeout(r, 100));
+    // Faults while the queue is busy; the tail drains without them, so the run ends. Faults come
+    // by the clock, not per attempt, so the last few messages could be starved by them forever:
+    // chaos also ends at half the time budget.
+    const depth = await queueDepth(env, env.queueUrl);
+    const chaos = depth > c.messages * 0.05 && Date.now() < chaosUntil;
+    const i = prng.int(0, n - 1);
+    // Kill a loader that has had time to start and take messages, not one still booting.
+    if (chaos && Date.now() >= nextKill && loaders.age(i) > 3_000) {
+      loaders.restart(i);
+      count('kill_9');
+      nextKill = Date.now() + prng.int(killEvery / 2, killEvery * 1.5);
+    }
+    // Snowflake faults hit the insert method's statements; in pipe the Lambda never talks to
+    // Snowflake (Snowpipe's own retries are Snowflake's), so pipe gets kills and S3 faults.
+    if (chaos && c.method === 'insert' && Date.now() >= nextFault) {
+      count(injectSnowflakeFault(env.sf, prng));
+      nextFault = Date.now() + prng.int(faultEvery / 2, faultEvery * 1.5);
+    }
+    if (!chaos) env.sf.faults.clear();
+    idleRounds = depth === 0 ? idleRounds + 1 : 0;
+    if (idleRounds >= 20) break;
   }
 }
 

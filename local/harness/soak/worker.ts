@@ -17,7 +17,8 @@ import { startPoller } from '../../poller.ts';
 import { Prng } from '../../sample/prng.ts';
 import { snowflakeEnv } from '../../stack-info.ts';
 
-const input = JSON.parse(process.argv[2]!) as {
+/** What the harness passes in argv[2], as JSON. */
+export interface WorkerInput {
   endpoint: string;
   snowflakeUrl: string;
   queueUrl: string;
@@ -31,7 +32,9 @@ const input = JSON.parse(process.argv[2]!) as {
   invocationMs: number;
   method: 'insert' | 'pipe';
   staging: { bucket: string; prefix: string };
-};
+}
+
+const input = JSON.parse(process.argv[2]!) as WorkerInput;
 
 const prng = new Prng(input.seed);
 const note = (kind: string) => appendFileSync(input.faultLog, `${kind}\n`);
