@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, destroy, exec, startSnowflake, type Connection, type TestSnowflake } from './helpers/sdk.ts';
+import { connect, destroy, exec, startSnowflake, type Connection, type TestSnowflake } from '../src/testing.ts';
 
 const keys = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
 const privatePem = keys.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();

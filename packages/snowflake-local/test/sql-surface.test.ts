@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exec, execStatement, startSnowflake, type Connection, type TestSnowflake } from './helpers/sdk.ts';
+import { exec, execStatement, startSnowflake, type Connection, type TestSnowflake } from '../src/testing.ts';
 
 let sf: TestSnowflake;
 let conn: Connection;

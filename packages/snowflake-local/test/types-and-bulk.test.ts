@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exec, execStatement, startSnowflake, type Connection, type TestSnowflake } from './helpers/sdk.ts';
+import { exec, execStatement, startSnowflake, type Connection, type TestSnowflake } from '../src/testing.ts';
 
 let sf: TestSnowflake;
 let conn: Connection;

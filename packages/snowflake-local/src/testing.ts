@@ -1,21 +1,23 @@
 /**
- * Test helper: a snowflake-local on an ephemeral port and real snowflake-sdk connections to it.
+ * `snowflake-local/testing`: a snowflake-local on an ephemeral port and real snowflake-sdk
+ * connections to it, for tests (the package's own, and the product's through local/harness).
  *
  *   const sf = await startSnowflake();            // in-memory warehouse
  *   const conn = await sf.connect();              // account/user/password "local", S3_ACCESS_LOGS.PUBLIC
  *   const rows = await exec(conn, 'SELECT ? AS X', [1]);
  *   await sf.stop();                              // destroys open connections, stops the server
  *
- * The product has a helper like it (local/harness/snowflake.ts) configured with its own SDK
- * settings; this one keeps the package's tests free of the product.
+ * snowflake-sdk is the caller's (a peer dependency): this module only drives it.
  */
 import os from 'node:os';
 import path from 'node:path';
 import snowflake from 'snowflake-sdk';
-import { startSnowflakeLocal, type SnowflakeLocal, type SnowflakeLocalOptions } from '../../src/index.ts';
+import { startSnowflakeLocal, type SnowflakeLocal, type SnowflakeLocalOptions } from './index.ts';
 
 export type Connection = snowflake.Connection;
-type Row = Record<string, unknown>;
+export type Row = Record<string, unknown>;
+/** Scalar binds, or one array per row for array binding. Dates are sent as ISO strings by the SDK. */
+export type Binds = ReadonlyArray<unknown>;
 
 // Errors only, to the temp directory (not snowflake.log in the working directory).
 snowflake.configure({
@@ -64,7 +66,7 @@ export async function startSnowflake(options: SnowflakeLocalOptions = {}): Promi
 }
 
 /** Runs one statement and resolves with its rows (objects keyed by upper-case column name). */
-export function exec<T = Row>(conn: Connection, sqlText: string, binds?: ReadonlyArray<unknown>): Promise<T[]> {
+export function exec<T = Row>(conn: Connection, sqlText: string, binds?: Binds): Promise<T[]> {
   return execStatement<T>(conn, sqlText, binds).then((r) => r.rows);
 }
 
@@ -72,7 +74,7 @@ export function exec<T = Row>(conn: Connection, sqlText: string, binds?: Readonl
 export function execStatement<T = Row>(
   conn: Connection,
   sqlText: string,
-  binds?: ReadonlyArray<unknown>,
+  binds?: Binds,
 ): Promise<{ rows: T[]; statement: snowflake.RowStatement }> {
   return new Promise((resolve, reject) => {
     conn.execute({
