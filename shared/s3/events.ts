@@ -70,30 +70,50 @@ const PtDetail = S3EventNotificationEventBridgeSchema.shape.detail;
 /** Backfill's marker: `force` replaces an already loaded object. */
 const Replay = z.object({ force: z.boolean().optional(), id: z.string().optional() }).optional();
 
-const NotificationRecord = PtRecord.pick({ eventName: true }).extend({
+/**
+ * A field the loader can do without (size, ETag, sequencer, event time): a malformed value is
+ * dropped, not a reason to fail the message, so that a third-party producer's oddity never sends
+ * a log object to the DLQ.
+ */
+const lenient = <T extends z.ZodType>(schema: T) => schema.optional().catch(undefined);
+
+// Every record is checked for its version and name; only creations must carry a readable object
+// (a removal or restore record routed here is counted as ignored, whatever else it holds).
+const RecordHead = z.looseObject({
   eventVersion: PtRecord.shape.eventVersion.regex(/^2\.\d+$/, {
     error: (i) => `is "${String(i.input)}", expected 2.x`,
   }),
-  eventTime: PtRecord.shape.eventTime.optional(),
+  eventName: lenient(PtRecord.shape.eventName),
+});
+
+const CreatedRecord = z.object({
+  eventTime: lenient(PtRecord.shape.eventTime),
   s3: z.object({
     bucket: z.object({ name: PtEntity.shape.bucket.shape.name.min(1) }),
-    object: PtEntity.shape.object.pick({ eTag: true, sequencer: true }).extend({
+    object: z.object({
       key: PtEntity.shape.object.shape.key.min(1),
-      size: PtDetail.shape.object.shape.size, // EventBridge's: not negative
+      size: lenient(PtDetail.shape.object.shape.size), // EventBridge's: not negative
+      eTag: lenient(PtEntity.shape.object.shape.eTag),
       // As EventBridge spells it; some producers of the notification shape do too.
-      etag: PtEntity.shape.object.shape.eTag,
+      etag: lenient(PtEntity.shape.object.shape.eTag),
+      sequencer: lenient(PtEntity.shape.object.shape.sequencer),
     }),
   }),
 });
 
-const Notification = z.object({ Records: z.array(NotificationRecord), replay: Replay });
+const Notification = z.object({ Records: z.array(RecordHead), replay: Replay });
 
 const EventBridgeObjectCreated = S3EventNotificationEventBridgeSchema.pick({ source: true }).extend({
   'detail-type': z.literal('Object Created'),
-  time: S3EventNotificationEventBridgeSchema.shape.time.optional(),
+  time: lenient(S3EventNotificationEventBridgeSchema.shape.time),
   detail: z.object({
     bucket: z.object({ name: PtDetail.shape.bucket.shape.name.min(1) }),
-    object: PtDetail.shape.object.extend({ key: PtDetail.shape.object.shape.key.min(1) }),
+    object: z.object({
+      key: PtDetail.shape.object.shape.key.min(1),
+      size: lenient(PtDetail.shape.object.shape.size),
+      etag: lenient(PtDetail.shape.object.shape.etag),
+      sequencer: lenient(PtDetail.shape.object.shape.sequencer),
+    }),
   }),
   replay: Replay,
 });
@@ -121,10 +141,10 @@ const says: z.core.$ZodErrorMap = (issue) => {
   }
 };
 
-/** "Records[0].s3.bucket.name is missing; …": at most three issues, each named by its path. */
-function reasonOf(error: z.ZodError): string {
+/** "Records[0].s3.bucket.name is missing; …": at most three issues, each named by its path (under `at`). */
+function reasonOf(error: z.ZodError, at: PropertyKey[] = []): string {
   const reasons = error.issues.slice(0, 3).map((issue) => {
-    const path = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('');
+    const path = [...at, ...issue.path].map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('');
     // JSONStringified's issue carries JSON.parse's wording; ours is the same for any bad JSON.
     const message = issue.message.startsWith('Invalid JSON') ? 'is not JSON' : issue.message;
     return `${path === '' ? 'the body' : path.slice(path.startsWith('.') ? 1 : 0)} ${message}`;
@@ -153,12 +173,15 @@ function objectRef(bucket: string, key: string, replay: z.infer<typeof Replay>, 
 function fromNotification({ Records, replay }: z.infer<typeof Notification>): ParsedBody {
   const objects: ObjectRef[] = [];
   let ignored = 0;
-  for (const { eventName, eventTime, s3 } of Records) {
+  for (const [i, record] of Records.entries()) {
     // Only creations carry a log object; a removal or restore notification routed here is not ours to load.
-    if (!/^(s3:)?ObjectCreated:/.test(eventName)) {
+    if (!/^(s3:)?ObjectCreated:/.test(record.eventName ?? '')) {
       ignored++;
       continue;
     }
+    const created = CreatedRecord.safeParse(record, { error: says });
+    if (!created.success) return invalid(reasonOf(created.error, ['Records', i]));
+    const { eventTime, s3 } = created.data;
     const { key, size, eTag, etag, sequencer } = s3.object;
     objects.push(
       objectRef(s3.bucket.name, decodeS3Key(key), replay, { size, etag: eTag ?? etag, sequencer, eventTime }),

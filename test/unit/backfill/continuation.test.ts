@@ -45,6 +45,15 @@ describe('continue stage: the state between invocations', () => {
     expect(payload.totals.listed).toBe(130);
   });
 
+  it('round-trips a range ending on 9999-12-31 and its window padded past it (toISOString writes +010000-…)', () => {
+    const end = Date.parse('9999-12-31T00:00:00.000Z') + 86_400_000;
+    const to = new Date(end).toISOString();
+    const paddedTo = new Date(end + 6 * 3600_000).toISOString();
+    expect(to).toMatch(/^\+010000-01-01T00/);
+    const state = { ...full(), request: { ...full().request, to }, window: { ...full().window!, to: paddedTo } };
+    expect(decodeState(JSON.parse(JSON.stringify(encodeState(state))))).toEqual(state);
+  });
+
   it('names every bad part of a tampered state in one error', () => {
     const bad = {
       ...full(),
