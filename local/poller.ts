@@ -16,8 +16,12 @@ import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
  *   (Lambda's MaximumBatchingWindowInSeconds), then invokes the handler once with the batch;
  * - on success it deletes every message except those the handler names in `batchItemFailures`
  *   (ReportBatchItemFailures); if the handler throws, it deletes none;
- * - it never changes visibility itself: a message that is not deleted reappears when the
- *   queue's visibility timeout expires, like under Lambda;
+ * - a message that is not deleted reappears when the queue's visibility timeout expires, like
+ *   under Lambda. While a batch is being handled, its messages are kept invisible (visibility
+ *   extended every third of the timeout): in AWS the function's timeout ends an invocation long
+ *   before the queue's visibility timeout (300 s against 2,100 s), but the local handler has no
+ *   timeout, and the local stack's 30 s visibility would otherwise hand a long batch to a second
+ *   worker, and after maxReceiveCount receives to the DLQ, while the first is still loading it;
  * - redrive to the DLQ after `maxReceiveCount` receives is the queue's own RedrivePolicy, which
  *   fauxqs implements on receive as SQS does, so the poller does not second-guess it.
  */
@@ -79,6 +83,8 @@ interface PollerState {
   /** The queue as Lambda names it in each record. */
   queueArn: string;
   region: string;
+  /** The queue's VisibilityTimeout, seconds (0: unknown, no heartbeat). */
+  visibilitySeconds: number;
 }
 
 export function startPoller(options: PollerOptions): Poller {
@@ -97,6 +103,7 @@ export function startPoller(options: PollerOptions): Poller {
     stopped: false,
     queueArn: '',
     region: 'us-east-1',
+    visibilitySeconds: 0,
   };
   const workers = describeQueue(state)
     .catch((err) => {
@@ -117,10 +124,14 @@ export function startPoller(options: PollerOptions): Poller {
 
 async function describeQueue(state: PollerState): Promise<void> {
   const { sqs, queueUrl } = state.options;
-  const out = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }), {
-    abortSignal: state.abort.signal,
-  });
+  const out = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn', 'VisibilityTimeout'] }),
+    {
+      abortSignal: state.abort.signal,
+    },
+  );
   state.queueArn = out.Attributes?.QueueArn ?? '';
+  state.visibilitySeconds = Number(out.Attributes?.VisibilityTimeout ?? 0) || 0;
   state.region = state.queueArn.split(':')[3] || ((await sqs.config.region()) ?? state.region);
 }
 
@@ -207,17 +218,42 @@ async function deleteAll(options: PollerOptions, messages: Message[]): Promise<v
   }
 }
 
-async function release(options: PollerOptions, messages: Message[]): Promise<void> {
+async function setVisibility(options: PollerOptions, messages: Message[], seconds: number): Promise<void> {
   for (let i = 0; i < messages.length; i += 10) {
     await options.sqs.send(
       new ChangeMessageVisibilityBatchCommand({
         QueueUrl: options.queueUrl,
         Entries: messages
           .slice(i, i + 10)
-          .map((m, j) => ({ Id: String(j), ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: 0 })),
+          .map((m, j) => ({ Id: String(j), ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: seconds })),
       }),
     );
   }
+}
+
+function release(options: PollerOptions, messages: Message[]): Promise<void> {
+  return setVisibility(options, messages, 0);
+}
+
+/**
+ * Keeps a batch's messages invisible while it is handled (see the module comment). The returned
+ * stop waits for an extension in flight, so none can reach the queue after the batch's deletes.
+ */
+function keepInvisible(state: PollerState, messages: Message[]): () => Promise<void> {
+  const seconds = state.visibilitySeconds;
+  if (seconds <= 0) return async () => undefined;
+  let pending: Promise<void> = Promise.resolve();
+  const timer = setInterval(
+    () => {
+      pending = setVisibility(state.options, messages, seconds).catch((err) => state.options.onError?.(err));
+    },
+    (seconds * 1000) / 3,
+  );
+  timer.unref();
+  return () => {
+    clearInterval(timer);
+    return pending;
+  };
 }
 
 /** The handler's failed message ids: those it reported, or all when it threw. */
@@ -241,7 +277,11 @@ async function invoke(state: PollerState, messages: Message[]): Promise<void> {
   stats.invocations++;
   stats.received += messages.length;
   stats.maxInFlight = Math.max(stats.maxInFlight, ++stats.inFlight);
-  const { failedIds, threw } = await handle(state, messages).finally(() => stats.inFlight--);
+  const stopHeartbeat = keepInvisible(state, messages);
+  const { failedIds, threw } = await handle(state, messages).finally(async () => {
+    await stopHeartbeat();
+    stats.inFlight--;
+  });
   const failed = new Set(failedIds);
   const done = messages.filter((m) => !failed.has(m.MessageId ?? ''));
   await deleteAll(state.options, done);

@@ -30,8 +30,8 @@ const { queue, eventSource } = INGEST_SETTINGS;
 const OVERRIDES = {
   // Deployed, 2,100 s is sized for Lambda's throttled and retried invocations (6 x the 300 s
   // function timeout + the batching window). Locally nothing throttles the poller, and a failed
-  // object would wait 35 minutes for its retry; 30 s outlasts a sample batch by far, and a batch
-  // that runs longer is redelivered to another poller worker, which the ledger makes harmless.
+  // object would wait 35 minutes for its retry. A batch that runs longer than 30 s keeps its
+  // messages invisible: the poller extends their visibility while it handles them (local/poller.ts).
   visibilityTimeoutSeconds: {
     value: 30,
     why: 'a failed object is retried within 30 s instead of 35 min; nothing throttles the local poller',

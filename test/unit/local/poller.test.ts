@@ -243,4 +243,35 @@ describe('local SQS poller (Lambda event-source mapping semantics)', () => {
     expect(poller.stats.maxInFlight).toBe(2);
     expect(poller.stats.inFlight).toBe(0);
   });
+
+  it('keeps a batch invisible while it is handled, so a batch longer than the visibility timeout is not handed to another worker', async () => {
+    const q = await queue({ VisibilityTimeout: '3' });
+    await send(q.url, ['long']);
+    const receiveCounts: string[] = [];
+    let finish: () => void = () => {};
+    const held = new Promise<void>((r) => (finish = r));
+    const poller = startPoller({
+      sqs: aws.sqs,
+      queueUrl: q.url,
+      batchSize: 1,
+      concurrency: 2,
+      handler: async (e) => {
+        receiveCounts.push(...e.Records.map((r) => r.attributes.ApproximateReceiveCount));
+        await held;
+      },
+    });
+    try {
+      // Three visibility timeouts pass while the batch is held; the second worker keeps polling.
+      await new Promise((r) => setTimeout(r, 9_000));
+      expect(await depth(q.url)).toEqual({ visible: 0, inflight: 1 });
+      finish();
+      await until(() => poller.stats.deleted === 1);
+    } finally {
+      finish();
+      await poller.stop();
+    }
+    expect(receiveCounts).toEqual(['1']);
+    expect(poller.stats.invocations).toBe(1);
+    expect(await depth(q.url)).toEqual({ visible: 0, inflight: 0 });
+  }, 30_000);
 });
