@@ -12,7 +12,7 @@
 //
 // The output is written next to dist/cli and renamed into place, so a concurrent run never sees
 // half a build. Usage: node cli/build.mjs
-import { readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -42,13 +42,29 @@ export async function buildCli() {
   renameSync(tmp, CLI_DIST);
 }
 
-/** Marks every bare import (`snowflake-sdk`, `@aws-sdk/client-s3/...`) external, except the workspace packages. */
+/**
+ * Marks every bare import (`snowflake-sdk`, `@aws-sdk/client-s3/...`) external, except the workspace
+ * packages, whose sources are compiled in. Their own dependencies stay external and resolve from the
+ * root node_modules, which holds them while npm hoists them (a version a workspace pins apart from
+ * the root's would be nested under packages/<name>/node_modules, and the build refuses that).
+ */
 function externalExceptWorkspaces() {
-  const workspaces = new Set(
-    readdirSync(path.join(root, 'packages')).map(
-      (dir) => JSON.parse(readFileSync(path.join(root, 'packages', dir, 'package.json'), 'utf8')).name,
-    ),
+  const dirs = readdirSync(path.join(root, 'packages')).filter((dir) =>
+    existsSync(path.join(root, 'packages', dir, 'package.json')),
   );
+  const manifests = dirs.map((dir) => ({
+    dir,
+    manifest: JSON.parse(readFileSync(path.join(root, 'packages', dir, 'package.json'), 'utf8')),
+  }));
+  for (const { dir, manifest } of manifests) {
+    for (const dep of Object.keys(manifest.dependencies ?? {})) {
+      if (existsSync(path.join(root, 'packages', dir, 'node_modules', dep)))
+        throw new Error(
+          `packages/${dir}/node_modules/${dep} exists: the compiled CLI would load the root's copy of ${dep} instead; give it the root package.json's version and run npm install.`,
+        );
+    }
+  }
+  const workspaces = new Set(manifests.map(({ manifest }) => manifest.name));
   return {
     name: 'external-except-workspaces',
     setup(b) {

@@ -119,7 +119,7 @@ function realCredentials(env: NodeJS.ProcessEnv, schema: string): SnowflakeCrede
     problems.push('SNOWFLAKE_WAREHOUSE is required: the contract statements run on it.');
   if (problems.length > 0 || source?.kind !== 'env')
     throw new Error(
-      `The contract suite cannot reach a real Snowflake account: ${problems.join(' ')} (docs/contract-tests.md lists the variables).`,
+      `The contract suite cannot reach a real Snowflake account: it needs SNOWFLAKE_ACCOUNT, SNOWFLAKE_USERNAME, SNOWFLAKE_PASSWORD or SNOWFLAKE_PRIVATE_KEY, SNOWFLAKE_WAREHOUSE and SNOWFLAKE_DATABASE (never the secret ARN; docs/contract-tests.md). What was wrong: ${problems.join(' ')}`,
     );
   return source.credentials;
 }
