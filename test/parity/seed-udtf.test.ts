@@ -5,6 +5,8 @@
  * line where they differ is listed below with the reason; an unexplained difference, or a listed
  * one that no longer occurs, fails the test.
  */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { generateLines } from '../../local/sample/lines.ts';
 import { parseLine, type AccessLogRow } from '../../shared/access-log/index.ts';
@@ -97,6 +99,13 @@ function compare(items: Array<{ id: string; line: string }>): Comparison {
 }
 
 describe.skipIf(skip)('parity with the seed UDTF', () => {
+  it("the seed's output columns (its RETURNS TABLE, as seed_udtf.py lists them) are SEED_COLUMNS", () => {
+    const source = readFileSync(path.join(seedDir, 'seed_udtf.py'), 'utf8');
+    const list = /^COLUMNS = \[([^\]]*)\]/m.exec(source)?.[1];
+    expect(list, 'seed_udtf.py declares COLUMNS = [...]').toBeDefined();
+    expect([...list!.matchAll(/"([a-z_]+)"/g)].map((m) => m[1])).toEqual([...SEED_COLUMNS]);
+  });
+
   it('corpus: agrees on every line both accept, except the listed, explained differences', () => {
     const items = corpusLogFiles().flatMap((f) => corpusLines(f).map((line, i) => ({ id: `${f}:${i + 1}`, line })));
     const r = compare(items);

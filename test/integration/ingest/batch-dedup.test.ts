@@ -16,6 +16,7 @@ import type { ObjectCreated } from '../../../shared/s3/events.ts';
 import { notificationBody } from '../../../local/harness/events.ts';
 import { ledgerId, type LoadTarget } from '../../../shared/snowflake/loader.ts';
 import type { Precheck, Sink } from '../../../shared/snowflake/sink.ts';
+import { makeRow } from './fixtures.ts';
 
 const BUCKET = 'my-logs';
 const config: IngestConfig = {
@@ -29,37 +30,7 @@ const config: IngestConfig = {
   loadMode: 'parsed',
 };
 
-const line = (operation: string) =>
-  formatLine({
-    bucketowner: 'owner',
-    bucket_name: BUCKET,
-    requestdatetime: '2026-11-01T10:00:00Z',
-    remoteip: '192.0.2.1',
-    requester: null,
-    requestid: 'R1',
-    operation,
-    key: 'k',
-    request_uri: 'GET /b/k HTTP/1.1',
-    httpstatus: 200,
-    errorcode: null,
-    bytessent: 10,
-    objectsize: 10,
-    totaltime: 1,
-    turnaroundtime: 1,
-    referrer: null,
-    useragent: 'ua',
-    versionid: null,
-    hostid: 'h',
-    sigv: 'SigV4',
-    ciphersuite: 'c',
-    authtype: 'AuthHeader',
-    endpoint: 'e',
-    tlsversion: 'TLSv1.2',
-    accesspointarn: null,
-    aclrequired: true,
-    sourceregion: null,
-    extrafields: null,
-  });
+const line = (operation: string) => formatLine(makeRow(0, { bucket_name: BUCKET, operation }));
 
 /** A sink that loads whatever it is handed and records each target; `check` answers `verdicts`. */
 function recordingSink(verdicts: Map<string, Precheck> = new Map()) {
